@@ -1,0 +1,155 @@
+// Shapes of the declarative config after parsing, flattening and defaulting.
+// Pure types: imported by the primary, the workers, piscina tasks and tests alike.
+// Field names follow Kong 3.x entities so a Kong user recognises every one.
+
+/** A reference to another entity, as Kong writes it: `{ id }`. */
+export interface Ref {
+  id: string;
+}
+
+export interface Service {
+  id: string;
+  name: string | null;
+  protocol: 'http' | 'https';
+  host: string;
+  port: number;
+  path: string | null;
+  retries: number;
+  connect_timeout: number;
+  write_timeout: number;
+  read_timeout: number;
+  enabled: boolean;
+  tags: string[] | null;
+}
+
+export interface Route {
+  id: string;
+  name: string | null;
+  service: Ref | null;
+  protocols: string[];
+  methods: string[] | null;
+  hosts: string[] | null;
+  paths: string[] | null;
+  headers: Record<string, string[]> | null;
+  strip_path: boolean;
+  preserve_host: boolean;
+  regex_priority: number;
+  path_handling: 'v0' | 'v1';
+  https_redirect_status_code: number;
+  request_buffering: boolean;
+  response_buffering: boolean;
+  tags: string[] | null;
+  /** Position in the source file; the router's last tie-breaker (Kong: created_at). */
+  created_at: number;
+}
+
+export interface Upstream {
+  id: string;
+  name: string;
+  algorithm: 'round-robin' | 'consistent-hashing' | 'least-connections' | 'latency';
+  hash_on: string;
+  hash_fallback: string;
+  hash_on_header: string | null;
+  hash_fallback_header: string | null;
+  hash_on_cookie: string | null;
+  hash_on_cookie_path: string;
+  hash_on_query_arg: string | null;
+  hash_fallback_query_arg: string | null;
+  hash_on_uri_capture: string | null;
+  hash_fallback_uri_capture: string | null;
+  slots: number;
+  host_header: string | null;
+  healthchecks: Record<string, unknown>;
+  tags: string[] | null;
+}
+
+export interface Target {
+  id: string;
+  upstream: Ref;
+  /** `host:port` (port defaults to 8000 as in Kong). */
+  target: string;
+  weight: number;
+  tags: string[] | null;
+}
+
+export interface Consumer {
+  id: string;
+  username: string | null;
+  custom_id: string | null;
+  tags: string[] | null;
+}
+
+/** Kong keeps one DAO per credential type; Sluice keeps them in one group, told apart by `kind`. */
+export type CredentialKind = 'keyauth_credentials' | 'basicauth_credentials' | 'jwt_secrets' | 'acls';
+
+export interface Credential {
+  id: string;
+  kind: CredentialKind;
+  consumer: Ref;
+  /** The kind's own fields (key, username/password, key/secret/algorithm, group...). */
+  [field: string]: unknown;
+}
+
+export interface Plugin {
+  id: string;
+  name: string;
+  enabled: boolean;
+  route: Ref | null;
+  service: Ref | null;
+  consumer: Ref | null;
+  protocols: string[];
+  config: Record<string, unknown>;
+  tags: string[] | null;
+}
+
+/** The groups a config is hashed and diffed by. Order here is the canonical order. */
+export const GROUPS = ['services', 'routes', 'upstreams', 'targets', 'consumers', 'credentials', 'plugins'] as const;
+export type GroupName = (typeof GROUPS)[number];
+
+export interface EntityByGroup {
+  services: Service;
+  routes: Route;
+  upstreams: Upstream;
+  targets: Target;
+  consumers: Consumer;
+  credentials: Credential;
+  plugins: Plugin;
+}
+
+/** Entities of each group keyed by id. */
+export type Entities = { [G in GroupName]: Record<string, EntityByGroup[G]> };
+
+export type GroupHashes = Record<GroupName, string>;
+
+/** A validated, flattened, hashed config: what the primary owns and a worker mirrors. */
+export interface Snapshot {
+  version: number;
+  /** Digest of the whole config (Kong's `configuration_hash`). Never empty. */
+  hash: string;
+  groupHashes: GroupHashes;
+  /** Digest of each entity, keyed by group then id; the diff compares these. */
+  entityHashes: { [G in GroupName]: Record<string, string> };
+  entities: Entities;
+}
+
+/** What changed between two snapshots: only changed entities travel. */
+export interface Delta {
+  version: number;
+  fromVersion: number;
+  hash: string;
+  upserts: { [G in GroupName]?: EntityByGroup[G][] };
+  removes: { [G in GroupName]?: string[] };
+  groupHashes: GroupHashes;
+  /** Entity hashes for upserted entities, so a worker can key instances by them without rehashing. */
+  upsertHashes: { [G in GroupName]?: Record<string, string> };
+}
+
+/** One config error in Kong's flattened shape. */
+export interface FlatError {
+  entity_type: string;
+  /** Entity name (or username, target...) when it has one, else its id, else its position. */
+  entity: string | null;
+  /** Dotted path inside the entity (`paths.0`, `config.minute`), or '' for the entity itself. */
+  field: string;
+  message: string;
+}

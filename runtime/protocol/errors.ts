@@ -1,0 +1,47 @@
+// The one registry of Sluice error codes, shared by the primary and the workers.
+// Tests assert codes, never message text. Errors cross threads as plain `{code, message, details}`
+// (structuredClone drops custom fields and prototypes) and are rebuilt by code with `fromWire`.
+
+export const ErrorCodes = {
+  SLUICE_ERR_CONFIG_INVALID: { status: 400, message: 'declarative config is invalid' },
+  SLUICE_ERR_CONFIG_PARSE: { status: 400, message: 'declarative config could not be parsed' },
+  SLUICE_ERR_CONFIG_BUSY: { status: 429, message: 'another configuration is being applied' },
+  SLUICE_ERR_NO_ROUTE: { status: 404, message: 'no Route matched with those values' },
+  SLUICE_ERR_UPSTREAM_UNAVAILABLE: { status: 502, message: 'An invalid response was received from the upstream server' },
+  SLUICE_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream server is timing out' },
+  SLUICE_ERR_NO_HEALTHY_TARGET: { status: 503, message: 'failure to get a peer from the ring-balancer' },
+  SLUICE_ERR_PLUGIN_FAILED: { status: 500, message: 'An unexpected error occurred' },
+  SLUICE_ERR_BAD_REQUEST: { status: 400, message: 'Bad request' },
+  SLUICE_ERR_WORKER_TIMEOUT: { status: 504, message: 'a worker did not answer in time' },
+  SLUICE_ERR_NODE_VERSION: { status: 500, message: 'Sluice needs Node >= 22.12' },
+} as const;
+
+export type ErrorCode = keyof typeof ErrorCodes;
+
+export interface WireError {
+  code: ErrorCode;
+  message: string;
+  details?: unknown;
+}
+
+export class SluiceError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: unknown;
+
+  constructor(code: ErrorCode, message?: string, details?: unknown) {
+    super(message ?? ErrorCodes[code].message);
+    this.name = 'SluiceError';
+    this.code = code;
+    this.status = ErrorCodes[code].status;
+    this.details = details;
+  }
+
+  toWire(): WireError {
+    return { code: this.code, message: this.message, details: this.details };
+  }
+
+  static fromWire(wire: WireError): SluiceError {
+    return new SluiceError(wire.code, wire.message, wire.details);
+  }
+}
