@@ -100,6 +100,59 @@ export interface Plugin {
   protocols: string[];
   config: Record<string, unknown>;
   tags: string[] | null;
+  /** Kong 3.x `instance_name`. Always set (null when absent) by prepareConfig; optional only so hand-built fixtures stay valid. */
+  instance_name?: string | null;
+}
+
+/** Typed views of the credential kinds, for code that has already switched on `kind`. */
+export interface KeyAuthCredential extends Credential {
+  kind: 'keyauth_credentials';
+  key: string;
+  tags: string[] | null;
+}
+
+export interface BasicAuthCredential extends Credential {
+  kind: 'basicauth_credentials';
+  username: string;
+  /** sha1 hex of `password .. consumer.id`, as Kong stores it (already hashed in the file when `_transform: false`). */
+  password: string;
+  tags: string[] | null;
+}
+
+export interface JwtSecret extends Credential {
+  kind: 'jwt_secrets';
+  key: string;
+  secret: string | null;
+  algorithm: string;
+  rsa_public_key: string | null;
+  tags: string[] | null;
+}
+
+export interface AclCredential extends Credential {
+  kind: 'acls';
+  group: string;
+  tags: string[] | null;
+}
+
+/** Shape of `Upstream.healthchecks` after defaulting (Kong's nested defaults are always filled in). */
+export interface UpstreamHealthchecks {
+  threshold: number;
+  active: {
+    type: 'http' | 'https' | 'tcp';
+    timeout: number;
+    concurrency: number;
+    http_path: string;
+    https_sni: string | null;
+    https_verify_certificate: boolean;
+    headers: Record<string, string[]> | null;
+    healthy: { interval: number; http_statuses: number[]; successes: number };
+    unhealthy: { interval: number; http_statuses: number[]; tcp_failures: number; timeouts: number; http_failures: number };
+  };
+  passive: {
+    type: 'http' | 'https' | 'tcp';
+    healthy: { http_statuses: number[]; successes: number };
+    unhealthy: { http_statuses: number[]; tcp_failures: number; timeouts: number; http_failures: number };
+  };
 }
 
 /** The groups a config is hashed and diffed by. Order here is the canonical order. */

@@ -10,7 +10,6 @@ export interface WorkerBoot {
   generation: number;
   proxyHost: string;
   proxyPort: number;
-  adminUrl: string;
   versions: SharedArrayBuffer;
   /** Cross-worker counters (rate limiting); layout owned by workers/plugins/rate-limiting. */
   counters: SharedArrayBuffer;

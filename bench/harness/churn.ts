@@ -1,0 +1,192 @@
+// Runs on the bench orchestrator. Scenario "churn" (bench/run.ts --scenario churn): what target
+// churn does to latency under steady traffic. The service points at an upstream entity with one
+// target; the churner POSTs /config?wait=1 ten times a second with a config in which only that
+// target's address changes (alternating between two ports of the same fast upstream). Three
+// phases, loaded in alternation at one fixed request rate:
+//   steady          Sluice, no reconfigures
+//   churn           Sluice, 10 target-only reconfigures/s (should rebuild one balancer only)
+//   churn, --rebuild-all   Sluice in its diagnostic mode that rebuilds everything (Kong's way)
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BenchContext } from './context.ts';
+import { autocannonDriver, type LoadResult } from './load.ts';
+import { probe } from './net.ts';
+import { stop, type Child } from './proc.ts';
+import { brief, fmtInt, fmtMs, median, summarize, table, type Summary } from './report.ts';
+import { postConfig, rejection, startSluice, type Sluice } from './sluice.ts';
+import { plainConfig, upstreamConfig } from './sluice-configs.ts';
+
+const RECONFIGS_PER_SECOND = 10;
+/** Fixed load at this share of the closed-loop capacity: busy, but not saturated. */
+const LOAD_SHARE = 0.5;
+
+interface ChurnStats {
+  attempted: number;
+  ok: number;
+  errors: number;
+  /** POST /config?wait=1 round trips: the time until every worker applied the change. */
+  latenciesMs: number[];
+  firstError: string | null;
+}
+
+interface Phase {
+  name: string;
+  sluice: Sluice;
+  churn: boolean;
+  loads: LoadResult[];
+  stats: ChurnStats;
+}
+
+function emptyStats(): ChurnStats {
+  return { attempted: 0, ok: 0, errors: 0, latenciesMs: [], firstError: null };
+}
+
+/** Posts target-only changes every 1/RECONFIGS_PER_SECOND s for `durationMs`; never bursts to catch up. */
+async function churn(sluice: Sluice, addresses: readonly string[], durationMs: number, stats: ChurnStats, flip: { n: number }): Promise<void> {
+  const period = 1000 / RECONFIGS_PER_SECOND;
+  const end = performance.now() + durationMs;
+  let next = performance.now();
+  while (performance.now() < end) {
+    flip.n += 1;
+    const address = addresses[flip.n % addresses.length] ?? '';
+    stats.attempted += 1;
+    try {
+      const answer = await postConfig(sluice.adminUrl, upstreamConfig(address), true, 5000);
+      const refused = rejection(answer);
+      if (refused === null) stats.ok += 1;
+      else {
+        stats.errors += 1;
+        stats.firstError ??= refused;
+      }
+      stats.latenciesMs.push(answer.ms);
+    } catch (err) {
+      stats.errors += 1;
+      stats.firstError ??= (err as Error).message;
+    }
+    next += period;
+    const wait = next - performance.now();
+    if (wait > 0) await sleep(wait);
+    else next = performance.now();
+  }
+}
+
+function p99(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? NaN;
+}
+
+async function rebuildMetrics(sluice: Sluice): Promise<string[]> {
+  try {
+    const { status, body } = await probeFull(`${sluice.adminUrl}/metrics`);
+    if (status !== 200) return [`(GET /metrics answered ${status})`];
+    return body.split('\n').filter((l) => /rebuild/i.test(l) && !l.startsWith('#')).slice(0, 20);
+  } catch (err) {
+    return [`(GET /metrics failed: ${brief(err)})`];
+  }
+}
+
+async function probeFull(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { signal: AbortSignal.timeout(3000) });
+  return { status: res.status, body: await res.text() };
+}
+
+export async function runChurnScenario(ctx: BenchContext): Promise<void> {
+  const { settings } = ctx;
+  ctx.out(`\n## Reconfigure under load: ${RECONFIGS_PER_SECOND} target-only POST /config?wait=1 per second, Sluice ${ctx.churnWorkers} worker(s)`);
+  const addresses = ctx.upstream.ports.slice(0, 2).map((p) => `127.0.0.1:${p}`);
+  const children: Child[] = [];
+  try {
+    const common = { workers: ctx.churnWorkers, config: plainConfig(ctx.upstreamUrl), tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs };
+    const gated = await startSluice({ name: 'sluice-churn', ...common });
+    children.push(gated.child);
+    const rebuildAll = await startSluice({ name: 'sluice-rebuild-all', ...common, rebuildAll: true });
+    children.push(rebuildAll.child);
+    for (const sluice of [gated, rebuildAll]) {
+      let refused: string | null;
+      try {
+        refused = rejection(await postConfig(sluice.adminUrl, upstreamConfig(addresses[0] ?? ''), true));
+      } catch (err) {
+        refused = `POST /config failed: ${brief(err)}`;
+      }
+      if (refused === null) {
+        const check = await probe(`${sluice.proxyUrl}/`).catch((err: Error) => ({ status: 0, body: err.message }));
+        if (check.status !== 200) refused = `proxy through the upstream entity answered ${check.status}: ${check.body.slice(0, 160)}`;
+      }
+      if (refused !== null) {
+        ctx.out(`skipped: ${refused}`);
+        return;
+      }
+    }
+
+    let rate = ctx.churnRate;
+    if (rate === null) {
+      const capacity = await settings.driver.run({ url: `${gated.proxyUrl}/`, durationS: Math.max(2, settings.warmupS), connections: settings.connections });
+      rate = Math.max(100, Math.round((capacity.rps * LOAD_SHARE) / 100) * 100);
+      ctx.out(`closed-loop capacity ${fmtInt(capacity.rps)} req/s (${settings.driver.name}) → fixed load ${fmtInt(rate)} req/s (${LOAD_SHARE * 100}%)`);
+    } else {
+      ctx.out(`fixed load ${fmtInt(rate)} req/s (--rate)`);
+    }
+    ctx.out(`load: ${autocannonDriver.describe}, fixed rate, latency corrected for coordinated omission`);
+
+    const phases: Phase[] = [
+      { name: 'steady', sluice: gated, churn: false, loads: [], stats: emptyStats() },
+      { name: '10 reconfig/s', sluice: gated, churn: true, loads: [], stats: emptyStats() },
+      { name: '10 reconfig/s --rebuild-all', sluice: rebuildAll, churn: true, loads: [], stats: emptyStats() },
+    ];
+    const flips = new Map<Sluice, { n: number }>([[gated, { n: 0 }], [rebuildAll, { n: 0 }]]);
+    const loadSpec = (sluice: Sluice, durationS: number) => ({ url: `${sluice.proxyUrl}/`, durationS, connections: settings.connections, rate });
+
+    if (settings.warmupS > 0) {
+      for (const sluice of [gated, rebuildAll]) await autocannonDriver.run(loadSpec(sluice, settings.warmupS));
+    }
+    for (let round = 0; round < settings.rounds; round += 1) {
+      for (let i = 0; i < phases.length; i += 1) {
+        const phase = phases[(round + i) % phases.length];
+        if (phase === undefined) continue;
+        const load = autocannonDriver.run(loadSpec(phase.sluice, settings.durationS));
+        const flip = flips.get(phase.sluice) ?? { n: 0 };
+        // The churner starts with the load and stops one second early, so no reconfigure
+        // lands after the load generator has stopped measuring.
+        const churner = phase.churn ? churn(phase.sluice, addresses, (settings.durationS - 1) * 1000, phase.stats, flip) : Promise.resolve();
+        const [result] = await Promise.all([load, churner]);
+        phase.loads.push(result);
+        settings.log(
+          `  round ${round + 1}/${settings.rounds}  ${phase.name.padEnd(28)} ${fmtInt(result.rps).padStart(7)} req/s` +
+            `  p99 ${fmtMs(result.p99Ms)} ms  errors ${result.non2xx + result.socketErrors}`,
+        );
+      }
+    }
+    printPhases(ctx, phases.map((p) => ({ ...p, summary: summarize(p.loads) })));
+    for (const [name, sluice] of [['sluice', gated], ['sluice --rebuild-all', rebuildAll]] as const) {
+      const lines = await rebuildMetrics(sluice);
+      ctx.out(`\nrebuild counters, ${name} (${sluice.adminUrl}/metrics):`);
+      ctx.out(lines.length === 0 ? '  (no metric named *rebuild*)' : lines.map((l) => `  ${l}`).join('\n'));
+    }
+  } catch (err) {
+    ctx.out(`skipped: ${brief(err)}`);
+  } finally {
+    await Promise.all(children.map((c) => stop(c)));
+  }
+}
+
+function printPhases(ctx: BenchContext, phases: readonly (Phase & { summary: Summary })[]): void {
+  const steady = phases[0]?.summary.p99Ms ?? NaN;
+  const row = (label: string, cell: (p: Phase & { summary: Summary }) => string): string[] => [label, ...phases.map(cell)];
+  ctx.out('');
+  ctx.out(
+    table(
+      ['', ...phases.map((p) => p.name)],
+      [
+        row('req/s (median)', (p) => fmtInt(p.summary.rps)),
+        row('p50 ms', (p) => fmtMs(p.summary.p50Ms)),
+        row('p99 ms', (p) => fmtMs(p.summary.p99Ms)),
+        row('p99 vs steady', (p) => (Number.isFinite(steady) && steady > 0 ? `${(p.summary.p99Ms / steady).toFixed(2)}×` : 'n/a')),
+        row('proxy errors', (p) => fmtInt(p.summary.errors)),
+        row('reconfigs ok/sent', (p) => (p.churn ? `${p.stats.ok}/${p.stats.attempted}` : '-')),
+        row('reconfig errors', (p) => (p.churn ? fmtInt(p.stats.errors) : '-')),
+        row('POST ?wait=1 p50 ms', (p) => (p.churn ? fmtMs(median(p.stats.latenciesMs)) : '-')),
+        row('POST ?wait=1 p99 ms', (p) => (p.churn ? fmtMs(p99(p.stats.latenciesMs)) : '-')),
+      ],
+    ),
+  );
+  for (const p of phases) if (p.stats.firstError !== null) ctx.out(`${p.name}: first reconfig error: ${p.stats.firstError}`);
+}

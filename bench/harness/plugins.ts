@@ -1,0 +1,57 @@
+// Runs on the bench orchestrator. Scenario "plugins": what key-auth + rate-limiting cost.
+// Two Sluice instances with 1 worker each, loaded in alternation: one without plugins, one whose
+// route carries key-auth and rate-limiting (limit far above the load, so answers stay 200).
+// The plugin config is POSTed through the Admin API; if Sluice refuses it, the scenario says so.
+import { compare, type Target } from './compare.ts';
+import type { BenchContext } from './context.ts';
+import { stop, type Child } from './proc.ts';
+import { brief, fmtRatio, summaryTable, type Summary } from './report.ts';
+import { postConfig, rejection, startSluice } from './sluice.ts';
+import { API_KEY, plainConfig, pluginsConfig } from './sluice-configs.ts';
+import { goal } from './proxy.ts';
+
+const GOAL_MAX_COST_PCT = 15;
+
+export async function runPluginsScenario(ctx: BenchContext): Promise<void> {
+  ctx.out('\n## Plugin cost: Sluice 1 worker, key-auth + rate-limiting vs no plugins');
+  const children: Child[] = [];
+  try {
+    const common = { workers: 1, config: plainConfig(ctx.upstreamUrl), tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs };
+    const plain = await startSluice({ name: 'sluice-plain', ...common });
+    children.push(plain.child);
+    const plugged = await startSluice({ name: 'sluice-plugins', ...common });
+    children.push(plugged.child);
+    let refused: string | null;
+    try {
+      refused = rejection(await postConfig(plugged.adminUrl, pluginsConfig(ctx.upstreamUrl), true));
+    } catch (err) {
+      refused = `POST /config failed: ${brief(err)}`;
+    }
+    if (refused !== null) {
+      ctx.out(`skipped: ${refused}`);
+      return;
+    }
+    const targets: Target[] = [
+      { name: 'sluice no plugins', url: `${plain.proxyUrl}/` },
+      { name: 'sluice key-auth+rate-limit', url: `${plugged.proxyUrl}/`, headers: { apikey: API_KEY } },
+    ];
+    const outcomes = await compare(targets, ctx.settings);
+    for (const o of outcomes) if ('skipped' in o) ctx.out(`${o.name}: skipped: ${o.skipped}`);
+    const measured = outcomes.filter((o): o is { name: string; summary: Summary } => 'summary' in o);
+    ctx.out('');
+    ctx.out(summaryTable(measured));
+    const [base, withPlugins] = measured;
+    if (measured.length === 2 && base !== undefined && withPlugins !== undefined) {
+      const cost = (1 - withPlugins.summary.rps / base.summary.rps) * 100;
+      ctx.out(
+        `\nthroughput cost of key-auth + rate-limiting: ${cost.toFixed(1)}%` +
+          ` (p99 ${fmtRatio(withPlugins.summary.p99Ms, base.summary.p99Ms)} of no-plugins)`,
+      );
+      ctx.out(`goals: ${goal(`plugin cost ≤ ${GOAL_MAX_COST_PCT}%`, cost <= GOAL_MAX_COST_PCT)}`);
+    }
+  } catch (err) {
+    ctx.out(`skipped: ${brief(err)}`);
+  } finally {
+    await Promise.all(children.map((c) => stop(c)));
+  }
+}

@@ -1,0 +1,89 @@
+// Runs on the bench orchestrator. Scenario "proxy": Sluice vs nginx vs the Node peer, each with
+// the same number of workers, plain proxying to the same upstream, loaded in alternation.
+import { join } from 'node:path';
+import { compare, type Outcome, type Target } from './compare.ts';
+import type { BenchContext } from './context.ts';
+import { startNginxProxy } from './nginx.ts';
+import { freePort } from './net.ts';
+import { startNodePeer } from './peer.ts';
+import { stop, type Child } from './proc.ts';
+import { brief, fmtRatio, summaryTable, table, type Summary } from './report.ts';
+import { startSluice } from './sluice.ts';
+import { plainConfig } from './sluice-configs.ts';
+
+export const NGINX_MISSING = 'nginx not installed: apt-get install nginx-light — skipped';
+
+const GOAL_VS_NGINX = 0.7;
+const GOAL_VS_PEER = 1.3;
+
+export async function runProxyScenario(ctx: BenchContext, workers: number): Promise<Outcome[]> {
+  const label = `${workers} worker${workers === 1 ? '' : 's'} each`;
+  ctx.out(`\n## Proxy throughput, ${label}`);
+  const children: Child[] = [];
+  const targets: Target[] = [];
+  const skipped: Outcome[] = [];
+  try {
+    if (ctx.nginx === null) {
+      ctx.out(NGINX_MISSING);
+    } else {
+      const port = await freePort();
+      children.push(await startNginxProxy(join(ctx.tmpDir, `nginx-proxy-${workers}`), port, workers, ctx.upstream.ports[0] ?? 0));
+      targets.push({ name: `nginx ${workers}w`, url: `http://127.0.0.1:${port}/` });
+    }
+    const peer = await startNodePeer(workers, ctx.upstreamUrl);
+    children.push(peer.child);
+    targets.push({ name: `node-peer ${workers}w`, url: `${peer.url}/` });
+    try {
+      const sluice = await startSluice({
+        name: `sluice-${workers}w`,
+        workers,
+        config: plainConfig(ctx.upstreamUrl),
+        tmpDir: ctx.tmpDir,
+        nodeArgs: ctx.sluiceNodeArgs,
+      });
+      children.push(sluice.child);
+      targets.push({ name: `sluice ${workers}w`, url: `${sluice.proxyUrl}/` });
+    } catch (err) {
+      skipped.push({ name: `sluice ${workers}w`, skipped: `Sluice did not start: ${brief(err)}` });
+    }
+    const outcomes = [...(await compare(targets, ctx.settings)), ...skipped];
+    printOutcomes(ctx, outcomes);
+    return outcomes;
+  } finally {
+    await Promise.all(children.map((c) => stop(c)));
+  }
+}
+
+function printOutcomes(ctx: BenchContext, outcomes: readonly Outcome[]): void {
+  const measured = outcomes.filter((o): o is { name: string; summary: Summary } => 'summary' in o);
+  for (const o of outcomes) if ('skipped' in o) ctx.out(`${o.name}: skipped: ${o.skipped}`);
+  if (measured.length === 0) return;
+  ctx.out('');
+  ctx.out(summaryTable(measured));
+  const nginx = measured.find((o) => o.name.startsWith('nginx'));
+  const peer = measured.find((o) => o.name.startsWith('node-peer'));
+  ctx.out('');
+  ctx.out(
+    table(
+      ['ratio (req/s)', 'vs nginx', 'vs node-peer', 'p99 vs nginx', 'p99 vs node-peer'],
+      measured.map((o) => [
+        o.name,
+        nginx === undefined ? 'n/a' : fmtRatio(o.summary.rps, nginx.summary.rps),
+        peer === undefined ? 'n/a' : fmtRatio(o.summary.rps, peer.summary.rps),
+        nginx === undefined ? 'n/a' : fmtRatio(o.summary.p99Ms, nginx.summary.p99Ms),
+        peer === undefined ? 'n/a' : fmtRatio(o.summary.p99Ms, peer.summary.p99Ms),
+      ]),
+    ),
+  );
+  const sluice = measured.find((o) => o.name.startsWith('sluice'));
+  if (sluice !== undefined) {
+    const goals: string[] = [];
+    if (nginx !== undefined) goals.push(goal('sluice ≥ 0.7× nginx', sluice.summary.rps / nginx.summary.rps >= GOAL_VS_NGINX));
+    if (peer !== undefined) goals.push(goal('sluice ≥ 1.3× node-peer', sluice.summary.rps / peer.summary.rps >= GOAL_VS_PEER));
+    if (goals.length > 0) ctx.out(`\ngoals: ${goals.join('   ')}`);
+  }
+}
+
+export function goal(text: string, met: boolean): string {
+  return `${text}: ${met ? 'met' : 'NOT met'}`;
+}

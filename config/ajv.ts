@@ -1,0 +1,112 @@
+// The one ajv instance, and ajv errors turned into Kong-style field errors.
+// Pure; runs on any thread (each thread that imports it compiles its own validators once).
+import { Ajv } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { joinPath } from './errors.ts';
+
+export const ajv = new Ajv({
+  allErrors: true,
+  // 'empty': an explicit null (Kong exports write `regex_priority: null`...) takes the default too.
+  useDefaults: 'empty',
+  allowUnionTypes: true,
+  // verbose gives each error its parentSchema, which carries `x-message` and both range bounds.
+  verbose: true,
+  strict: true,
+  strictTypes: true,
+  strictTuples: true,
+  logger: false,
+});
+
+// `x-message`: an annotation that replaces the generated message for a failing subschema.
+ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/** Runs `validate` on `data` (filling defaults in place) and returns one error per failed field. */
+export function runSchema(validate: ValidateFunction, data: unknown, prefix = ''): FieldError[] {
+  if (validate(data)) return [];
+  const out: FieldError[] = [];
+  const seen = new Set<string>();
+  for (const err of validate.errors ?? []) {
+    // `anyOf`/`if` wrappers repeat what their branches already said.
+    if (err.keyword === 'anyOf' || err.keyword === 'oneOf' || err.keyword === 'if') continue;
+    const fe = toFieldError(err, prefix);
+    const key = `${fe.field}\0${fe.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    out.push(fe);
+  }
+  return out;
+}
+
+function toFieldError(err: ErrorObject, prefix: string): FieldError {
+  const base = joinPath(prefix, pointerToPath(err.instancePath));
+  const custom = (err.parentSchema as Record<string, unknown> | undefined)?.['x-message'];
+  const p = err.params as Record<string, unknown>;
+  switch (err.keyword) {
+    case 'required':
+      return { field: joinPath(base, String(p['missingProperty'])), message: 'required field missing' };
+    case 'additionalProperties':
+      return { field: joinPath(base, String(p['additionalProperty'])), message: 'unknown field' };
+    case 'propertyNames':
+      return { field: joinPath(base, String(p['propertyName'])), message: typeof custom === 'string' ? custom : 'invalid field name' };
+  }
+  if (typeof custom === 'string') return { field: base, message: custom };
+  return { field: base, message: describe(err) };
+}
+
+function describe(err: ErrorObject): string {
+  const p = err.params as Record<string, unknown>;
+  const parent = (err.parentSchema ?? {}) as Record<string, unknown>;
+  switch (err.keyword) {
+    case 'type':
+      return `expected ${article(String(p['type']))}`;
+    case 'enum':
+      return `expected one of: ${(p['allowedValues'] as unknown[]).map(String).join(', ')}`;
+    case 'const':
+      return `value must be ${JSON.stringify(p['allowedValue'])}`;
+    case 'minimum':
+    case 'maximum':
+      return parent['minimum'] !== undefined && parent['maximum'] !== undefined
+        ? `value should be between ${String(parent['minimum'])} and ${String(parent['maximum'])}`
+        : `value must be ${err.keyword === 'minimum' ? 'at least' : 'at most'} ${String(p['limit'])}`;
+    case 'exclusiveMinimum':
+      return `value must be greater than ${String(p['limit'])}`;
+    case 'exclusiveMaximum':
+      return `value must be less than ${String(p['limit'])}`;
+    case 'minLength':
+    case 'minItems':
+    case 'minProperties':
+      return `length must be at least ${String(p['limit'])}`;
+    case 'maxLength':
+    case 'maxItems':
+    case 'maxProperties':
+      return `length must be at most ${String(p['limit'])}`;
+    case 'uniqueItems':
+      return `duplicate value: items ${String(p['j'])} and ${String(p['i'])} are the same`;
+    case 'pattern':
+      return `invalid value: does not match ${String(p['pattern'])}`;
+    case 'multipleOf':
+      return `value must be a multiple of ${String(p['multipleOf'])}`;
+    default:
+      return err.message ?? 'invalid value';
+  }
+}
+
+function article(type: string): string {
+  const names = type.split(',').map((t) => (t === 'object' ? 'record' : t));
+  return names.map((t) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`)).join(' or ');
+}
+
+/** JSON pointer (`/paths/0`) to a dotted path (`paths.0`). */
+export function pointerToPath(pointer: string): string {
+  if (pointer === '') return '';
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .join('.');
+}

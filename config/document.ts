@@ -1,0 +1,65 @@
+// The top level of a declarative file: `_format_version`, `_transform`, and which keys may appear.
+// Pure; runs on any thread.
+//
+// Only `_format_version: "3.0"` is accepted. Kong 3.x also reads "1.1" and "2.1" files, but it
+// migrates them on load: in those formats a regex path has no `~` prefix, so loading one
+// unchanged would silently turn regex routes into prefix routes. Convert them first
+// (`deck file convert`), as Kong's own docs advise.
+import { COLLECTIONS, KONG_ONLY } from './collections.ts';
+import { documentTarget } from './errors.ts';
+import type { ErrorList } from './errors.ts';
+
+export interface DocumentHead {
+  /** Kong's `_transform`: when true (the default) basic-auth passwords are hashed on load. */
+  transform: boolean;
+}
+
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+export function checkDocument(doc: unknown, errors: ErrorList): DocumentHead | null {
+  const at = documentTarget();
+  if (!isRecord(doc)) {
+    errors.add(at, '', 'expected a record (a mapping of `_format_version`, `services`, ...) at the top level');
+    return null;
+  }
+  const version = doc['_format_version'];
+  if (version === undefined || version === null) {
+    errors.add(at, '_format_version', 'required field missing');
+  } else if (typeof version !== 'string') {
+    errors.add(at, '_format_version', 'expected a string');
+  } else if (version === '1.1' || version === '2.1') {
+    errors.add(at, '_format_version', `format ${version} is not supported: convert the file to "3.0" (deck file convert)`);
+  } else if (version !== '3.0') {
+    errors.add(at, '_format_version', 'expected one of: 3.0');
+  }
+
+  let transform = true;
+  for (const [key, value] of Object.entries(doc)) {
+    switch (key) {
+      case '_format_version':
+        break;
+      case '_transform':
+        if (typeof value === 'boolean') transform = value;
+        else errors.add(at, key, 'expected a boolean');
+        break;
+      case '_workspace':
+      case '_comment':
+        // Kong ignores the workspace in DB-less mode; Sluice has one.
+        if (typeof value !== 'string') errors.add(at, key, 'expected a string');
+        break;
+      case '_ignore':
+        if (!Array.isArray(value)) errors.add(at, key, 'expected an array');
+        break;
+      default:
+        if (COLLECTIONS[key] !== undefined) break;
+        if (KONG_ONLY.has(key)) {
+          if (!(Array.isArray(value) && value.length === 0)) errors.add(at, key, `'${key}' entities are not supported by Sluice`);
+          break;
+        }
+        errors.add(at, key, 'unknown field');
+    }
+  }
+  return { transform };
+}

@@ -1,0 +1,39 @@
+// Collecting config errors in Kong's flattened shape. Pure; runs on any thread.
+// Validation never stops at the first error: every stage reports into one list.
+import type { FlatError } from './types.ts';
+
+/** Something errors can be reported against: an entity item, or the document itself. */
+export interface ErrorTarget {
+  /** Kong's entity type (`route`, `keyauth_credential`), or `config` for the document. */
+  readonly type: string;
+  /** Name, else id, else position in the file; null for the document. */
+  label(): string | null;
+  /** Set to false once an error names this target. */
+  ok: boolean;
+}
+
+export class ErrorList {
+  readonly list: FlatError[] = [];
+
+  add(target: ErrorTarget, field: string, message: string): void {
+    target.ok = false;
+    this.list.push({ entity_type: target.type, entity: target.label(), field, message });
+  }
+
+  get size(): number {
+    return this.list.length;
+  }
+}
+
+/** The document as an error target (top-level fields, collections that are not arrays). */
+export function documentTarget(): ErrorTarget {
+  return { type: 'config', label: () => null, ok: true };
+}
+
+/** `a` + `b` as a dotted path, skipping empty parts. */
+export function joinPath(a: string, b: string | number): string {
+  const tail = String(b);
+  if (a === '') return tail;
+  if (tail === '') return a;
+  return `${a}.${tail}`;
+}

@@ -1,0 +1,22 @@
+// Deterministic entity ids. Pure; runs on any thread.
+// An entity written without an `id` gets a UUID v5 of the Sluice namespace and its natural key,
+// so the same file always yields the same ids (and so the same hashes), on every load, on every
+// machine, whether the entity was nested or written flat with a reference.
+import { v5 as uuidv5 } from 'uuid';
+
+/** Fixed forever: changing it changes every generated id, and so every hash. */
+export const SLUICE_NAMESPACE = 'd572caeb-6ffd-4426-9f5d-4bc04162f446';
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export function isUuid(value: unknown): value is string {
+  return typeof value === 'string' && UUID_RE.test(value);
+}
+
+/**
+ * `entityType` is Kong's singular type (`route`, `keyauth_credential`); `key` its natural key
+ * parts. JSON-encoding the parts keeps them unambiguous (`a:b` + `c` never equals `a` + `b:c`).
+ */
+export function deriveId(entityType: string, key: readonly (string | number)[]): string {
+  return uuidv5(JSON.stringify([entityType, ...key]), SLUICE_NAMESPACE);
+}

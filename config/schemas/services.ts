@@ -1,0 +1,30 @@
+// Schema of a Kong 3.x service. Pure data; any thread.
+// `url` is expanded before this runs (see shorthands.ts); `port` is defaulted by protocol there too.
+import { LIMITS } from '../limits.ts';
+import { ABSOLUTE_PATH, ID, NAME, PORT, TAGS, bool, nullable, oneOf, record, timeout, unsupported } from './common.ts';
+import type { EntitySchema } from './common.ts';
+
+export const services: EntitySchema = {
+  schema: record(
+    {
+      id: ID,
+      name: nullable(NAME),
+      protocol: oneOf(['http', 'https'], 'http'),
+      host: { type: 'string', minLength: 1, maxLength: LIMITS.hostLength },
+      port: PORT,
+      path: nullable(ABSOLUTE_PATH),
+      retries: { type: 'integer', minimum: 0, maximum: 32767, default: 5 },
+      connect_timeout: timeout(60000),
+      write_timeout: timeout(60000),
+      read_timeout: timeout(60000),
+      enabled: bool(true),
+      tags: TAGS,
+      client_certificate: unsupported,
+      tls_verify: unsupported,
+      tls_verify_depth: unsupported,
+      ca_certificates: unsupported,
+    },
+    ['host', 'port'],
+  ),
+  dropped: ['client_certificate', 'tls_verify', 'tls_verify_depth', 'ca_certificates'],
+};

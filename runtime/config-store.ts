@@ -1,0 +1,93 @@
+// The one true config (primary thread). Every source — the file at boot, file watch, SIGHUP,
+// POST /config — goes through `load`: parse, validate and hash in the piscina pool, diff against
+// the current snapshot here, then hand the delta to whoever listens (the supervisor).
+// Loads are serialized: version N+1 is always diffed against version N.
+import { diff } from '../config/diff.ts';
+import { toSnapshot } from '../config/prepare.ts';
+import type { Delta, FlatError, Snapshot } from '../config/types.ts';
+import type { TaskPool } from './pool.ts';
+import type { ErrorCode } from './protocol/errors.ts';
+import type { Logger } from './protocol/log.ts';
+
+/** Loads waiting behind the running one; past this, callers are told to retry (429). */
+const MAX_QUEUED = 8;
+
+export type LoadOutcome =
+  | { status: 'applied'; version: number; hash: string; delta: Delta; snapshot: Snapshot }
+  | { status: 'unchanged'; version: number; hash: string }
+  | { status: 'invalid'; code: ErrorCode; errors: FlatError[] }
+  | { status: 'busy' };
+
+export interface LoadRequest {
+  text: string;
+  source: string;
+  format?: 'yaml' | 'json';
+}
+
+export class ConfigStore {
+  #snapshot: Snapshot | null = null;
+  #source = '';
+  #queue: Promise<unknown> = Promise.resolve();
+  #queued = 0;
+  readonly #pool: TaskPool;
+  readonly #log: Logger;
+  /** Called with each accepted change, in version order. */
+  onChange: ((delta: Delta, snapshot: Snapshot) => void) | null = null;
+
+  constructor(pool: TaskPool, log: Logger) {
+    this.#pool = pool;
+    this.#log = log;
+  }
+
+  get snapshot(): Snapshot {
+    if (this.#snapshot === null) throw new Error('no config loaded yet');
+    return this.#snapshot;
+  }
+
+  get source(): string {
+    return this.#source;
+  }
+
+  load(request: LoadRequest): Promise<LoadOutcome> {
+    if (this.#queued >= MAX_QUEUED) return Promise.resolve({ status: 'busy' });
+    this.#queued++;
+    const run = this.#queue.then(() => this.#load(request));
+    this.#queue = run.then(
+      () => this.#queued--,
+      () => this.#queued--,
+    );
+    return run;
+  }
+
+  async #load({ text, source, format }: LoadRequest): Promise<LoadOutcome> {
+    const started = performance.now();
+    const result = await this.#pool.prepareConfig({ text, format });
+    if (!result.ok) {
+      // One log line with every error; the last good config keeps serving.
+      this.#log.warn({ source, code: result.code, errors: result.errors }, 'config rejected');
+      return { status: 'invalid', code: result.code, errors: result.errors };
+    }
+    const previous = this.#snapshot;
+    if (previous !== null && previous.hash === result.hash) return { status: 'unchanged', version: previous.version, hash: previous.hash };
+    const snapshot = toSnapshot(result, (previous?.version ?? 0) + 1);
+    const empty: Snapshot = previous ?? { ...snapshot, version: 0, hash: '', entities: emptyEntities(), entityHashes: emptyEntities() };
+    const delta = diff(empty, snapshot);
+    this.#snapshot = snapshot;
+    this.#source = source;
+    this.#log.info({ source, version: snapshot.version, hash: snapshot.hash, ms: Math.round(performance.now() - started), ...deltaSize(delta) }, 'config applied');
+    this.onChange?.(delta, snapshot);
+    return { status: 'applied', version: snapshot.version, hash: snapshot.hash, delta, snapshot };
+  }
+}
+
+function emptyEntities(): Snapshot['entities'] & Snapshot['entityHashes'] {
+  return { services: {}, routes: {}, upstreams: {}, targets: {}, consumers: {}, credentials: {}, plugins: {} };
+}
+
+export function deltaSize(delta: Delta): { upserts: number; removes: number } {
+  let upserts = 0;
+  let removes = 0;
+  for (const list of Object.values(delta.upserts)) upserts += list?.length ?? 0;
+  for (const list of Object.values(delta.removes)) removes += list?.length ?? 0;
+  return { upserts, removes };
+}

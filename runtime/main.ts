@@ -1,0 +1,126 @@
+// The primary thread: `node runtime`. Loads the config, starts the workers and the Admin API,
+// reloads on file change / SIGHUP / POST /config, and drains on SIGTERM / SIGINT.
+import { readFile } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createAdminHandler } from './admin/server.ts';
+import { parseOptions, USAGE, type Options } from './cli.ts';
+import { ConfigStore } from './config-store.ts';
+import { watchConfigFile } from './config-watch.ts';
+import { startEchoUpstream } from './echo-upstream.ts';
+import { TaskPool } from './pool.ts';
+import { createCounterMemory } from './protocol/counters.ts';
+import { createLogger } from './protocol/log.ts';
+import { createVersionMemory } from './protocol/shared-memory.ts';
+import { Supervisor } from './supervisor.ts';
+
+const DEFAULT_CONFIG = new URL('../config/default.yaml', import.meta.url);
+const { version: VERSION } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+
+let options: Options | 'help';
+try {
+  options = parseOptions(process.argv.slice(2));
+} catch (error) {
+  console.error(`${(error as Error).message}\n\n${USAGE}`);
+  process.exit(2);
+}
+if (options === 'help') {
+  console.log(USAGE);
+  process.exit(0);
+}
+
+const log = createLogger();
+const pool = new TaskPool();
+const store = new ConfigStore(pool, log);
+const configFile = options.config;
+const configText = await readFile(configFile ?? DEFAULT_CONFIG, 'utf8').catch((error: NodeJS.ErrnoException) => {
+  log.fatal({ file: configFile, code: error.code }, `cannot read config file: ${error.message}`);
+  process.exit(1);
+});
+const first = await store.load({ text: configText, source: configFile ?? 'embedded default' });
+if (first.status !== 'applied') {
+  log.fatal({ file: configFile, errors: first.status === 'invalid' ? first.errors : undefined }, 'config is invalid; nothing to serve');
+  await pool.close();
+  process.exit(1);
+}
+
+// With --port 0 the primary picks the port: each worker binding port 0 would get a different one.
+const proxyPort = options.proxyPort === 0 ? await freePort(options.proxyHost) : options.proxyPort;
+const proxyUrl = `http://${urlHost(options.proxyHost)}:${proxyPort}`;
+const supervisor = new Supervisor(
+  {
+    workers: options.workers,
+    proxyHost: options.proxyHost,
+    proxyPort,
+    versions: createVersionMemory(),
+    counters: createCounterMemory(),
+    rebuildAll: options.rebuildAll,
+    snapshot: () => store.snapshot,
+  },
+  log,
+);
+supervisor.versions.publish(store.snapshot.version);
+
+const adminServer = createServer(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl }));
+const adminAddress = await listen(adminServer, options.adminHost, options.adminPort);
+const adminUrl = `http://${urlHost(adminAddress.address)}:${adminAddress.port}`;
+
+let echo: Server | null = null;
+if (configFile === null) echo = await startEchoUpstream({ version: VERSION, adminUrl, snapshot: () => store.snapshot });
+store.onChange = (delta, snapshot) => {
+  supervisor.broadcast(delta, snapshot);
+  // The echo upstream belongs to the embedded default only.
+  if (echo !== null && store.source !== 'embedded default') {
+    echo.close();
+    echo = null;
+  }
+};
+
+await supervisor.start();
+log.info({ proxy: proxyUrl, admin: adminUrl, workers: options.workers, config: configFile ?? 'embedded default', version: store.snapshot.version }, 'sluice ready');
+
+const reload = (text: string, source: string): void => {
+  store.load({ text, source }).catch((error: unknown) => log.error({ err: error, source }, 'config reload failed'));
+};
+const watcher = configFile === null ? null : watchConfigFile(configFile, configText, (text) => reload(text, 'file watch'), (error) => log.warn({ err: error }, 'config watch error'));
+process.on('SIGHUP', () => {
+  if (configFile === null) return log.info('SIGHUP: no --config file to reload');
+  readFile(configFile, 'utf8').then(
+    (text) => reload(text, 'SIGHUP'),
+    (error: unknown) => log.error({ err: error }, 'SIGHUP: cannot read config file'),
+  );
+});
+
+let stopping = false;
+const stop = async (signal: string): Promise<void> => {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal, drain_timeout_ms: (options as Options).drainTimeoutMs }, 'draining');
+  watcher?.close();
+  await supervisor.drain((options as Options).drainTimeoutMs);
+  adminServer.close();
+  echo?.close();
+  await pool.close();
+  log.info('stopped');
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop('SIGTERM'));
+process.on('SIGINT', () => void stop('SIGINT'));
+
+function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve(server.address() as AddressInfo));
+  });
+}
+
+async function freePort(host: string): Promise<number> {
+  const probe = createServer();
+  const { port } = await listen(probe, host, 0);
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host;
+}

@@ -1,0 +1,31 @@
+// The primary's piscina pool for CPU-heavy work (primary thread owns it; tasks run on pool threads).
+import { Piscina } from 'piscina';
+import type { PrepareResult } from '../config/prepare.ts';
+import type { PrepareTask } from './tasks/prepare-config.ts';
+
+export class TaskPool {
+  readonly #piscina: Piscina;
+
+  constructor() {
+    this.#piscina = new Piscina({
+      filename: new URL('./tasks/prepare-config.ts', import.meta.url).href,
+      minThreads: 1,
+      maxThreads: 1,
+      // One config at a time is loaded anyway (loads are serialized); a second thread would only
+      // compete with the proxy workers for the same cores.
+      idleTimeout: 60_000,
+    });
+  }
+
+  prepareConfig(task: PrepareTask): Promise<PrepareResult> {
+    return this.#piscina.run(task) as Promise<PrepareResult>;
+  }
+
+  get stats(): { threads: number; queueSize: number; completed: number } {
+    return { threads: this.#piscina.threads.length, queueSize: this.#piscina.queueSize, completed: this.#piscina.completed };
+  }
+
+  close(): Promise<void> {
+    return this.#piscina.destroy();
+  }
+}

@@ -1,0 +1,249 @@
+// Spawns and watches the worker threads (primary thread): full snapshot to every new or respawned
+// worker, deltas to the rest, respawn with backoff, queries with a deadline, graceful drain.
+import { EventEmitter } from 'node:events';
+import { Worker } from 'node:worker_threads';
+import type { Delta, Snapshot } from '../config/types.ts';
+import type { Logger } from './protocol/log.ts';
+import type { FromWorker, QueryKind, ToWorker, WorkerBoot } from './protocol/messages.ts';
+import { VersionMemory } from './protocol/shared-memory.ts';
+
+const WORKER_ENTRY = new URL('../workers/main.ts', import.meta.url);
+
+/** A worker that dies sooner than this after starting counts as crash-looping. */
+const STABLE_AFTER_MS = 10_000;
+const MAX_BACKOFF_MS = 30_000;
+
+export interface SupervisorOptions {
+  workers: number;
+  proxyHost: string;
+  proxyPort: number;
+  versions: SharedArrayBuffer;
+  counters: SharedArrayBuffer;
+  rebuildAll: boolean;
+  /** The config a new worker must start from. */
+  snapshot: () => Snapshot;
+}
+
+export interface WorkerSlot {
+  readonly index: number;
+  worker: Worker | null;
+  generation: number;
+  threadId: number;
+  ready: boolean;
+  startedAt: number;
+  restarts: number;
+  /** Crashes in a row, each within STABLE_AFTER_MS of its start; drives the backoff. */
+  quickCrashes: number;
+  nextStartAt: number;
+  lastApplyMs: number;
+  lastExit: { code: number; at: string } | null;
+}
+
+export interface QueryResult {
+  worker: number;
+  data?: unknown;
+  error?: string;
+}
+
+export class Supervisor extends EventEmitter {
+  readonly slots: WorkerSlot[] = [];
+  readonly versions: VersionMemory;
+  readonly #options: SupervisorOptions;
+  readonly #log: Logger;
+  readonly #pending = new Map<number, (reply: { data?: unknown; error?: string }) => void>();
+  #nextQueryId = 1;
+  #stopping = false;
+
+  constructor(options: SupervisorOptions, log: Logger) {
+    super();
+    this.#options = options;
+    this.#log = log;
+    this.versions = new VersionMemory(options.versions);
+    for (let index = 0; index < options.workers; index++) {
+      this.slots.push({ index, worker: null, generation: 0, threadId: 0, ready: false, startedAt: 0, restarts: 0, quickCrashes: 0, nextStartAt: 0, lastApplyMs: 0, lastExit: null });
+    }
+  }
+
+  /** Starts every worker; resolves once all listen. */
+  start(): Promise<void> {
+    const ready = new Promise<void>((resolve) => {
+      const onReady = (): void => {
+        if (this.slots.every((slot) => slot.ready)) {
+          this.off('ready', onReady);
+          resolve();
+        }
+      };
+      this.on('ready', onReady);
+    });
+    for (const slot of this.slots) this.#spawn(slot);
+    return ready;
+  }
+
+  #spawn(slot: WorkerSlot): void {
+    const options = this.#options;
+    slot.generation++;
+    const boot: WorkerBoot = {
+      index: slot.index,
+      generation: slot.generation,
+      proxyHost: options.proxyHost,
+      proxyPort: options.proxyPort,
+      versions: options.versions,
+      counters: options.counters,
+      rebuildAll: options.rebuildAll,
+    };
+    const worker = new Worker(WORKER_ENTRY, { workerData: boot, name: `sluice-worker-${slot.index}` });
+    slot.worker = worker;
+    slot.threadId = worker.threadId;
+    slot.ready = false;
+    slot.startedAt = Date.now();
+    this.versions.setApplied(slot.index, 0);
+    worker.on('message', (message: FromWorker) => this.#onMessage(slot, worker, message));
+    worker.on('error', (error) => this.#log.error({ err: error, worker: slot.index }, 'worker crashed'));
+    worker.on('exit', (code) => this.#onExit(slot, worker, code));
+    this.#post(worker, { type: 'snapshot', snapshot: options.snapshot() });
+  }
+
+  #onMessage(slot: WorkerSlot, worker: Worker, message: FromWorker): void {
+    if (slot.worker !== worker) return;
+    switch (message.type) {
+      case 'ready':
+        slot.ready = true;
+        this.#log.info({ worker: slot.index, thread: slot.threadId, address: message.address, generation: slot.generation }, 'worker ready');
+        this.emit('ready', slot);
+        return;
+      case 'applied':
+        slot.lastApplyMs = message.ms;
+        this.emit('applied', slot, message.version, message.ms);
+        return;
+      case 'need-snapshot':
+        this.#post(worker, { type: 'snapshot', snapshot: this.#options.snapshot() });
+        return;
+      case 'reply': {
+        const resolve = this.#pending.get(message.id);
+        if (resolve !== undefined) resolve(message.error ? { error: message.error.message } : { data: message.data });
+        return;
+      }
+      case 'drained':
+        this.emit('drained', slot);
+        return;
+    }
+  }
+
+  #onExit(slot: WorkerSlot, worker: Worker, code: number): void {
+    if (slot.worker !== worker) return;
+    slot.worker = null;
+    slot.ready = false;
+    slot.lastExit = { code, at: new Date().toISOString() };
+    this.versions.setApplied(slot.index, 0);
+    this.emit('exit', slot);
+    if (this.#stopping) return;
+    // The first crash respawns at once (back in service within a second); a worker that keeps dying
+    // right after start is backed off exponentially instead of spun.
+    slot.quickCrashes = Date.now() - slot.startedAt < STABLE_AFTER_MS ? slot.quickCrashes + 1 : 1;
+    const delay = slot.quickCrashes <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 250 * 2 ** (slot.quickCrashes - 2));
+    slot.restarts++;
+    slot.nextStartAt = Date.now() + delay;
+    this.#log.warn({ worker: slot.index, code, restarts: slot.restarts, delay_ms: delay }, 'worker exited; respawning');
+    setTimeout(() => {
+      if (!this.#stopping) this.#spawn(slot);
+    }, delay).unref();
+  }
+
+  #post(worker: Worker, message: ToWorker): void {
+    worker.postMessage(message);
+  }
+
+  /** Sends a delta to every live worker; a worker not at `fromVersion` gets the snapshot instead. */
+  broadcast(delta: Delta, snapshot: Snapshot): void {
+    this.versions.publish(delta.version);
+    for (const slot of this.slots) {
+      if (slot.worker === null) continue;
+      const applied = this.versions.applied(slot.index);
+      if (applied === delta.fromVersion) this.#post(slot.worker, { type: 'delta', delta });
+      else this.#post(slot.worker, { type: 'snapshot', snapshot });
+    }
+  }
+
+  /** Resolves with the milliseconds until every live worker applied `version`, or rejects at the deadline. */
+  waitApplied(version: number, timeoutMs: number): Promise<number> {
+    const started = performance.now();
+    const done = (): boolean => this.slots.every((slot) => slot.worker === null || this.versions.applied(slot.index) >= version);
+    if (done()) return Promise.resolve(performance.now() - started);
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        if (!done()) return;
+        cleanup();
+        resolve(performance.now() - started);
+      };
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`workers did not apply version ${version} within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const cleanup = (): void => {
+        clearTimeout(timer);
+        this.off('applied', check);
+        this.off('exit', check);
+      };
+      this.on('applied', check);
+      this.on('exit', check);
+    });
+  }
+
+  /** Asks every live worker; a worker that does not answer within `timeoutMs` is reported, not awaited. */
+  query(kind: QueryKind, timeoutMs = 1000): Promise<QueryResult[]> {
+    return Promise.all(
+      this.slots.map((slot) => {
+        const worker = slot.worker;
+        if (worker === null || !slot.ready) return Promise.resolve({ worker: slot.index, error: 'not running' });
+        const id = this.#nextQueryId++;
+        return new Promise<QueryResult>((resolve) => {
+          const timer = setTimeout(() => finish({ error: `no answer within ${timeoutMs} ms` }), timeoutMs);
+          const finish = (reply: { data?: unknown; error?: string }): void => {
+            clearTimeout(timer);
+            this.#pending.delete(id);
+            resolve({ worker: slot.index, ...reply });
+          };
+          this.#pending.set(id, finish);
+          this.#post(worker, { type: 'query', id, kind });
+        });
+      }),
+    );
+  }
+
+  /** Stops accepting everywhere, lets in-flight requests finish (bounded), then ends the workers. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.#stopping = true;
+    await Promise.all(
+      this.slots.map(async (slot) => {
+        const worker = slot.worker;
+        if (worker === null) return;
+        const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+        const drained = new Promise<void>((resolve) => {
+          const onDrained = (drainedSlot: WorkerSlot): void => {
+            if (drainedSlot !== slot) return;
+            this.off('drained', onDrained);
+            resolve();
+          };
+          this.on('drained', onDrained);
+        });
+        this.#post(worker, { type: 'drain', timeoutMs });
+        // A wedged worker cannot hold the shutdown: terminate it shortly after its deadline.
+        const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs + 1000).unref());
+        await Promise.race([drained, exited, deadline]);
+        await worker.terminate();
+      }),
+    );
+  }
+
+  /** Ends worker `index` as a crash would; it is respawned by the usual rules. */
+  async kill(index: number): Promise<boolean> {
+    const worker = this.slots[index]?.worker;
+    if (worker === null || worker === undefined) return false;
+    await worker.terminate();
+    return true;
+  }
+
+  get live(): number {
+    return this.slots.filter((slot) => slot.worker !== null).length;
+  }
+}

@@ -1,0 +1,69 @@
+// Per-request state on a worker thread. One object per request with every field set in the
+// constructor, so V8 keeps one hidden class on the hot path (see STYLE.md, "Hot paths").
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
+import type { Match } from '../router/types.ts';
+
+export class RequestContext {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** performance.now() when the request arrived. */
+  readonly startedAt: number;
+  readonly clientIp: string;
+  route: Route | null = null;
+  service: Service | null = null;
+  match: Match | null = null;
+  consumer: Consumer | null = null;
+  credential: Credential | null = null;
+  /** Headers to set (string) or remove (null) on the upstream request; filled by plugins. */
+  upstreamHeaders: Record<string, string | null> | null = null;
+  /** Query arguments to drop before forwarding (key-auth `hide_credentials`). */
+  upstreamQueryRemove: string[] | null = null;
+  /** Headers added to the response the client sees (rate-limit headers, correlation id). */
+  responseHeaders: Record<string, string> | null = null;
+  /** Plugin-to-plugin data for this request (Kong's `kong.ctx.shared`). */
+  readonly shared: Record<string, unknown> = {};
+  /** Set once the response was produced by the gateway (plugin exit, error). */
+  exited = false;
+  upstreamStatus = 0;
+  /** ms from the upstream request being sent to its response head (Kong's upstream latency). */
+  upstreamLatencyMs = -1;
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(req: IncomingMessage, res: ServerResponse, startedAt: number) {
+    this.req = req;
+    this.res = res;
+    this.startedAt = startedAt;
+    this.clientIp = req.socket.remoteAddress ?? '';
+  }
+
+  setUpstreamHeader(name: string, value: string | null): void {
+    (this.upstreamHeaders ??= {})[name.toLowerCase()] = value;
+  }
+
+  addResponseHeader(name: string, value: string): void {
+    (this.responseHeaders ??= {})[name] = value;
+  }
+
+  /** End the request from the gateway, as Kong's `kong.response.exit`: later phases see `exited`. */
+  exit(status: number, body: unknown, headers?: Record<string, string>): void {
+    if (this.exited) return;
+    this.exited = true;
+    const res = this.res;
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const payload = body === undefined || body === null ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+    res.statusCode = status;
+    if (this.responseHeaders !== null) for (const name in this.responseHeaders) res.setHeader(name, this.responseHeaders[name]!);
+    if (headers !== undefined) for (const name in headers) res.setHeader(name, headers[name]!);
+    if (payload !== '' && !res.hasHeader('content-type')) {
+      res.setHeader('content-type', typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8');
+    }
+    res.setHeader('content-length', Buffer.byteLength(payload));
+    res.end(payload);
+    this.bytesOut += Buffer.byteLength(payload);
+  }
+}

@@ -1,0 +1,100 @@
+// The proxy's request entry point (worker thread): route, run plugins, forward, log.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../../runtime/protocol/log.ts';
+import type { PluginRunner } from '../plugins/iterator.ts';
+import type { WorkerState } from '../state.ts';
+import { RequestContext } from './context.ts';
+import type { Dispatchers } from './dispatchers.ts';
+import { answerError, forward, type ListenerInfo } from './forward.ts';
+
+const kContext = Symbol('sluice.context');
+type TrackedResponse = ServerResponse & { [kContext]?: RequestContext; [kRunner]?: PluginRunner | null; [kProxy]?: Proxy };
+const kRunner = Symbol('sluice.runner');
+const kProxy = Symbol('sluice.proxy');
+
+export class Proxy {
+  /** The serving state; replaced whole by `swap`, read once per request. */
+  state: WorkerState;
+  readonly dispatchers: Dispatchers;
+  readonly listener: ListenerInfo;
+  readonly log: Logger;
+  requests = 0;
+  inFlight = 0;
+  /** While draining every response says `Connection: close`, so keep-alive clients move on. */
+  draining = false;
+  onIdle: (() => void) | null = null;
+
+  constructor(state: WorkerState, dispatchers: Dispatchers, listener: ListenerInfo, log: Logger) {
+    this.state = state;
+    this.dispatchers = dispatchers;
+    this.listener = listener;
+    this.log = log;
+  }
+
+  /** One assignment: requests already running keep the state they captured. */
+  swap(state: WorkerState): void {
+    this.state = state;
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    const state = this.state;
+    const ctx = new RequestContext(req, res, performance.now());
+    this.requests++;
+    this.inFlight++;
+    const tracked = res as TrackedResponse;
+    tracked[kContext] = ctx;
+    tracked[kProxy] = this;
+    tracked[kRunner] = null;
+    res.once('close', onResponseClose);
+    if (this.draining) res.setHeader('connection', 'close');
+
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    let match;
+    try {
+      match = state.router.match(req.method ?? 'GET', req.headers.host ?? '', q === -1 ? url : url.slice(0, q), req.headers);
+    } catch {
+      return answerError(ctx, 'SLUICE_ERR_BAD_REQUEST');
+    }
+    if (match === null) return answerError(ctx, 'SLUICE_ERR_NO_ROUTE');
+    ctx.match = match;
+    ctx.route = match.route;
+    ctx.service = match.service;
+    if (match.service === null) return answerError(ctx, 'SLUICE_ERR_NO_HEALTHY_TARGET', 'no Service found with those values');
+
+    const runner = state.plugins.forRoute(match.route, match.service);
+    tracked[kRunner] = runner;
+    if (runner === null) return forward(ctx, state, match.service, null, this.dispatchers, this.listener);
+    let pending;
+    try {
+      pending = runner.before(ctx);
+    } catch (error) {
+      return this.pluginFailed(ctx, error);
+    }
+    if (pending === undefined) return afterAccess(ctx, state, runner, this);
+    pending.then(
+      () => afterAccess(ctx, state, runner, this),
+      (error: unknown) => this.pluginFailed(ctx, error),
+    );
+  }
+
+  pluginFailed(ctx: RequestContext, error: unknown): void {
+    this.log.error({ err: error, route: ctx.route?.name ?? ctx.route?.id, code: 'SLUICE_ERR_PLUGIN_FAILED' }, 'plugin failed');
+    answerError(ctx, 'SLUICE_ERR_PLUGIN_FAILED');
+  }
+}
+
+function afterAccess(ctx: RequestContext, state: WorkerState, runner: PluginRunner, proxy: Proxy): void {
+  if (ctx.exited) return;
+  forward(ctx, state, ctx.service!, runner, proxy.dispatchers, proxy.listener);
+}
+
+/** Runs once per response, whichever way it ended: log phase, in-flight bookkeeping. */
+function onResponseClose(this: TrackedResponse): void {
+  const ctx = this[kContext]!;
+  const proxy = this[kProxy]!;
+  const runner = this[kRunner];
+  if (runner !== null && runner !== undefined) runner.after(ctx);
+  proxy.inFlight--;
+  if (proxy.inFlight === 0 && proxy.onIdle !== null) proxy.onIdle();
+}

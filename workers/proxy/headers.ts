@@ -1,0 +1,88 @@
+// Header rules of the proxy (worker thread): hop-by-hop headers never cross the gateway, in either
+// direction (RFC 9110 §7.6.1), and the X-Forwarded-* family is written as Kong writes it.
+
+/** Always hop-by-hop; `Connection` may name more. Lower-case. */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/** Headers the proxy writes itself on the upstream request; a client's copy is replaced. */
+const REWRITTEN = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-path', 'x-forwarded-prefix', 'x-real-ip']);
+
+/** Extra hop-by-hop names listed in a Connection header, or null (the common case: no allocation). */
+function connectionTokens(value: string | string[] | undefined): Set<string> | null {
+  if (value === undefined) return null;
+  const joined = typeof value === 'string' ? value : value.join(',');
+  let tokens: Set<string> | null = null;
+  for (const part of joined.split(',')) {
+    const token = part.trim().toLowerCase();
+    if (token !== '' && token !== 'close' && token !== 'keep-alive') (tokens ??= new Set()).add(token);
+  }
+  return tokens;
+}
+
+export interface ForwardInfo {
+  /** Host header for the upstream: the client's when preserve_host, else the upstream's. */
+  host: string;
+  clientIp: string;
+  /** Original Host header, without port, for X-Forwarded-Host. */
+  forwardedHost: string;
+  forwardedPort: string;
+  forwardedProto: string;
+  /** Request path as the client sent it (X-Forwarded-Path). */
+  forwardedPath: string;
+  /** The part strip_path removed, when it removed one (X-Forwarded-Prefix). */
+  forwardedPrefix: string | null;
+  /** Plugin edits: set (string) or remove (null). Lower-case names. */
+  overrides: Record<string, string | null> | null;
+}
+
+/**
+ * Builds the upstream request's headers as a flat [name, value, ...] list (undici's cheapest form)
+ * from the client's raw headers.
+ */
+export function upstreamRequestHeaders(rawHeaders: string[], connection: string | string[] | undefined, info: ForwardInfo): string[] {
+  const extraHop = connectionTokens(connection);
+  const overrides = info.overrides;
+  const out: string[] = [];
+  let forwardedFor = '';
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || (extraHop !== null && extraHop.has(lower))) continue;
+    if (REWRITTEN.has(lower)) {
+      if (lower === 'x-forwarded-for') forwardedFor = forwardedFor === '' ? rawHeaders[i + 1]! : `${forwardedFor}, ${rawHeaders[i + 1]!}`;
+      continue;
+    }
+    if (overrides !== null && lower in overrides) continue;
+    out.push(name, rawHeaders[i + 1]!);
+  }
+  out.push(
+    'host', info.host,
+    'x-forwarded-for', forwardedFor === '' ? info.clientIp : `${forwardedFor}, ${info.clientIp}`,
+    'x-forwarded-proto', info.forwardedProto,
+    'x-forwarded-host', info.forwardedHost,
+    'x-forwarded-port', info.forwardedPort,
+    'x-forwarded-path', info.forwardedPath,
+    'x-real-ip', info.clientIp,
+  );
+  if (info.forwardedPrefix !== null) out.push('x-forwarded-prefix', info.forwardedPrefix);
+  if (overrides !== null) {
+    for (const name in overrides) {
+      const value = overrides[name];
+      if (value !== null && value !== undefined) out.push(name, value);
+    }
+  }
+  return out;
+}
+
+/** The upstream's response headers minus hop-by-hop ones, as a flat list for `writeHead`. */
+export function downstreamResponseHeaders(headers: Record<string, string | string[] | undefined>): string[] {
+  const extraHop = connectionTokens(headers.connection);
+  const out: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || HOP_BY_HOP.has(name) || (extraHop !== null && extraHop.has(name))) continue;
+    if (typeof value === 'string') out.push(name, value);
+    else for (const item of value) out.push(name, item);
+  }
+  return out;
+}

@@ -1,0 +1,244 @@
+// Route compilation and Kong's route order (worker thread, build time; the `*Match` helpers run per request).
+//
+// Facts from Kong 3.x traditional_compatible (kong/router/compat.lua, transform.lua, atc-router):
+// - A route whose paths differ in kind or length is split into one entry per group: all regex paths
+//   together, and the plain paths of each length together. Each entry is ranked on its own.
+// - Rank, most significant first:
+//     1. number of match categories present (methods, hosts, headers, paths);
+//     2. hosts present and none is a wildcard ("plain hosts only");
+//     3. number of header names;
+//     4. the entry's paths are regexes (a regex entry beats any plain-prefix entry, whatever its length);
+//     5. regex_priority, for regex entries only (higher first);
+//     6. plain prefix length in bytes (longest first);
+//   ATC breaks the remaining ties by route UUID; Sluice uses created_at (the route's position in the source),
+//   then id, as config/types.ts specifies, so the order is stable and readable.
+// - Kong packs regex_priority into an unsigned field, so a negative value sorts above everything there;
+//   Sluice compares it as the signed number it is.
+import type { Route, Service } from '../../config/types.ts';
+import { SluiceError } from '../../runtime/protocol/errors.ts';
+import { HOST_EXACT, HostPattern } from './host.ts';
+import { compilePathRegex } from './path-regex.ts';
+import type { RequestHeaders } from './types.ts';
+
+export class PathCondition {
+  /** As configured (`/api`, `~/users/(?<id>\d+)`). */
+  readonly path: string;
+  /** null for a plain prefix. */
+  readonly regex: RegExp | null;
+  readonly groupCount: number;
+  /** Prefix-tree key: the prefix itself, or the regex's literal prefix. */
+  readonly key: string;
+
+  constructor(path: string, routeId: string, field: string) {
+    this.path = path;
+    if (path.charCodeAt(0) !== 0x7e) {
+      this.regex = null;
+      this.groupCount = 0;
+      this.key = path;
+      return;
+    }
+    try {
+      const compiled = compilePathRegex(path);
+      this.regex = compiled.regex;
+      this.groupCount = compiled.groupCount;
+      this.key = compiled.literal;
+    } catch (error) {
+      throw new SluiceError('SLUICE_ERR_CONFIG_INVALID', `invalid regex path ${JSON.stringify(path)}`, {
+        entity_type: 'routes', entity: routeId, field, message: (error as Error).message,
+      });
+    }
+  }
+}
+
+export class HeaderCondition {
+  /** Lower-case, as Node delivers header names. */
+  readonly name: string;
+  /** Lower-case values compared to the lower-cased request value. */
+  readonly exact: readonly string[];
+  /** `~*` values (Kong 3): unanchored, case-insensitive. Kong lower-cases the pattern text, which would turn `\D` into `\d`; Sluice uses the `i` flag. */
+  readonly patterns: readonly RegExp[];
+
+  constructor(name: string, values: readonly string[], routeId: string) {
+    this.name = name.toLowerCase();
+    const exact: string[] = [];
+    const patterns: RegExp[] = [];
+    for (const value of values) {
+      if (!value.startsWith('~*')) {
+        exact.push(value.toLowerCase());
+        continue;
+      }
+      try {
+        patterns.push(new RegExp(value.slice(2), 'i'));
+      } catch (error) {
+        throw new SluiceError('SLUICE_ERR_CONFIG_INVALID', `invalid header regex ${JSON.stringify(value)}`, {
+          entity_type: 'routes', entity: routeId, field: `headers.${name}`, message: (error as Error).message,
+        });
+      }
+    }
+    this.exact = exact;
+    this.patterns = patterns;
+  }
+}
+
+/** One route, or one path group of a split route: the unit Kong ranks. Immutable after `compileRoutes`. */
+export class Entry {
+  readonly route: Route;
+  readonly service: Service | null;
+  readonly methods: ReadonlySet<string> | null;
+  readonly hosts: readonly HostPattern[] | null;
+  readonly headers: readonly HeaderCondition[] | null;
+  /** This group's paths in route order, or null when the route has no paths. */
+  readonly paths: readonly PathCondition[] | null;
+  // Rank (see top of file).
+  readonly categories: number;
+  readonly plainHostsOnly: boolean;
+  readonly headerCount: number;
+  readonly isRegex: boolean;
+  readonly regexPriority: number;
+  readonly prefixLength: number;
+  // Upstream path join, precomputed.
+  readonly serviceBase: string;
+  readonly v1: boolean;
+  /** Global order of this entry's first path; path i has `seq + i`. Lower is better. Set once after sorting. */
+  seq = 0;
+
+  constructor(route: Route, service: Service | null, shared: Shared, paths: readonly PathCondition[] | null) {
+    this.route = route;
+    this.service = service;
+    this.methods = shared.methods;
+    this.hosts = shared.hosts;
+    this.headers = shared.headers;
+    this.paths = paths;
+    this.categories = (shared.methods ? 1 : 0) + (shared.hosts ? 1 : 0) + (shared.headers ? 1 : 0) + (paths ? 1 : 0);
+    this.plainHostsOnly = shared.hosts !== null && shared.hosts.every(isExact);
+    this.headerCount = shared.headers === null ? 0 : shared.headers.length;
+    this.isRegex = paths !== null && paths[0]!.regex !== null;
+    this.regexPriority = this.isRegex ? route.regex_priority : 0;
+    this.prefixLength = paths !== null && !this.isRegex ? Buffer.byteLength(paths[0]!.path) : 0;
+    this.serviceBase = service?.path ?? '/';
+    this.v1 = route.path_handling === 'v1';
+  }
+}
+
+interface Shared {
+  methods: ReadonlySet<string> | null;
+  hosts: HostPattern[] | null;
+  headers: HeaderCondition[] | null;
+}
+
+function isExact(host: HostPattern): boolean {
+  return host.kind === HOST_EXACT;
+}
+
+const HTTP_PROTOCOLS = new Set(['http', 'https', 'grpc', 'grpcs']);
+
+/**
+ * Compiles routes into ranked entries, best first, with `seq` assigned.
+ * Left out, as Kong leaves them out of its HTTP router: routes whose service is disabled and routes with no
+ * HTTP-family protocol. A route that references a missing service gets `service: null`.
+ * @throws SluiceError `SLUICE_ERR_CONFIG_INVALID` on an invalid regex (config validation should catch it first).
+ */
+export function compileRoutes(routes: readonly Route[], services: Readonly<Record<string, Service>>): Entry[] {
+  const entries: Entry[] = [];
+  for (const route of routes) {
+    if (!route.protocols.some((p) => HTTP_PROTOCOLS.has(p))) continue;
+    const service = route.service === null ? null : (services[route.service.id] ?? null);
+    if (service !== null && !service.enabled) continue;
+    const shared: Shared = {
+      methods: nonEmpty(route.methods) ? new Set(route.methods.map((m) => m.toUpperCase())) : null,
+      hosts: nonEmpty(route.hosts) ? route.hosts.map((h) => new HostPattern(h)) : null,
+      headers: compileHeaders(route),
+    };
+    if (!nonEmpty(route.paths)) {
+      entries.push(new Entry(route, service, shared, null));
+      continue;
+    }
+    for (const group of groupPaths(route)) entries.push(new Entry(route, service, shared, group));
+  }
+  entries.sort(compareEntries);
+  let seq = 0;
+  for (const entry of entries) {
+    entry.seq = seq;
+    seq += entry.paths === null ? 1 : entry.paths.length;
+  }
+  return entries;
+}
+
+function nonEmpty<T>(list: readonly T[] | null): list is readonly T[] {
+  return list !== null && list.length > 0;
+}
+
+function compileHeaders(route: Route): HeaderCondition[] | null {
+  if (route.headers === null) return null;
+  const conditions: HeaderCondition[] = [];
+  for (const [name, values] of Object.entries(route.headers)) {
+    if (values.length > 0) conditions.push(new HeaderCondition(name, values, route.id));
+  }
+  return conditions.length > 0 ? conditions : null;
+}
+
+/** Kong's split: one group for all regex paths, one per plain prefix length; route order kept inside a group. */
+function groupPaths(route: Route): PathCondition[][] {
+  const groups = new Map<string, PathCondition[]>();
+  route.paths!.forEach((path, i) => {
+    const condition = new PathCondition(path, route.id, `paths.${i}`);
+    const key = condition.regex !== null ? 'regex' : String(Buffer.byteLength(path));
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [condition]);
+    else group.push(condition);
+  });
+  return [...groups.values()];
+}
+
+export function compareEntries(a: Entry, b: Entry): number {
+  if (a.categories !== b.categories) return b.categories - a.categories;
+  if (a.plainHostsOnly !== b.plainHostsOnly) return a.plainHostsOnly ? -1 : 1;
+  if (a.headerCount !== b.headerCount) return b.headerCount - a.headerCount;
+  if (a.isRegex !== b.isRegex) return a.isRegex ? -1 : 1;
+  if (a.regexPriority !== b.regexPriority) return b.regexPriority - a.regexPriority;
+  if (a.prefixLength !== b.prefixLength) return b.prefixLength - a.prefixLength;
+  if (a.route.created_at !== b.route.created_at) return a.route.created_at - b.route.created_at;
+  return a.route.id < b.route.id ? -1 : a.route.id > b.route.id ? 1 : 0;
+}
+
+/** Every condition must hold; within one, any value of any occurrence of the header may match. */
+export function headersMatch(conditions: readonly HeaderCondition[], headers: RequestHeaders): boolean {
+  for (let i = 0; i < conditions.length; i++) {
+    const condition = conditions[i]!;
+    const value = headers[condition.name];
+    if (value === undefined) return false;
+    if (typeof value === 'string') {
+      if (!valueMatches(condition, value)) return false;
+      continue;
+    }
+    let found = false;
+    for (let j = 0; j < value.length && !found; j++) found = valueMatches(condition, value[j]!);
+    if (!found) return false;
+  }
+  return true;
+}
+
+function valueMatches(condition: HeaderCondition, value: string): boolean {
+  const exact = condition.exact;
+  if (exact.length > 0) {
+    const lower = value.toLowerCase();
+    for (let i = 0; i < exact.length; i++) if (exact[i] === lower) return true;
+  }
+  const patterns = condition.patterns;
+  // No `g`/`y` flag, so `test` keeps no state between requests.
+  for (let i = 0; i < patterns.length; i++) if (patterns[i]!.test(value)) return true;
+  return false;
+}
+
+/** The first host pattern that matches, exact ones before wildcards (Kong's traditional order), else null. */
+export function matchedHost(hosts: readonly HostPattern[], hostname: string, port: number): string | null {
+  for (let i = 0; i < hosts.length; i++) {
+    const host = hosts[i]!;
+    if (host.kind === HOST_EXACT && host.matches(hostname, port)) return host.pattern;
+  }
+  for (let i = 0; i < hosts.length; i++) {
+    const host = hosts[i]!;
+    if (host.kind !== HOST_EXACT && host.matches(hostname, port)) return host.pattern;
+  }
+  return null;
+}

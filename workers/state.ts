@@ -1,0 +1,79 @@
+// A worker's serving state and how it is rebuilt (worker thread).
+// A new state is built to the side and swapped in with one assignment by the caller; a request
+// reads the state once when it starts, so it finishes on the state it started with. Each component
+// is rebuilt only when a group it depends on changed (ARCHITECTURE.md, "Rebuild gating"):
+//   router      ← routes, services
+//   plugins     ← plugins, and consumers when some plugin is scoped to a consumer
+//   balancer U  ← upstream U or its targets (only U's)
+//   credentials ← consumers, credentials
+import type { GroupName, Snapshot } from '../config/types.ts';
+import { buildBalancers, NO_BALANCERS, type Balancers } from './balancer/balancers.ts';
+import { CredentialsIndex } from './credentials.ts';
+import { buildPluginsIterator, type PluginsIterator } from './plugins/iterator.ts';
+import type { PluginInstances } from './plugins/instances.ts';
+import type { PluginRegistry } from './plugins/registry.ts';
+import type { PluginEnv } from './plugins/types.ts';
+import type { RebuildCounter } from './rebuilds.ts';
+import { buildRouter, type Router } from './router/router.ts';
+
+export interface WorkerState {
+  readonly version: number;
+  readonly snapshot: Snapshot;
+  readonly router: Router;
+  readonly plugins: PluginsIterator;
+  readonly balancers: Balancers;
+  readonly credentials: CredentialsIndex;
+}
+
+export interface StateDeps {
+  readonly registry: PluginRegistry;
+  readonly instances: PluginInstances;
+  readonly env: PluginEnv;
+  readonly rebuilds: RebuildCounter;
+  /** Diagnostic: rebuild everything on every change, as Kong does. */
+  readonly rebuildAll: boolean;
+}
+
+export function buildState(previous: WorkerState | null, snapshot: Snapshot, deps: StateDeps): WorkerState {
+  const changed = (...groups: GroupName[]): string | null => {
+    if (previous === null) return 'initial';
+    const names = groups.filter((g) => previous.snapshot.groupHashes[g] !== snapshot.groupHashes[g]);
+    if (names.length > 0) return names.join('+');
+    return deps.rebuildAll ? 'rebuild-all' : null;
+  };
+  const { rebuilds } = deps;
+
+  let router = previous?.router;
+  const routerReason = changed('routes', 'services');
+  if (router === undefined || routerReason !== null) {
+    router = buildRouter(Object.values(snapshot.entities.routes), snapshot.entities.services);
+    rebuilds.count('router', routerReason ?? 'initial');
+  }
+
+  let credentials = previous?.credentials;
+  const credentialsReason = changed('consumers', 'credentials');
+  if (credentials === undefined || credentialsReason !== null) {
+    credentials = new CredentialsIndex(snapshot.entities.consumers, snapshot.entities.credentials);
+    rebuilds.count('credentials', credentialsReason ?? 'initial');
+  }
+
+  let plugins = previous?.plugins;
+  const pluginsReason = pluginsUseConsumers(snapshot) ? changed('plugins', 'consumers') : changed('plugins');
+  if (plugins === undefined || pluginsReason !== null) {
+    plugins = buildPluginsIterator(snapshot, deps.registry, deps.instances, deps.env);
+    rebuilds.count('plugins', pluginsReason ?? 'initial');
+  }
+
+  let balancers = previous?.balancers ?? NO_BALANCERS;
+  const balancersReason = changed('upstreams', 'targets');
+  if (previous === null || balancersReason !== null) {
+    balancers = buildBalancers(balancers, snapshot, deps.rebuildAll, () => rebuilds.count('balancer', balancersReason ?? 'initial'));
+  }
+
+  return { version: snapshot.version, snapshot, router, plugins, balancers, credentials };
+}
+
+function pluginsUseConsumers(snapshot: Snapshot): boolean {
+  for (const id in snapshot.entities.plugins) if (snapshot.entities.plugins[id]!.consumer !== null) return true;
+  return false;
+}
