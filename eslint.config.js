@@ -17,7 +17,7 @@ export default tseslint.config(
     // Workers run on the data plane: they may import config/ and runtime/protocol/ only.
     files: ['workers/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/runtime/*', '!**/runtime/protocol/**'], message: 'workers/ may import only runtime/protocol/ from runtime/.' }] }],
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/runtime/*', '!**/runtime/protocol'], message: 'workers/ may import only runtime/protocol/ from runtime/.' }] }],
     },
   },
   {

@@ -102,7 +102,7 @@ function estimateSeconds(): number {
   for (const s of scenarios) {
     if (s === 'single' || s === 'multi') total += 3 * perTarget + setup;
     if (s === 'plugins') total += 2 * perTarget + setup;
-    if (s === 'churn') total += 3 * perTarget + Math.max(2, warmupS) + setup;
+    if (s === 'churn') total += 3 * rounds * durationS + 2 * warmupS + Math.max(3, Math.ceil(durationS / 2)) + 2 * setup;
   }
   return total;
 }

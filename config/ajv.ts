@@ -6,8 +6,9 @@ import { joinPath } from './errors.ts';
 
 export const ajv = new Ajv({
   allErrors: true,
-  // 'empty': an explicit null (Kong exports write `regex_priority: null`...) takes the default too.
-  useDefaults: 'empty',
+  // Missing fields take their default; an explicit null does too where null is not allowed (see
+  // nullsToDefaults). Not ajv's 'empty' mode, which would also turn "" into the default silently.
+  useDefaults: true,
   allowUnionTypes: true,
   // verbose gives each error its parentSchema, which carries `x-message` and both range bounds.
   verbose: true,
@@ -27,6 +28,7 @@ export interface FieldError {
 
 /** Runs `validate` on `data` (filling defaults in place) and returns one error per failed field. */
 export function runSchema(validate: ValidateFunction, data: unknown, prefix = ''): FieldError[] {
+  nullsToDefaults(validate.schema, data);
   if (validate(data)) return [];
   const out: FieldError[] = [];
   const seen = new Set<string>();
@@ -34,12 +36,38 @@ export function runSchema(validate: ValidateFunction, data: unknown, prefix = ''
     // `anyOf`/`if` wrappers repeat what their branches already said.
     if (err.keyword === 'anyOf' || err.keyword === 'oneOf' || err.keyword === 'if') continue;
     const fe = toFieldError(err, prefix);
-    const key = `${fe.field}\0${fe.message}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
+    // One error per field, as Kong reports (an empty name fails minLength and pattern alike).
+    if (seen.has(fe.field)) continue;
+    seen.add(fe.field);
     out.push(fe);
   }
   return out;
+}
+
+/**
+ * Removes explicit nulls from fields that have a default and do not accept null, so the default
+ * applies: Kong fills a null the same way, and an export may write `null` where a hand-written
+ * file leaves the field out. Both must hash the same.
+ */
+function nullsToDefaults(schema: unknown, data: unknown): void {
+  if (!isObject(schema) || !isObject(data) || Array.isArray(data)) return;
+  const props = schema['properties'];
+  if (!isObject(props)) return;
+  for (const [key, sub] of Object.entries(props)) {
+    if (!isObject(sub) || !Object.hasOwn(data, key)) continue;
+    const value = data[key];
+    if (value === null) {
+      const type = sub['type'];
+      const nullable = type === 'null' || (Array.isArray(type) && type.includes('null'));
+      if (sub['default'] !== undefined && !nullable) delete data[key];
+    } else {
+      nullsToDefaults(sub, value);
+    }
+  }
+}
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null;
 }
 
 function toFieldError(err: ErrorObject, prefix: string): FieldError {
@@ -54,9 +82,12 @@ function toFieldError(err: ErrorObject, prefix: string): FieldError {
     case 'propertyNames':
       return { field: joinPath(base, String(p['propertyName'])), message: typeof custom === 'string' ? custom : 'invalid field name' };
   }
-  if (typeof custom === 'string') return { field: base, message: custom };
+  if (typeof custom === 'string' && !BOUNDS.has(err.keyword)) return { field: base, message: custom };
   return { field: base, message: describe(err) };
 }
+
+// Size and range errors keep their generated message (with the bound); `x-message` explains the rest.
+const BOUNDS = new Set(['minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum']);
 
 function describe(err: ErrorObject): string {
   const p = err.params as Record<string, unknown>;
@@ -97,7 +128,11 @@ function describe(err: ErrorObject): string {
 }
 
 function article(type: string): string {
-  const names = type.split(',').map((t) => (t === 'object' ? 'record' : t));
+  // "expected an array", not "an array or a null": null is always allowed where it is allowed.
+  const names = type
+    .split(',')
+    .filter((t) => t !== 'null')
+    .map((t) => (t === 'object' ? 'record' : t));
   return names.map((t) => (/^[aeiou]/.test(t) ? `an ${t}` : `a ${t}`)).join(' or ');
 }
 

@@ -1,4 +1,4 @@
-// Which collections a declarative file may hold, at the top level and nested. Pure data.
+// Which collections a declarative file may hold, at the top level and nested. Pure data; any thread.
 // Nesting follows Kong: an entity may be written inside the entity it references, and then it
 // must not name that parent itself.
 import type { Collection, RefField } from './item.ts';

@@ -53,7 +53,7 @@ export function checkDocument(doc: unknown, errors: ErrorList): DocumentHead | n
         if (!Array.isArray(value)) errors.add(at, key, 'expected an array');
         break;
       default:
-        if (COLLECTIONS[key] !== undefined) break;
+        if (Object.hasOwn(COLLECTIONS, key)) break;
         if (KONG_ONLY.has(key)) {
           if (!(Array.isArray(value) && value.length === 0)) errors.add(at, key, `'${key}' entities are not supported by Sluice`);
           break;

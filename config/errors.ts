@@ -10,6 +10,8 @@ export interface ErrorTarget {
   label(): string | null;
   /** Set to false once an error names this target. */
   ok: boolean;
+  /** Fields errors were reported on, when the target keeps track (later checks skip them). */
+  readonly failed?: Set<string>;
 }
 
 export class ErrorList {
@@ -17,6 +19,7 @@ export class ErrorList {
 
   add(target: ErrorTarget, field: string, message: string): void {
     target.ok = false;
+    target.failed?.add(field);
     this.list.push({ entity_type: target.type, entity: target.label(), field, message });
   }
 

@@ -28,6 +28,11 @@ export function flatten(doc: Record<string, unknown>, errors: ErrorList): Item[]
       const item = new Item(collection, itemPath, value, parent, parentField);
       const children = CHILDREN[key] ?? [];
       for (const [field, v] of Object.entries(raw)) {
+        if (field === '__proto__') {
+          // Assigning it would replace `value`'s prototype instead of adding a field.
+          errors.add(item, field, 'unknown field');
+          continue;
+        }
         if (children.some((ch) => ch.key === field)) continue;
         if ((IGNORED_FIELDS as readonly string[]).includes(field)) continue;
         if ((collection.refs as readonly string[]).includes(field)) {

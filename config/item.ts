@@ -48,6 +48,8 @@ export class Item implements ErrorTarget {
   ok = true;
   /** Fields whose schema errors are not reported: an earlier error already covers them. */
   readonly suppressed = new Set<string>();
+  /** Fields an error was reported on; later checks leave them alone instead of piling on. */
+  readonly failed = new Set<string>();
 
   constructor(collection: Collection, path: string, value: Record<string, unknown>, parent: Item | null, parentField: RefField | null) {
     this.collection = collection;
@@ -58,6 +60,14 @@ export class Item implements ErrorTarget {
     this.value = value;
     this.parent = parent;
     this.parentField = parentField;
+  }
+
+  /** True when an error was reported on `field` or anything inside it. */
+  hasFailed(field: string): boolean {
+    for (const f of this.failed) {
+      if (f === field || f.startsWith(`${field}.`) || f === '') return true;
+    }
+    return false;
   }
 
   /** Name (or username, target...) when it has one, else its id as written, else its position. */

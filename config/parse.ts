@@ -2,7 +2,7 @@
 // YAML is read with the YAML 1.2 core schema (so `yes`/`on` stay strings and fail type checks
 // loudly instead of turning into booleans), duplicate keys are errors, and alias expansion is
 // bounded (a "billion laughs" file is rejected, not expanded).
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { FlatError } from './types.ts';
 
 export type ConfigFormat = 'yaml' | 'json';
@@ -31,13 +31,14 @@ function parseJson(text: string): ParseResult {
 }
 
 function parseYaml(text: string): ParseResult {
-  const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, strict: true });
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { schema: 'core', uniqueKeys: true, prettyErrors: false, strict: true, lineCounter: lines });
   if (doc.errors.length > 0) {
     return {
       ok: false,
       errors: doc.errors.map((e) => {
-        const pos = e.linePos?.[0];
-        return parseError(pos !== undefined ? `invalid YAML at line ${pos.line}, column ${pos.col}: ${e.message}` : `invalid YAML: ${e.message}`);
+        const pos = lines.linePos(e.pos[0]);
+        return parseError(`invalid YAML at line ${pos.line}, column ${pos.col}: ${e.message}`);
       }),
     };
   }

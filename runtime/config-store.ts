@@ -13,7 +13,7 @@ import type { Logger } from './protocol/log.ts';
 const MAX_QUEUED = 8;
 
 export type LoadOutcome =
-  | { status: 'applied'; version: number; hash: string; delta: Delta; snapshot: Snapshot }
+  | { status: 'applied'; version: number; hash: string; delta: Delta | null; snapshot: Snapshot }
   | { status: 'unchanged'; version: number; hash: string }
   | { status: 'invalid'; code: ErrorCode; errors: FlatError[] }
   | { status: 'busy' };
@@ -70,21 +70,18 @@ export class ConfigStore {
     const previous = this.#snapshot;
     if (previous !== null && previous.hash === result.hash) return { status: 'unchanged', version: previous.version, hash: previous.hash };
     const snapshot = toSnapshot(result, (previous?.version ?? 0) + 1);
-    const empty: Snapshot = previous ?? { ...snapshot, version: 0, hash: '', entities: emptyEntities(), entityHashes: emptyEntities() };
-    const delta = diff(empty, snapshot);
+    // The first config has nothing to diff against: workers start from full snapshots.
+    const delta = previous === null ? null : diff(previous, snapshot);
     this.#snapshot = snapshot;
     this.#source = source;
-    this.#log.info({ source, version: snapshot.version, hash: snapshot.hash, ms: Math.round(performance.now() - started), ...deltaSize(delta) }, 'config applied');
-    this.onChange?.(delta, snapshot);
+    this.#log.info({ source, version: snapshot.version, hash: snapshot.hash, ms: Math.round(performance.now() - started), ...(delta && deltaSize(delta)) }, 'config applied');
+    if (delta !== null) this.onChange?.(delta, snapshot);
     return { status: 'applied', version: snapshot.version, hash: snapshot.hash, delta, snapshot };
   }
 }
 
-function emptyEntities(): Snapshot['entities'] & Snapshot['entityHashes'] {
-  return { services: {}, routes: {}, upstreams: {}, targets: {}, consumers: {}, credentials: {}, plugins: {} };
-}
-
-export function deltaSize(delta: Delta): { upserts: number; removes: number } {
+export function deltaSize(delta: Delta | null): { upserts: number; removes: number } {
+  if (delta === null) return { upserts: 0, removes: 0 };
   let upserts = 0;
   let removes = 0;
   for (const list of Object.values(delta.upserts)) upserts += list?.length ?? 0;

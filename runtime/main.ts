@@ -8,6 +8,8 @@ import { parseOptions, USAGE, type Options } from './cli.ts';
 import { ConfigStore } from './config-store.ts';
 import { watchConfigFile } from './config-watch.ts';
 import { startEchoUpstream } from './echo-upstream.ts';
+import { MetricsCollector } from './metrics/collector.ts';
+import { createStatusHandler } from './metrics/status.ts';
 import { TaskPool } from './pool.ts';
 import { createCounterMemory } from './protocol/counters.ts';
 import { createLogger } from './protocol/log.ts';
@@ -60,10 +62,19 @@ const supervisor = new Supervisor(
   log,
 );
 supervisor.versions.publish(store.snapshot.version);
+const metrics = new MetricsCollector({ supervisor, snapshot: () => store.snapshot, pool, version: VERSION });
 
-const adminServer = createServer(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl }));
+const adminServer = createServer(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl, metrics }));
 const adminAddress = await listen(adminServer, options.adminHost, options.adminPort);
 const adminUrl = `http://${urlHost(adminAddress.address)}:${adminAddress.port}`;
+
+// Up before the workers: until they are ready /status/ready answers 503, as a probe expects.
+let statusServer: Server | null = null;
+if (options.statusListen !== null) {
+  statusServer = createServer(createStatusHandler(metrics, supervisor, log));
+  const statusAddress = await listen(statusServer, options.statusListen.host, options.statusListen.port);
+  log.info({ status: `http://${urlHost(statusAddress.address)}:${statusAddress.port}` }, 'status listener ready');
+}
 
 let echo: Server | null = null;
 if (configFile === null) echo = await startEchoUpstream({ version: VERSION, adminUrl, snapshot: () => store.snapshot });
@@ -99,6 +110,7 @@ const stop = async (signal: string): Promise<void> => {
   watcher?.close();
   await supervisor.drain((options as Options).drainTimeoutMs);
   adminServer.close();
+  statusServer?.close();
   echo?.close();
   await pool.close();
   log.info('stopped');

@@ -84,6 +84,7 @@ export class Supervisor extends EventEmitter {
     slot.generation++;
     const boot: WorkerBoot = {
       index: slot.index,
+      workerCount: options.workers,
       generation: slot.generation,
       proxyHost: options.proxyHost,
       proxyPort: options.proxyPort,
@@ -108,7 +109,7 @@ export class Supervisor extends EventEmitter {
     switch (message.type) {
       case 'ready':
         slot.ready = true;
-        this.#log.info({ worker: slot.index, thread: slot.threadId, address: message.address, generation: slot.generation }, 'worker ready');
+        this.#log.info({ worker: slot.index, thread_id: slot.threadId, address: message.address, generation: slot.generation }, 'worker ready');
         this.emit('ready', slot);
         return;
       case 'applied':

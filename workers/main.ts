@@ -10,6 +10,7 @@ import { SluiceError } from '../runtime/protocol/errors.ts';
 import { createLogger } from '../runtime/protocol/log.ts';
 import type { FromWorker, QueryKind, ToWorker, WorkerBoot } from '../runtime/protocol/messages.ts';
 import { VersionMemory } from '../runtime/protocol/shared-memory.ts';
+import { WorkerMetrics } from './metrics/worker.ts';
 import { PluginInstances } from './plugins/instances.ts';
 import { createRegistry } from './plugins/registry.ts';
 import type { PluginEnv } from './plugins/types.ts';
@@ -23,13 +24,22 @@ const boot = workerData as WorkerBoot;
 const port = parentPort!;
 const log = createLogger({ worker: boot.index });
 const versions = new VersionMemory(boot.versions);
-const wheel = new TimerWheel({ worker: boot.index, onError: (name, error) => log.error({ err: error, timer: name }, 'timer callback failed') });
+const wheel = new TimerWheel({ workerId: boot.index, workerCount: boot.workerCount, onError: (error, name) => log.error({ err: error, timer: name }, 'timer callback failed') });
 const rebuilds = new RebuildCounter();
 const dispatchers = new Dispatchers();
 let state: WorkerState | null = null;
 let proxy: Proxy | null = null;
 let server: Server | null = null;
 const connections = { active: 0, total: 0 };
+const metrics = new WorkerMetrics({
+  index: boot.index,
+  config: () => (state === null ? null : { version: state.version, hash: state.snapshot.hash }),
+  requests: () => proxy?.requests ?? 0,
+  inFlight: () => proxy?.inFlight ?? 0,
+  connections: () => connections,
+  rebuilds,
+  wheel,
+});
 
 const env: PluginEnv = {
   worker: boot.index,
@@ -38,7 +48,7 @@ const env: PluginEnv = {
   credentials: () => state!.credentials,
   log,
 };
-const deps: StateDeps = { registry: createRegistry(), instances: new PluginInstances(log), env, rebuilds, rebuildAll: boot.rebuildAll };
+const deps: StateDeps = { registry: createRegistry(), instances: new PluginInstances(log), env, rebuilds, rebuildAll: boot.rebuildAll, listenPort: boot.proxyPort };
 
 function post(message: FromWorker): void {
   port.postMessage(message);
@@ -56,7 +66,9 @@ function install(snapshot: Snapshot, full: boolean): void {
   else proxy.swap(next);
   deps.instances.retain(snapshot);
   versions.setApplied(boot.index, snapshot.version);
-  post({ type: 'applied', version: snapshot.version, ms: performance.now() - started, full });
+  const ms = performance.now() - started;
+  metrics.configApplied(ms, full);
+  post({ type: 'applied', version: snapshot.version, ms, full });
   if (server === null) listen();
 }
 
@@ -108,6 +120,13 @@ function status(): unknown {
 }
 
 function answer(id: number, kind: QueryKind): void {
+  if (kind === 'metrics') {
+    metrics.collect().then(
+      (data) => post({ type: 'reply', id, data }),
+      (error: unknown) => post({ type: 'reply', id, error: new SluiceError('SLUICE_ERR_WORKER_TIMEOUT', String(error)).toWire() }),
+    );
+    return;
+  }
   try {
     const data = kind === 'status' ? status() : kind === 'timers' ? wheel.stats() : null;
     post({ type: 'reply', id, data });

@@ -32,6 +32,8 @@ export interface StateDeps {
   readonly rebuilds: RebuildCounter;
   /** Diagnostic: rebuild everything on every change, as Kong does. */
   readonly rebuildAll: boolean;
+  /** The proxy port, assumed for a Host header without one (host entries may name a port). */
+  readonly listenPort: number;
 }
 
 export function buildState(previous: WorkerState | null, snapshot: Snapshot, deps: StateDeps): WorkerState {
@@ -46,7 +48,7 @@ export function buildState(previous: WorkerState | null, snapshot: Snapshot, dep
   let router = previous?.router;
   const routerReason = changed('routes', 'services');
   if (router === undefined || routerReason !== null) {
-    router = buildRouter(Object.values(snapshot.entities.routes), snapshot.entities.services);
+    router = buildRouter(Object.values(snapshot.entities.routes), snapshot.entities.services, { listenPort: deps.listenPort });
     rebuilds.count('router', routerReason ?? 'initial');
   }
 

@@ -8,10 +8,12 @@
 //   churn, --rebuild-all   Sluice in its diagnostic mode that rebuilds everything (Kong's way)
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext } from './context.ts';
-import { autocannonDriver, type LoadResult } from './load.ts';
+import { withCpu } from './compare.ts';
+import { autocannonDriver } from './load.ts';
+import { describeBackground } from './machine.ts';
 import { probe } from './net.ts';
 import { stop, type Child } from './proc.ts';
-import { brief, fmtInt, fmtMs, median, summarize, table, type Summary } from './report.ts';
+import { brief, fmtInt, fmtMs, median, summarize, table, type RunResult, type Summary } from './report.ts';
 import { postConfig, rejection, startSluice, type Sluice } from './sluice.ts';
 import { plainConfig, upstreamConfig } from './sluice-configs.ts';
 
@@ -23,8 +25,10 @@ interface ChurnStats {
   attempted: number;
   ok: number;
   errors: number;
-  /** POST /config?wait=1 round trips: the time until every worker applied the change. */
+  /** POST /config?wait=1 round trips, as the client sees them. */
   latenciesMs: number[];
+  /** `converged_ms` of the answers: Sluice's own time from accepting to every worker applied. */
+  convergedMs: number[];
   firstError: string | null;
 }
 
@@ -32,12 +36,12 @@ interface Phase {
   name: string;
   sluice: Sluice;
   churn: boolean;
-  loads: LoadResult[];
+  loads: RunResult[];
   stats: ChurnStats;
 }
 
 function emptyStats(): ChurnStats {
-  return { attempted: 0, ok: 0, errors: 0, latenciesMs: [], firstError: null };
+  return { attempted: 0, ok: 0, errors: 0, latenciesMs: [], convergedMs: [], firstError: null };
 }
 
 /** Posts target-only changes every 1/RECONFIGS_PER_SECOND s for `durationMs`; never bursts to catch up. */
@@ -52,8 +56,11 @@ async function churn(sluice: Sluice, addresses: readonly string[], durationMs: n
     try {
       const answer = await postConfig(sluice.adminUrl, upstreamConfig(address), true, 5000);
       const refused = rejection(answer);
-      if (refused === null) stats.ok += 1;
-      else {
+      if (refused === null) {
+        stats.ok += 1;
+        const converged = convergedMs(answer.body);
+        if (converged !== null) stats.convergedMs.push(converged);
+      } else {
         stats.errors += 1;
         stats.firstError ??= refused;
       }
@@ -69,18 +76,43 @@ async function churn(sluice: Sluice, addresses: readonly string[], durationMs: n
   }
 }
 
+function convergedMs(body: string): number | null {
+  try {
+    const value = (JSON.parse(body) as { converged_ms?: unknown }).converged_ms;
+    return typeof value === 'number' ? value : null;
+  } catch {
+    return null;
+  }
+}
+
 function p99(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? NaN;
 }
 
-async function rebuildMetrics(sluice: Sluice): Promise<string[]> {
+/**
+ * Rebuild counters, to show what the churn rebuilt: Prometheus lines named *rebuild* from
+ * /metrics, else every `rebuilds` field of GET /workers.
+ */
+async function rebuildCounters(sluice: Sluice): Promise<string[]> {
   try {
-    const { status, body } = await probeFull(`${sluice.adminUrl}/metrics`);
-    if (status !== 200) return [`(GET /metrics answered ${status})`];
-    return body.split('\n').filter((l) => /rebuild/i.test(l) && !l.startsWith('#')).slice(0, 20);
+    const metrics = await probeFull(`${sluice.adminUrl}/metrics`);
+    const lines = metrics.status === 200 ? metrics.body.split('\n').filter((l) => /rebuild/i.test(l) && !l.startsWith('#')) : [];
+    if (lines.length > 0) return lines.slice(0, 30);
+    const workers = await probeFull(`${sluice.adminUrl}/workers`);
+    if (workers.status !== 200) return [`(no rebuild metrics: /metrics ${metrics.status}, /workers ${workers.status})`];
+    const found: string[] = [];
+    const walk = (value: unknown, path: string): void => {
+      if (value === null || typeof value !== 'object') return;
+      for (const [key, child] of Object.entries(value)) {
+        if (key === 'rebuilds') found.push(`${path}.rebuilds ${JSON.stringify(child)}`);
+        else walk(child, `${path}${Array.isArray(value) ? `[${key}]` : `.${key}`}`);
+      }
+    };
+    walk(JSON.parse(workers.body), 'workers');
+    return found.length > 0 ? found : ['(GET /workers has no rebuilds field)'];
   } catch (err) {
-    return [`(GET /metrics failed: ${brief(err)})`];
+    return [`(rebuild counters unavailable: ${brief(err, 1)})`];
   }
 }
 
@@ -92,6 +124,7 @@ async function probeFull(url: string): Promise<{ status: number; body: string }>
 export async function runChurnScenario(ctx: BenchContext): Promise<void> {
   const { settings } = ctx;
   ctx.out(`\n## Reconfigure under load: ${RECONFIGS_PER_SECOND} target-only POST /config?wait=1 per second, Sluice ${ctx.churnWorkers} worker(s)`);
+  ctx.out(await describeBackground());
   const addresses = ctx.upstream.ports.slice(0, 2).map((p) => `127.0.0.1:${p}`);
   const children: Child[] = [];
   try {
@@ -117,9 +150,19 @@ export async function runChurnScenario(ctx: BenchContext): Promise<void> {
       }
     }
 
+    // Warm both up closed-loop first: a cold Sluice (JIT, pools) would understate the capacity.
+    const loadSpec = (sluice: Sluice, durationS: number, fixedRate?: number) => ({
+      url: `${sluice.proxyUrl}/`,
+      durationS,
+      connections: settings.connections,
+      ...(fixedRate === undefined ? {} : { rate: fixedRate }),
+    });
+    if (settings.warmupS > 0) {
+      for (const sluice of [gated, rebuildAll]) await settings.driver.run(loadSpec(sluice, settings.warmupS));
+    }
     let rate = ctx.churnRate;
     if (rate === null) {
-      const capacity = await settings.driver.run({ url: `${gated.proxyUrl}/`, durationS: Math.max(2, settings.warmupS), connections: settings.connections });
+      const capacity = await settings.driver.run(loadSpec(gated, Math.max(3, Math.ceil(settings.durationS / 2))));
       rate = Math.max(100, Math.round((capacity.rps * LOAD_SHARE) / 100) * 100);
       ctx.out(`closed-loop capacity ${fmtInt(capacity.rps)} req/s (${settings.driver.name}) → fixed load ${fmtInt(rate)} req/s (${LOAD_SHARE * 100}%)`);
     } else {
@@ -133,16 +176,12 @@ export async function runChurnScenario(ctx: BenchContext): Promise<void> {
       { name: '10 reconfig/s --rebuild-all', sluice: rebuildAll, churn: true, loads: [], stats: emptyStats() },
     ];
     const flips = new Map<Sluice, { n: number }>([[gated, { n: 0 }], [rebuildAll, { n: 0 }]]);
-    const loadSpec = (sluice: Sluice, durationS: number) => ({ url: `${sluice.proxyUrl}/`, durationS, connections: settings.connections, rate });
-
-    if (settings.warmupS > 0) {
-      for (const sluice of [gated, rebuildAll]) await autocannonDriver.run(loadSpec(sluice, settings.warmupS));
-    }
     for (let round = 0; round < settings.rounds; round += 1) {
       for (let i = 0; i < phases.length; i += 1) {
         const phase = phases[(round + i) % phases.length];
         if (phase === undefined) continue;
-        const load = autocannonDriver.run(loadSpec(phase.sluice, settings.durationS));
+        const fixedRate = rate;
+        const load = withCpu(phase.sluice.child.pid, settings.durationS, () => autocannonDriver.run(loadSpec(phase.sluice, settings.durationS, fixedRate)));
         const flip = flips.get(phase.sluice) ?? { n: 0 };
         // The churner starts with the load and stops one second early, so no reconfigure
         // lands after the load generator has stopped measuring.
@@ -157,9 +196,8 @@ export async function runChurnScenario(ctx: BenchContext): Promise<void> {
     }
     printPhases(ctx, phases.map((p) => ({ ...p, summary: summarize(p.loads) })));
     for (const [name, sluice] of [['sluice', gated], ['sluice --rebuild-all', rebuildAll]] as const) {
-      const lines = await rebuildMetrics(sluice);
-      ctx.out(`\nrebuild counters, ${name} (${sluice.adminUrl}/metrics):`);
-      ctx.out(lines.length === 0 ? '  (no metric named *rebuild*)' : lines.map((l) => `  ${l}`).join('\n'));
+      ctx.out(`\nrebuild counters after the run, ${name}:`);
+      ctx.out((await rebuildCounters(sluice)).map((l) => `  ${l}`).join('\n'));
     }
   } catch (err) {
     ctx.out(`skipped: ${brief(err)}`);
@@ -181,10 +219,13 @@ function printPhases(ctx: BenchContext, phases: readonly (Phase & { summary: Sum
         row('p99 ms', (p) => fmtMs(p.summary.p99Ms)),
         row('p99 vs steady', (p) => (Number.isFinite(steady) && steady > 0 ? `${(p.summary.p99Ms / steady).toFixed(2)}×` : 'n/a')),
         row('proxy errors', (p) => fmtInt(p.summary.errors)),
+        row('Sluice CPU µs/req', (p) => (Number.isFinite(p.summary.cpuUsPerReq) ? p.summary.cpuUsPerReq.toFixed(1) : 'n/a')),
         row('reconfigs ok/sent', (p) => (p.churn ? `${p.stats.ok}/${p.stats.attempted}` : '-')),
         row('reconfig errors', (p) => (p.churn ? fmtInt(p.stats.errors) : '-')),
         row('POST ?wait=1 p50 ms', (p) => (p.churn ? fmtMs(median(p.stats.latenciesMs)) : '-')),
         row('POST ?wait=1 p99 ms', (p) => (p.churn ? fmtMs(p99(p.stats.latenciesMs)) : '-')),
+        row('converged_ms p50', (p) => (p.churn ? fmtMs(median(p.stats.convergedMs)) : '-')),
+        row('converged_ms p99', (p) => (p.churn ? fmtMs(p99(p.stats.convergedMs)) : '-')),
       ],
     ),
   );

@@ -2,14 +2,17 @@
 // a warm-up run each, then `rounds` rounds in which every target gets one measured run, the
 // starting target rotating each round so no target always runs first (or right after a
 // particular neighbour). Only one target is under load at any moment.
+import { treeCpuMs } from './cpu.ts';
 import type { LoadDriver, LoadResult, LoadSpec } from './load.ts';
 import { probe } from './net.ts';
-import { fmtInt, fmtMs, summarize, type Summary } from './report.ts';
+import { fmtInt, fmtMs, summarize, type RunResult, type Summary } from './report.ts';
 
 export interface Target {
   name: string;
   url: string;
   headers?: Record<string, string>;
+  /** Root pid of the target's process tree, to measure its CPU time per request. */
+  pid?: number;
 }
 
 export interface RunSettings {
@@ -37,6 +40,14 @@ function spec(target: Target, settings: RunSettings, durationS: number): LoadSpe
   return { url: target.url, durationS, connections: settings.connections, headers: target.headers ?? {} };
 }
 
+/** Runs `run` and adds the CPU time the process tree of `pid` used meanwhile. */
+export async function withCpu(pid: number | undefined, durationS: number, run: () => Promise<LoadResult>): Promise<RunResult> {
+  const before = pid === undefined ? null : treeCpuMs(pid);
+  const result = await run();
+  const after = pid === undefined ? null : treeCpuMs(pid);
+  return { ...result, cpuMs: before === null || after === null ? null : after - before, durationS };
+}
+
 export async function compare(targets: readonly Target[], settings: RunSettings): Promise<Outcome[]> {
   const ready: Target[] = [];
   const outcomes = new Map<string, Outcome>();
@@ -48,17 +59,19 @@ export async function compare(targets: readonly Target[], settings: RunSettings)
   if (settings.warmupS > 0) {
     for (const target of ready) await settings.driver.run(spec(target, settings, settings.warmupS));
   }
-  const results = new Map<string, LoadResult[]>(ready.map((t) => [t.name, []]));
+  const results = new Map<string, RunResult[]>(ready.map((t) => [t.name, []]));
   for (let round = 0; round < settings.rounds; round += 1) {
     for (let i = 0; i < ready.length; i += 1) {
       const target = ready[(round + i) % ready.length];
       if (target === undefined) continue;
-      const result = await settings.driver.run(spec(target, settings, settings.durationS));
+      const result = await withCpu(target.pid, settings.durationS, () => settings.driver.run(spec(target, settings, settings.durationS)));
       results.get(target.name)?.push(result);
       const errors = result.non2xx + result.socketErrors;
       settings.log(
-        `  round ${round + 1}/${settings.rounds}  ${target.name.padEnd(22)} ${fmtInt(result.rps).padStart(8)} req/s` +
-          `  p50 ${fmtMs(result.p50Ms)} ms  p99 ${fmtMs(result.p99Ms)} ms${errors > 0 ? `  errors ${errors}` : ''}`,
+        `  round ${round + 1}/${settings.rounds}  ${target.name.padEnd(27)} ${fmtInt(result.rps).padStart(8)} req/s` +
+          `  p50 ${fmtMs(result.p50Ms)} ms  p99 ${fmtMs(result.p99Ms)} ms` +
+          (result.cpuMs === null || result.cpuMs === undefined ? '' : `  ${((result.cpuMs * 1000) / result.requests).toFixed(1)} CPU µs/req`) +
+          (errors > 0 ? `  errors ${errors}` : ''),
       );
     }
   }

@@ -4,6 +4,7 @@
 // The plugin config is POSTed through the Admin API; if Sluice refuses it, the scenario says so.
 import { compare, type Target } from './compare.ts';
 import type { BenchContext } from './context.ts';
+import { describeBackground } from './machine.ts';
 import { stop, type Child } from './proc.ts';
 import { brief, fmtRatio, summaryTable, type Summary } from './report.ts';
 import { postConfig, rejection, startSluice } from './sluice.ts';
@@ -14,6 +15,7 @@ const GOAL_MAX_COST_PCT = 15;
 
 export async function runPluginsScenario(ctx: BenchContext): Promise<void> {
   ctx.out('\n## Plugin cost: Sluice 1 worker, key-auth + rate-limiting vs no plugins');
+  ctx.out(await describeBackground());
   const children: Child[] = [];
   try {
     const common = { workers: 1, config: plainConfig(ctx.upstreamUrl), tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs };
@@ -32,8 +34,8 @@ export async function runPluginsScenario(ctx: BenchContext): Promise<void> {
       return;
     }
     const targets: Target[] = [
-      { name: 'sluice no plugins', url: `${plain.proxyUrl}/` },
-      { name: 'sluice key-auth+rate-limit', url: `${plugged.proxyUrl}/`, headers: { apikey: API_KEY } },
+      { name: 'sluice no plugins', url: `${plain.proxyUrl}/`, pid: plain.child.pid },
+      { name: 'sluice key-auth+rate-limit', url: `${plugged.proxyUrl}/`, headers: { apikey: API_KEY }, pid: plugged.child.pid },
     ];
     const outcomes = await compare(targets, ctx.settings);
     for (const o of outcomes) if ('skipped' in o) ctx.out(`${o.name}: skipped: ${o.skipped}`);
@@ -43,9 +45,11 @@ export async function runPluginsScenario(ctx: BenchContext): Promise<void> {
     const [base, withPlugins] = measured;
     if (measured.length === 2 && base !== undefined && withPlugins !== undefined) {
       const cost = (1 - withPlugins.summary.rps / base.summary.rps) * 100;
+      const cpuCost = (withPlugins.summary.cpuUsPerReq / base.summary.cpuUsPerReq - 1) * 100;
       ctx.out(
         `\nthroughput cost of key-auth + rate-limiting: ${cost.toFixed(1)}%` +
-          ` (p99 ${fmtRatio(withPlugins.summary.p99Ms, base.summary.p99Ms)} of no-plugins)`,
+          ` (p99 ${fmtRatio(withPlugins.summary.p99Ms, base.summary.p99Ms)} of no-plugins;` +
+          ` CPU per request ${Number.isFinite(cpuCost) ? `${cpuCost >= 0 ? '+' : ''}${cpuCost.toFixed(1)}%` : 'n/a'})`,
       );
       ctx.out(`goals: ${goal(`plugin cost ≤ ${GOAL_MAX_COST_PCT}%`, cost <= GOAL_MAX_COST_PCT)}`);
     }

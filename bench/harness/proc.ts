@@ -17,6 +17,8 @@ export interface Child {
   readonly exited: Promise<number | string>;
   /** Set once `exited` resolved. */
   exitStatus: number | string | null;
+  /** How long `stop` waits after SIGTERM before SIGKILL. */
+  readonly graceMs: number;
 }
 
 type LineListener = (line: string) => void;
@@ -27,6 +29,8 @@ const lineListeners = new WeakMap<Child, Set<LineListener>>();
 export interface StartOptions {
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** SIGTERM → SIGKILL delay for `stop` (default 3000 ms). */
+  graceMs?: number;
 }
 
 /** Spawns a child, registers it for cleanup and keeps draining its output (a full pipe would stall it). */
@@ -47,7 +51,7 @@ export function start(name: string, command: string, args: readonly string[], op
   const exited = new Promise<number | string>((resolve) => {
     resolveExit = resolve;
   });
-  const child: Child = { name, pid: proc.pid, proc, tail, exited, exitStatus: null };
+  const child: Child = { name, pid: proc.pid, proc, tail, exited, exitStatus: null, graceMs: options.graceMs ?? 3000 };
   lineListeners.set(child, listeners);
   live.add(child);
 
@@ -96,7 +100,7 @@ export function describeTail(child: Child): string {
 }
 
 /** Stops one child by pid: SIGTERM, then SIGKILL after `graceMs`. Resolves once it has exited. */
-export async function stop(child: Child, graceMs = 3000): Promise<void> {
+export async function stop(child: Child, graceMs = child.graceMs): Promise<void> {
   if (child.exitStatus !== null) return;
   signal(child.pid, 'SIGTERM');
   const timer = setTimeout(() => signal(child.pid, 'SIGKILL'), graceMs);
@@ -104,9 +108,9 @@ export async function stop(child: Child, graceMs = 3000): Promise<void> {
   clearTimeout(timer);
 }
 
-/** Stops every child still running, in parallel. */
-export async function stopAll(graceMs = 3000): Promise<void> {
-  await Promise.all([...live].map((child) => stop(child, graceMs)));
+/** Stops every child still running, in parallel; `graceMs` caps each child's own grace period. */
+export async function stopAll(graceMs?: number): Promise<void> {
+  await Promise.all([...live].map((child) => stop(child, Math.min(child.graceMs, graceMs ?? child.graceMs))));
 }
 
 function signal(pid: number, sig: NodeJS.Signals): void {

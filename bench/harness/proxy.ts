@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { compare, type Outcome, type Target } from './compare.ts';
 import type { BenchContext } from './context.ts';
 import { startNginxProxy } from './nginx.ts';
+import { describeBackground } from './machine.ts';
 import { freePort } from './net.ts';
 import { startNodePeer } from './peer.ts';
 import { stop, type Child } from './proc.ts';
@@ -19,6 +20,7 @@ const GOAL_VS_PEER = 1.3;
 export async function runProxyScenario(ctx: BenchContext, workers: number): Promise<Outcome[]> {
   const label = `${workers} worker${workers === 1 ? '' : 's'} each`;
   ctx.out(`\n## Proxy throughput, ${label}`);
+  ctx.out(await describeBackground());
   const children: Child[] = [];
   const targets: Target[] = [];
   const skipped: Outcome[] = [];
@@ -26,13 +28,24 @@ export async function runProxyScenario(ctx: BenchContext, workers: number): Prom
     if (ctx.nginx === null) {
       ctx.out(NGINX_MISSING);
     } else {
-      const port = await freePort();
-      children.push(await startNginxProxy(join(ctx.tmpDir, `nginx-proxy-${workers}`), port, workers, ctx.upstream.ports[0] ?? 0));
-      targets.push({ name: `nginx ${workers}w`, url: `http://127.0.0.1:${port}/` });
+      const name = `nginx ${workers}w`;
+      try {
+        const port = await freePort();
+        const dir = join(ctx.tmpDir, `nginx-proxy-${workers}`);
+        const nginx = await startNginxProxy(dir, port, workers, ctx.upstream.ports[0] ?? 0);
+        children.push(nginx);
+        targets.push({ name, url: `http://127.0.0.1:${port}/`, pid: nginx.pid });
+      } catch (err) {
+        skipped.push({ name, skipped: `nginx did not start: ${brief(err)}` });
+      }
     }
-    const peer = await startNodePeer(workers, ctx.upstreamUrl);
-    children.push(peer.child);
-    targets.push({ name: `node-peer ${workers}w`, url: `${peer.url}/` });
+    try {
+      const peer = await startNodePeer(workers, ctx.upstreamUrl);
+      children.push(peer.child);
+      targets.push({ name: `node-peer ${workers}w`, url: `${peer.url}/`, pid: peer.child.pid });
+    } catch (err) {
+      skipped.push({ name: `node-peer ${workers}w`, skipped: `the Node peer did not start: ${brief(err)}` });
+    }
     try {
       const sluice = await startSluice({
         name: `sluice-${workers}w`,
@@ -42,7 +55,7 @@ export async function runProxyScenario(ctx: BenchContext, workers: number): Prom
         nodeArgs: ctx.sluiceNodeArgs,
       });
       children.push(sluice.child);
-      targets.push({ name: `sluice ${workers}w`, url: `${sluice.proxyUrl}/` });
+      targets.push({ name: `sluice ${workers}w`, url: `${sluice.proxyUrl}/`, pid: sluice.child.pid });
     } catch (err) {
       skipped.push({ name: `sluice ${workers}w`, skipped: `Sluice did not start: ${brief(err)}` });
     }
@@ -65,13 +78,15 @@ function printOutcomes(ctx: BenchContext, outcomes: readonly Outcome[]): void {
   ctx.out('');
   ctx.out(
     table(
-      ['ratio (req/s)', 'vs nginx', 'vs node-peer', 'p99 vs nginx', 'p99 vs node-peer'],
+      ['ratio', 'req/s vs nginx', 'req/s vs node-peer', 'p99 vs nginx', 'p99 vs node-peer', 'CPU/req vs nginx', 'CPU/req vs node-peer'],
       measured.map((o) => [
         o.name,
         nginx === undefined ? 'n/a' : fmtRatio(o.summary.rps, nginx.summary.rps),
         peer === undefined ? 'n/a' : fmtRatio(o.summary.rps, peer.summary.rps),
         nginx === undefined ? 'n/a' : fmtRatio(o.summary.p99Ms, nginx.summary.p99Ms),
         peer === undefined ? 'n/a' : fmtRatio(o.summary.p99Ms, peer.summary.p99Ms),
+        nginx === undefined ? 'n/a' : fmtRatio(o.summary.cpuUsPerReq, nginx.summary.cpuUsPerReq),
+        peer === undefined ? 'n/a' : fmtRatio(o.summary.cpuUsPerReq, peer.summary.cpuUsPerReq),
       ]),
     ),
   );

@@ -8,6 +8,12 @@ export function median(values: readonly number[]): number {
   return sorted.length % 2 === 1 ? (sorted[mid] ?? NaN) : ((sorted[mid - 1] ?? NaN) + (sorted[mid] ?? NaN)) / 2;
 }
 
+/** One measured run, with the CPU time the target's process tree used during it when known. */
+export interface RunResult extends LoadResult {
+  cpuMs?: number | null;
+  durationS?: number;
+}
+
 /** What a target did over all measured rounds: medians, spread and summed errors. */
 export interface Summary {
   rps: number;
@@ -18,10 +24,16 @@ export interface Summary {
   requests: number;
   errors: number;
   rounds: number;
+  /** Median CPU time of the target per request (µs), NaN when not measured. */
+  cpuUsPerReq: number;
+  /** Median cores the target kept busy during a run, NaN when not measured. */
+  cores: number;
 }
 
-export function summarize(results: readonly LoadResult[]): Summary {
+export function summarize(results: readonly RunResult[]): Summary {
   const rps = results.map((r) => r.rps);
+  const cpu = (f: (cpuMs: number, r: RunResult) => number): number =>
+    median(results.map((r) => (r.cpuMs === null || r.cpuMs === undefined ? NaN : f(r.cpuMs, r))));
   return {
     rps: median(rps),
     rpsMin: Math.min(...rps),
@@ -31,6 +43,8 @@ export function summarize(results: readonly LoadResult[]): Summary {
     requests: results.reduce((sum, r) => sum + r.requests, 0),
     errors: results.reduce((sum, r) => sum + r.non2xx + r.socketErrors, 0),
     rounds: results.length,
+    cpuUsPerReq: cpu((ms, r) => (ms * 1000) / r.requests),
+    cores: cpu((ms, r) => (r.durationS === undefined ? NaN : ms / (r.durationS * 1000))),
   };
 }
 
@@ -58,7 +72,7 @@ export function table(header: readonly string[], rows: readonly (readonly string
 
 export function summaryTable(entries: readonly { name: string; summary: Summary }[]): string {
   return table(
-    ['target', 'req/s (median)', 'min..max', 'p50 ms', 'p99 ms', 'errors'],
+    ['target', 'req/s (median)', 'min..max', 'p50 ms', 'p99 ms', 'errors', 'CPU µs/req', 'cores used'],
     entries.map(({ name, summary: s }) => [
       name,
       fmtInt(s.rps),
@@ -66,6 +80,8 @@ export function summaryTable(entries: readonly { name: string; summary: Summary 
       fmtMs(s.p50Ms),
       fmtMs(s.p99Ms),
       fmtInt(s.errors),
+      Number.isFinite(s.cpuUsPerReq) ? s.cpuUsPerReq.toFixed(1) : 'n/a',
+      Number.isFinite(s.cores) ? s.cores.toFixed(2) : 'n/a',
     ]),
   );
 }

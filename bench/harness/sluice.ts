@@ -39,7 +39,8 @@ export async function startSluice(options: SluiceOptions): Promise<Sluice> {
     '--admin-listen', `${HOST}:${adminPort}`,
     ...(options.rebuildAll === true ? ['--rebuild-all'] : []),
   ];
-  const child = start(options.name, process.execPath, args, { cwd: REPO_ROOT });
+  // Graceful exit can take a moment (drain, and writing CPU profiles under --profile).
+  const child = start(options.name, process.execPath, args, { cwd: REPO_ROOT, graceMs: 10_000 });
   const line = await waitForLine(child, (l) => l.includes('"msg":"sluice ready"'), 30_000);
   let proxyUrl = `http://${HOST}:${port}`;
   let adminUrl = `http://${HOST}:${adminPort}`;

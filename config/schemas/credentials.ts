@@ -1,4 +1,4 @@
-// Schemas of the credential kinds Sluice knows (Kong's per-plugin credential DAOs). Pure data.
+// Schemas of the credential kinds Sluice knows (Kong's per-plugin credential DAOs). Pure data; any thread.
 // Kong generates a random `key`/`secret` when one is missing; Sluice requires them instead, since
 // a random value would change on every load (and with it every hash).
 import { LIMITS } from '../limits.ts';

@@ -1,5 +1,5 @@
 // Schema of a Kong 3.x target. Pure data; any thread.
-// `target` is parsed and normalised to `host:port` in target-checks.ts.
+// `target` is parsed and normalised to `host:port` in entity-checks.ts.
 import { ID, TAGS, record } from './common.ts';
 import type { EntitySchema } from './common.ts';
 

@@ -69,7 +69,7 @@ export const upstreams: EntitySchema = {
   schema: record(
     {
       id: ID,
-      // A virtual host name; checked as a hostname in upstream-checks.ts.
+      // A virtual host name; checked as a hostname in entity-checks.ts.
       name: { type: 'string', minLength: 1, maxLength: LIMITS.hostLength },
       algorithm: oneOf(['round-robin', 'consistent-hashing', 'least-connections', 'latency'], 'round-robin'),
       hash_on: oneOf(HASH_ON, 'none'),

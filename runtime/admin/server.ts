@@ -1,6 +1,8 @@
 // The Admin API (primary thread), on loopback by default and never on the proxy port.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConfigStore } from '../config-store.ts';
+import type { MetricsCollector } from '../metrics/collector.ts';
+import { sendMetrics } from '../metrics/status.ts';
 import type { Logger } from '../protocol/log.ts';
 import type { Supervisor } from '../supervisor.ts';
 import { getConfig, postConfig } from './config-routes.ts';
@@ -13,6 +15,7 @@ export interface AdminContext {
   log: Logger;
   version: string;
   proxyUrl: string;
+  metrics: MetricsCollector;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, ctx: AdminContext) => void | Promise<void>;
@@ -24,6 +27,7 @@ const ROUTES: Record<string, Handler> = {
   'GET /timers': async (_req, res, _url, ctx) => sendJson(res, 200, await timers(ctx)),
   'GET /config': (_req, res, _url, ctx) => getConfig(res, ctx.store),
   'POST /config': (req, res, url, ctx) => postConfig(req, res, url, ctx.store, ctx.supervisor),
+  'GET /metrics': (_req, res, _url, ctx) => sendMetrics(res, ctx.metrics),
 };
 
 const WORKER_PATH = /^\/workers\/\d+$/;

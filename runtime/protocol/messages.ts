@@ -6,6 +6,7 @@ import type { WireError } from './errors.ts';
 /** Passed as `workerData` when the primary spawns a worker. */
 export interface WorkerBoot {
   index: number;
+  workerCount: number;
   /** Incremented each time slot `index` is respawned. */
   generation: number;
   proxyHost: string;
@@ -32,3 +33,28 @@ export type FromWorker =
   | { type: 'need-snapshot'; have: number; got: number }
   | { type: 'reply'; id: number; data?: unknown; error?: WireError }
   | { type: 'drained'; inFlight: number };
+
+/** One metric value as prom-client's `registry.getMetricsAsJSON()` gives it. */
+export interface MetricValueJSON {
+  value: number;
+  labels: Readonly<Record<string, string | number>>;
+  /** Set on histogram lines: `<name>_bucket`, `<name>_sum`, `<name>_count`. */
+  metricName?: string;
+}
+
+/** One metric as prom-client's `registry.getMetricsAsJSON()` gives it. */
+export interface MetricJSON {
+  name: string;
+  help: string;
+  type: 'counter' | 'gauge' | 'histogram' | 'summary';
+  /** How the primary merges this metric across workers (prom-client's AggregatorRegistry). */
+  aggregator: 'sum' | 'first' | 'min' | 'max' | 'average' | 'omit';
+  values: MetricValueJSON[];
+}
+
+/** A worker's answer to a `metrics` query. */
+export interface MetricsReply {
+  metrics: MetricJSON[];
+  /** ms the worker's loop spent producing `metrics`: what a scrape costs the proxy on that worker. */
+  collectMs: number;
+}

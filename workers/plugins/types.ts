@@ -3,6 +3,7 @@
 // Instances are keyed by plugin id + config hash and live across reconfigures that do not touch
 // them (Kong re-creates them; that is the "Could not claim instance_id" wedge, Kong #11173).
 import type { PluginSchema } from '../../config/plugin-schema.ts';
+import type { Plugin } from '../../config/types.ts';
 import type { Logger } from '../../runtime/protocol/log.ts';
 import type { CredentialsIndex } from '../credentials.ts';
 import type { RequestContext } from '../proxy/context.ts';
@@ -29,6 +30,12 @@ export interface UpstreamResponse {
 type Phase = (ctx: RequestContext) => void | Promise<void>;
 
 export interface PluginInstance {
+  /**
+   * Provisioning that may fail or take time (open a file, warm a cache), run once after `create`
+   * and before the first phase. When it throws or rejects, `close` is called on this half-made
+   * instance and the creation counts as failed: the waiting requests get a 500, the next retries.
+   */
+  init?: () => void | Promise<void>;
   /** Before routing decisions are final (global plugins only, as in Kong). */
   rewrite?: Phase;
   /** Authentication, rate limiting, termination. May end the request with `ctx.exit`. */
@@ -46,5 +53,9 @@ export interface PluginDefinition<Config = Record<string, unknown>> {
   /** Kong's priority: higher runs first. */
   priority: number;
   schema: PluginSchema;
-  create(config: Config, env: PluginEnv): PluginInstance | Promise<PluginInstance>;
+  /**
+   * Makes the instance for one plugin config. `plugin` is the entity (id, scope); its `config` is
+   * `config`. Kong injects the same into `conf` (route_id, service_id, __plugin_id).
+   */
+  create(config: Config, env: PluginEnv, plugin: Readonly<Plugin>): PluginInstance | Promise<PluginInstance>;
 }

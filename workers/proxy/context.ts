@@ -2,6 +2,7 @@
 // constructor, so V8 keeps one hidden class on the hot path (see STYLE.md, "Hot paths").
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
+import type { PluginRun } from '../plugins/iterator.ts';
 import type { Match } from '../router/types.ts';
 
 export class RequestContext {
@@ -23,6 +24,8 @@ export class RequestContext {
   responseHeaders: Record<string, string> | null = null;
   /** Plugin-to-plugin data for this request (Kong's `kong.ctx.shared`). */
   readonly shared: Record<string, unknown> = {};
+  /** The plugins resolved for this request and the instances it holds (owned by workers/plugins/iterator.ts). */
+  plugins: PluginRun | null = null;
   /** Set once the response was produced by the gateway (plugin exit, error). */
   exited = false;
   upstreamStatus = 0;

@@ -75,7 +75,6 @@ function send(exchange: Exchange): void {
   const q = url.indexOf('?');
   let query = q === -1 ? '' : url.slice(q);
   if (ctx.upstreamQueryRemove !== null && query !== '') query = dropQueryArgs(query, ctx.upstreamQueryRemove);
-  const stripped = route.strip_path && match.path.length > 0 && match.upstreamPath !== match.path;
   const headers = upstreamRequestHeaders(req.rawHeaders, req.headers.connection, {
     host: route.preserve_host && clientHost !== '' ? clientHost : upstreamHost,
     clientIp: ctx.clientIp,
@@ -83,7 +82,7 @@ function send(exchange: Exchange): void {
     forwardedPort: exchange.listener.port,
     forwardedProto: exchange.listener.proto,
     forwardedPath: q === -1 ? url : url.slice(0, q),
-    forwardedPrefix: stripped ? strippedPrefix(match.path, match.upstreamPath, service.path) : null,
+    forwardedPrefix: match.prefix,
     overrides: ctx.upstreamHeaders,
   });
   exchange.tries++;
@@ -146,14 +145,6 @@ function stripPort(host: string): string {
   if (host.startsWith('[')) return host.slice(0, host.indexOf(']') + 1);
   const colon = host.lastIndexOf(':');
   return colon === -1 ? host : host.slice(0, colon);
-}
-
-/** The prefix strip_path removed (X-Forwarded-Prefix), derived from the matched and upstream paths. */
-function strippedPrefix(matched: string, upstreamPath: string, servicePath: string | null): string {
-  const base = servicePath ?? '/';
-  const rest = upstreamPath.startsWith(base) ? upstreamPath.slice(base.length) : upstreamPath;
-  const cut = matched.length - rest.replace(/^\/?/, '').length;
-  return matched.slice(0, cut > 0 ? cut : 0) || '/';
 }
 
 function dropQueryArgs(query: string, names: readonly string[]): string {

@@ -1,6 +1,7 @@
 // The proxy's request entry point (worker thread): route, run plugins, forward, log.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../runtime/protocol/log.ts';
+import { countBytes } from '../metrics/bytes.ts';
 import type { PluginRunner } from '../plugins/iterator.ts';
 import type { WorkerState } from '../state.ts';
 import { RequestContext } from './context.ts';
@@ -94,6 +95,8 @@ function onResponseClose(this: TrackedResponse): void {
   const ctx = this[kContext]!;
   const proxy = this[kProxy]!;
   const runner = this[kRunner];
+  // Before the log phase, which reads ctx.bytesIn / bytesOut; on every response, see bytes.ts.
+  countBytes(ctx);
   if (runner !== null && runner !== undefined) runner.after(ctx);
   proxy.inFlight--;
   if (proxy.inFlight === 0 && proxy.onIdle !== null) proxy.onIdle();

@@ -82,7 +82,7 @@ function removeDotSegments(path: string): string {
   const kept: string[] = [];
   let start = 1;
   let end = path.indexOf('/', start);
-  let segment = '';
+  let segment: string;
   for (;;) {
     segment = path.slice(start, end === -1 ? path.length : end);
     if (segment === '..') kept.pop();

@@ -14,7 +14,8 @@ export const OVERFLOW_NAME = '(other)';
 /** Upper bounds of the lateness histogram, in ms; a last bucket counts everything later. */
 const LATE_BOUNDS_MS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000] as const;
 const BUCKETS = LATE_BOUNDS_MS.length + 1;
-export const LATENESS_BUCKET_KEYS: readonly string[] = [...LATE_BOUNDS_MS.map((ms) => String(ms / 1000)), '+Inf'];
+// Not plain numbers: integer-like keys ("1") would jump to the front of a JS object's key order.
+export const LATENESS_BUCKET_KEYS: readonly string[] = [...LATE_BOUNDS_MS.map((ms) => `le_${ms / 1000}`), 'le_inf'];
 
 /** All times in seconds, as Kong reports them. Population variance (Welford), as Kong's. */
 export interface ElapsedTimeStats {
@@ -28,7 +29,7 @@ export interface LatenessStats {
   /** How long after its due time a callback started. */
   avg: number;
   max: number;
-  /** Firings per bucket (not cumulative); key = upper bound in seconds, last key '+Inf'. */
+  /** Firings per bucket, not cumulative: `le_<upper bound in seconds>`, the last `le_inf`. */
   histogram: Record<string, number>;
 }
 
@@ -81,7 +82,7 @@ export interface TimersReport {
 export class TimerStatsTable {
   readonly #ids = new Map<string, number>();
   readonly #names: string[] = [];
-  #lastErrMsg: string[] = [];
+  readonly #lastErrMsg: string[] = [];
   #cap = 0;
   // Per name id: [runs, errors, elMin, elMax, elMean, elM2, lateSum, lateMax, scheduled, errTime]
   #num = new Float64Array(0);
@@ -105,6 +106,10 @@ export class TimerStatsTable {
     this.#ids.set(name, fresh);
     this.#num[fresh * FIELDS + EL_MIN] = Infinity;
     return fresh;
+  }
+
+  nameOf(id: number): string {
+    return this.#names[id] ?? OVERFLOW_NAME;
   }
 
   created(id: number): void {

@@ -1,0 +1,97 @@
+// A plugin entity against its plugin's schema: known name, allowed scope and protocols, config.
+// Pure; runs on any thread. Compiled config validators are cached per thread by schema content,
+// since a PluginSchemas record arrives structured-cloned (a new object) with every task.
+import stringify from 'fast-json-stable-stringify';
+import type { ValidateFunction } from 'ajv';
+import { ajv, runSchema } from './ajv.ts';
+import { isRecord } from './document.ts';
+import type { ErrorList } from './errors.ts';
+import type { Item, RefField } from './item.ts';
+import { runPluginChecks } from './plugin-checks.ts';
+import type { JSONSchema, PluginSchema, PluginSchemas } from './plugin-schema.ts';
+
+const compiled = new Map<string, ValidateFunction | Error>();
+
+/** The config validator of a plugin schema, or the Error its schema failed to compile with. */
+export function configValidator(schema: PluginSchema): ValidateFunction | Error {
+  const key = `${schema.name}\0${stringify(schema.config)}`;
+  let v = compiled.get(key);
+  if (v === undefined) {
+    try {
+      v = ajv.compile(closeObjects(schema.config));
+    } catch (err) {
+      v = err as Error;
+    }
+    compiled.set(key, v);
+  }
+  return v;
+}
+
+const SCOPES: readonly [RefField, 'no_route' | 'no_service' | 'no_consumer'][] = [
+  ['route', 'no_route'],
+  ['service', 'no_service'],
+  ['consumer', 'no_consumer'],
+];
+
+export function checkPlugin(item: Item, plugins: PluginSchemas, errors: ErrorList): void {
+  const name = item.value['name'];
+  if (typeof name !== 'string' || item.hasFailed('name')) return;
+  const schema = Object.hasOwn(plugins, name) ? plugins[name] : undefined;
+  if (schema === undefined) {
+    errors.add(item, 'name', `plugin '${name}' not enabled: Sluice has no plugin by that name`);
+    return;
+  }
+  for (const [field, flag] of SCOPES) {
+    if (schema[flag] === true && (item.resolved[field] ?? null) !== null) {
+      errors.add(item, field, `value must be null: plugin '${name}' cannot be scoped to a ${field}`);
+    }
+  }
+  const protocols = item.value['protocols'];
+  if (schema.protocols !== undefined && Array.isArray(protocols) && !item.hasFailed('protocols')) {
+    protocols.forEach((p, i) => {
+      if (!(schema.protocols as readonly string[]).includes(p as string)) {
+        errors.add(item, `protocols.${i}`, `expected one of: ${schema.protocols?.join(', ') ?? ''}`);
+      }
+    });
+  }
+  const config = item.value['config'];
+  if (!isRecord(config) || item.hasFailed('config')) return;
+  const validate = configValidator(schema);
+  if (validate instanceof Error) {
+    errors.add(item, 'config', `plugin '${name}' has an invalid schema: ${validate.message}`);
+    return;
+  }
+  const failed: string[] = [];
+  for (const fe of runSchema(validate, config, 'config')) {
+    errors.add(item, fe.field, fe.message);
+    failed.push(fe.field);
+  }
+  for (const fe of runPluginChecks(schema.checks ?? [], config, failed)) errors.add(item, fe.field, fe.message);
+}
+
+/**
+ * A copy of `schema` where every object schema that lists `properties` but says nothing of
+ * `additionalProperties` is closed: an unknown config field is an error, never ignored.
+ */
+export function closeObjects(schema: JSONSchema): JSONSchema {
+  const out: JSONSchema = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === 'properties' || k === 'patternProperties' || k === '$defs' || k === 'definitions') {
+      out[k] = Object.fromEntries(Object.entries(v as Record<string, JSONSchema>).map(([p, s]) => [p, closeAny(s)]));
+    } else if (k === 'allOf' || k === 'anyOf' || k === 'oneOf') {
+      out[k] = (v as JSONSchema[]).map(closeAny);
+    } else if (k === 'items' || k === 'additionalProperties' || k === 'not' || k === 'if' || k === 'then' || k === 'else' || k === 'contains') {
+      out[k] = closeAny(v);
+    } else {
+      out[k] = v;
+    }
+  }
+  if (out['properties'] !== undefined && out['additionalProperties'] === undefined && out['patternProperties'] === undefined) {
+    out['additionalProperties'] = false;
+  }
+  return out;
+}
+
+function closeAny<T>(v: T): T {
+  return isRecord(v) ? (closeObjects(v) as T) : v;
+}

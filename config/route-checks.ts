@@ -1,0 +1,52 @@
+// Route checks a JSON Schema cannot say precisely: path syntax, regex compilation, host patterns.
+// Pure; runs on any thread. Runs after the route's schema, on fields that passed it.
+import type { ErrorList } from './errors.ts';
+import { checkRouteHost } from './hosts.ts';
+import type { Item } from './item.ts';
+import { checkRegexPath, isRegexPath } from './regex.ts';
+
+// RFC 3986 path characters (pchar and `/`), which is what Kong's `typedefs.path` accepts.
+const FIXED_PATH_RE = /^\/[A-Za-z0-9._~!$&'()*+,;=:@/%-]*$/;
+const BAD_ESCAPE_RE = /%(?![0-9A-Fa-f]{2})/;
+
+/** A fixed (prefix) path: an error message, or null. Shared with service `path`. */
+export function checkFixedPath(path: string): string | null {
+  if (!FIXED_PATH_RE.test(path)) return 'invalid path: only RFC 3986 path characters are allowed';
+  if (BAD_ESCAPE_RE.test(path)) return 'invalid url-encoded value: every % must start a %XX escape';
+  return null;
+}
+
+export function checkRoute(item: Item, errors: ErrorList): void {
+  const v = item.value;
+  if (Array.isArray(v['paths']) && !item.hasFailed('paths')) {
+    (v['paths'] as unknown[]).forEach((p, i) => {
+      if (typeof p !== 'string') return;
+      const msg = isRegexPath(p) ? checkRegexPath(p) : p.startsWith('/') ? checkFixedPath(p) : 'should start with: / (fixed path) or ~ (regex path)';
+      if (msg !== null) errors.add(item, `paths.${i}`, msg);
+    });
+  }
+  if (Array.isArray(v['hosts']) && !item.hasFailed('hosts')) {
+    (v['hosts'] as unknown[]).forEach((h, i) => {
+      if (typeof h !== 'string') return;
+      const msg = checkRouteHost(h);
+      if (msg !== null) errors.add(item, `hosts.${i}`, msg);
+    });
+  }
+  if (v['headers'] !== null && typeof v['headers'] === 'object' && !item.hasFailed('headers')) {
+    for (const name of Object.keys(v['headers'] as object)) {
+      if (name.toLowerCase() === 'host') {
+        errors.add(item, `headers.${name}`, "cannot contain 'host' header, which must be specified in the 'hosts' attribute");
+      }
+    }
+  }
+  // Kong: an HTTP route matches on something. Only judged when those fields were well-formed.
+  const matchers = ['methods', 'hosts', 'headers', 'paths'];
+  if (!matchers.some((f) => item.hasFailed(f)) && !matchers.some((f) => nonEmpty(v[f]))) {
+    errors.add(item, '', "must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http' or 'https'");
+  }
+}
+
+function nonEmpty(x: unknown): boolean {
+  if (Array.isArray(x)) return x.length > 0;
+  return x !== null && typeof x === 'object' && Object.keys(x).length > 0;
+}

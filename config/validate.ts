@@ -1,0 +1,43 @@
+// Declarative config (already parsed) to validated, flattened, defaulted entities, or to every
+// error it has. Pure; runs on any thread.
+//
+// Stages, each reporting into one error list and each skipping what an earlier stage already
+// reported, so one mistake gives one error and every mistake is reported:
+//   document  `_format_version`, top-level keys
+//   flatten   nested entities out, parent remembered
+//   schema    per entity: types, bounds, unknown fields, defaults (ajv)
+//   entity    per entity: paths, regexes, hosts, targets, Kong's entity checks
+//   resolve   ids (explicit or derived) and references by name or id
+//   unique    duplicate names, ids, credentials, targets, plugin scopes
+//   plugins   plugin name, scope, protocols, config against the plugin's schema
+import { buildEntities } from './build.ts';
+import { checkDocument } from './document.ts';
+import { checkEntity } from './entity-checks.ts';
+import { checkSchema } from './entity-schema.ts';
+import { ErrorList } from './errors.ts';
+import { flatten } from './flatten.ts';
+import { checkPlugin } from './plugin-config.ts';
+import type { PluginSchemas } from './plugin-schema.ts';
+import { resolveAll } from './resolve.ts';
+import type { Entities, FlatError } from './types.ts';
+import { checkUniqueness } from './uniqueness.ts';
+
+export type ValidateResult = { ok: true; entities: Entities } | { ok: false; errors: FlatError[] };
+
+/**
+ * Validates a parsed declarative config. Takes ownership of `doc`: defaults are filled into its
+ * nested objects in place (pass a copy if the caller still needs the original).
+ */
+export function validateConfig(doc: unknown, plugins: PluginSchemas): ValidateResult {
+  const errors = new ErrorList();
+  const head = checkDocument(doc, errors);
+  if (head === null) return { ok: false, errors: errors.list };
+  const items = flatten(doc as Record<string, unknown>, errors);
+  for (const item of items) if (!item.hasFailed('')) checkSchema(item, errors);
+  for (const item of items) if (!item.hasFailed('')) checkEntity(item, errors);
+  resolveAll(items, errors);
+  checkUniqueness(items, errors);
+  for (const item of items) if (item.group === 'plugins') checkPlugin(item, plugins, errors);
+  if (errors.size > 0) return { ok: false, errors: errors.list };
+  return { ok: true, entities: buildEntities(items, head) };
+}

@@ -1,0 +1,121 @@
+// Primary thread: one /metrics scrape. Asks every worker for its registry over its MessagePort
+// (supervisor.query('metrics') with a deadline: a dead or slow worker is reported, never awaited
+// past it), merges the answers with prom-client's AggregatorRegistry (merge.ts), adds the
+// primary's own registry (primary.ts) and renders Prometheus text with prom-client.
+//
+// Cost on the proxy: each worker spends `collectMs` (sluice_worker_metrics_collect_seconds)
+// producing its answer; everything else runs on the primary. Concurrent scrapes (the Admin API
+// and the status listener at once) share one round trip.
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Registry } from 'prom-client';
+import type { Snapshot } from '../../config/types.ts';
+import type { MetricJSON, MetricsReply } from '../protocol/messages.ts';
+import type { QueryResult, Supervisor } from '../supervisor.ts';
+import { Floors, aggregate, cumulativeOnly, registryJSON } from './merge.ts';
+import { PrimaryMetrics, type WorkerScrape } from './primary.ts';
+
+/** How long a scrape waits for a worker. Prometheus' default scrape timeout is 10 s. */
+export const WORKER_SCRAPE_TIMEOUT_MS = 1000;
+
+export interface CollectorDeps {
+  supervisor: Supervisor;
+  snapshot: () => Snapshot;
+  pool: { readonly stats: { threads: number; queueSize: number; completed: number } };
+  version: string;
+  nodeId?: string;
+  workerTimeoutMs?: number;
+}
+
+interface Answer {
+  generation: number;
+  metrics: MetricJSON[];
+}
+
+export class MetricsCollector {
+  readonly primary: PrimaryMetrics;
+  readonly contentType = Registry.PROMETHEUS_CONTENT_TYPE;
+  readonly #deps: CollectorDeps;
+  readonly #timeoutMs: number;
+  /** Per slot: its current worker's last answer (by generation). */
+  readonly #last = new Map<number, Answer>();
+  /** Counters and histograms of workers that were replaced, summed. */
+  #retired: MetricJSON[] = [];
+  readonly #floors = new Floors();
+  #inflight: Promise<string> | null = null;
+
+  constructor(deps: CollectorDeps) {
+    this.#deps = deps;
+    this.#timeoutMs = deps.workerTimeoutMs ?? WORKER_SCRAPE_TIMEOUT_MS;
+    this.primary = new PrimaryMetrics(deps.version, deps.nodeId ?? randomUUID());
+  }
+
+  /** The node's metrics in Prometheus text format. */
+  scrape(): Promise<string> {
+    if (this.#inflight !== null) return this.#inflight;
+    const run = this.#scrape().finally(() => {
+      this.#inflight = null;
+    });
+    this.#inflight = run;
+    return run;
+  }
+
+  async #scrape(): Promise<string> {
+    const started = performance.now();
+    const { supervisor } = this.#deps;
+    const generations = supervisor.slots.map((slot) => slot.generation);
+    const replies = await supervisor.query('metrics', this.#timeoutMs);
+
+    const sources: MetricJSON[][] = [];
+    const scrapes: WorkerScrape[] = [];
+    for (const reply of replies) {
+      const generation = generations[reply.worker] ?? 0;
+      const previous = this.#last.get(reply.worker);
+      if (previous !== undefined && previous.generation < generation) {
+        // The slot's worker was replaced: what the old one counted stays in every later total.
+        this.#retire(previous.metrics);
+        this.#last.delete(reply.worker);
+      }
+      const answer = replyData(reply);
+      if (answer !== null) {
+        this.#last.set(reply.worker, { generation, metrics: answer.metrics });
+        sources.push(answer.metrics);
+        scrapes.push({ worker: reply.worker, ok: true, collectMs: answer.collectMs });
+      } else {
+        const stale = this.#last.get(reply.worker);
+        if (stale !== undefined) sources.push(cumulativeOnly(stale.metrics));
+        scrapes.push({ worker: reply.worker, ok: false, collectMs: null });
+      }
+    }
+    if (this.#retired.length > 0) sources.push(this.#retired);
+
+    const merged = aggregate(sources);
+    const mergedJSON = registryJSON(merged);
+    this.#floors.apply(mergedJSON);
+    const snapshot = this.#deps.snapshot();
+    this.primary.update(
+      {
+        slots: supervisor.slots,
+        published: supervisor.versions.published,
+        applied: (index) => supervisor.versions.applied(index),
+        snapshot,
+        pool: this.#deps.pool.stats,
+      },
+      scrapes,
+      mergedJSON,
+      performance.now() - started,
+    );
+    return Registry.merge([merged, this.primary.registry]).metrics();
+  }
+
+  #retire(metrics: readonly MetricJSON[]): void {
+    this.#retired = cumulativeOnly(registryJSON(aggregate([this.#retired, cumulativeOnly(metrics)])));
+  }
+}
+
+function replyData(reply: QueryResult): MetricsReply | null {
+  if (reply.error !== undefined) return null;
+  const data = reply.data as MetricsReply | null | undefined;
+  if (data === null || data === undefined || !Array.isArray(data.metrics)) return null;
+  return data;
+}

@@ -1,0 +1,92 @@
+// The hot-path series (workers/metrics/series.ts) must read exactly like prom-client's own metrics,
+// in the worker's JSON and once merged and rendered on the primary.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { aggregate } from '../../runtime/metrics/merge.ts';
+import type { MetricJSON } from '../../runtime/protocol/messages.ts';
+import { registerSeriesMetric } from '../../workers/metrics/registry.ts';
+import { MAX_SERIES, OVERFLOW_LABEL, SeriesCounter, SeriesHistogram } from '../../workers/metrics/series.ts';
+import { parseScrape, type Sample } from './scrape.ts';
+
+const BUCKETS = [1, 5, 10, 50];
+const OBSERVED = [0.5, 1, 1.0001, 4, 5, 7, 10, 49, 50, 51, 1000];
+
+function sorted(samples: Sample[]): string[] {
+  return samples.map((s) => `${s.name}${JSON.stringify(Object.fromEntries(Object.entries(s.labels).sort()))} ${s.value}`).sort();
+}
+
+test('a series histogram renders the same lines as a prom-client Histogram', async () => {
+  const ours = new Registry();
+  const theirs = new Registry();
+  const mine = new SeriesHistogram('h_ms', 'help', ['route'], BUCKETS);
+  registerSeriesMetric(mine, ours);
+  const reference = new Histogram({ name: 'h_ms', help: 'help', labelNames: ['route'], buckets: BUCKETS, registers: [theirs] });
+  for (const value of OBSERVED) {
+    mine.series(['a']).observe(value);
+    reference.observe({ route: 'a' }, value);
+  }
+  mine.series(['b']).observe(3);
+  reference.observe({ route: 'b' }, 3);
+  assert.deepEqual(sorted(parseScrape(await ours.metrics()).samples), sorted(parseScrape(await theirs.metrics()).samples));
+});
+
+test('a series counter renders the same lines as a prom-client Counter', async () => {
+  const ours = new Registry();
+  const theirs = new Registry();
+  const mine = new SeriesCounter('c_total', 'help', ['code', 'route']);
+  registerSeriesMetric(mine, ours);
+  const reference = new Counter({ name: 'c_total', help: 'help', labelNames: ['code', 'route'], registers: [theirs] });
+  mine.series(['200', 'a']).value += 3;
+  mine.series(['500', 'a']).value += 1;
+  reference.inc({ code: '200', route: 'a' }, 3);
+  reference.inc({ code: '500', route: 'a' }, 1);
+  assert.deepEqual(sorted(parseScrape(await ours.metrics()).samples), sorted(parseScrape(await theirs.metrics()).samples));
+});
+
+test('series merged across workers sum like prom-client metrics', async () => {
+  const workers: MetricJSON[][] = [];
+  for (let w = 0; w < 3; w++) {
+    const registry = new Registry();
+    const h = new SeriesHistogram('h_ms', 'help', ['route'], BUCKETS);
+    registerSeriesMetric(h, registry);
+    for (const value of OBSERVED) h.series(['a']).observe(value + w);
+    workers.push((await registry.getMetricsAsJSON()) as unknown as MetricJSON[]);
+  }
+  const single = new Registry();
+  const reference = new Histogram({ name: 'h_ms', help: 'help', labelNames: ['route'], buckets: BUCKETS, registers: [single] });
+  for (let w = 0; w < 3; w++) for (const value of OBSERVED) reference.observe({ route: 'a' }, value + w);
+  const merged = parseScrape(await aggregate(workers).metrics()).samples;
+  const expected = parseScrape(await single.metrics()).samples;
+  // Sums of floats added in another order may differ in the last bits.
+  const round = (samples: Sample[]): Sample[] => samples.map((s) => ({ ...s, value: Math.round(s.value * 1e6) / 1e6 }));
+  assert.deepEqual(sorted(round(merged)), sorted(round(expected)));
+});
+
+test('a value equal to a bound falls in that bound\'s bucket (le)', () => {
+  const h = new SeriesHistogram('h', 'help', [], [1, 2]);
+  const s = h.series([]);
+  s.observe(1);
+  s.observe(2);
+  s.observe(2.5);
+  assert.deepEqual([...s.counts], [1, 1, 1]);
+});
+
+test('reset zeroes series but keeps cached references working', () => {
+  const c = new SeriesCounter('c_total', 'help', ['a']);
+  const cached = c.series(['x']);
+  cached.value += 5;
+  c.reset();
+  cached.value += 1;
+  assert.equal(c.get().values[0]!.value, 1);
+});
+
+test('past MAX_SERIES, new label sets share one overflow series', () => {
+  const c = new SeriesCounter('c_total', 'help', ['a']);
+  for (let i = 0; i < MAX_SERIES; i++) c.series([String(i)]).value++;
+  c.series(['one more']).value++;
+  c.series(['and another']).value++;
+  assert.equal(c.size, MAX_SERIES + 1);
+  const overflow = c.get().values.find((v) => v.labels.a === OVERFLOW_LABEL);
+  assert.equal(overflow?.value, 2);
+});

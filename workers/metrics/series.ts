@@ -1,0 +1,166 @@
+// Runs on a worker thread: counters and histograms built for per-request recording.
+//
+// prom-client's Counter and Histogram hash the label object on every inc/observe (`.labels()`
+// only binds that object, the hashing still happens per call). Here a series is looked up once —
+// the caller caches it per (route, code) — and recording is a field increment. Each class speaks
+// prom-client's metric protocol (`name`, `help`, `type`, `aggregator`, `get()`, `reset()`), is
+// registered in the worker's prom-client Registry, and `get()` returns exactly what prom-client's
+// own classes return, so `getMetricsAsJSON()` and `AggregatorRegistry.aggregate` on the primary
+// treat these like any other metric.
+import type { MetricJSON, MetricValueJSON } from '../../runtime/protocol/messages.ts';
+
+type Labels = Readonly<Record<string, string>>;
+
+/**
+ * A metric stops minting series past this many; further label sets share one series whose every
+ * label reads OVERFLOW_LABEL. Bounds memory and scrape cost when a label (a consumer, a code) is
+ * driven by clients.
+ */
+export const MAX_SERIES = 20_000;
+export const OVERFLOW_LABEL = '(other)';
+
+export class CounterSeries {
+  value = 0;
+  readonly labels: Labels;
+
+  constructor(labels: Labels) {
+    this.labels = labels;
+  }
+}
+
+export class HistogramSeries {
+  /** Non-cumulative count per bucket; the last slot counts values above the highest bound. */
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+  readonly bounds: readonly number[];
+  readonly labels: Labels;
+  /** `labels` plus `le`, one object per bucket (+Inf last), made once so a scrape allocates none. */
+  readonly bucketLabels: ReadonlyArray<Readonly<Record<string, string | number>>>;
+
+  constructor(labels: Labels, bounds: readonly number[]) {
+    this.labels = labels;
+    this.bounds = bounds;
+    this.counts = new Float64Array(bounds.length + 1);
+    const bucketLabels: Array<Record<string, string | number>> = [];
+    for (const le of bounds) bucketLabels.push(Object.freeze({ ...labels, le }));
+    bucketLabels.push(Object.freeze({ ...labels, le: '+Inf' }));
+    this.bucketLabels = bucketLabels;
+  }
+
+  observe(value: number): void {
+    const bounds = this.bounds;
+    let i = 0;
+    // Prometheus buckets are `le`: a value equal to a bound belongs to that bound's bucket.
+    while (i < bounds.length && value > bounds[i]!) i++;
+    this.counts[i]!++;
+    this.sum += value;
+    this.count++;
+  }
+}
+
+abstract class SeriesMetric<S> {
+  readonly name: string;
+  readonly help: string;
+  readonly labelNames: readonly string[];
+  readonly aggregator = 'sum';
+  readonly #series = new Map<string, S>();
+  #overflow: S | null = null;
+
+  constructor(name: string, help: string, labelNames: readonly string[]) {
+    this.name = name;
+    this.help = help;
+    this.labelNames = labelNames;
+  }
+
+  protected abstract make(labels: Labels): S;
+
+  /** The series for these label values (in `labelNames` order), created on first use. Cache it. */
+  series(values: readonly string[]): S {
+    const key = values.join('\u0001');
+    const found = this.#series.get(key);
+    if (found !== undefined) return found;
+    if (this.#series.size >= MAX_SERIES) return (this.#overflow ??= this.#fresh(this.labelNames.map(() => OVERFLOW_LABEL)));
+    const made = this.#fresh(values);
+    this.#series.set(key, made);
+    return made;
+  }
+
+  #fresh(values: readonly string[]): S {
+    const labels: Record<string, string> = {};
+    for (let i = 0; i < this.labelNames.length; i++) labels[this.labelNames[i]!] = values[i] ?? '';
+    return this.make(Object.freeze(labels));
+  }
+
+  protected *all(): Iterable<S> {
+    yield* this.#series.values();
+    if (this.#overflow !== null) yield this.#overflow;
+  }
+
+  get size(): number {
+    return this.#series.size + (this.#overflow === null ? 0 : 1);
+  }
+}
+
+export class SeriesCounter extends SeriesMetric<CounterSeries> {
+  readonly type = 'counter';
+
+  protected make(labels: Labels): CounterSeries {
+    return new CounterSeries(labels);
+  }
+
+  get(): MetricJSON {
+    const values: MetricValueJSON[] = [];
+    for (const s of this.all()) values.push({ value: s.value, labels: s.labels });
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  /** Zeroes every series but keeps the objects, so references cached by callers stay valid. */
+  reset(): void {
+    for (const s of this.all()) s.value = 0;
+  }
+}
+
+export class SeriesHistogram extends SeriesMetric<HistogramSeries> {
+  readonly type = 'histogram';
+  readonly bounds: readonly number[];
+  readonly #bucketName: string;
+  readonly #sumName: string;
+  readonly #countName: string;
+
+  constructor(name: string, help: string, labelNames: readonly string[], bounds: readonly number[]) {
+    super(name, help, labelNames);
+    this.bounds = Object.freeze([...bounds].sort((a, b) => a - b));
+    this.#bucketName = `${name}_bucket`;
+    this.#sumName = `${name}_sum`;
+    this.#countName = `${name}_count`;
+  }
+
+  protected make(labels: Labels): HistogramSeries {
+    return new HistogramSeries(labels, this.bounds);
+  }
+
+  get(): MetricJSON {
+    const values: MetricValueJSON[] = [];
+    const bucketName = this.#bucketName;
+    for (const s of this.all()) {
+      let cumulative = 0;
+      for (let i = 0; i < s.bounds.length; i++) {
+        cumulative += s.counts[i]!;
+        values.push({ value: cumulative, labels: s.bucketLabels[i]!, metricName: bucketName });
+      }
+      values.push({ value: s.count, labels: s.bucketLabels[s.bounds.length]!, metricName: bucketName });
+      values.push({ value: s.sum, labels: s.labels, metricName: this.#sumName });
+      values.push({ value: s.count, labels: s.labels, metricName: this.#countName });
+    }
+    return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values };
+  }
+
+  reset(): void {
+    for (const s of this.all()) {
+      s.counts.fill(0);
+      s.sum = 0;
+      s.count = 0;
+    }
+  }
+}

@@ -1,0 +1,185 @@
+// Runs on a worker thread: Sluice's own figures for this worker, always on (no plugin needed), in
+// the worker's prom-client Registry next to Kong's per-request metrics. Every series carries a
+// `worker` label: these are per-worker states (versions, heaps, loop lag) that a sum across
+// workers would misstate, and per-worker counters whose sum is still one PromQL `sum()` away.
+//
+// Nothing here runs per request. The figures are read from their owners (state, proxy, timer
+// wheel, rebuild counter) when the primary asks, in `collect`.
+import { getHeapStatistics } from 'node:v8';
+import { monitorEventLoopDelay, performance, type EventLoopUtilization, type ELDHistogram } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import type { MetricJSON, MetricsReply } from '../../runtime/protocol/messages.ts';
+import type { RebuildCounter } from '../rebuilds.ts';
+import type { TimerWheel } from '../timers/wheel.ts';
+import { workerRegistry } from './registry.ts';
+
+/** Where the figures come from; getters, because their owners are replaced over the worker's life. */
+export interface WorkerSources {
+  readonly index: number;
+  /** The applied config, or null before the first. */
+  config(): { version: number; hash: string } | null;
+  requests(): number;
+  inFlight(): number;
+  /** Connections accepted on the proxy port (total) and open now (active). */
+  connections(): { active: number; total: number };
+  readonly rebuilds: RebuildCounter;
+  readonly wheel: TimerWheel;
+}
+
+/** Seconds; a delta apply is usually well under a millisecond, a full rebuild of 10k routes ~100 ms. */
+const APPLY_BUCKETS = [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const LOOP_DELAY_RESOLUTION_MS = 10;
+
+export class WorkerMetrics {
+  readonly registry: Registry;
+  readonly #sources: WorkerSources;
+  readonly #worker: string;
+  readonly #loopDelay: ELDHistogram;
+  #lastElu: EventLoopUtilization;
+
+  readonly #configVersion: Gauge<'worker'>;
+  readonly #configInfo: Gauge<'worker' | 'hash'>;
+  readonly #applySeconds: Histogram<'worker' | 'kind'>;
+  readonly #rebuilds: Counter<'worker' | 'component' | 'reason'>;
+  readonly #timers: Gauge<'worker' | 'state'>;
+  readonly #timerPending: Gauge<'worker' | 'name'>;
+  readonly #timerRuns: Counter<'worker' | 'name'>;
+  readonly #timerErrors: Counter<'worker' | 'name'>;
+  readonly #loopDelaySeconds: Gauge<'worker' | 'stat'>;
+  readonly #loopUtilization: Gauge<'worker'>;
+  readonly #loopActive: Counter<'worker'>;
+  readonly #heapUsed: Gauge<'worker'>;
+  readonly #heapSize: Gauge<'worker'>;
+  readonly #heapLimit: Gauge<'worker'>;
+  readonly #requests: Counter<'worker'>;
+  readonly #inFlight: Gauge<'worker'>;
+  readonly #accepted: Counter<'worker'>;
+  readonly #active: Gauge<'worker'>;
+
+  constructor(sources: WorkerSources, registry: Registry = workerRegistry) {
+    this.registry = registry;
+    this.#sources = sources;
+    this.#worker = String(sources.index);
+    this.#loopDelay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+    this.#loopDelay.enable();
+    this.#lastElu = performance.eventLoopUtilization();
+    const registers = [registry];
+
+    this.#configVersion = new Gauge({ name: 'sluice_config_version', help: 'Config version this worker has applied (0: none yet)', labelNames: ['worker'], registers });
+    this.#configInfo = new Gauge({ name: 'sluice_config_info', help: 'Always 1; `hash` is the configuration hash this worker has applied', labelNames: ['worker', 'hash'], registers });
+    this.#applySeconds = new Histogram({
+      name: 'sluice_config_apply_seconds',
+      help: 'Time for this worker to build and swap in a new state (kind: full snapshot or delta)',
+      labelNames: ['worker', 'kind'],
+      buckets: APPLY_BUCKETS,
+      registers,
+    });
+    this.#rebuilds = new Counter({ name: 'sluice_rebuilds_total', help: 'Worker component rebuilds, by component and the config groups that caused them', labelNames: ['worker', 'component', 'reason'], registers });
+    this.#timers = new Gauge({ name: 'sluice_timers', help: "Timers on this worker's wheel by state (running, pending: due and not yet run, waiting: not yet due)", labelNames: ['worker', 'state'], registers });
+    this.#timerPending = new Gauge({ name: 'sluice_timer_pending', help: 'Live timers of this name on this worker', labelNames: ['worker', 'name'], registers });
+    this.#timerRuns = new Counter({ name: 'sluice_timer_runs_total', help: 'Timer callbacks run, failed ones included', labelNames: ['worker', 'name'], registers });
+    this.#timerErrors = new Counter({ name: 'sluice_timer_errors_total', help: 'Timer callbacks that threw or rejected', labelNames: ['worker', 'name'], registers });
+    this.#loopDelaySeconds = new Gauge({
+      name: 'sluice_event_loop_delay_seconds',
+      help: `Event-loop delay of this worker since the previous scrape (perf_hooks.monitorEventLoopDelay, ${LOOP_DELAY_RESOLUTION_MS} ms resolution)`,
+      labelNames: ['worker', 'stat'],
+      registers,
+    });
+    this.#loopUtilization = new Gauge({ name: 'sluice_event_loop_utilization', help: "Share of time this worker's event loop was busy since the previous scrape (0..1)", labelNames: ['worker'], registers });
+    this.#loopActive = new Counter({ name: 'sluice_event_loop_active_seconds_total', help: "Time this worker's event loop has been busy; rate() of it is the utilization", labelNames: ['worker'], registers });
+    this.#heapUsed = new Gauge({ name: 'sluice_worker_heap_used_bytes', help: "V8 heap in use by this worker's isolate", labelNames: ['worker'], registers });
+    this.#heapSize = new Gauge({ name: 'sluice_worker_heap_size_bytes', help: "V8 heap reserved by this worker's isolate", labelNames: ['worker'], registers });
+    this.#heapLimit = new Gauge({ name: 'sluice_worker_heap_limit_bytes', help: "V8 heap limit of this worker's isolate", labelNames: ['worker'], registers });
+    this.#requests = new Counter({ name: 'sluice_worker_requests_total', help: 'Requests received on the proxy port by this worker', labelNames: ['worker'], registers });
+    this.#inFlight = new Gauge({ name: 'sluice_worker_requests_in_flight', help: 'Requests this worker is serving now', labelNames: ['worker'], registers });
+    this.#accepted = new Counter({ name: 'sluice_worker_connections_accepted_total', help: 'Client connections accepted on the proxy port by this worker', labelNames: ['worker'], registers });
+    this.#active = new Gauge({ name: 'sluice_worker_connections_active', help: 'Client connections open on this worker now', labelNames: ['worker'], registers });
+  }
+
+  /** A new state was swapped in; `ms` is how long building it took. */
+  configApplied(ms: number, full: boolean): void {
+    this.#applySeconds.observe({ worker: this.#worker, kind: full ? 'full' : 'delta' }, ms / 1000);
+  }
+
+  /** The answer to the primary's `metrics` query. Synchronous work only: the loop is busy for `collectMs`. */
+  async collect(): Promise<MetricsReply> {
+    const started = performance.now();
+    this.#refresh();
+    const metrics = (await this.registry.getMetricsAsJSON()) as unknown as MetricJSON[];
+    return { metrics, collectMs: performance.now() - started };
+  }
+
+  /** Reads every figure from its owner into the prom-client metrics above. */
+  #refresh(): void {
+    const worker = this.#worker;
+    const labels = { worker };
+    const sources = this.#sources;
+
+    const config = sources.config();
+    this.#configVersion.set(labels, config?.version ?? 0);
+    this.#configInfo.reset();
+    if (config !== null) this.#configInfo.set({ worker, hash: config.hash }, 1);
+
+    this.#rebuilds.reset();
+    const counts = sources.rebuilds.counts;
+    for (const component in counts) {
+      const byReason = counts[component as keyof typeof counts];
+      for (const reason in byReason) this.#rebuilds.inc({ worker, component, reason }, byReason[reason]!);
+    }
+
+    const timers = sources.wheel.stats().stats;
+    this.#timers.set({ worker, state: 'running' }, timers.sys.running);
+    this.#timers.set({ worker, state: 'pending' }, timers.sys.pending);
+    this.#timers.set({ worker, state: 'waiting' }, timers.sys.waiting);
+    this.#timerPending.reset();
+    this.#timerRuns.reset();
+    this.#timerErrors.reset();
+    for (const name in timers.timers) {
+      const stats = timers.timers[name]!.stats;
+      this.#timerPending.set({ worker, name }, stats.pending);
+      this.#timerRuns.inc({ worker, name }, stats.runs);
+      this.#timerErrors.inc({ worker, name }, stats.errors);
+    }
+
+    const delay = this.#loopDelay;
+    const loopStats: Array<[string, number]> = [
+      ['min', delay.min],
+      ['mean', delay.mean],
+      ['p50', delay.percentile(50)],
+      ['p90', delay.percentile(90)],
+      ['p99', delay.percentile(99)],
+      ['max', delay.max],
+    ];
+    // The sampler records the time between its ticks, i.e. the resolution plus the delay: take the
+    // resolution off. An empty window (no sample yet) reads NaN / 9.2e18: report nothing then.
+    this.#loopDelaySeconds.reset();
+    if (delay.count > 0) {
+      for (const [stat, ns] of loopStats) this.#loopDelaySeconds.set({ worker, stat }, Math.max(0, ns / 1e6 - LOOP_DELAY_RESOLUTION_MS) / 1000);
+    }
+    delay.reset();
+
+    const elu = performance.eventLoopUtilization();
+    this.#loopUtilization.set(labels, performance.eventLoopUtilization(elu, this.#lastElu).utilization);
+    this.#lastElu = elu;
+    this.#loopActive.reset();
+    this.#loopActive.inc(labels, elu.active / 1000);
+
+    const heap = getHeapStatistics();
+    this.#heapUsed.set(labels, heap.used_heap_size);
+    this.#heapSize.set(labels, heap.total_heap_size);
+    this.#heapLimit.set(labels, heap.heap_size_limit);
+
+    this.#requests.reset();
+    this.#requests.inc(labels, sources.requests());
+    this.#inFlight.set(labels, sources.inFlight());
+    const connections = sources.connections();
+    this.#accepted.reset();
+    this.#accepted.inc(labels, connections.total);
+    this.#active.set(labels, connections.active);
+  }
+
+  /** Stops the loop-delay sampler (drain). */
+  close(): void {
+    this.#loopDelay.disable();
+  }
+}

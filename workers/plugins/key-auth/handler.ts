@@ -1,0 +1,114 @@
+// Runs on a worker thread: key-auth, as Kong 3.x's kong/plugins/key-auth/handler.lua behaves.
+// The key is looked up under each of `key_names` in turn: the header of that name, then the query
+// argument; the first one found is the key. Success sets the consumer and credential and the
+// X-Consumer-* headers upstream; failure answers 401, or falls back to the `anonymous` consumer.
+// `key_in_body` is not supported: the proxy streams request bodies to the upstream unread, so a
+// body is never parsed here; a key only present in the body counts as missing.
+import type { Consumer, Credential } from '../../../config/types.ts';
+import type { RequestContext } from '../../proxy/context.ts';
+import type { PluginDefinition, PluginEnv, PluginInstance } from '../types.ts';
+import { schema, type Config } from './schema.ts';
+
+const NO_KEY = Object.freeze({ message: 'No API key found in request' });
+const DUPLICATE_KEY = Object.freeze({ message: 'Duplicate API key found' });
+// Kong 3 answers "Unauthorized" (2.x said "Invalid authentication credentials").
+const INVALID_KEY = Object.freeze({ message: 'Unauthorized' });
+
+class KeyAuth implements PluginInstance {
+  readonly #config: Config;
+  readonly #env: PluginEnv;
+  /** `key_names` as given (query arguments are case-sensitive) and lower-cased (Node's header names). */
+  readonly #names: readonly string[];
+  readonly #headerNames: readonly string[];
+  readonly #challenge: Record<string, string>;
+
+  constructor(config: Config, env: PluginEnv) {
+    this.#config = config;
+    this.#env = env;
+    this.#names = config.key_names;
+    this.#headerNames = config.key_names.map((name) => name.toLowerCase());
+    this.#challenge = Object.freeze({ 'WWW-Authenticate': config.realm === null ? 'Key' : `Key realm="${config.realm}"` });
+    if (config.key_in_body) env.log.warn({ plugin: 'key-auth' }, 'key-auth: key_in_body is not supported by Sluice; keys sent in the body are ignored');
+  }
+
+  access(ctx: RequestContext): void {
+    const config = this.#config;
+    if (!config.run_on_preflight && ctx.req.method === 'OPTIONS') return;
+    // With `anonymous`, auth plugins are a logical OR: one that already authenticated wins.
+    if (config.anonymous !== null && ctx.credential !== null) return;
+    const failure = this.#authenticate(ctx);
+    if (failure === null) return;
+    if (config.anonymous === null) {
+      ctx.exit(401, failure, this.#challenge);
+      return;
+    }
+    const anonymous = this.#env.credentials().consumerByIdOrUsername(config.anonymous);
+    if (anonymous === null) {
+      const message = `anonymous consumer ${config.anonymous} is configured but doesn't exist`;
+      this.#env.log.error({ plugin: 'key-auth', anonymous: config.anonymous }, message);
+      ctx.exit(500, { message });
+      return;
+    }
+    authenticate(ctx, anonymous, null);
+  }
+
+  /** null on success (consumer set), else the 401 body. */
+  #authenticate(ctx: RequestContext): { message: string } | null {
+    const config = this.#config;
+    const req = ctx.req;
+    const url = req.url ?? '';
+    const q = url.indexOf('?');
+    let query: URLSearchParams | null = null;
+    let key: string | undefined;
+    for (let i = 0; i < this.#names.length; i++) {
+      const headerName = this.#headerNames[i]!;
+      let value: string | undefined;
+      if (config.key_in_header) {
+        const header = req.headers[headerName];
+        if (typeof header === 'string') {
+          // Node joins repeated headers with ", "; only then is the (lazy) distinct view worth building.
+          if (header.includes(',') && (req.headersDistinct[headerName]?.length ?? 0) > 1) return DUPLICATE_KEY;
+          value = header;
+        }
+      }
+      if (value === undefined && config.key_in_query && q !== -1) {
+        query ??= new URLSearchParams(url.slice(q + 1));
+        const values = query.getAll(this.#names[i]!);
+        if (values.length > 1) return DUPLICATE_KEY;
+        if (values.length === 1) value = values[0];
+      }
+      if (value === undefined) continue;
+      key = value;
+      if (config.hide_credentials) {
+        ctx.setUpstreamHeader(headerName, null);
+        if (q !== -1) (ctx.upstreamQueryRemove ??= []).push(this.#names[i]!);
+      }
+      break;
+    }
+    if (key === undefined || key === '') return NO_KEY;
+    const match = this.#env.credentials().keyAuth(key);
+    if (match === null) return INVALID_KEY;
+    authenticate(ctx, match.consumer, match.credential);
+    return null;
+  }
+}
+
+/** Kong's set_consumer: the consumer for later plugins, and X-Consumer-* headers for the upstream (cleared when absent, so a client cannot forge them). */
+function authenticate(ctx: RequestContext, consumer: Consumer, credential: Credential | null): void {
+  ctx.consumer = consumer;
+  ctx.credential = credential;
+  ctx.setUpstreamHeader('x-consumer-id', consumer.id);
+  ctx.setUpstreamHeader('x-consumer-custom-id', consumer.custom_id);
+  ctx.setUpstreamHeader('x-consumer-username', consumer.username);
+  ctx.setUpstreamHeader('x-credential-identifier', credential === null ? null : credential.id);
+  ctx.setUpstreamHeader('x-anonymous-consumer', credential === null ? 'true' : null);
+}
+
+export default {
+  name: schema.name,
+  priority: schema.priority!,
+  schema,
+  create(config: Config, env: PluginEnv): PluginInstance {
+    return new KeyAuth(config, env);
+  },
+} satisfies PluginDefinition<Config>;

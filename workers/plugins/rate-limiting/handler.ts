@@ -1,0 +1,198 @@
+// Runs on a worker thread: rate-limiting, as Kong 3.x's handler.lua behaves with `policy: local`,
+// except that the count is exact across every worker thread of the node: counters live in the
+// SharedArrayBuffer of runtime/protocol/counters.ts, not in the worker.
+//
+// Kong reads the usage, refuses when any window's usage has reached its limit, and otherwise adds
+// one in a timer after the request; concurrent requests may all pass the read. Here the hit is
+// counted first (one Atomics.add per window) and taken back when the request is refused, so at
+// most `limit` requests pass per window, whatever the concurrency, and refused requests do not count.
+// Counters are keyed by plugin id + identifier: they survive every reconfigure that keeps the
+// plugin (even one that edits its limits, as Kong's keys by scope survive), and end with their
+// window (see counters.ts: no timer, no sweep).
+import { COUNTER_PERIODS, SharedCounters, windowToken } from '../../../runtime/protocol/counters.ts';
+import type { Plugin } from '../../../config/types.ts';
+import type { RequestContext } from '../../proxy/context.ts';
+import type { PluginDefinition, PluginEnv, PluginInstance } from '../types.ts';
+import { KeyHash } from './key-hash.ts';
+import { schema, WINDOWS, type Config } from './schema.ts';
+import { PERIOD_SECONDS, WindowClock } from './windows.ts';
+
+const INTERNAL_ERROR = Object.freeze({ message: 'An unexpected error occurred' });
+/** A full counter table is logged at most this often per instance. */
+const FULL_LOG_INTERVAL_MS = 10_000;
+
+const LIMIT_BY_CONSUMER = 0;
+const LIMIT_BY_CREDENTIAL = 1;
+const LIMIT_BY_IP = 2;
+const LIMIT_BY_SERVICE = 3;
+const LIMIT_BY_HEADER = 4;
+const LIMIT_BY_PATH = 5;
+const LIMIT_BY: Record<Config['limit_by'], number> = {
+  consumer: LIMIT_BY_CONSUMER,
+  credential: LIMIT_BY_CREDENTIAL,
+  ip: LIMIT_BY_IP,
+  service: LIMIT_BY_SERVICE,
+  header: LIMIT_BY_HEADER,
+  path: LIMIT_BY_PATH,
+};
+
+class RateLimiting implements PluginInstance {
+  readonly #config: Config;
+  readonly #env: PluginEnv;
+  readonly #counters: SharedCounters;
+  readonly #limitBy: number;
+  readonly #header: string;
+  /** The plugin id, hashed once: every key continues from it. */
+  readonly #seed = new KeyHash();
+  readonly #hash = new KeyHash();
+  readonly #clock = new WindowClock();
+  // Configured windows only, shortest first; all arrays below are indexed alike.
+  readonly #periods: number[] = [];
+  readonly #limits: number[] = [];
+  readonly #limitText: string[] = [];
+  readonly #limitHeaders: string[] = [];
+  readonly #remainingHeaders: string[] = [];
+  // Per-request scratch: access is synchronous, so one set per instance is enough.
+  readonly #tokens: number[] = [];
+  readonly #starts: number[] = [];
+  readonly #slots: number[] = [];
+  readonly #counts: number[] = [];
+  #lastFullLog = -Infinity;
+
+  constructor(config: Config, env: PluginEnv, plugin: Readonly<Plugin>) {
+    this.#config = config;
+    this.#env = env;
+    this.#counters = new SharedCounters(env.counters);
+    this.#limitBy = LIMIT_BY[config.limit_by];
+    this.#header = (config.header_name ?? '').toLowerCase();
+    this.#seed.update(null, plugin.id);
+    for (const window of WINDOWS) {
+      const limit = config[window];
+      if (limit === null) continue;
+      const title = window[0]!.toUpperCase() + window.slice(1);
+      this.#periods.push(COUNTER_PERIODS.indexOf(window));
+      this.#limits.push(limit);
+      this.#limitText.push(String(limit));
+      this.#limitHeaders.push(`X-RateLimit-Limit-${title}`);
+      this.#remainingHeaders.push(`X-RateLimit-Remaining-${title}`);
+      this.#tokens.push(0);
+      this.#starts.push(0);
+      this.#slots.push(0);
+      this.#counts.push(0);
+    }
+  }
+
+  access(ctx: RequestContext): void {
+    const now = Date.now();
+    this.#hash.update(this.#seed, this.#identifier(ctx));
+    const { hi, lo } = this.#hash;
+    const counters = this.#counters;
+    const n = this.#periods.length;
+    let exceeded = false;
+    for (let i = 0; i < n; i++) {
+      const period = this.#periods[i]!;
+      const start = this.#clock.start(period, now);
+      const token = windowToken(start);
+      const count = counters.increment(period, token, hi, lo);
+      if (count === -1) {
+        this.#undo(i);
+        this.#tableFull(ctx, now);
+        return;
+      }
+      this.#tokens[i] = token;
+      this.#starts[i] = start;
+      this.#slots[i] = counters.lastSlot;
+      this.#counts[i] = count;
+      // Kong refuses once the usage before this request has reached the limit.
+      if (count - 1 >= this.#limits[i]!) exceeded = true;
+    }
+    if (exceeded) this.#undo(n);
+
+    // Kong's headers: per window, and for RateLimit-* the window with the fewest requests left
+    // (ties: the longer window), whose reset is also Retry-After.
+    const hide = this.#config.hide_client_headers;
+    let best = -1;
+    let bestRemaining = 0;
+    for (let i = 0; i < n; i++) {
+      const count = this.#counts[i]!;
+      const limit = this.#limits[i]!;
+      // `count` includes this request; when it is refused it does not count, except against the
+      // window that refused it (Kong shows 0 left there).
+      const remaining = Math.max(0, exceeded && count - 1 < limit ? limit - count + 1 : limit - count);
+      if (best === -1 || remaining < bestRemaining || (remaining === bestRemaining && PERIOD_SECONDS[this.#periods[i]!]! > PERIOD_SECONDS[this.#periods[best]!]!)) {
+        best = i;
+        bestRemaining = remaining;
+      }
+      if (!hide) {
+        ctx.addResponseHeader(this.#limitHeaders[i]!, this.#limitText[i]!);
+        ctx.addResponseHeader(this.#remainingHeaders[i]!, String(remaining));
+      }
+    }
+    const window = PERIOD_SECONDS[this.#periods[best]!]!;
+    const reset = String(Math.max(1, window - Math.floor((now - this.#starts[best]!) / 1000)));
+    if (!hide) {
+      ctx.addResponseHeader('RateLimit-Limit', this.#limitText[best]!);
+      ctx.addResponseHeader('RateLimit-Remaining', String(bestRemaining));
+      ctx.addResponseHeader('RateLimit-Reset', reset);
+    }
+    if (exceeded) {
+      // Kong omits Retry-After along with the other headers under hide_client_headers; a client
+      // told 429 needs to know when to come back, so Sluice always sends it.
+      ctx.exit(this.#config.error_code, { message: this.#config.error_message }, { 'Retry-After': reset });
+    }
+  }
+
+  /** Kong's get_identifier: the configured key, falling back to the client IP when it is absent. */
+  #identifier(ctx: RequestContext): string {
+    switch (this.#limitBy) {
+      case LIMIT_BY_CONSUMER:
+        return ctx.consumer?.id ?? ctx.credential?.id ?? ctx.clientIp;
+      case LIMIT_BY_CREDENTIAL:
+        return ctx.credential?.id ?? ctx.clientIp;
+      case LIMIT_BY_SERVICE:
+        return ctx.service?.id ?? ctx.clientIp;
+      case LIMIT_BY_HEADER: {
+        const value = ctx.req.headers[this.#header];
+        return typeof value === 'string' ? value : ctx.clientIp;
+      }
+      case LIMIT_BY_PATH: {
+        const path = ctx.match?.path ?? requestPath(ctx);
+        return path === this.#config.path ? path : ctx.clientIp;
+      }
+      default:
+        return ctx.clientIp;
+    }
+  }
+
+  /** Takes back the hits counted in the first `n` windows. */
+  #undo(n: number): void {
+    for (let i = 0; i < n; i++) this.#counters.decrement(this.#slots[i]!, this.#tokens[i]!);
+  }
+
+  /** Kong's policy error: with fault_tolerant the request passes uncounted, else 500. */
+  #tableFull(ctx: RequestContext, now: number): void {
+    if (now - this.#lastFullLog >= FULL_LOG_INTERVAL_MS) {
+      this.#lastFullLog = now;
+      this.#env.log.error(
+        { plugin: 'rate-limiting', slots_per_period: this.#counters.slotsPerPeriod, refused: this.#counters.refused },
+        'rate-limiting: shared counter table is full; requests are not being counted',
+      );
+    }
+    if (!this.#config.fault_tolerant) ctx.exit(500, INTERNAL_ERROR);
+  }
+}
+
+function requestPath(ctx: RequestContext): string {
+  const url = ctx.req.url ?? '/';
+  const q = url.indexOf('?');
+  return q === -1 ? url : url.slice(0, q);
+}
+
+export default {
+  name: schema.name,
+  priority: schema.priority!,
+  schema,
+  create(config: Config, env: PluginEnv, plugin: Readonly<Plugin>): PluginInstance {
+    return new RateLimiting(config, env, plugin);
+  },
+} satisfies PluginDefinition<Config>;

@@ -1,0 +1,519 @@
+// Runs on a worker thread: one TimerWheel per worker, driven by one unref'd setTimeout.
+//
+// A hierarchical timer wheel with a 1 ms tick (see geometry.ts for the levels). Timers live in a
+// struct of typed arrays indexed by timer number, linked into per-slot doubly linked lists by
+// index; freed numbers go on a FIFO free list. So a live timer is ~46 bytes and no object, insert
+// and cancel are O(1), and cancel releases the callback and its argument at once (Kong's
+// timer-ng keeps a cancelled timer until it is due).
+//
+// Invariants:
+// - A timer never fires before its due time: it sits in the slot of tick ceil(due), a tick is
+//   processed only once the clock has reached it, and firing re-checks the due time itself.
+// - `#cur` is the last processed tick; every listed timer is due after `#cur`, except while a
+//   tick is being processed (its level-0 slot then holds the timers due at exactly that tick).
+// - `#armedTick` <= the earliest slot entry (see geometry.ts), or Infinity when nothing is armed.
+//   The driver sleeps until then; an empty wheel arms nothing.
+// - Same-tick timers fire in the order they were scheduled (or rescheduled): cascading moves a
+//   slot's timers to the front of their new slots, because for one due tick every timer on a
+//   higher level was scheduled before every timer on a lower one.
+import { SystemClock, type TimerClock } from './clock.ts';
+import { ALL_SLOTS, LEVELS, MAX_DELAY_MS, SLOTS, clearBit, createBitmap, nextOccupied, setBit } from './geometry.ts';
+import { TimerStatsTable, type TimersReport } from './stats.ts';
+
+/**
+ * An opaque non-zero integer (a small integer for V8, so returning it allocates nothing):
+ * timer number in the low bits, a generation above. A handle kept after its timer fired or was
+ * cancelled is stale: cancel() and reschedule() then return false instead of touching whichever
+ * timer reuses the number. Generations wrap after 2047 reuses of one number; the FIFO free list
+ * spreads reuse over all free numbers, so that takes 2047 x (free numbers) schedules.
+ */
+export type TimerHandle = number;
+
+/**
+ * `arg` is the value given at schedule time, so a hot path can pass a shared function plus its
+ * state instead of a closure per timer. A returned promise's rejection counts as an error.
+ */
+export type TimerCallback<A> = (arg: A, handle: TimerHandle) => void | PromiseLike<unknown>;
+
+export interface TimerWheelOptions {
+  /** Time source and wake-up; defaults to performance.now() and an unref'd setTimeout. */
+  clock?: TimerClock;
+  /** Called when a callback throws or its promise rejects; the wheel goes on regardless. */
+  onError?: (error: unknown, timerName: string) => void;
+  /** Reported as `worker.id` / `worker.count` in stats(), as Kong's /timers does. */
+  workerId?: number;
+  workerCount?: number;
+  /** Timers to allocate room for up front (the tables double when full). */
+  initialCapacity?: number;
+}
+
+type AnyCallback = (arg: unknown, handle: TimerHandle) => unknown;
+
+const INDEX_BITS = 21;
+const INDEX_MASK = (1 << INDEX_BITS) - 1;
+/** Live timers per wheel; the handle keeps 11 bits for the generation. */
+export const MAX_TIMERS = 1 << INDEX_BITS;
+const GEN_MAX = 0x7ff;
+const NONE = -1;
+// #slot values besides 0..ALL_SLOTS-1:
+const FREE = -1;
+const RUNNING = -2; // a one-shot timer inside its own callback
+
+export class TimerWheel {
+  // --- timers, struct of arrays ---
+  #due: Float64Array; // ms on the clock's scale
+  #interval: Float64Array; // 0 = one-shot
+  #next: Int32Array; // slot list, or free list when free
+  #prev: Int32Array;
+  #gen: Uint16Array; // 1..GEN_MAX
+  #slot: Int16Array;
+  #name: Uint16Array; // id in #stats
+  #callbacks: (AnyCallback | undefined)[];
+  #args: unknown[];
+  #capacity = 0;
+  #highWater = 0;
+  #freeHead = NONE;
+  #freeTail = NONE;
+
+  // --- slots ---
+  readonly #heads = new Int32Array(ALL_SLOTS).fill(NONE);
+  readonly #tails = new Int32Array(ALL_SLOTS).fill(NONE);
+  readonly #occupied = createBitmap();
+  #cur: number;
+  #armedTick = Infinity;
+  #inAdvance = false;
+  #firingSlot = NONE;
+  #closed = false;
+
+  // --- figures ---
+  #live = 0;
+  #scheduled = 0;
+  #running = 0;
+  readonly #stats = new TimerStatsTable();
+  #lastName: string | undefined = undefined;
+  #lastNameId = 0;
+
+  readonly #clock: TimerClock;
+  readonly #onError: (error: unknown, timerName: string) => void;
+  readonly #workerId: number;
+  readonly #workerCount: number;
+  /** The one wake-up function handed to the clock, made once. */
+  readonly #drive = (): void => {
+    this.#armedTick = Infinity;
+    this.#advance(this.#clock.now());
+  };
+
+  constructor(options: TimerWheelOptions = {}) {
+    this.#clock = options.clock ?? new SystemClock();
+    this.#onError = options.onError ?? logToStderr;
+    this.#workerId = options.workerId ?? 0;
+    this.#workerCount = options.workerCount ?? 1;
+    this.#due = new Float64Array(0);
+    this.#interval = new Float64Array(0);
+    this.#next = new Int32Array(0);
+    this.#prev = new Int32Array(0);
+    this.#gen = new Uint16Array(0);
+    this.#slot = new Int16Array(0);
+    this.#name = new Uint16Array(0);
+    this.#callbacks = [];
+    this.#args = [];
+    const wanted = Math.min(MAX_TIMERS, Math.max(16, Math.floor(options.initialCapacity ?? 1024)));
+    this.#resize(wanted);
+    this.#cur = Math.floor(this.#clock.now());
+  }
+
+  /** Live timers: scheduled and not yet fired (one-shot) or cancelled. */
+  get pending(): number {
+    return this.#live;
+  }
+
+  /** Run `callback(arg, handle)` once, `delayMs` (0..2^31-1) from now. */
+  schedule(name: string, delayMs: number, callback: TimerCallback<undefined>): TimerHandle;
+  schedule<A>(name: string, delayMs: number, callback: TimerCallback<A>, arg: A): TimerHandle;
+  schedule<A>(name: string, delayMs: number, callback: TimerCallback<A>, arg?: A): TimerHandle {
+    if (!(delayMs >= 0 && delayMs <= MAX_DELAY_MS)) throw new RangeError(`timer delay must be 0..${MAX_DELAY_MS} ms, got ${delayMs}`);
+    return this.#add(name, delayMs, 0, callback as AnyCallback, arg);
+  }
+
+  /**
+   * Run `callback(arg, handle)` every `intervalMs` (>= 1), first after one interval. Due times
+   * stay on the grid start + k * interval whatever the lateness; periods missed entirely are
+   * skipped, not run back to back.
+   */
+  every(name: string, intervalMs: number, callback: TimerCallback<undefined>): TimerHandle;
+  every<A>(name: string, intervalMs: number, callback: TimerCallback<A>, arg: A): TimerHandle;
+  every<A>(name: string, intervalMs: number, callback: TimerCallback<A>, arg?: A): TimerHandle {
+    if (!(intervalMs >= 1 && intervalMs <= MAX_DELAY_MS)) throw new RangeError(`timer interval must be 1..${MAX_DELAY_MS} ms, got ${intervalMs}`);
+    return this.#add(name, intervalMs, intervalMs, callback as AnyCallback, arg);
+  }
+
+  /** Stop a timer and free its memory now. False for a stale handle or a one-shot already firing. */
+  cancel(handle: TimerHandle): boolean {
+    const i = this.#indexOf(handle);
+    if (i === NONE) return false;
+    const s = this.#slot[i]!;
+    if (s === RUNNING) return false;
+    this.#unlink(i, s);
+    this.#free(i);
+    return true;
+  }
+
+  /**
+   * Move a live timer to `delayMs` from now (a one-shot inside its own callback too: it then
+   * fires again). A recurring timer continues its period from the new due time.
+   */
+  reschedule(handle: TimerHandle, delayMs: number): boolean {
+    if (!(delayMs >= 0 && delayMs <= MAX_DELAY_MS)) throw new RangeError(`timer delay must be 0..${MAX_DELAY_MS} ms, got ${delayMs}`);
+    const i = this.#indexOf(handle);
+    if (i === NONE) return false;
+    const s = this.#slot[i]!;
+    if (s !== RUNNING) this.#unlink(i, s);
+    const now = this.#clock.now();
+    this.#due[i] = now + delayMs;
+    this.#insert(i, now);
+    return true;
+  }
+
+  /** Kong's /timers shape; see stats.ts. */
+  stats(): TimersReport {
+    const { timers, runs, errors } = this.#stats.report();
+    let pending = 0;
+    if (this.#firingSlot !== NONE) {
+      for (let i = this.#heads[this.#firingSlot]!; i !== NONE; i = this.#next[i]!) pending++;
+    }
+    const total = this.#live;
+    const running = this.#running;
+    return {
+      worker: { id: this.#workerId, count: this.#workerCount },
+      stats: {
+        sys: { running, pending, waiting: Math.max(0, total - running - pending), total, runs, scheduled: this.#scheduled, errors },
+        timers,
+      },
+    };
+  }
+
+  /** Cancel every timer and stop the driver. Scheduling afterwards throws; stats() still works. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#armedTick = Infinity;
+    this.#clock.disarm();
+    for (let i = 0; i < this.#highWater; i++) {
+      const s = this.#slot[i]!;
+      if (s >= 0) {
+        this.#unlink(i, s);
+        this.#free(i);
+      }
+    }
+  }
+
+  // --- insertion ---
+
+  #add(name: string, delayMs: number, intervalMs: number, callback: AnyCallback, arg: unknown): TimerHandle {
+    if (typeof callback !== 'function') throw new TypeError('timer callback must be a function');
+    if (this.#closed) throw new Error('timer wheel is closed');
+    // Callers reuse a handful of names: one string comparison usually replaces the map lookup.
+    let nameId = this.#lastNameId;
+    if (name !== this.#lastName) {
+      nameId = this.#stats.idOf(name);
+      this.#lastName = name;
+      this.#lastNameId = nameId;
+    }
+    let i = this.#freeHead;
+    if (i !== NONE) {
+      this.#freeHead = this.#next[i]!;
+      if (this.#freeHead === NONE) this.#freeTail = NONE;
+    } else {
+      if (this.#highWater === this.#capacity) this.#grow();
+      i = this.#highWater++;
+    }
+    const now = this.#clock.now();
+    this.#due[i] = now + delayMs;
+    this.#interval[i] = intervalMs;
+    this.#name[i] = nameId;
+    this.#callbacks[i] = callback;
+    this.#args[i] = arg;
+    this.#live++;
+    this.#scheduled++;
+    this.#stats.created(nameId);
+    this.#insert(i, now);
+    return (this.#gen[i]! << INDEX_BITS) | i;
+  }
+
+  /** Place timer `i` (unlinked, due time set) from outside or inside a tick, arming if needed. */
+  #insert(i: number, now: number): void {
+    if (this.#inAdvance) {
+      this.#place(i, this.#cur + 1, false);
+      return;
+    }
+    // Nothing is due before #armedTick, so the current tick may catch up with the clock; that
+    // keeps distances short and timers on low levels.
+    const t = Math.floor(now);
+    if (t > this.#cur && t < this.#armedTick) this.#cur = t;
+    const entry = this.#place(i, this.#cur + 1, false);
+    if (entry < this.#armedTick) {
+      this.#armedTick = entry;
+      this.#clock.arm(this.#drive, entry - now);
+    }
+  }
+
+  /**
+   * Link timer `i` into the slot for its due tick (at least `minTick`), at the tail, or at the
+   * head when cascading. Returns the tick at which that slot is next entered.
+   */
+  #place(i: number, minTick: number, front: boolean): number {
+    let when = Math.ceil(this.#due[i]!);
+    if (when < minTick) when = minTick;
+    const delta = when - this.#cur;
+    // `when` may exceed 2^32; the bit operators read its low 32 bits, which is what digits use.
+    let slot: number;
+    let entry: number;
+    if (delta < 0x100) {
+      slot = when & 0xff;
+      entry = when;
+    } else if (delta < 0x10000) {
+      slot = SLOTS | ((when >>> 8) & 0xff);
+      entry = when - (when & 0xff);
+    } else if (delta < 0x1000000) {
+      slot = 2 * SLOTS + ((when >>> 16) & 0xff);
+      entry = when - (when & 0xffff);
+    } else {
+      slot = 3 * SLOTS + (when >>> 24);
+      entry = when - (when & 0xffffff);
+    }
+    const heads = this.#heads;
+    const tails = this.#tails;
+    if (front) {
+      const h = heads[slot]!;
+      this.#prev[i] = NONE;
+      this.#next[i] = h;
+      if (h === NONE) {
+        tails[slot] = i;
+        setBit(this.#occupied, slot);
+      } else {
+        this.#prev[h] = i;
+      }
+      heads[slot] = i;
+    } else {
+      const t = tails[slot]!;
+      this.#prev[i] = t;
+      this.#next[i] = NONE;
+      if (t === NONE) {
+        heads[slot] = i;
+        setBit(this.#occupied, slot);
+      } else {
+        this.#next[t] = i;
+      }
+      tails[slot] = i;
+    }
+    this.#slot[i] = slot;
+    return entry;
+  }
+
+  #unlink(i: number, slot: number): void {
+    const p = this.#prev[i]!;
+    const n = this.#next[i]!;
+    if (p === NONE) this.#heads[slot] = n;
+    else this.#next[p] = n;
+    if (n === NONE) this.#tails[slot] = p;
+    else this.#prev[n] = p;
+    if (this.#heads[slot] === NONE) clearBit(this.#occupied, slot);
+  }
+
+  /** Timer number of a live handle, or NONE. */
+  #indexOf(handle: TimerHandle): number {
+    const i = handle & INDEX_MASK;
+    if (i >= this.#highWater || this.#gen[i] !== ((handle >>> INDEX_BITS) & GEN_MAX)) return NONE;
+    return this.#slot[i] === FREE ? NONE : i;
+  }
+
+  #free(i: number): void {
+    this.#slot[i] = FREE;
+    this.#callbacks[i] = undefined;
+    this.#args[i] = undefined;
+    const g = this.#gen[i]!;
+    this.#gen[i] = g === GEN_MAX ? 1 : g + 1;
+    this.#next[i] = NONE;
+    if (this.#freeTail === NONE) this.#freeHead = i;
+    else this.#next[this.#freeTail] = i;
+    this.#freeTail = i;
+    this.#live--;
+    this.#stats.released(this.#name[i]!);
+    if (this.#live === 0 && !this.#inAdvance && this.#armedTick !== Infinity) {
+      this.#armedTick = Infinity;
+      this.#clock.disarm();
+    }
+  }
+
+  // --- the driver ---
+
+  /** Process every slot entry up to the clock, in tick order, then sleep until the next one. */
+  #advance(now: number): void {
+    if (this.#closed) return;
+    const target = Math.floor(now);
+    this.#inAdvance = true;
+    let next = this.#nextEntry();
+    while (next <= target && !this.#closed) {
+      this.#processTick(next);
+      next = this.#nextEntry();
+    }
+    // No slot is entered in (#cur, target]: skipping there changes no timer's next entry.
+    if (target > this.#cur) this.#cur = target;
+    this.#inAdvance = false;
+    if (this.#closed || next === Infinity) return;
+    this.#armedTick = next;
+    this.#clock.arm(this.#drive, next - this.#clock.now());
+  }
+
+  #processTick(tick: number): void {
+    this.#cur = tick;
+    // Highest level first: a timer may come down several levels within one tick.
+    if ((tick & 0xffffff) === 0) this.#cascade(3 * SLOTS + (tick >>> 24), tick);
+    if ((tick & 0xffff) === 0) this.#cascade(2 * SLOTS + ((tick >>> 16) & 0xff), tick);
+    if ((tick & 0xff) === 0) this.#cascade(SLOTS + ((tick >>> 8) & 0xff), tick);
+    this.#fire(tick & 0xff);
+  }
+
+  #cascade(slot: number, tick: number): void {
+    let i = this.#tails[slot]!;
+    if (i === NONE) return;
+    this.#heads[slot] = NONE;
+    this.#tails[slot] = NONE;
+    clearBit(this.#occupied, slot);
+    // Tail to head, each to the front of its new slot: the slot's order survives, ahead of any
+    // timer already there (those were scheduled later, see the header).
+    while (i !== NONE) {
+      const p = this.#prev[i]!;
+      this.#place(i, tick, true);
+      i = p;
+    }
+  }
+
+  /** Run level-0 slot `slot`, entered at tick #cur. Callbacks may add, cancel or move any timer. */
+  #fire(slot: number): void {
+    this.#firingSlot = slot;
+    const clock = this.#clock;
+    const stats = this.#stats;
+    // One clock read per callback: the end of one callback is the start of the next.
+    let start = clock.now();
+    for (;;) {
+      const i = this.#heads[slot]!;
+      if (i === NONE || this.#closed) break;
+      this.#unlink(i, slot);
+      const due = this.#due[i]!;
+      if (due > start) {
+        // Not reachable while the clock is monotonic; kept so the never-early rule holds anyway.
+        this.#place(i, this.#cur + 1, false);
+        continue;
+      }
+      const gen = this.#gen[i]!;
+      const nameId = this.#name[i]!;
+      const callback = this.#callbacks[i]!;
+      const arg = this.#args[i];
+      const interval = this.#interval[i]!;
+      if (interval > 0) {
+        // Re-listed before the callback runs, so the callback can cancel or move it.
+        let next = due + interval;
+        if (next <= start) {
+          next = due + (Math.floor((start - due) / interval) + 1) * interval;
+          while (next <= start) next += interval;
+        }
+        this.#due[i] = next;
+        this.#place(i, this.#cur + 1, false);
+      } else {
+        this.#slot[i] = RUNNING;
+      }
+      this.#running++;
+      stats.running = nameId;
+      try {
+        const result = callback(arg, (gen << INDEX_BITS) | i);
+        if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
+          this.#watch(result as PromiseLike<unknown>, nameId);
+        }
+      } catch (error) {
+        this.#failed(nameId, error);
+      }
+      this.#running--;
+      stats.running = NONE;
+      const end = clock.now();
+      stats.record(nameId, end - start, start - due);
+      start = end;
+      // Free a one-shot unless its callback rescheduled it (slot changed) or cancelled it and
+      // the number went to a new timer (generation changed).
+      if (interval === 0 && this.#slot[i] === RUNNING && this.#gen[i] === gen) this.#free(i);
+    }
+    this.#firingSlot = NONE;
+  }
+
+  /** The next tick at which an occupied slot is entered, or Infinity. */
+  #nextEntry(): number {
+    const bits = this.#occupied;
+    const cur = this.#cur;
+    let best = Infinity;
+    const d0 = cur & 0xff;
+    const j0 = nextOccupied(bits, 0, (d0 + 1) & 0xff);
+    if (j0 !== NONE) best = cur + (((j0 - d0 - 1) & 0xff) + 1);
+    let span = SLOTS;
+    for (let level = 1; level < LEVELS; level++) {
+      // Level `level` is entered only at multiples of `span`, the first of them after `base`.
+      const base = cur - (cur % span);
+      if (best <= base + span) break;
+      const d = (cur >>> (8 * level)) & 0xff;
+      const j = nextOccupied(bits, level, (d + 1) & 0xff);
+      if (j !== NONE) {
+        const entry = base + span * (((j - d - 1) & 0xff) + 1);
+        if (entry < best) best = entry;
+      }
+      span *= SLOTS;
+    }
+    return best;
+  }
+
+  // --- errors ---
+
+  #watch(promise: PromiseLike<unknown>, nameId: number): void {
+    promise.then(undefined, (error: unknown) => this.#failed(nameId, error));
+  }
+
+  #failed(nameId: number, error: unknown): void {
+    this.#stats.failed(nameId, error, Date.now());
+    try {
+      this.#onError(error, this.#stats.nameOf(nameId));
+    } catch {
+      // A failing logger must not stop the wheel; the error is already counted.
+    }
+  }
+
+  // --- storage ---
+
+  #grow(): void {
+    if (this.#capacity >= MAX_TIMERS) throw new RangeError(`timer wheel is full: ${MAX_TIMERS} live timers`);
+    this.#resize(Math.min(MAX_TIMERS, this.#capacity * 2));
+  }
+
+  #resize(capacity: number): void {
+    const old = this.#capacity;
+    this.#due = copyInto(new Float64Array(capacity), this.#due);
+    this.#interval = copyInto(new Float64Array(capacity), this.#interval);
+    this.#next = copyInto(new Int32Array(capacity), this.#next);
+    this.#prev = copyInto(new Int32Array(capacity), this.#prev);
+    this.#gen = copyInto(new Uint16Array(capacity), this.#gen).fill(1, old);
+    this.#slot = copyInto(new Int16Array(capacity), this.#slot).fill(FREE, old);
+    this.#name = copyInto(new Uint16Array(capacity), this.#name);
+    // push() keeps the arrays packed; `new Array(n)` would make them holey (or dictionary-mode).
+    for (let k = old; k < capacity; k++) {
+      this.#callbacks.push(undefined);
+      this.#args.push(undefined);
+    }
+    this.#capacity = capacity;
+  }
+}
+
+function copyInto<T extends Float64Array | Int32Array | Uint16Array | Int16Array>(into: T, from: T): T {
+  into.set(from);
+  return into;
+}
+
+function logToStderr(error: unknown, timerName: string): void {
+  console.error(`[sluice] timer "${timerName}" failed:`, error);
+}
