@@ -131,6 +131,9 @@ out(`settings:   ${rounds} round(s) × ${durationS} s per target, alternated, af
 out(`note:       the load generator, the upstream and the proxy under test share these ${cores} cores. ` +
   `The load generator alone keeps about one core busy, so "${cores} workers" proxies never get ${cores} free cores ` +
   'and multi-worker numbers understate what a dedicated machine would show; ratios measured in the same run are the figures to read.');
+out('columns:    req/s, p50, p99 from the load generator; CPU µs/req = user+sys CPU time of the target\'s processes ' +
+  '(all threads and child processes, from /proc) per request served, which other jobs on the machine disturb far less than req/s; ' +
+  'cores used = that CPU time / run length.');
 if (nginx === null) out(NGINX_MISSING);
 log(`estimated duration: ~${Math.ceil(estimateSeconds() / 60)} min`);
 

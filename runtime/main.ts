@@ -57,6 +57,7 @@ const supervisor = new Supervisor(
     versions: createVersionMemory(),
     counters: createCounterMemory(),
     rebuildAll: options.rebuildAll,
+    spare: true,
     snapshot: () => store.snapshot,
   },
   log,

@@ -20,6 +20,8 @@ export interface SupervisorOptions {
   versions: SharedArrayBuffer;
   counters: SharedArrayBuffer;
   rebuildAll: boolean;
+  /** Keep one loaded spare thread to replace a dead worker at once. */
+  spare: boolean;
   /** The config a new worker must start from. */
   snapshot: () => Snapshot;
 }
@@ -53,6 +55,11 @@ export class Supervisor extends EventEmitter {
   readonly #pending = new Map<number, (reply: { data?: unknown; error?: string }) => void>();
   #nextQueryId = 1;
   #stopping = false;
+  /** Which slot each thread serves; a thread not in here is the spare. */
+  readonly #owner = new Map<Worker, WorkerSlot>();
+  /** Threads whose modules are loaded (they said `loaded`). */
+  readonly #loaded = new Set<Worker>();
+  #spare: Worker | null = null;
 
   constructor(options: SupervisorOptions, log: Logger) {
     super();
@@ -76,32 +83,70 @@ export class Supervisor extends EventEmitter {
       this.on('ready', onReady);
     });
     for (const slot of this.slots) this.#spawn(slot);
-    return ready;
+    return ready.then(() => this.#ensureSpare());
   }
 
-  #spawn(slot: WorkerSlot): void {
+  /** A new thread with the shared boot data; it loads its modules, says `loaded`, and waits for a slot. */
+  #spawnThread(): Worker {
     const options = this.#options;
-    slot.generation++;
     const boot: WorkerBoot = {
-      index: slot.index,
       workerCount: options.workers,
-      generation: slot.generation,
       proxyHost: options.proxyHost,
       proxyPort: options.proxyPort,
       versions: options.versions,
       counters: options.counters,
       rebuildAll: options.rebuildAll,
     };
-    const worker = new Worker(WORKER_ENTRY, { workerData: boot, name: `sluice-worker-${slot.index}` });
+    const worker = new Worker(WORKER_ENTRY, { workerData: boot });
+    worker.on('message', (message: FromWorker) => {
+      const slot = this.#owner.get(worker);
+      if (message.type === 'loaded') this.#onLoaded(worker);
+      else if (slot !== undefined) this.#onMessage(slot, worker, message);
+    });
+    worker.on('error', (error) => this.#log.error({ err: error, worker: this.#owner.get(worker)?.index ?? 'spare' }, 'worker crashed'));
+    worker.on('exit', (code) => {
+      const slot = this.#owner.get(worker);
+      this.#owner.delete(worker);
+      this.#loaded.delete(worker);
+      if (this.#spare === worker) this.#spare = null;
+      if (slot !== undefined) this.#onExit(slot, worker, code);
+    });
+    return worker;
+  }
+
+  /** Gives `slot` a thread: the loaded spare when there is one, else a new thread. */
+  #spawn(slot: WorkerSlot): void {
+    let worker = this.#spare;
+    if (worker !== null && this.#loaded.has(worker)) {
+      this.#spare = null;
+      // Replace the spare once the new worker is serving, so the two do not compete for a core.
+      this.once('ready', () => this.#ensureSpare());
+    } else {
+      worker = this.#spawnThread();
+    }
+    slot.generation++;
     slot.worker = worker;
     slot.threadId = worker.threadId;
     slot.ready = false;
     slot.startedAt = Date.now();
     this.versions.setApplied(slot.index, 0);
-    worker.on('message', (message: FromWorker) => this.#onMessage(slot, worker, message));
-    worker.on('error', (error) => this.#log.error({ err: error, worker: slot.index }, 'worker crashed'));
-    worker.on('exit', (code) => this.#onExit(slot, worker, code));
-    this.#post(worker, { type: 'snapshot', snapshot: options.snapshot() });
+    this.#owner.set(worker, slot);
+    if (this.#loaded.has(worker)) this.#assign(slot, worker);
+  }
+
+  #onLoaded(worker: Worker): void {
+    this.#loaded.add(worker);
+    const slot = this.#owner.get(worker);
+    if (slot !== undefined) this.#assign(slot, worker);
+  }
+
+  #assign(slot: WorkerSlot, worker: Worker): void {
+    this.#post(worker, { type: 'assign', index: slot.index, generation: slot.generation });
+    this.#post(worker, { type: 'snapshot', snapshot: this.#options.snapshot() });
+  }
+
+  #ensureSpare(): void {
+    if (this.#spare === null && !this.#stopping && this.#options.spare) this.#spare = this.#spawnThread();
   }
 
   #onMessage(slot: WorkerSlot, worker: Worker, message: FromWorker): void {
@@ -214,6 +259,9 @@ export class Supervisor extends EventEmitter {
   /** Stops accepting everywhere, lets in-flight requests finish (bounded), then ends the workers. */
   async drain(timeoutMs: number): Promise<void> {
     this.#stopping = true;
+    const spare = this.#spare;
+    this.#spare = null;
+    if (spare !== null) void spare.terminate();
     await Promise.all(
       this.slots.map(async (slot) => {
         const worker = slot.worker;
@@ -242,6 +290,11 @@ export class Supervisor extends EventEmitter {
     if (worker === null || worker === undefined) return false;
     await worker.terminate();
     return true;
+  }
+
+  /** The spare thread: ready to take a slot, still loading, or absent. */
+  get spare(): 'loaded' | 'loading' | 'none' {
+    return this.#spare === null ? 'none' : this.#loaded.has(this.#spare) ? 'loaded' : 'loading';
   }
 
   get live(): number {

@@ -61,6 +61,7 @@ export async function status(ctx: AdminContext): Promise<Record<string, unknown>
 export async function workers(ctx: AdminContext): Promise<Record<string, unknown>> {
   const replies = await ctx.supervisor.query('status');
   return {
+    spare: ctx.supervisor.spare,
     data: ctx.supervisor.slots.map((slot) => {
       const reply = replies[slot.index];
       return {

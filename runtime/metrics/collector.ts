@@ -14,6 +14,7 @@ import type { MetricJSON, MetricsReply } from '../protocol/messages.ts';
 import type { QueryResult, Supervisor } from '../supervisor.ts';
 import { Floors, aggregate, cumulativeOnly, registryJSON } from './merge.ts';
 import { PrimaryMetrics, type WorkerScrape } from './primary.ts';
+import { unpack } from './unpack.ts';
 
 /** How long a scrape waits for a worker. Prometheus' default scrape timeout is 10 s. */
 export const WORKER_SCRAPE_TIMEOUT_MS = 1000;
@@ -78,8 +79,9 @@ export class MetricsCollector {
       }
       const answer = replyData(reply);
       if (answer !== null) {
-        this.#last.set(reply.worker, { generation, metrics: answer.metrics });
-        sources.push(answer.metrics);
+        const metrics = answer.packed.length === 0 ? answer.metrics : [...answer.metrics, ...answer.packed.map(unpack)];
+        this.#last.set(reply.worker, { generation, metrics });
+        sources.push(metrics);
         scrapes.push({ worker: reply.worker, ok: true, collectMs: answer.collectMs });
       } else {
         const stale = this.#last.get(reply.worker);
@@ -109,6 +111,7 @@ export class MetricsCollector {
   }
 
   #retire(metrics: readonly MetricJSON[]): void {
+    this.#floors.arm();
     this.#retired = cumulativeOnly(registryJSON(aggregate([this.#retired, cumulativeOnly(metrics)])));
   }
 }
@@ -116,6 +119,6 @@ export class MetricsCollector {
 function replyData(reply: QueryResult): MetricsReply | null {
   if (reply.error !== undefined) return null;
   const data = reply.data as MetricsReply | null | undefined;
-  if (data === null || data === undefined || !Array.isArray(data.metrics)) return null;
+  if (data === null || data === undefined || !Array.isArray(data.metrics) || !Array.isArray(data.packed)) return null;
   return data;
 }

@@ -4,14 +4,14 @@
 // combined by each metric's `aggregator` (sum for counters and histograms). Gauges that a sum would
 // misstate carry a `worker` label, so each worker's series stays its own.
 //
-// Two things aggregate alone gets wrong for a long-lived node whose workers can die:
-//   - a worker that is slow or gone takes its counters out of the sum, and the node total drops:
-//     Prometheus reads any drop as a counter reset and rate() spikes by the whole value. So a
-//     worker that does not answer keeps contributing its last answered counters and histograms
-//     (not its gauges: a stale gauge would lie), and a replaced worker's last answer is folded
-//     into a `retired` baseline that stays in every later sum;
-//   - increments a worker made after its last answered scrape are lost with it. The `Floors` keep
-//     every counter and histogram line from ever going below what was already exposed.
+// What aggregate alone gets wrong for a long-lived node whose workers can die: a worker that is
+// slow or gone takes its counters out of the sum, and the node total drops. Prometheus reads any
+// drop as a counter reset and rate() spikes by the whole value. So (collector.ts) a worker that
+// does not answer keeps contributing its last answered counters and histograms (not its gauges: a
+// stale gauge would lie), and a replaced worker's last answer is folded into a `retired` baseline
+// that stays in every later sum. Increments it made after its last answered scrape were never
+// shown and are simply lost. Re-adding the same figures in another grouping can still move a float
+// `_sum` down in its last bits: `Floors` holds such lines at what they showed until they catch up.
 import { AggregatorRegistry, type Registry } from 'prom-client';
 import type { MetricJSON, MetricValueJSON } from '../protocol/messages.ts';
 
@@ -43,26 +43,53 @@ export function lineKey(metricName: string, value: MetricValueJSON): string {
   return key;
 }
 
-/** The lowest value each cumulative line may show again: what it showed last. */
+/**
+ * Keeps cumulative lines from going down across a change of sources. Costs nothing until armed;
+ * once armed, a line is held at what it showed before the change until it catches up, then let go.
+ */
 export class Floors {
-  readonly #floor = new Map<string, number>();
+  /** What the last scrape exposed. */
+  #previous: readonly MetricJSON[] = [];
+  /** metric name → line key → lowest value that line may show. */
+  readonly #floors = new Map<string, Map<string, number>>();
 
-  /** Raises, in place, every counter or histogram line that fell below what it showed before. */
-  apply(metrics: readonly MetricJSON[]): void {
-    const floor = this.#floor;
-    for (const metric of metrics) {
+  /** The sources are about to change shape (a worker retired): hold every cumulative line. */
+  arm(): void {
+    for (const metric of this.#previous) {
       if (metric.type !== 'counter' && metric.type !== 'histogram') continue;
+      let lines = this.#floors.get(metric.name);
+      if (lines === undefined) this.#floors.set(metric.name, (lines = new Map()));
       for (const value of metric.values) {
         const key = lineKey(metric.name, value);
-        const seen = floor.get(key);
-        if (seen !== undefined && value.value < seen) value.value = seen;
-        else floor.set(key, value.value);
+        lines.set(key, Math.max(lines.get(key) ?? -Infinity, value.value));
       }
     }
   }
 
+  /** Raises, in place, the held lines still below their floor; remembers what is exposed. */
+  apply(metrics: readonly MetricJSON[]): void {
+    if (this.#floors.size > 0) {
+      for (const metric of metrics) {
+        const lines = this.#floors.get(metric.name);
+        if (lines === undefined) continue;
+        for (const value of metric.values) {
+          const key = lineKey(metric.name, value);
+          const floor = lines.get(key);
+          if (floor === undefined) continue;
+          if (value.value < floor) value.value = floor;
+          else lines.delete(key);
+        }
+        if (lines.size === 0) this.#floors.delete(metric.name);
+      }
+    }
+    this.#previous = metrics;
+  }
+
+  /** Lines held now. */
   get size(): number {
-    return this.#floor.size;
+    let n = 0;
+    for (const lines of this.#floors.values()) n += lines.size;
+    return n;
   }
 }
 

@@ -3,12 +3,9 @@
 import type { Delta, Snapshot } from '../../config/types.ts';
 import type { WireError } from './errors.ts';
 
-/** Passed as `workerData` when the primary spawns a worker. */
+/** Passed as `workerData` when the primary spawns a worker: what every worker shares. */
 export interface WorkerBoot {
-  index: number;
   workerCount: number;
-  /** Incremented each time slot `index` is respawned. */
-  generation: number;
   proxyHost: string;
   proxyPort: number;
   versions: SharedArrayBuffer;
@@ -18,16 +15,25 @@ export interface WorkerBoot {
   rebuildAll: boolean;
 }
 
+/** Which slot a loaded worker takes; sent once, as its first message. */
+export interface Assignment {
+  index: number;
+  /** Incremented each time slot `index` gets a new thread. */
+  generation: number;
+}
+
 /** Things the primary may ask a worker; the worker answers with a `reply` carrying the same id. */
 export type QueryKind = 'status' | 'metrics' | 'timers';
 
 export type ToWorker =
+  | ({ type: 'assign' } & Assignment)
   | { type: 'snapshot'; snapshot: Snapshot }
   | { type: 'delta'; delta: Delta }
   | { type: 'query'; id: number; kind: QueryKind }
   | { type: 'drain'; timeoutMs: number };
 
 export type FromWorker =
+  | { type: 'loaded' }
   | { type: 'ready'; index: number; address: string }
   | { type: 'applied'; version: number; ms: number; full: boolean }
   | { type: 'need-snapshot'; have: number; got: number }
@@ -52,9 +58,33 @@ export interface MetricJSON {
   values: MetricValueJSON[];
 }
 
-/** A worker's answer to a `metrics` query. */
+/** A worker's answer to a `metrics` query: its registry, as getMetricsAsJSON() gives it, in two parts. */
 export interface MetricsReply {
   metrics: MetricJSON[];
-  /** ms the worker's loop spent producing `metrics`: what a scrape costs the proxy on that worker. */
+  /** The registry's large families, packed (see PackedMetric). */
+  packed: PackedMetric[];
+  /** ms the worker's loop spent producing this answer: what a scrape costs the proxy on that worker. */
   collectMs: number;
+}
+
+/**
+ * A large metric family (Kong's per-request metrics) in transit: the same figures as its
+ * `getMetricsAsJSON()` entry, packed so that cloning it over the MessagePort costs the worker a few
+ * copies instead of one object per line. The primary unpacks it into prom-client's JSON.
+ */
+export interface PackedMetric {
+  name: string;
+  help: string;
+  type: 'counter' | 'histogram';
+  aggregator: MetricJSON['aggregator'];
+  labelNames: string[];
+  /** Histograms: the upper bounds, ascending, +Inf implied. */
+  bounds: number[];
+  /** One JSON array of label values per series, in `labelNames` order, joined by '\n'. */
+  labels: string;
+  /**
+   * Per series, in `labels` order: counters one value; histograms one non-cumulative count per
+   * bucket (bounds.length + 1, the last above the highest bound), then sum, then count.
+   */
+  data: Float64Array;
 }

@@ -23,7 +23,13 @@ test('a killed worker is replaced and serves again within a second while the oth
   const runtime = await startRuntime(['--config', await configFor(upstream.url), '--workers', '2']);
   t.after(() => runtime.stop());
 
-  const before = (await request(`${runtime.admin}/workers`)).json<{ data: Array<{ thread_id: number; generation: number }> }>();
+  // The runtime keeps one loaded spare thread; a dead worker's slot goes to it.
+  let before = (await request(`${runtime.admin}/workers`)).json<{ spare: string; data: Array<{ thread_id: number; generation: number }> }>();
+  for (let i = 0; i < 100 && before.spare !== 'loaded'; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    before = (await request(`${runtime.admin}/workers`)).json();
+  }
+  assert.equal(before.spare, 'loaded');
   const killedAt = Date.now();
   assert.equal((await request(`${runtime.admin}/workers/0`, { method: 'DELETE' })).status, 202);
   // While worker 0 is gone, the proxy port keeps answering (worker 1 shares it).

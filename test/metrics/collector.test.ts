@@ -33,7 +33,7 @@ class FakeSupervisor {
     this.queries++;
     await new Promise((resolve) => setTimeout(resolve, 5));
     return this.answers.map((metrics, worker) =>
-      metrics === null ? { worker, error: `no answer within ${timeoutMs} ms` } : { worker, data: { metrics, collectMs: 1.5 } satisfies MetricsReply },
+      metrics === null ? { worker, error: `no answer within ${timeoutMs} ms` } : { worker, data: { metrics, packed: [], collectMs: 1.5 } satisfies MetricsReply },
     );
   }
 }

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Counter, Histogram, Registry } from 'prom-client';
-import { aggregate } from '../../runtime/metrics/merge.ts';
+import { Floors, aggregate } from '../../runtime/metrics/merge.ts';
+import { unpack } from '../../runtime/metrics/unpack.ts';
 import type { MetricJSON } from '../../runtime/protocol/messages.ts';
 import { registerSeriesMetric } from '../../workers/metrics/registry.ts';
 import { MAX_SERIES, OVERFLOW_LABEL, SeriesCounter, SeriesHistogram } from '../../workers/metrics/series.ts';
@@ -89,4 +90,40 @@ test('past MAX_SERIES, new label sets share one overflow series', () => {
   assert.equal(c.size, MAX_SERIES + 1);
   const overflow = c.get().values.find((v) => v.labels.a === OVERFLOW_LABEL);
   assert.equal(overflow?.value, 2);
+});
+
+test('pack() travels as flat arrays and unpacks to exactly what get() gives', () => {
+  const h = new SeriesHistogram('h_ms', 'help', ['service', 'route'], BUCKETS);
+  const c = new SeriesCounter('c_total', 'help', ['route', 'code']);
+  h.series(['a', 'r1']).observe(3);
+  c.series(['r1', '200']).value += 2;
+  assert.deepEqual(unpack(structuredClone(h.pack())), h.get());
+  assert.deepEqual(unpack(structuredClone(c.pack())), c.get());
+  // Series added later are appended to the packed labels; odd label values survive the trip.
+  h.series(['b\nc', 'say "hi"\\']).observe(70);
+  c.series(['r2', '500']).value += 1;
+  c.series(['', '\u0001']).value += 4;
+  const packed = c.pack();
+  assert.ok(packed.data instanceof Float64Array);
+  assert.deepEqual(unpack(structuredClone(h.pack())), h.get());
+  assert.deepEqual(unpack(structuredClone(packed)), c.get());
+  assert.deepEqual(unpack(new SeriesCounter('e_total', 'help', ['a']).pack()).values, []);
+});
+
+test('floors hold cumulative lines after a change of sources until they catch up', () => {
+  const floors = new Floors();
+  const line = (value: number): Parameters<Floors['apply']>[0] => [{ name: 'c_total', help: 'h', type: 'counter', aggregator: 'sum', values: [{ value, labels: { a: '1' } }] }];
+  floors.apply(line(100));
+  const lower = line(80);
+  floors.apply(lower);
+  assert.equal(lower[0]!.values[0]!.value, 80, 'not armed: nothing is held');
+  floors.arm();
+  const again = line(70);
+  floors.apply(again);
+  assert.equal(again[0]!.values[0]!.value, 80);
+  assert.equal(floors.size, 1);
+  const caughtUp = line(81);
+  floors.apply(caughtUp);
+  assert.equal(caughtUp[0]!.values[0]!.value, 81);
+  assert.equal(floors.size, 0);
 });

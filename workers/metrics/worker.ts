@@ -8,10 +8,11 @@
 import { getHeapStatistics } from 'node:v8';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type ELDHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import type { MetricJSON, MetricsReply } from '../../runtime/protocol/messages.ts';
+import type { MetricJSON, MetricsReply, PackedMetric } from '../../runtime/protocol/messages.ts';
 import type { RebuildCounter } from '../rebuilds.ts';
 import type { TimerWheel } from '../timers/wheel.ts';
 import { workerRegistry } from './registry.ts';
+import { SeriesCounter, SeriesHistogram } from './series.ts';
 
 /** Where the figures come from; getters, because their owners are replaced over the worker's life. */
 export interface WorkerSources {
@@ -101,12 +102,22 @@ export class WorkerMetrics {
     this.#applySeconds.observe({ worker: this.#worker, kind: full ? 'full' : 'delta' }, ms / 1000);
   }
 
-  /** The answer to the primary's `metrics` query. Synchronous work only: the loop is busy for `collectMs`. */
+  /**
+   * The answer to the primary's `metrics` query: the registry's getMetricsAsJSON(), with the large
+   * per-request families packed (series.ts). Synchronous work only: the loop is busy `collectMs`.
+   */
   async collect(): Promise<MetricsReply> {
     const started = performance.now();
     this.#refresh();
-    const metrics = (await this.registry.getMetricsAsJSON()) as unknown as MetricJSON[];
-    return { metrics, collectMs: performance.now() - started };
+    const pending: Array<Promise<unknown>> = [];
+    const packed: PackedMetric[] = [];
+    for (const metric of this.registry.getMetricsAsArray()) {
+      const m: unknown = metric;
+      if (m instanceof SeriesCounter || m instanceof SeriesHistogram) packed.push(m.pack());
+      else pending.push((metric as unknown as { get(): Promise<unknown> }).get());
+    }
+    const metrics = (await Promise.all(pending)) as MetricJSON[];
+    return { metrics, packed, collectMs: performance.now() - started };
   }
 
   /** Reads every figure from its owner into the prom-client metrics above. */

@@ -1,0 +1,321 @@
+// Benchmark: the per-worker TimerWheel (workers/timers/) against Node's setTimeout/clearTimeout,
+// in one process, rounds alternating so machine noise hits both alike. Runs on the main thread
+// standing in for one worker (each worker owns one wheel).
+//
+//   node_modules/.bin/node --expose-gc bench/timer-wheel.ts
+//
+// Figures: insert / cancel / schedule-then-cancel cost over 1,000,000 timers with delays uniform
+// in 1 ms..60 s; bytes per live timer (heap + external after gc); CPU per fired timer (200k short
+// timers); the longest wake with 1M timers pending (real clock for a few seconds, and a simulated
+// clock sweeping all 60 s); early firings. Whole run: well under 2 minutes.
+import os from 'node:os';
+import { TimerWheel, type TimerClock } from '../workers/timers/index.ts';
+
+const N = 1_000_000;
+const ROUNDS = 3;
+const FIRE_N = 200_000;
+const FIRE_MAX_DELAY = 200;
+const REAL_WINDOW_MS = 3000;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) {
+  console.error('run with --expose-gc: node_modules/.bin/node --expose-gc bench/timer-wheel.ts');
+  process.exit(1);
+}
+
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const rnd = mulberry32(20240905);
+const delays = new Float64Array(N);
+for (let i = 0; i < N; i++) delays[i] = 1 + Math.floor(rnd() * 60_000);
+const shortDelays = new Float64Array(FIRE_N);
+for (let i = 0; i < FIRE_N; i++) shortDelays[i] = 1 + Math.floor(rnd() * FIRE_MAX_DELAY);
+
+function noop(): void {}
+
+function memory(): number {
+  gc!();
+  gc!();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.external;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+// --- insert, cancel, pairs, memory ---------------------------------------------------------
+
+interface OpsRound {
+  insertNs: number;
+  cancelNs: number;
+  pairNs: number;
+  bytesPerTimer: number;
+}
+
+const wheelHandles = new Int32Array(N);
+const nodeHandles: (NodeJS.Timeout | undefined)[] = Array.from({ length: N }, () => undefined);
+
+function wheelOps(): OpsRound {
+  const before = memory();
+  const wheel = new TimerWheel();
+  let t = performance.now();
+  for (let i = 0; i < N; i++) wheelHandles[i] = wheel.schedule('bench', delays[i]!, noop);
+  const insertNs = ((performance.now() - t) * 1e6) / N;
+  const bytesPerTimer = (memory() - before) / N;
+  t = performance.now();
+  for (let i = 0; i < N; i++) wheel.cancel(wheelHandles[i]!);
+  const cancelNs = ((performance.now() - t) * 1e6) / N;
+  t = performance.now();
+  for (let i = 0; i < N; i++) wheel.cancel(wheel.schedule('bench', delays[i]!, noop));
+  const pairNs = ((performance.now() - t) * 1e6) / N;
+  wheel.close();
+  return { insertNs, cancelNs, pairNs, bytesPerTimer };
+}
+
+function nodeOps(): OpsRound {
+  const before = memory();
+  let t = performance.now();
+  for (let i = 0; i < N; i++) nodeHandles[i] = setTimeout(noop, delays[i]!);
+  const insertNs = ((performance.now() - t) * 1e6) / N;
+  const bytesPerTimer = (memory() - before) / N;
+  t = performance.now();
+  for (let i = 0; i < N; i++) clearTimeout(nodeHandles[i]);
+  const cancelNs = ((performance.now() - t) * 1e6) / N;
+  nodeHandles.fill(undefined);
+  t = performance.now();
+  for (let i = 0; i < N; i++) clearTimeout(setTimeout(noop, delays[i]!));
+  const pairNs = ((performance.now() - t) * 1e6) / N;
+  return { insertNs, cancelNs, pairNs, bytesPerTimer };
+}
+
+// --- CPU per fired timer ---------------------------------------------------------------------
+
+function cpuMicros(): number {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+}
+
+let fired = 0;
+let fireDone: () => void = noop;
+function countFire(): void {
+  if (++fired === FIRE_N) fireDone();
+}
+
+async function fireRound(useWheel: boolean): Promise<number> {
+  gc!();
+  const keepAlive = setInterval(noop, 1000); // the wheel's driver is unref'd
+  fired = 0;
+  const wheel = useWheel ? new TimerWheel() : undefined;
+  const done = new Promise<void>((resolve) => (fireDone = resolve));
+  if (wheel !== undefined) for (let i = 0; i < FIRE_N; i++) wheel.schedule('fire', shortDelays[i]!, countFire);
+  else for (let i = 0; i < FIRE_N; i++) setTimeout(countFire, shortDelays[i]!);
+  const c0 = cpuMicros();
+  await done;
+  const c1 = cpuMicros();
+  clearInterval(keepAlive);
+  wheel?.close();
+  return ((c1 - c0) * 1000) / FIRE_N; // ns per fired timer
+}
+
+// --- longest wake with 1M pending, real clock ------------------------------------------------
+
+/** performance.now() + setTimeout, timing each wake of the wheel's driver. */
+class TimedClock implements TimerClock {
+  maxWakeMs = 0;
+  wakes = 0;
+  #timeout: NodeJS.Timeout | undefined = undefined;
+  #fire: () => void = noop;
+  readonly #timed = (): void => {
+    const t = performance.now();
+    this.#fire();
+    const ms = performance.now() - t;
+    this.wakes++;
+    if (ms > this.maxWakeMs) this.maxWakeMs = ms;
+  };
+
+  now(): number {
+    return performance.now();
+  }
+
+  arm(fire: () => void, delayMs: number): void {
+    this.#fire = fire;
+    if (this.#timeout !== undefined) clearTimeout(this.#timeout);
+    this.#timeout = setTimeout(this.#timed, Math.max(1, Math.ceil(delayMs)));
+    this.#timeout.unref();
+  }
+
+  disarm(): void {
+    if (this.#timeout !== undefined) clearTimeout(this.#timeout);
+    this.#timeout = undefined;
+  }
+}
+
+const dues = new Float64Array(N);
+let early = 0;
+let realFired = 0;
+function checkDue(i: number): void {
+  realFired++;
+  if (performance.now() < dues[i]!) early++;
+}
+
+async function realPending(): Promise<{ maxWakeMs: number; wakes: number; fired: number; early: number }> {
+  gc!();
+  const clock = new TimedClock();
+  const wheel = new TimerWheel({ clock });
+  early = 0;
+  realFired = 0;
+  for (let i = 0; i < N; i++) {
+    dues[i] = performance.now() + delays[i]!; // the caller's view: due no sooner than call + delay
+    wheel.schedule('pending', delays[i]!, checkDue, i);
+  }
+  await new Promise((resolve) => setTimeout(resolve, REAL_WINDOW_MS));
+  wheel.close();
+  return { maxWakeMs: clock.maxWakeMs, wakes: clock.wakes, fired: realFired, early };
+}
+
+async function nodeEarly(): Promise<{ fired: number; early: number }> {
+  gc!();
+  early = 0;
+  realFired = 0;
+  const handles: NodeJS.Timeout[] = [];
+  for (let i = 0; i < FIRE_N; i++) {
+    dues[i] = performance.now() + shortDelays[i]!;
+    handles.push(setTimeout(checkDue, shortDelays[i]!, i));
+  }
+  await new Promise((resolve) => setTimeout(resolve, FIRE_MAX_DELAY + 300));
+  for (const h of handles) clearTimeout(h);
+  return { fired: realFired, early };
+}
+
+// --- simulated sweep: 1M timers, a perfect clock walking all 60 s ----------------------------
+
+class StepClock implements TimerClock {
+  time = 1e7 + 0.375; // arbitrary, fractional start
+  deadline = Infinity;
+  fire: (() => void) | undefined = undefined;
+  now(): number {
+    return this.time;
+  }
+  arm(fire: () => void, delayMs: number): void {
+    this.fire = fire;
+    this.deadline = this.time + Math.max(0, delayMs);
+  }
+  disarm(): void {
+    this.fire = undefined;
+    this.deadline = Infinity;
+  }
+}
+
+let sweepClock: StepClock | undefined;
+let sweepEarly = 0;
+let sweepFired = 0;
+function sweepCheck(i: number): void {
+  sweepFired++;
+  if (sweepClock!.time < dues[i]!) sweepEarly++;
+}
+
+function sweep(): { maxWakeMs: number; wakes: number; fired: number; early: number } {
+  gc!();
+  const clock = new StepClock();
+  sweepClock = clock;
+  sweepEarly = 0;
+  sweepFired = 0;
+  const wheel = new TimerWheel({ clock });
+  for (let i = 0; i < N; i++) {
+    // Spread the schedule calls over the first second, as a busy worker would.
+    clock.time += 0.001;
+    dues[i] = clock.time + delays[i]!;
+    wheel.schedule('sweep', delays[i]!, sweepCheck, i);
+  }
+  let maxWakeMs = 0;
+  let wakes = 0;
+  while (clock.fire !== undefined) {
+    const fire = clock.fire;
+    clock.time = Math.max(clock.time, clock.deadline);
+    clock.fire = undefined;
+    clock.deadline = Infinity;
+    const t = performance.now();
+    fire();
+    const ms = performance.now() - t;
+    wakes++;
+    if (ms > maxWakeMs) maxWakeMs = ms;
+  }
+  return { maxWakeMs, wakes, fired: sweepFired, early: sweepEarly };
+}
+
+// --- run -------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  console.log(`Node ${process.version}, ${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown CPU'}), ${os.platform()} ${os.arch()}`);
+  console.log(`${N.toLocaleString('en')} timers, delays uniform 1 ms..60 s; ${ROUNDS} alternating rounds each, medians\n`);
+
+  const wheelRounds: OpsRound[] = [];
+  const nodeRounds: OpsRound[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    wheelRounds.push(wheelOps());
+    nodeRounds.push(nodeOps());
+    const w = wheelRounds[r]!;
+    const n = nodeRounds[r]!;
+    console.log(`round ${r + 1}: insert ${w.insertNs.toFixed(0)} vs ${n.insertNs.toFixed(0)} ns, cancel ${w.cancelNs.toFixed(0)} vs ${n.cancelNs.toFixed(0)} ns, pair ${w.pairNs.toFixed(0)} vs ${n.pairNs.toFixed(0)} ns, ${w.bytesPerTimer.toFixed(1)} vs ${n.bytesPerTimer.toFixed(1)} B/timer`);
+  }
+  const wheelCpu: number[] = [];
+  const nodeCpu: number[] = [];
+  for (let r = 0; r < ROUNDS; r++) {
+    wheelCpu.push(await fireRound(true));
+    nodeCpu.push(await fireRound(false));
+    console.log(`fire round ${r + 1}: ${wheelCpu[r]!.toFixed(0)} vs ${nodeCpu[r]!.toFixed(0)} ns CPU per fired timer`);
+  }
+  const real = await realPending();
+  console.log(`real clock, 1M pending for ${REAL_WINDOW_MS} ms: ${real.fired} fired in ${real.wakes} wakes, longest wake ${real.maxWakeMs.toFixed(2)} ms, ${real.early} early`);
+  const nodeReal = await nodeEarly();
+  console.log(`setTimeout, ${FIRE_N} short timers: ${nodeReal.fired} fired, ${nodeReal.early} early against performance.now()`);
+  const sim = sweep();
+  console.log(`simulated sweep of 60 s, 1M timers: ${sim.fired} fired in ${sim.wakes} wakes, longest wake ${sim.maxWakeMs.toFixed(2)} ms, ${sim.early} early\n`);
+
+  const m = (rounds: OpsRound[], key: keyof OpsRound): number => median(rounds.map((x) => x[key]));
+  type Row = [string, number, number | undefined, string, boolean];
+  const insertW = m(wheelRounds, 'insertNs');
+  const insertN = m(nodeRounds, 'insertNs');
+  const cancelW = m(wheelRounds, 'cancelNs');
+  const cancelN = m(nodeRounds, 'cancelNs');
+  const pairW = m(wheelRounds, 'pairNs');
+  const pairN = m(nodeRounds, 'pairNs');
+  const bytesW = m(wheelRounds, 'bytesPerTimer');
+  const bytesN = m(nodeRounds, 'bytesPerTimer');
+  const cpuW = median(wheelCpu);
+  const cpuN = median(nodeCpu);
+  const longest = Math.max(real.maxWakeMs, sim.maxWakeMs);
+  const rows: Row[] = [
+    ['insert, ns/timer', insertW, insertN, '>= 4x faster', insertN / insertW >= 4],
+    ['cancel, ns/timer', cancelW, cancelN, '>= 2x faster', cancelN / cancelW >= 2],
+    ['schedule+cancel pair, ns', pairW, pairN, '>= 3x faster', pairN / pairW >= 3],
+    ['bytes per live timer', bytesW, bytesN, '<= 64 B', bytesW <= 64],
+    ['CPU per fired timer, ns', cpuW, cpuN, '<= 0.6x', cpuW / cpuN <= 0.6],
+    ['longest wake, 1M pending, ms', longest, undefined, '<= 5 ms', longest <= 5],
+    ['early firings', real.early + sim.early, nodeReal.early, '0', real.early + sim.early === 0],
+  ];
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  console.log(line(['figure', 'wheel', 'setTimeout', 'ratio (setTimeout / wheel)', 'goal', 'result']));
+  console.log(line(['---', '---:', '---:', '---:', '---', '---']));
+  for (const [name, w, n, goal, ok] of rows) {
+    const fmt = (x: number): string => (x >= 100 ? x.toFixed(0) : x.toFixed(2));
+    const ratio = n === undefined || w === 0 ? '-' : `${(n / w).toFixed(2)}x`;
+    console.log(line([name, fmt(w), n === undefined ? '-' : fmt(n), ratio, goal, ok ? 'PASS' : 'MISS']));
+  }
+  console.log(`\nlongest wake: real clock ${real.maxWakeMs.toFixed(2)} ms, simulated sweep ${sim.maxWakeMs.toFixed(2)} ms; early: real ${real.early}, simulated ${sim.early}`);
+  console.log(`total run time ${((performance.now() - started) / 1000).toFixed(1)} s`);
+}
+
+await main();
