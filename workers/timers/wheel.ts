@@ -12,7 +12,7 @@
 // - `#cur` is the last processed tick; every listed timer is due after `#cur`, except while a
 //   tick is being processed (its level-0 slot then holds the timers due at exactly that tick).
 // - `#armedTick` <= the earliest slot entry (see geometry.ts), or Infinity when nothing is armed.
-//   The driver sleeps until then; an empty wheel arms nothing.
+//   The driver sleeps until then; a wake that leaves the wheel empty arms nothing.
 // - Same-tick timers fire in the order they were scheduled (or rescheduled): cascading moves a
 //   slot's timers to the front of their new slots, because for one due tick every timer on a
 //   higher level was scheduled before every timer on a lower one.
@@ -339,10 +339,8 @@ export class TimerWheel {
     this.#freeTail = i;
     this.#live--;
     this.#stats.released(this.#name[i]!);
-    if (this.#live === 0 && !this.#inAdvance && this.#armedTick !== Infinity) {
-      this.#armedTick = Infinity;
-      this.#clock.disarm();
-    }
+    // The wake stays armed when the last timer goes: schedule-then-cancel in a loop would
+    // otherwise pay a setTimeout and a clearTimeout per pair. A wake finding nothing arms nothing.
   }
 
   // --- the driver ---

@@ -41,11 +41,17 @@ test('cancel releases the callback and its argument (nothing keeps them alive)',
   assert.equal(ref.deref(), undefined);
 });
 
-test('cancelling the last timer disarms the driver', () => {
+test('cancelling the last timer leaves one wake, which then arms nothing', () => {
   const { clock, wheel } = setup();
   const a = wheel.schedule('t', 10_000, () => {});
   assert.equal(clock.armed, true);
+  const arms = clock.arms;
   wheel.cancel(a);
+  // Schedule-then-cancel pairs must not pay a setTimeout and clearTimeout each.
+  for (let k = 0; k < 100; k++) wheel.cancel(wheel.schedule('t', 20_000, () => {}));
+  assert.equal(clock.arms, arms);
+  clock.advance(20_000);
+  assert.equal(clock.wakes, 1);
   assert.equal(clock.armed, false);
 });
 
