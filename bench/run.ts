@@ -23,8 +23,8 @@ const DEFAULT_SCENARIOS: Scenario[] = ['single', 'multi', 'plugins'];
 const USAGE = `usage: node bench/run.ts [options]
   --scenario LIST    comma-separated: single (1 worker each), multi (all cores each), plugins,
                      churn, or all. Default: single,multi,plugins
-  --duration S       seconds per measured run (default 8; --quick 3)
-  --rounds N         measured runs per target, in alternation (default 3; --quick 2)
+  --duration S       seconds per measured run (default 5; --quick 3)
+  --rounds N         measured runs per target, in alternation (default 5; --quick 2)
   --warmup S         warm-up seconds per target, not measured (default 3; --quick 1)
   --connections N    concurrent connections of the load generator (default 50)
   --quick            ~1 minute smoke run: --duration 3 --rounds 2 --warmup 1
@@ -69,8 +69,8 @@ if (values.help) {
 }
 
 const quick = values.quick;
-const durationS = Math.max(2, positiveInt(values.duration, quick ? 3 : 8, '--duration'));
-const rounds = Math.max(1, positiveInt(values.rounds, quick ? 2 : 3, '--rounds'));
+const durationS = Math.max(2, positiveInt(values.duration, quick ? 3 : 5, '--duration'));
+const rounds = Math.max(1, positiveInt(values.rounds, quick ? 2 : 5, '--rounds'));
 const warmupS = positiveInt(values.warmup, quick ? 1 : 3, '--warmup');
 const connections = Math.max(1, positiveInt(values.connections, 50, '--connections'));
 const cores = availableParallelism();
@@ -131,6 +131,7 @@ out(`settings:   ${rounds} round(s) × ${durationS} s per target, alternated, af
 out(`note:       the load generator, the upstream and the proxy under test share these ${cores} cores. ` +
   `The load generator alone keeps about one core busy, so "${cores} workers" proxies never get ${cores} free cores ` +
   'and multi-worker numbers understate what a dedicated machine would show; ratios measured in the same run are the figures to read.');
+out('ratios:     paired by round (targets of a round run back to back), then the median over rounds.');
 out('columns:    req/s, p50, p99 from the load generator; CPU µs/req = user+sys CPU time of the target\'s processes ' +
   '(all threads and child processes, from /proc) per request served, which other jobs on the machine disturb far less than req/s; ' +
   'cores used = that CPU time / run length.');

@@ -38,6 +38,9 @@ export interface WorkerSlot {
   quickCrashes: number;
   nextStartAt: number;
   lastApplyMs: number;
+  /** performance.now() when this worker's last `applied` message arrived. */
+  appliedAt: number;
+  appliedVersion: number;
   lastExit: { code: number; at: string } | null;
 }
 
@@ -60,6 +63,8 @@ export class Supervisor extends EventEmitter {
   /** Threads whose modules are loaded (they said `loaded`). */
   readonly #loaded = new Set<Worker>();
   #spare: Worker | null = null;
+  /** performance.now() when the current version was published. */
+  #publishedAt = 0;
 
   constructor(options: SupervisorOptions, log: Logger) {
     super();
@@ -67,7 +72,7 @@ export class Supervisor extends EventEmitter {
     this.#log = log;
     this.versions = new VersionMemory(options.versions);
     for (let index = 0; index < options.workers; index++) {
-      this.slots.push({ index, worker: null, generation: 0, threadId: 0, ready: false, startedAt: 0, restarts: 0, quickCrashes: 0, nextStartAt: 0, lastApplyMs: 0, lastExit: null });
+      this.slots.push({ index, worker: null, generation: 0, threadId: 0, ready: false, startedAt: 0, restarts: 0, quickCrashes: 0, nextStartAt: 0, lastApplyMs: 0, appliedAt: 0, appliedVersion: 0, lastExit: null });
     }
   }
 
@@ -129,6 +134,7 @@ export class Supervisor extends EventEmitter {
     slot.threadId = worker.threadId;
     slot.ready = false;
     slot.startedAt = Date.now();
+    slot.appliedVersion = 0;
     this.versions.setApplied(slot.index, 0);
     this.#owner.set(worker, slot);
     if (this.#loaded.has(worker)) this.#assign(slot, worker);
@@ -159,6 +165,8 @@ export class Supervisor extends EventEmitter {
         return;
       case 'applied':
         slot.lastApplyMs = message.ms;
+        slot.appliedAt = performance.now();
+        slot.appliedVersion = message.version;
         this.emit('applied', slot, message.version, message.ms);
         return;
       case 'need-snapshot':
@@ -201,6 +209,7 @@ export class Supervisor extends EventEmitter {
 
   /** Sends a delta to every live worker; a worker not at `fromVersion` gets the snapshot instead. */
   broadcast(delta: Delta, snapshot: Snapshot): void {
+    this.#publishedAt = performance.now();
     this.versions.publish(delta.version);
     for (const slot of this.slots) {
       if (slot.worker === null) continue;
@@ -210,16 +219,21 @@ export class Supervisor extends EventEmitter {
     }
   }
 
-  /** Resolves with the milliseconds until every live worker applied `version`, or rejects at the deadline. */
+  /**
+   * Resolves with the milliseconds from publishing `version` until every live worker applied it
+   * (workers apply in parallel with the primary, so they may be done before anyone asks).
+   */
   waitApplied(version: number, timeoutMs: number): Promise<number> {
-    const started = performance.now();
-    const done = (): boolean => this.slots.every((slot) => slot.worker === null || this.versions.applied(slot.index) >= version);
-    if (done()) return Promise.resolve(performance.now() - started);
+    const started = this.versions.published === version ? this.#publishedAt : performance.now();
+    // Judged by the `applied` messages (not the shared memory) so their arrival times are known.
+    const done = (): boolean => this.slots.every((slot) => slot.worker === null || slot.appliedVersion >= version);
+    const elapsed = (): number => Math.max(0, ...this.slots.map((slot) => (slot.worker === null ? 0 : slot.appliedAt - started)));
+    if (done()) return Promise.resolve(elapsed());
     return new Promise((resolve, reject) => {
       const check = (): void => {
         if (!done()) return;
         cleanup();
-        resolve(performance.now() - started);
+        resolve(elapsed());
       };
       const timer = setTimeout(() => {
         cleanup();

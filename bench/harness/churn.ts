@@ -91,14 +91,15 @@ function p99(values: readonly number[]): number {
 }
 
 /**
- * Rebuild counters, to show what the churn rebuilt: Prometheus lines named *rebuild* from
- * /metrics, else every `rebuilds` field of GET /workers.
+ * Rebuild counters, to show what the churn rebuilt: Prometheus samples named *rebuild* from
+ * /metrics summed over workers, one line per component ("balancer: targets=80 initial=2"),
+ * else every `rebuilds` field of GET /workers.
  */
 async function rebuildCounters(sluice: Sluice): Promise<string[]> {
   try {
     const metrics = await probeFull(`${sluice.adminUrl}/metrics`);
-    const lines = metrics.status === 200 ? metrics.body.split('\n').filter((l) => /rebuild/i.test(l) && !l.startsWith('#')) : [];
-    if (lines.length > 0) return lines.slice(0, 30);
+    const samples = metrics.status === 200 ? metrics.body.split('\n').filter((l) => /rebuild/i.test(l) && !l.startsWith('#')) : [];
+    if (samples.length > 0) return sumOverWorkers(samples);
     const workers = await probeFull(`${sluice.adminUrl}/workers`);
     if (workers.status !== 200) return [`(no rebuild metrics: /metrics ${metrics.status}, /workers ${workers.status})`];
     const found: string[] = [];
@@ -114,6 +115,22 @@ async function rebuildCounters(sluice: Sluice): Promise<string[]> {
   } catch (err) {
     return [`(rebuild counters unavailable: ${brief(err, 1)})`];
   }
+}
+
+/** `name{worker="0",component="router",reason="x"} 3` lines → "router: x=3 ..." summed over workers. */
+function sumOverWorkers(samples: readonly string[]): string[] {
+  const byComponent = new Map<string, Map<string, number>>();
+  for (const line of samples) {
+    const match = /^[^{\s]+\{([^}]*)\}\s+(\S+)/.exec(line);
+    if (match === null) continue;
+    const labels = new Map([...(match[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
+    const component = labels.get('component') ?? '?';
+    const reason = labels.get('reason') ?? '?';
+    const reasons = byComponent.get(component) ?? new Map<string, number>();
+    reasons.set(reason, (reasons.get(reason) ?? 0) + Number(match[2]));
+    byComponent.set(component, reasons);
+  }
+  return [...byComponent].map(([component, reasons]) => `${component}: ${[...reasons].map(([r, n]) => `${r}=${n}`).join(' ')}`);
 }
 
 async function probeFull(url: string): Promise<{ status: number; body: string }> {
@@ -196,7 +213,7 @@ export async function runChurnScenario(ctx: BenchContext): Promise<void> {
     }
     printPhases(ctx, phases.map((p) => ({ ...p, summary: summarize(p.loads) })));
     for (const [name, sluice] of [['sluice', gated], ['sluice --rebuild-all', rebuildAll]] as const) {
-      ctx.out(`\nrebuild counters after the run, ${name}:`);
+      ctx.out(`\nrebuilds after the run, ${name} (all workers, whole run incl. setup):`);
       ctx.out((await rebuildCounters(sluice)).map((l) => `  ${l}`).join('\n'));
     }
   } catch (err) {

@@ -6,7 +6,7 @@ import { compare, type Target } from './compare.ts';
 import type { BenchContext } from './context.ts';
 import { describeBackground } from './machine.ts';
 import { stop, type Child } from './proc.ts';
-import { brief, fmtRatio, summaryTable, type Summary } from './report.ts';
+import { brief, fmtX, pairedRatio, summaryTable, type Summary } from './report.ts';
 import { postConfig, rejection, startSluice } from './sluice.ts';
 import { API_KEY, plainConfig, pluginsConfig } from './sluice-configs.ts';
 import { goal } from './proxy.ts';
@@ -44,11 +44,12 @@ export async function runPluginsScenario(ctx: BenchContext): Promise<void> {
     ctx.out(summaryTable(measured));
     const [base, withPlugins] = measured;
     if (measured.length === 2 && base !== undefined && withPlugins !== undefined) {
-      const cost = (1 - withPlugins.summary.rps / base.summary.rps) * 100;
-      const cpuCost = (withPlugins.summary.cpuUsPerReq / base.summary.cpuUsPerReq - 1) * 100;
+      // Paired by round: the two instances run back to back within each round.
+      const cost = (1 - pairedRatio(withPlugins.summary, base.summary, 'rps')) * 100;
+      const cpuCost = (pairedRatio(withPlugins.summary, base.summary, 'cpuUsPerReq') - 1) * 100;
       ctx.out(
         `\nthroughput cost of key-auth + rate-limiting: ${cost.toFixed(1)}%` +
-          ` (p99 ${fmtRatio(withPlugins.summary.p99Ms, base.summary.p99Ms)} of no-plugins;` +
+          ` (median of per-round pairs; p99 ${fmtX(pairedRatio(withPlugins.summary, base.summary, 'p99Ms'))} of no-plugins;` +
           ` CPU per request ${Number.isFinite(cpuCost) ? `${cpuCost >= 0 ? '+' : ''}${cpuCost.toFixed(1)}%` : 'n/a'})`,
       );
       ctx.out(

@@ -8,7 +8,7 @@ import { describeBackground } from './machine.ts';
 import { freePort } from './net.ts';
 import { startNodePeer } from './peer.ts';
 import { stop, type Child } from './proc.ts';
-import { brief, fmtRatio, summaryTable, table, type Summary } from './report.ts';
+import { brief, fmtX, pairedRatio, summaryTable, table, type Summary } from './report.ts';
 import { startSluice } from './sluice.ts';
 import { plainConfig } from './sluice-configs.ts';
 
@@ -67,8 +67,10 @@ export async function runProxyScenario(ctx: BenchContext, workers: number): Prom
   }
 }
 
+type Entry = { name: string; summary: Summary };
+
 function printOutcomes(ctx: BenchContext, outcomes: readonly Outcome[]): void {
-  const measured = outcomes.filter((o): o is { name: string; summary: Summary } => 'summary' in o);
+  const measured = outcomes.filter((o): o is Entry => 'summary' in o);
   for (const o of outcomes) if ('skipped' in o) ctx.out(`${o.name}: skipped: ${o.skipped}`);
   if (measured.length === 0) return;
   ctx.out('');
@@ -76,25 +78,27 @@ function printOutcomes(ctx: BenchContext, outcomes: readonly Outcome[]): void {
   const nginx = measured.find((o) => o.name.startsWith('nginx'));
   const peer = measured.find((o) => o.name.startsWith('node-peer'));
   ctx.out('');
+  const ratio = (o: Entry, base: Entry | undefined, metric: 'rps' | 'p99Ms' | 'cpuUsPerReq'): string =>
+    base === undefined ? 'n/a' : fmtX(pairedRatio(o.summary, base.summary, metric));
   ctx.out(
     table(
-      ['ratio', 'req/s vs nginx', 'req/s vs node-peer', 'p99 vs nginx', 'p99 vs node-peer', 'CPU/req vs nginx', 'CPU/req vs node-peer'],
+      ['ratio (paired by round)', 'req/s vs nginx', 'req/s vs node-peer', 'p99 vs nginx', 'p99 vs node-peer', 'CPU/req vs nginx', 'CPU/req vs node-peer'],
       measured.map((o) => [
         o.name,
-        nginx === undefined ? 'n/a' : fmtRatio(o.summary.rps, nginx.summary.rps),
-        peer === undefined ? 'n/a' : fmtRatio(o.summary.rps, peer.summary.rps),
-        nginx === undefined ? 'n/a' : fmtRatio(o.summary.p99Ms, nginx.summary.p99Ms),
-        peer === undefined ? 'n/a' : fmtRatio(o.summary.p99Ms, peer.summary.p99Ms),
-        nginx === undefined ? 'n/a' : fmtRatio(o.summary.cpuUsPerReq, nginx.summary.cpuUsPerReq),
-        peer === undefined ? 'n/a' : fmtRatio(o.summary.cpuUsPerReq, peer.summary.cpuUsPerReq),
+        ratio(o, nginx, 'rps'),
+        ratio(o, peer, 'rps'),
+        ratio(o, nginx, 'p99Ms'),
+        ratio(o, peer, 'p99Ms'),
+        ratio(o, nginx, 'cpuUsPerReq'),
+        ratio(o, peer, 'cpuUsPerReq'),
       ]),
     ),
   );
   const sluice = measured.find((o) => o.name.startsWith('sluice'));
   if (sluice !== undefined) {
     const goals: string[] = [];
-    if (nginx !== undefined) goals.push(goal('sluice ≥ 0.7× nginx', sluice.summary.rps / nginx.summary.rps >= GOAL_VS_NGINX));
-    if (peer !== undefined) goals.push(goal('sluice ≥ 1.3× node-peer', sluice.summary.rps / peer.summary.rps >= GOAL_VS_PEER));
+    if (nginx !== undefined) goals.push(goal('sluice ≥ 0.7× nginx', pairedRatio(sluice.summary, nginx.summary, 'rps') >= GOAL_VS_NGINX));
+    if (peer !== undefined) goals.push(goal('sluice ≥ 1.3× node-peer', pairedRatio(sluice.summary, peer.summary, 'rps') >= GOAL_VS_PEER));
     if (goals.length > 0) ctx.out(`\ngoals: ${goals.join('   ')}`);
   }
 }

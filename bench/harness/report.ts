@@ -28,6 +28,8 @@ export interface Summary {
   cpuUsPerReq: number;
   /** Median cores the target kept busy during a run, NaN when not measured. */
   cores: number;
+  /** Per round, in round order, for ratios paired by round. */
+  byRound: { rps: number; p99Ms: number; cpuUsPerReq: number }[];
 }
 
 export function summarize(results: readonly RunResult[]): Summary {
@@ -45,6 +47,11 @@ export function summarize(results: readonly RunResult[]): Summary {
     rounds: results.length,
     cpuUsPerReq: cpu((ms, r) => (ms * 1000) / r.requests),
     cores: cpu((ms, r) => (r.durationS === undefined ? NaN : ms / (r.durationS * 1000))),
+    byRound: results.map((r) => ({
+      rps: r.rps,
+      p99Ms: r.p99Ms,
+      cpuUsPerReq: r.cpuMs === null || r.cpuMs === undefined ? NaN : (r.cpuMs * 1000) / r.requests,
+    })),
   };
 }
 
@@ -57,8 +64,24 @@ export function fmtMs(n: number): string {
   return n < 10 ? n.toFixed(2) : n.toFixed(1);
 }
 
-export function fmtRatio(a: number, b: number): string {
-  return Number.isFinite(a) && Number.isFinite(b) && b > 0 ? `${(a / b).toFixed(2)}×` : 'n/a';
+/**
+ * Ratio of two targets' metric, paired by round: the median of a[i]/b[i]. Targets of one round run
+ * back to back, so a burst of background load hits both sides of a pair far more often than it
+ * hits two medians taken minutes apart.
+ */
+export function pairedRatio(a: Summary, b: Summary, metric: 'rps' | 'p99Ms' | 'cpuUsPerReq'): number {
+  const n = Math.min(a.byRound.length, b.byRound.length);
+  const ratios: number[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const x = a.byRound[i]?.[metric] ?? NaN;
+    const y = b.byRound[i]?.[metric] ?? NaN;
+    if (y > 0) ratios.push(x / y);
+  }
+  return median(ratios);
+}
+
+export function fmtX(ratio: number): string {
+  return Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : 'n/a';
 }
 
 /** Left-aligns the first column, right-aligns the others; returns the lines. */

@@ -1,20 +1,21 @@
 // Primary thread: one /metrics scrape. Asks every worker for its registry over its MessagePort
 // (supervisor.query('metrics') with a deadline: a dead or slow worker is reported, never awaited
-// past it), merges the answers with prom-client's AggregatorRegistry (merge.ts), adds the
-// primary's own registry (primary.ts) and renders Prometheus text with prom-client.
+// past it), merges the answers — prom-client's AggregatorRegistry for the registries' JSON
+// (merge.ts), the same sum over label rows for the packed per-request families (packed.ts) —,
+// adds the primary's own registry (primary.ts) and renders Prometheus text with prom-client.
 //
 // Cost on the proxy: each worker spends `collectMs` (sluice_worker_metrics_collect_seconds)
 // producing its answer; everything else runs on the primary. Concurrent scrapes (the Admin API
 // and the status listener at once) share one round trip.
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { Registry } from 'prom-client';
+import { Registry, type Metric } from 'prom-client';
 import type { Snapshot } from '../../config/types.ts';
-import type { MetricJSON, MetricsReply } from '../protocol/messages.ts';
+import type { MetricJSON, MetricsReply, PackedMetric } from '../protocol/messages.ts';
 import type { QueryResult, Supervisor } from '../supervisor.ts';
 import { Floors, aggregate, cumulativeOnly, registryJSON } from './merge.ts';
+import { PackedMerge } from './packed.ts';
 import { PrimaryMetrics, type WorkerScrape } from './primary.ts';
-import { unpack } from './unpack.ts';
 
 /** How long a scrape waits for a worker. Prometheus' default scrape timeout is 10 s. */
 export const WORKER_SCRAPE_TIMEOUT_MS = 1000;
@@ -31,6 +32,7 @@ export interface CollectorDeps {
 interface Answer {
   generation: number;
   metrics: MetricJSON[];
+  packed: PackedMetric[];
 }
 
 export class MetricsCollector {
@@ -42,6 +44,8 @@ export class MetricsCollector {
   readonly #last = new Map<number, Answer>();
   /** Counters and histograms of workers that were replaced, summed. */
   #retired: MetricJSON[] = [];
+  #retiredPacked: PackedMetric[] = [];
+  readonly #packed = new PackedMerge();
   readonly #floors = new Floors();
   #inflight: Promise<string> | null = null;
 
@@ -68,31 +72,40 @@ export class MetricsCollector {
     const replies = await supervisor.query('metrics', this.#timeoutMs);
 
     const sources: MetricJSON[][] = [];
+    const packed = this.#packed;
+    packed.begin();
     const scrapes: WorkerScrape[] = [];
     for (const reply of replies) {
       const generation = generations[reply.worker] ?? 0;
       const previous = this.#last.get(reply.worker);
       if (previous !== undefined && previous.generation < generation) {
         // The slot's worker was replaced: what the old one counted stays in every later total.
-        this.#retire(previous.metrics);
+        this.#retire(previous);
         this.#last.delete(reply.worker);
       }
       const answer = replyData(reply);
       if (answer !== null) {
-        const metrics = answer.packed.length === 0 ? answer.metrics : [...answer.metrics, ...answer.packed.map(unpack)];
-        this.#last.set(reply.worker, { generation, metrics });
-        sources.push(metrics);
+        this.#last.set(reply.worker, { generation, metrics: answer.metrics, packed: answer.packed });
+        sources.push(answer.metrics);
+        packed.add(answer.packed);
         scrapes.push({ worker: reply.worker, ok: true, collectMs: answer.collectMs });
       } else {
         const stale = this.#last.get(reply.worker);
-        if (stale !== undefined) sources.push(cumulativeOnly(stale.metrics));
+        if (stale !== undefined) {
+          sources.push(cumulativeOnly(stale.metrics));
+          packed.add(stale.packed);
+        }
         scrapes.push({ worker: reply.worker, ok: false, collectMs: null });
       }
     }
     if (this.#retired.length > 0) sources.push(this.#retired);
+    packed.add(this.#retiredPacked);
 
     const merged = aggregate(sources);
-    const mergedJSON = registryJSON(merged);
+    const families = packed.metrics();
+    const familyRegistry = new Registry();
+    for (const family of families) familyRegistry.registerMetric(family as unknown as Metric);
+    const mergedJSON = [...registryJSON(merged), ...families];
     this.#floors.apply(mergedJSON);
     const snapshot = this.#deps.snapshot();
     this.primary.update(
@@ -107,12 +120,16 @@ export class MetricsCollector {
       mergedJSON,
       performance.now() - started,
     );
-    return Registry.merge([merged, this.primary.registry]).metrics();
+    return Registry.merge([familyRegistry, merged, this.primary.registry]).metrics();
   }
 
-  #retire(metrics: readonly MetricJSON[]): void {
+  #retire(old: Answer): void {
     this.#floors.arm();
-    this.#retired = cumulativeOnly(registryJSON(aggregate([this.#retired, cumulativeOnly(metrics)])));
+    this.#retired = cumulativeOnly(registryJSON(aggregate([this.#retired, cumulativeOnly(old.metrics)])));
+    const baseline = new PackedMerge();
+    baseline.add(this.#retiredPacked);
+    baseline.add(old.packed);
+    this.#retiredPacked = baseline.packed();
   }
 }
 

@@ -33,9 +33,13 @@ export function cumulativeOnly(metrics: readonly MetricJSON[]): MetricJSON[] {
   return metrics.filter((m) => m.type === 'counter' || m.type === 'histogram');
 }
 
-/** A key for one exposed line: its name (with _bucket/_sum/_count) and its labels, order-free. */
+/**
+ * A key for one exposed line: its name (with _bucket/_sum/_count) and its labels, order-free; with
+ * the series' `sharedLabels` when the line carries them apart (packed.ts).
+ */
 export function lineKey(metricName: string, value: MetricValueJSON): string {
-  const labels = value.labels;
+  const shared = (value as { sharedLabels?: MetricValueJSON['labels'] }).sharedLabels;
+  const labels = shared === undefined ? value.labels : { ...shared, ...value.labels };
   const names = Object.keys(labels);
   if (names.length > 1) names.sort();
   let key = value.metricName ?? metricName;

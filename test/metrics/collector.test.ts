@@ -5,8 +5,9 @@ import { test } from 'node:test';
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Snapshot } from '../../config/types.ts';
 import { MetricsCollector } from '../../runtime/metrics/collector.ts';
-import type { MetricJSON, MetricsReply } from '../../runtime/protocol/messages.ts';
+import type { MetricJSON, MetricsReply, PackedMetric } from '../../runtime/protocol/messages.ts';
 import type { QueryResult, Supervisor, WorkerSlot } from '../../runtime/supervisor.ts';
+import { SeriesCounter, SeriesHistogram } from '../../workers/metrics/series.ts';
 import { parseScrape, samples, sum } from './scrape.ts';
 
 /** A worker's registry: a summed counter and a per-worker gauge. */
@@ -22,18 +23,20 @@ class FakeSupervisor {
   versions = { published: 7, applied: (): number => 7 };
   /** What each worker answers next; null: no answer in time. */
   answers: Array<MetricJSON[] | null>;
+  packed: PackedMetric[][];
   queries = 0;
 
   constructor(workers: number) {
     this.slots = Array.from({ length: workers }, (_, index) => ({ index, worker: {}, generation: 1, ready: true, restarts: 0 }) as unknown as WorkerSlot);
     this.answers = Array.from({ length: workers }, () => []);
+    this.packed = Array.from({ length: workers }, () => []);
   }
 
   async query(_kind: string, timeoutMs: number): Promise<QueryResult[]> {
     this.queries++;
     await new Promise((resolve) => setTimeout(resolve, 5));
     return this.answers.map((metrics, worker) =>
-      metrics === null ? { worker, error: `no answer within ${timeoutMs} ms` } : { worker, data: { metrics, packed: [], collectMs: 1.5 } satisfies MetricsReply },
+      metrics === null ? { worker, error: `no answer within ${timeoutMs} ms` } : { worker, data: structuredClone({ metrics, packed: this.packed[worker] ?? [], collectMs: 1.5 }) satisfies MetricsReply },
     );
   }
 }
@@ -132,4 +135,40 @@ test('the config hash is exposed as Kong does (a number) and exactly as a label'
   assert.equal(hash.length, 1);
   assert.equal(hash[0]!.labels.node_id, 'node-1');
   assert.equal(hash[0]!.value, Number(BigInt(`0x${'ab'.repeat(16)}`)));
+});
+
+/** A worker's packed Kong families: `requests` on one series, one latency observation each. */
+function packedKong(requests: number): PackedMetric[] {
+  const counter = new SeriesCounter('kong_http_requests_total', 'h', ['service', 'route', 'code']);
+  counter.series(['svc', 'api', '200']).value += requests;
+  const latency = new SeriesHistogram('kong_request_latency_ms', 'h', ['service', 'route'], [25, 50]);
+  for (let i = 0; i < requests; i++) latency.series(['svc', 'api']).observe(30);
+  return [counter.pack(), latency.pack()];
+}
+
+test('packed families are summed across workers, kept when a worker is slow, and retired with it', async () => {
+  const supervisor = new FakeSupervisor(2);
+  const metrics = collector(supervisor);
+  supervisor.packed = [packedKong(40), packedKong(60)];
+  let s = parseScrape(await metrics.scrape());
+  assert.equal(s.types.get('kong_request_latency_ms'), 'histogram');
+  assert.equal(sum(s, 'kong_http_requests_total', { service: 'svc', route: 'api', code: '200' }), 100);
+  assert.equal(sum(s, 'kong_request_latency_ms_count', { route: 'api' }), 100);
+  assert.equal(sum(s, 'kong_request_latency_ms_bucket', { route: 'api', le: '25' }), 0);
+  assert.equal(sum(s, 'kong_request_latency_ms_bucket', { route: 'api', le: '50' }), 100);
+  assert.equal(sum(s, 'kong_request_latency_ms_bucket', { route: 'api', le: '+Inf' }), 100);
+  assert.equal(sum(s, 'kong_request_latency_ms_sum', { route: 'api' }), 3000);
+
+  supervisor.answers[1] = null;
+  supervisor.packed[0] = packedKong(41);
+  s = parseScrape(await metrics.scrape());
+  assert.equal(sum(s, 'kong_http_requests_total'), 101);
+
+  supervisor.slots[1]!.generation = 2;
+  supervisor.answers[1] = [];
+  supervisor.packed[1] = packedKong(1);
+  s = parseScrape(await metrics.scrape());
+  assert.equal(sum(s, 'kong_http_requests_total'), 102);
+  assert.equal(sum(s, 'kong_request_latency_ms_count'), 102);
+  assert.equal(samples(s, 'kong_http_requests_total').length, 1);
 });

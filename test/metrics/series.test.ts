@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Counter, Histogram, Registry } from 'prom-client';
 import { Floors, aggregate } from '../../runtime/metrics/merge.ts';
-import { unpack } from '../../runtime/metrics/unpack.ts';
-import type { MetricJSON } from '../../runtime/protocol/messages.ts';
+import { PackedMerge } from '../../runtime/metrics/packed.ts';
+import type { MetricJSON, PackedMetric } from '../../runtime/protocol/messages.ts';
 import { registerSeriesMetric } from '../../workers/metrics/registry.ts';
 import { MAX_SERIES, OVERFLOW_LABEL, SeriesCounter, SeriesHistogram } from '../../workers/metrics/series.ts';
 import { parseScrape, type Sample } from './scrape.ts';
@@ -92,22 +92,44 @@ test('past MAX_SERIES, new label sets share one overflow series', () => {
   assert.equal(overflow?.value, 2);
 });
 
-test('pack() travels as flat arrays and unpacks to exactly what get() gives', () => {
+/** What the primary makes of packed families: prom-client JSON, as get() gives it in the worker. */
+function mergePacked(...sources: PackedMetric[][]): MetricJSON[] {
+  const merge = new PackedMerge();
+  merge.begin();
+  for (const source of sources) merge.add(structuredClone(source));
+  return merge.metrics().map((m) => m.get());
+}
+
+test('pack() travels as flat arrays and merges back to exactly what get() gives', () => {
   const h = new SeriesHistogram('h_ms', 'help', ['service', 'route'], BUCKETS);
   const c = new SeriesCounter('c_total', 'help', ['route', 'code']);
   h.series(['a', 'r1']).observe(3);
   c.series(['r1', '200']).value += 2;
-  assert.deepEqual(unpack(structuredClone(h.pack())), h.get());
-  assert.deepEqual(unpack(structuredClone(c.pack())), c.get());
+  assert.deepEqual(mergePacked([h.pack(), c.pack()]), [h.get(), c.get()]);
   // Series added later are appended to the packed labels; odd label values survive the trip.
   h.series(['b\nc', 'say "hi"\\']).observe(70);
   c.series(['r2', '500']).value += 1;
   c.series(['', '\u0001']).value += 4;
   const packed = c.pack();
   assert.ok(packed.data instanceof Float64Array);
-  assert.deepEqual(unpack(structuredClone(h.pack())), h.get());
-  assert.deepEqual(unpack(structuredClone(packed)), c.get());
-  assert.deepEqual(unpack(new SeriesCounter('e_total', 'help', ['a']).pack()).values, []);
+  assert.deepEqual(mergePacked([h.pack(), packed]), [h.get(), c.get()]);
+  assert.deepEqual(mergePacked([new SeriesCounter('e_total', 'help', ['a']).pack()])[0]!.values, []);
+});
+
+test('packed families from several workers sum like AggregatorRegistry.aggregate', async () => {
+  const workers = [0, 1, 2].map((w) => {
+    const h = new SeriesHistogram('h_ms', 'help', ['route'], BUCKETS);
+    const c = new SeriesCounter('c_total', 'help', ['route']);
+    for (const value of OBSERVED) h.series([w === 2 ? 'only-2' : 'a']).observe(value + w);
+    c.series(['a']).value += w + 1;
+    return { h, c };
+  });
+  const merged = mergePacked(...workers.map(({ h, c }) => [h.pack(), c.pack()]));
+  const reference = aggregate(workers.map(({ h, c }) => [h.get(), c.get()]));
+  const expected = parseScrape(await reference.metrics()).samples;
+  const registry = new Registry();
+  for (const m of merged) registry.registerMetric({ ...m, get: () => m } as unknown as Parameters<Registry['registerMetric']>[0]);
+  assert.deepEqual(sorted(parseScrape(await registry.metrics()).samples), sorted(expected));
 });
 
 test('floors hold cumulative lines after a change of sources until they catch up', () => {

@@ -3,7 +3,7 @@
 // client's IncomingMessage is the upstream request body: neither direction is buffered whole.
 // Module-level callbacks get the exchange back through undici's `opaque`, so no closure is made
 // per request.
-import type { Writable } from 'node:stream';
+import { Writable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Service } from '../../config/types.ts';
 import { ErrorCodes, type ErrorCode } from '../../runtime/protocol/errors.ts';
@@ -110,9 +110,13 @@ function onUpstreamHeaders(data: Dispatcher.StreamFactoryData<Exchange>): Writab
   ctx.upstreamStatus = data.statusCode;
   ctx.upstreamLatencyMs = performance.now() - exchange.sentAt;
   const upstream: UpstreamResponse = { statusCode: data.statusCode, headers: data.headers as UpstreamResponse['headers'] };
-  if (exchange.runner !== null) exchange.runner.response(ctx, upstream);
-  const flat = downstreamResponseHeaders(upstream.headers);
+  if (exchange.runner !== null) {
+    exchange.runner.response(ctx, upstream);
+    // A response phase that failed has already answered 500: the upstream body goes nowhere.
+    if (ctx.exited) return discard();
+  }
   const extra = ctx.responseHeaders;
+  const flat = downstreamResponseHeaders(upstream.headers, extra);
   if (extra !== null) for (const name in extra) flat.push(name, extra[name]!);
   flat.push('via', '1.1 sluice');
   res.writeHead(upstream.statusCode, flat);
@@ -123,7 +127,8 @@ function onUpstreamDone(error: Error | null, data: Dispatcher.StreamData<Exchang
   if (error === null) return;
   const exchange = data.opaque;
   const ctx = exchange.ctx;
-  if (ctx.res.headersSent || ctx.exited) {
+  if (ctx.exited) return;
+  if (ctx.res.headersSent) {
     // Mid-body failure: the status is gone; cut the client connection so it sees a short response.
     ctx.res.destroy();
     return;
@@ -135,6 +140,14 @@ function onUpstreamDone(error: Error | null, data: Dispatcher.StreamData<Exchang
     return;
   }
   answerError(ctx, upstreamErrorCode(error));
+}
+
+function discard(): Writable {
+  return new Writable({
+    write(_chunk, _encoding, callback) {
+      callback();
+    },
+  });
 }
 
 function hostHeader(host: string, port: number, protocol: string): string {

@@ -74,13 +74,18 @@ export function upstreamRequestHeaders(rawHeaders: string[], connection: string 
   return out;
 }
 
-/** The upstream's response headers minus hop-by-hop ones, as a flat list for `writeHead`. */
-export function downstreamResponseHeaders(headers: Record<string, string | string[] | undefined>): string[] {
+/**
+ * The upstream's response headers minus hop-by-hop ones and minus those the gateway sets itself
+ * (`replaced`, e.g. rate-limit headers: Kong's set_header replaces), as a flat list for `writeHead`.
+ */
+export function downstreamResponseHeaders(headers: Record<string, string | string[] | undefined>, replaced: Record<string, string> | null): string[] {
   const extraHop = connectionTokens(headers.connection);
+  let skip: Set<string> | null = null;
+  if (replaced !== null) for (const name in replaced) (skip ??= new Set()).add(name.toLowerCase());
   const out: string[] = [];
   for (const name in headers) {
     const value = headers[name];
-    if (value === undefined || HOP_BY_HOP.has(name) || (extraHop !== null && extraHop.has(name))) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || (extraHop !== null && extraHop.has(name)) || (skip !== null && skip.has(name))) continue;
     if (typeof value === 'string') out.push(name, value);
     else for (const item of value) out.push(name, item);
   }

@@ -1,10 +1,9 @@
 // Runs on a worker thread: one TimerWheel per worker, driven by one unref'd setTimeout.
 //
-// A hierarchical timer wheel with a 1 ms tick (see geometry.ts for the levels). Timers live in a
-// struct of typed arrays indexed by timer number, linked into per-slot doubly linked lists by
-// index; freed numbers go on a FIFO free list. So a live timer is ~46 bytes and no object, insert
-// and cancel are O(1), and cancel releases the callback and its argument at once (Kong's
-// timer-ng keeps a cancelled timer until it is due).
+// A hierarchical timer wheel with a 1 ms tick (levels: geometry.ts). Timers are 48-byte records
+// in typed arrays (records.ts), linked into per-slot doubly linked lists by number, so insert and
+// cancel are O(1), no timer is an object, and cancel drops the callback and its argument at once
+// (Kong's timer-ng keeps a cancelled timer until it is due).
 //
 // Invariants:
 // - A timer never fires before its due time: it sits in the slot of tick ceil(due), a tick is
@@ -18,14 +17,15 @@
 //   higher level was scheduled before every timer on a lower one.
 import { SystemClock, type TimerClock } from './clock.ts';
 import { ALL_SLOTS, LEVELS, MAX_DELAY_MS, SLOTS, clearBit, createBitmap, nextOccupied, setBit } from './geometry.ts';
+import { DUE, FREE, GEN_MAX, INDEX_BITS, INDEX_MASK, INTERVAL, NEXT, NONE, PREV, RUNNING, STATE, TAG, TimerRecords } from './records.ts';
 import { TimerStatsTable, type TimersReport } from './stats.ts';
 
 /**
- * An opaque non-zero integer (a small integer for V8, so returning it allocates nothing):
- * timer number in the low bits, a generation above. A handle kept after its timer fired or was
- * cancelled is stale: cancel() and reschedule() then return false instead of touching whichever
- * timer reuses the number. Generations wrap after 2047 reuses of one number; the FIFO free list
- * spreads reuse over all free numbers, so that takes 2047 x (free numbers) schedules.
+ * An opaque non-zero integer (a small integer for V8, so returning it allocates nothing): timer
+ * number in the low 21 bits, an 11-bit generation above. A handle kept after its timer fired or
+ * was cancelled is stale: cancel() and reschedule() return false instead of touching whichever
+ * timer reuses the number. The generation wraps after 2047 reuses of one number, and numbers are
+ * reused first-in first-out, so that takes 2047 x (free numbers) schedules.
  */
 export type TimerHandle = number;
 
@@ -43,39 +43,14 @@ export interface TimerWheelOptions {
   /** Reported as `worker.id` / `worker.count` in stats(), as Kong's /timers does. */
   workerId?: number;
   workerCount?: number;
-  /** Timers to allocate room for up front (the tables double when full). */
+  /** Timers to allocate room for up front (the tables double when full, up to MAX_TIMERS). */
   initialCapacity?: number;
 }
 
 type AnyCallback = (arg: unknown, handle: TimerHandle) => unknown;
 
-const INDEX_BITS = 21;
-const INDEX_MASK = (1 << INDEX_BITS) - 1;
-/** Live timers per wheel; the handle keeps 11 bits for the generation. */
-export const MAX_TIMERS = 1 << INDEX_BITS;
-const GEN_MAX = 0x7ff;
-const NONE = -1;
-// #slot values besides 0..ALL_SLOTS-1:
-const FREE = -1;
-const RUNNING = -2; // a one-shot timer inside its own callback
-
 export class TimerWheel {
-  // --- timers, struct of arrays ---
-  #due: Float64Array; // ms on the clock's scale
-  #interval: Float64Array; // 0 = one-shot
-  #next: Int32Array; // slot list, or free list when free
-  #prev: Int32Array;
-  #gen: Uint16Array; // 1..GEN_MAX
-  #slot: Int16Array;
-  #name: Uint16Array; // id in #stats
-  #callbacks: (AnyCallback | undefined)[];
-  #args: unknown[];
-  #capacity = 0;
-  #highWater = 0;
-  #freeHead = NONE;
-  #freeTail = NONE;
-
-  // --- slots ---
+  readonly #records: TimerRecords;
   readonly #heads = new Int32Array(ALL_SLOTS).fill(NONE);
   readonly #tails = new Int32Array(ALL_SLOTS).fill(NONE);
   readonly #occupied = createBitmap();
@@ -85,7 +60,6 @@ export class TimerWheel {
   #firingSlot = NONE;
   #closed = false;
 
-  // --- figures ---
   #live = 0;
   #scheduled = 0;
   #running = 0;
@@ -108,17 +82,7 @@ export class TimerWheel {
     this.#onError = options.onError ?? logToStderr;
     this.#workerId = options.workerId ?? 0;
     this.#workerCount = options.workerCount ?? 1;
-    this.#due = new Float64Array(0);
-    this.#interval = new Float64Array(0);
-    this.#next = new Int32Array(0);
-    this.#prev = new Int32Array(0);
-    this.#gen = new Uint16Array(0);
-    this.#slot = new Int16Array(0);
-    this.#name = new Uint16Array(0);
-    this.#callbacks = [];
-    this.#args = [];
-    const wanted = Math.min(MAX_TIMERS, Math.max(16, Math.floor(options.initialCapacity ?? 1024)));
-    this.#resize(wanted);
+    this.#records = new TimerRecords(options.initialCapacity ?? 1024);
     this.#cur = Math.floor(this.#clock.now());
   }
 
@@ -149,11 +113,11 @@ export class TimerWheel {
 
   /** Stop a timer and free its memory now. False for a stale handle or a one-shot already firing. */
   cancel(handle: TimerHandle): boolean {
-    const i = this.#indexOf(handle);
+    const i = this.#numberOf(handle);
     if (i === NONE) return false;
-    const s = this.#slot[i]!;
-    if (s === RUNNING) return false;
-    this.#unlink(i, s);
+    const slot = this.#records.i32[(i << 3) + STATE]!;
+    if (slot === RUNNING) return false;
+    this.#unlink(i, slot);
     this.#free(i);
     return true;
   }
@@ -164,12 +128,12 @@ export class TimerWheel {
    */
   reschedule(handle: TimerHandle, delayMs: number): boolean {
     if (!(delayMs >= 0 && delayMs <= MAX_DELAY_MS)) throw new RangeError(`timer delay must be 0..${MAX_DELAY_MS} ms, got ${delayMs}`);
-    const i = this.#indexOf(handle);
+    const i = this.#numberOf(handle);
     if (i === NONE) return false;
-    const s = this.#slot[i]!;
-    if (s !== RUNNING) this.#unlink(i, s);
+    const slot = this.#records.i32[(i << 3) + STATE]!;
+    if (slot !== RUNNING) this.#unlink(i, slot);
     const now = this.#clock.now();
-    this.#due[i] = now + delayMs;
+    this.#records.f64[(i << 2) + DUE] = now + delayMs;
     this.#insert(i, now);
     return true;
   }
@@ -179,7 +143,8 @@ export class TimerWheel {
     const { timers, runs, errors } = this.#stats.report();
     let pending = 0;
     if (this.#firingSlot !== NONE) {
-      for (let i = this.#heads[this.#firingSlot]!; i !== NONE; i = this.#next[i]!) pending++;
+      const i32 = this.#records.i32;
+      for (let i = this.#heads[this.#firingSlot]!; i !== NONE; i = i32[(i << 3) + NEXT]!) pending++;
     }
     const total = this.#live;
     const running = this.#running;
@@ -198,10 +163,11 @@ export class TimerWheel {
     this.#closed = true;
     this.#armedTick = Infinity;
     this.#clock.disarm();
-    for (let i = 0; i < this.#highWater; i++) {
-      const s = this.#slot[i]!;
-      if (s >= 0) {
-        this.#unlink(i, s);
+    const i32 = this.#records.i32;
+    for (let i = 0; i < this.#records.highWater; i++) {
+      const slot = i32[(i << 3) + STATE]!;
+      if (slot >= 0) {
+        this.#unlink(i, slot);
         this.#free(i);
       }
     }
@@ -219,25 +185,21 @@ export class TimerWheel {
       this.#lastName = name;
       this.#lastNameId = nameId;
     }
-    let i = this.#freeHead;
-    if (i !== NONE) {
-      this.#freeHead = this.#next[i]!;
-      if (this.#freeHead === NONE) this.#freeTail = NONE;
-    } else {
-      if (this.#highWater === this.#capacity) this.#grow();
-      i = this.#highWater++;
-    }
+    const records = this.#records;
+    const i = records.alloc();
     const now = this.#clock.now();
-    this.#due[i] = now + delayMs;
-    this.#interval[i] = intervalMs;
-    this.#name[i] = nameId;
-    this.#callbacks[i] = callback;
-    this.#args[i] = arg;
+    records.f64[(i << 2) + DUE] = now + delayMs;
+    records.f64[(i << 2) + INTERVAL] = intervalMs;
+    const i32 = records.i32;
+    const tag = (i32[(i << 3) + TAG]! & 0xffff0000) | nameId;
+    i32[(i << 3) + TAG] = tag;
+    records.refs[2 * i] = callback;
+    records.refs[2 * i + 1] = arg;
     this.#live++;
     this.#scheduled++;
     this.#stats.created(nameId);
     this.#insert(i, now);
-    return (this.#gen[i]! << INDEX_BITS) | i;
+    return ((tag >>> 16) << INDEX_BITS) | i;
   }
 
   /** Place timer `i` (unlinked, due time set) from outside or inside a tick, arming if needed. */
@@ -262,7 +224,8 @@ export class TimerWheel {
    * head when cascading. Returns the tick at which that slot is next entered.
    */
   #place(i: number, minTick: number, front: boolean): number {
-    let when = Math.ceil(this.#due[i]!);
+    const i32 = this.#records.i32;
+    let when = Math.ceil(this.#records.f64[(i << 2) + DUE]!);
     if (when < minTick) when = minTick;
     const delta = when - this.#cur;
     // `when` may exceed 2^32; the bit operators read its low 32 bits, which is what digits use.
@@ -272,7 +235,7 @@ export class TimerWheel {
       slot = when & 0xff;
       entry = when;
     } else if (delta < 0x10000) {
-      slot = SLOTS | ((when >>> 8) & 0xff);
+      slot = SLOTS + ((when >>> 8) & 0xff);
       entry = when - (when & 0xff);
     } else if (delta < 0x1000000) {
       slot = 2 * SLOTS + ((when >>> 16) & 0xff);
@@ -281,64 +244,58 @@ export class TimerWheel {
       slot = 3 * SLOTS + (when >>> 24);
       entry = when - (when & 0xffffff);
     }
-    const heads = this.#heads;
-    const tails = this.#tails;
+    const o = i << 3;
     if (front) {
-      const h = heads[slot]!;
-      this.#prev[i] = NONE;
-      this.#next[i] = h;
+      const h = this.#heads[slot]!;
+      i32[o + PREV] = NONE;
+      i32[o + NEXT] = h;
       if (h === NONE) {
-        tails[slot] = i;
+        this.#tails[slot] = i;
         setBit(this.#occupied, slot);
       } else {
-        this.#prev[h] = i;
+        i32[(h << 3) + PREV] = i;
       }
-      heads[slot] = i;
+      this.#heads[slot] = i;
     } else {
-      const t = tails[slot]!;
-      this.#prev[i] = t;
-      this.#next[i] = NONE;
+      const t = this.#tails[slot]!;
+      i32[o + PREV] = t;
+      i32[o + NEXT] = NONE;
       if (t === NONE) {
-        heads[slot] = i;
+        this.#heads[slot] = i;
         setBit(this.#occupied, slot);
       } else {
-        this.#next[t] = i;
+        i32[(t << 3) + NEXT] = i;
       }
-      tails[slot] = i;
+      this.#tails[slot] = i;
     }
-    this.#slot[i] = slot;
+    i32[o + STATE] = slot;
     return entry;
   }
 
   #unlink(i: number, slot: number): void {
-    const p = this.#prev[i]!;
-    const n = this.#next[i]!;
+    const i32 = this.#records.i32;
+    const p = i32[(i << 3) + PREV]!;
+    const n = i32[(i << 3) + NEXT]!;
     if (p === NONE) this.#heads[slot] = n;
-    else this.#next[p] = n;
+    else i32[(p << 3) + NEXT] = n;
     if (n === NONE) this.#tails[slot] = p;
-    else this.#prev[n] = p;
-    if (this.#heads[slot] === NONE) clearBit(this.#occupied, slot);
+    else i32[(n << 3) + PREV] = p;
+    if (p === NONE && n === NONE) clearBit(this.#occupied, slot);
   }
 
   /** Timer number of a live handle, or NONE. */
-  #indexOf(handle: TimerHandle): number {
+  #numberOf(handle: TimerHandle): number {
     const i = handle & INDEX_MASK;
-    if (i >= this.#highWater || this.#gen[i] !== ((handle >>> INDEX_BITS) & GEN_MAX)) return NONE;
-    return this.#slot[i] === FREE ? NONE : i;
+    if (i >= this.#records.highWater) return NONE;
+    const i32 = this.#records.i32;
+    if (i32[(i << 3) + TAG]! >>> 16 !== ((handle >>> INDEX_BITS) & GEN_MAX)) return NONE;
+    return i32[(i << 3) + STATE] === FREE ? NONE : i;
   }
 
   #free(i: number): void {
-    this.#slot[i] = FREE;
-    this.#callbacks[i] = undefined;
-    this.#args[i] = undefined;
-    const g = this.#gen[i]!;
-    this.#gen[i] = g === GEN_MAX ? 1 : g + 1;
-    this.#next[i] = NONE;
-    if (this.#freeTail === NONE) this.#freeHead = i;
-    else this.#next[this.#freeTail] = i;
-    this.#freeTail = i;
+    this.#stats.released(this.#records.i32[(i << 3) + TAG]! & 0xffff);
+    this.#records.release(i);
     this.#live--;
-    this.#stats.released(this.#name[i]!);
     // The wake stays armed when the last timer goes: schedule-then-cancel in a loop would
     // otherwise pay a setTimeout and a clearTimeout per pair. A wake finding nothing arms nothing.
   }
@@ -380,8 +337,9 @@ export class TimerWheel {
     clearBit(this.#occupied, slot);
     // Tail to head, each to the front of its new slot: the slot's order survives, ahead of any
     // timer already there (those were scheduled later, see the header).
+    const i32 = this.#records.i32;
     while (i !== NONE) {
-      const p = this.#prev[i]!;
+      const p = i32[(i << 3) + PREV]!;
       this.#place(i, tick, true);
       i = p;
     }
@@ -392,23 +350,27 @@ export class TimerWheel {
     this.#firingSlot = slot;
     const clock = this.#clock;
     const stats = this.#stats;
+    const records = this.#records;
     // One clock read per callback: the end of one callback is the start of the next.
     let start = clock.now();
     for (;;) {
       const i = this.#heads[slot]!;
       if (i === NONE || this.#closed) break;
       this.#unlink(i, slot);
-      const due = this.#due[i]!;
+      // Re-read the tables each time: a callback may have grown them.
+      const f64 = records.f64;
+      const i32 = records.i32;
+      const due = f64[(i << 2) + DUE]!;
       if (due > start) {
         // Not reachable while the clock is monotonic; kept so the never-early rule holds anyway.
         this.#place(i, this.#cur + 1, false);
         continue;
       }
-      const gen = this.#gen[i]!;
-      const nameId = this.#name[i]!;
-      const callback = this.#callbacks[i]!;
-      const arg = this.#args[i];
-      const interval = this.#interval[i]!;
+      const tag = i32[(i << 3) + TAG]!;
+      const nameId = tag & 0xffff;
+      const callback = records.refs[2 * i] as AnyCallback;
+      const arg = records.refs[2 * i + 1];
+      const interval = f64[(i << 2) + INTERVAL]!;
       if (interval > 0) {
         // Re-listed before the callback runs, so the callback can cancel or move it.
         let next = due + interval;
@@ -416,15 +378,15 @@ export class TimerWheel {
           next = due + (Math.floor((start - due) / interval) + 1) * interval;
           while (next <= start) next += interval;
         }
-        this.#due[i] = next;
+        f64[(i << 2) + DUE] = next;
         this.#place(i, this.#cur + 1, false);
       } else {
-        this.#slot[i] = RUNNING;
+        i32[(i << 3) + STATE] = RUNNING;
       }
       this.#running++;
       stats.running = nameId;
       try {
-        const result = callback(arg, (gen << INDEX_BITS) | i);
+        const result = callback(arg, ((tag >>> 16) << INDEX_BITS) | i);
         if (result !== undefined && result !== null && typeof (result as PromiseLike<unknown>).then === 'function') {
           this.#watch(result as PromiseLike<unknown>, nameId);
         }
@@ -436,9 +398,12 @@ export class TimerWheel {
       const end = clock.now();
       stats.record(nameId, end - start, start - due);
       start = end;
-      // Free a one-shot unless its callback rescheduled it (slot changed) or cancelled it and
-      // the number went to a new timer (generation changed).
-      if (interval === 0 && this.#slot[i] === RUNNING && this.#gen[i] === gen) this.#free(i);
+      // Free a one-shot unless its callback rescheduled it (state changed) or cancelled it and
+      // the number went to a new timer (tag changed).
+      if (interval === 0) {
+        const now32 = records.i32;
+        if (now32[(i << 3) + STATE] === RUNNING && now32[(i << 3) + TAG] === tag) this.#free(i);
+      }
     }
     this.#firingSlot = NONE;
   }
@@ -481,35 +446,6 @@ export class TimerWheel {
       // A failing logger must not stop the wheel; the error is already counted.
     }
   }
-
-  // --- storage ---
-
-  #grow(): void {
-    if (this.#capacity >= MAX_TIMERS) throw new RangeError(`timer wheel is full: ${MAX_TIMERS} live timers`);
-    this.#resize(Math.min(MAX_TIMERS, this.#capacity * 2));
-  }
-
-  #resize(capacity: number): void {
-    const old = this.#capacity;
-    this.#due = copyInto(new Float64Array(capacity), this.#due);
-    this.#interval = copyInto(new Float64Array(capacity), this.#interval);
-    this.#next = copyInto(new Int32Array(capacity), this.#next);
-    this.#prev = copyInto(new Int32Array(capacity), this.#prev);
-    this.#gen = copyInto(new Uint16Array(capacity), this.#gen).fill(1, old);
-    this.#slot = copyInto(new Int16Array(capacity), this.#slot).fill(FREE, old);
-    this.#name = copyInto(new Uint16Array(capacity), this.#name);
-    // push() keeps the arrays packed; `new Array(n)` would make them holey (or dictionary-mode).
-    for (let k = old; k < capacity; k++) {
-      this.#callbacks.push(undefined);
-      this.#args.push(undefined);
-    }
-    this.#capacity = capacity;
-  }
-}
-
-function copyInto<T extends Float64Array | Int32Array | Uint16Array | Int16Array>(into: T, from: T): T {
-  into.set(from);
-  return into;
 }
 
 function logToStderr(error: unknown, timerName: string): void {
