@@ -21,6 +21,18 @@ export class DeltaGapError extends Error {
   }
 }
 
+/**
+ * The delta each snapshot made here came from (per thread; dropped with the snapshot). A consumer
+ * that rebuilds per entity (the balancers) reads the changed ids from it instead of comparing
+ * every entity hash of a changed group.
+ */
+const origins = new WeakMap<Snapshot, Delta>();
+
+/** The delta `snapshot` was made from by `applyDelta` (it follows version `fromVersion`), or undefined. */
+export function deltaOf(snapshot: Snapshot): Delta | undefined {
+  return origins.get(snapshot);
+}
+
 export function applyDelta(snapshot: Snapshot, delta: Delta): Snapshot {
   if (delta.fromVersion !== snapshot.version) throw new DeltaGapError(snapshot.version, delta.fromVersion);
   const entities = { ...snapshot.entities };
@@ -29,8 +41,8 @@ export function applyDelta(snapshot: Snapshot, delta: Delta): Snapshot {
     const upserts = delta.upserts[g] as { id: string }[] | undefined;
     const removes = delta.removes[g];
     if ((upserts === undefined || upserts.length === 0) && (removes === undefined || removes.length === 0)) continue;
-    const group: Record<string, unknown> = { ...snapshot.entities[g] };
-    const hashes: Record<string, string> = { ...snapshot.entityHashes[g] };
+    const group = copy(snapshot.entities[g] as Record<string, unknown>);
+    const hashes = copy(snapshot.entityHashes[g]);
     for (const id of removes ?? []) {
       delete group[id];
       delete hashes[id];
@@ -43,5 +55,17 @@ export function applyDelta(snapshot: Snapshot, delta: Delta): Snapshot {
     (entities as Record<string, unknown>)[g] = group;
     entityHashes[g] = hashes;
   }
-  return { version: delta.version, hash: delta.hash, groupHashes: { ...delta.groupHashes }, entityHashes, entities };
+  const next: Snapshot = { version: delta.version, hash: delta.hash, groupHashes: { ...delta.groupHashes }, entityHashes, entities };
+  origins.set(next, delta);
+  return next;
+}
+
+/**
+ * A shallow copy, in the same key order as `{ ...record }`. A group record of thousands of ids is
+ * in dictionary mode, where a keyed loop copies about three times faster than spread does.
+ */
+function copy<T>(record: Record<string, T>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const id of Object.keys(record)) out[id] = record[id] as T;
+  return out;
 }

@@ -1,15 +1,20 @@
 // Canonical digests of entities, groups and whole configs.
-// Pure; runs on any thread. A digest is sha256 hex of fast-json-stable-stringify(value): key order
-// never matters, array order always does. A digest is never null or empty, whatever it covers.
-import { createHash } from 'node:crypto';
-import stringify from 'fast-json-stable-stringify';
+// Pure; runs on any thread. A digest is sha256 hex of fast-json-stable-stringify(value) (computed
+// by stable-stringify.ts, same text): key order never matters, array order always does. A digest
+// is never null or empty, whatever it covers.
+import { hash } from 'node:crypto';
+import { stableStringify } from './stable-stringify.ts';
 import { GROUPS } from './types.ts';
 import type { Entities, GroupHashes, GroupName } from './types.ts';
 
 export type EntityHashes = { [G in GroupName]: Record<string, string> };
 
 export function digest(value: unknown): string {
-  return createHash('sha256').update(stringify(value)).digest('hex');
+  const text = stableStringify(value);
+  // As before: undefined (or a function) has no JSON text, so it has no digest either.
+  if (text === undefined) throw new TypeError(`cannot digest ${typeof value}`);
+  // One-shot hash(): no Hash object per call, which was a fifth of the cost of hashing an entity.
+  return hash('sha256', text, 'hex');
 }
 
 /** Digest of one entity, as stored (defaults filled, references as `{id}`). */

@@ -1,9 +1,11 @@
 // The one true config (primary thread). Every source — the file at boot, file watch, SIGHUP,
 // POST /config — goes through `load`: parse, validate and hash in the piscina pool, diff against
 // the current snapshot here, then hand the delta to whoever listens (the supervisor).
+// Consecutive snapshots share the objects of unchanged groups and entities (never modified).
 // Loads are serialized: version N+1 is always diffed against version N.
+import { withChanges } from '../config/changes.ts';
 import { diff } from '../config/diff.ts';
-import { toSnapshot } from '../config/prepare.ts';
+import { toSnapshot, type PrepareResult } from '../config/prepare.ts';
 import type { Delta, FlatError, Snapshot } from '../config/types.ts';
 import type { TaskPool } from './pool.ts';
 import type { ErrorCode } from './protocol/errors.ts';
@@ -61,7 +63,7 @@ export class ConfigStore {
 
   async #load({ text, source, format }: LoadRequest): Promise<LoadOutcome> {
     const started = performance.now();
-    const result = await this.#pool.prepareConfig({ text, format });
+    const result = await this.#prepare(text, format);
     if (!result.ok) {
       // One log line with every error; the last good config keeps serving.
       this.#log.warn({ source, code: result.code, errors: result.errors }, 'config rejected');
@@ -77,6 +79,22 @@ export class ConfigStore {
     this.#log.info({ source, version: snapshot.version, hash: snapshot.hash, ms: Math.round(performance.now() - started), ...(delta && deltaSize(delta)) }, 'config applied');
     if (delta !== null) this.onChange?.(delta, snapshot);
     return { status: 'applied', version: snapshot.version, hash: snapshot.hash, delta, snapshot };
+  }
+
+  /**
+   * Parse, validate and hash in the pool. The task answers with only the changes against the
+   * snapshot held here when it can (config/changes.ts), so the clone back to this thread costs what
+   * changed, and unchanged entities stay the very objects of the current snapshot.
+   */
+  async #prepare(text: string, format: LoadRequest['format']): Promise<PrepareResult> {
+    const base = this.#snapshot;
+    const answer = await this.#pool.prepareConfig({ text, format, base: base?.hash });
+    if (!('base' in answer)) return answer;
+    const result = base === null ? null : withChanges(base, answer);
+    if (result !== null) return result;
+    // The task and this store disagree on the base (a bug, never expected): ask for the full result.
+    this.#log.warn({ base: answer.base, have: base?.hash ?? null }, 'config changes did not fit the current config; preparing in full');
+    return (await this.#pool.prepareConfig({ text, format })) as PrepareResult;
   }
 }
 

@@ -1,7 +1,6 @@
 // The primary's piscina pool for CPU-heavy work (primary thread owns it; tasks run on pool threads).
 import { Piscina } from 'piscina';
-import type { PrepareResult } from '../config/prepare.ts';
-import type { PrepareTask } from './tasks/prepare-config.ts';
+import type { PrepareAnswer, PrepareTask } from './tasks/prepare-config.ts';
 
 export class TaskPool {
   readonly #piscina: Piscina;
@@ -17,8 +16,8 @@ export class TaskPool {
     });
   }
 
-  prepareConfig(task: PrepareTask): Promise<PrepareResult> {
-    return this.#piscina.run(task) as Promise<PrepareResult>;
+  prepareConfig(task: PrepareTask): Promise<PrepareAnswer> {
+    return this.#piscina.run(task) as Promise<PrepareAnswer>;
   }
 
   get stats(): { threads: number; queueSize: number; completed: number } {

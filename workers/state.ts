@@ -69,13 +69,30 @@ export function buildState(previous: WorkerState | null, snapshot: Snapshot, dep
   let balancers = previous?.balancers ?? NO_BALANCERS;
   const balancersReason = changed('upstreams', 'targets');
   if (previous === null || balancersReason !== null) {
-    balancers = buildBalancers(balancers, snapshot, deps.rebuildAll, () => rebuilds.count('balancer', balancersReason ?? 'initial'));
+    balancers = buildBalancers(balancers, previous?.snapshot ?? null, snapshot, deps.rebuildAll, () => rebuilds.count('balancer', balancersReason ?? 'initial'));
   }
 
   return { version: snapshot.version, snapshot, router, plugins, balancers, credentials };
 }
 
+/**
+ * Memoized per plugins record: applyDelta keeps an unchanged group's record, so a change that leaves
+ * the plugins alone (a target churn) does not walk every plugin again to answer this.
+ */
+const usesConsumers = new WeakMap<Snapshot['entities']['plugins'], boolean>();
+
 function pluginsUseConsumers(snapshot: Snapshot): boolean {
-  for (const id in snapshot.entities.plugins) if (snapshot.entities.plugins[id]!.consumer !== null) return true;
-  return false;
+  const plugins = snapshot.entities.plugins;
+  let uses = usesConsumers.get(plugins);
+  if (uses === undefined) {
+    uses = false;
+    for (const id in plugins) {
+      if (plugins[id]!.consumer !== null) {
+        uses = true;
+        break;
+      }
+    }
+    usesConsumers.set(plugins, uses);
+  }
+  return uses;
 }

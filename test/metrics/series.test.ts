@@ -149,3 +149,11 @@ test('floors hold cumulative lines after a change of sources until they catch up
   assert.equal(caughtUp[0]!.values[0]!.value, 81);
   assert.equal(floors.size, 0);
 });
+
+test('label values never run into each other', () => {
+  const c = new SeriesCounter('c_total', 'help', ['a', 'b']);
+  c.series(['x\u0001y', 'z']).value++;
+  c.series(['x', 'y\u0001z']).value++;
+  assert.equal(c.size, 2);
+  assert.throws(() => c.series(['only one']));
+});

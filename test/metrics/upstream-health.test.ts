@@ -1,10 +1,8 @@
-// kong_upstream_target_health from the config, and the readiness rule of /status/ready.
+// kong_upstream_target_health from the config (runtime/metrics/upstream-health.ts).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Snapshot } from '../../config/types.ts';
-import { readiness } from '../../runtime/metrics/status.ts';
 import { targetHealthLines, upstreamHealthWanted } from '../../runtime/metrics/upstream-health.ts';
-import type { Supervisor, WorkerSlot } from '../../runtime/supervisor.ts';
 
 function snapshotWith(plugins: Array<{ enabled: boolean; upstream_health_metrics: boolean }>): Snapshot {
   return {
@@ -36,18 +34,4 @@ test('every target gets the four states, healthchecks_off = 1 (Sluice has no hea
   assert.equal(t1[0]!.upstream, 'orders');
   assert.equal(t1[0]!.address, '10.0.0.1:8080');
   assert.equal(lines.find((l) => l.target === 'orders.internal')!.address, 'orders.internal:8000');
-});
-
-function supervisorWith(slots: Array<{ running: boolean; ready: boolean; applied: number }>, published: number): Supervisor {
-  return {
-    slots: slots.map((s, index) => ({ index, worker: s.running ? {} : null, ready: s.ready }) as unknown as WorkerSlot),
-    versions: { published, applied: (i: number) => slots[i]!.applied },
-  } as unknown as Supervisor;
-}
-
-test('ready only when every worker runs, listens and has applied the published version', () => {
-  assert.equal(readiness(supervisorWith([{ running: true, ready: true, applied: 3 }, { running: true, ready: true, applied: 3 }], 3)).ready, true);
-  assert.equal(readiness(supervisorWith([{ running: true, ready: true, applied: 3 }, { running: true, ready: true, applied: 2 }], 3)).ready, false);
-  assert.equal(readiness(supervisorWith([{ running: true, ready: true, applied: 3 }, { running: false, ready: false, applied: 0 }], 3)).ready, false);
-  assert.equal(readiness(supervisorWith([{ running: true, ready: false, applied: 3 }], 3)).ready, false);
 });

@@ -72,9 +72,11 @@ abstract class SeriesMetric<S extends { labels: Labels }> {
   #overflow: S | null = null;
   /** Every series in creation order (the overflow series included): the order `pack` uses. */
   readonly #list: S[] = [];
-  /** PackedMetric.labels for the first #packedCount series of #list; grows, never rebuilt. */
+  /**
+   * PackedMetric.labels of #list: one JSON array per series, '\n'-joined (JSON escapes any '\n'
+   * inside). Appended when a series is made, so a scrape never pays for it.
+   */
   #labelText = '';
-  #packedCount = 0;
 
   constructor(name: string, help: string, labelNames: readonly string[]) {
     this.name = name;
@@ -84,21 +86,33 @@ abstract class SeriesMetric<S extends { labels: Labels }> {
 
   protected abstract make(labels: Labels): S;
 
-  /** The series for these label values (in `labelNames` order), created on first use. Cache it. */
+  /**
+   * The series for these label values (one per label name, in order), created on first use.
+   * Builds a key: callers on the hot path cache the series it returns.
+   */
   series(values: readonly string[]): S {
-    const key = values.join('\u0001');
+    const key = JSON.stringify(values);
     const found = this.#series.get(key);
     if (found !== undefined) return found;
-    if (this.#series.size >= MAX_SERIES) return (this.#overflow ??= this.#fresh(this.labelNames.map(() => OVERFLOW_LABEL)));
-    const made = this.#fresh(values);
+    if (values.length !== this.labelNames.length) throw new Error(`${this.name}: ${values.length} label values for ${this.labelNames.length} labels`);
+    if (this.#series.size >= MAX_SERIES) {
+      if (this.#overflow === null) {
+        const overflow = this.labelNames.map(() => OVERFLOW_LABEL);
+        this.#overflow = this.#fresh(overflow, JSON.stringify(overflow));
+      }
+      return this.#overflow;
+    }
+    const made = this.#fresh(values, key);
     this.#series.set(key, made);
     return made;
   }
 
-  #fresh(values: readonly string[]): S {
+  /** `row` is JSON.stringify(values): the series' key, and its line in PackedMetric.labels. */
+  #fresh(values: readonly string[], row: string): S {
     const labels: Record<string, string> = {};
-    for (let i = 0; i < this.labelNames.length; i++) labels[this.labelNames[i]!] = values[i] ?? '';
+    for (let i = 0; i < this.labelNames.length; i++) labels[this.labelNames[i]!] = values[i]!;
     const made = this.make(Object.freeze(labels));
+    this.#labelText += (this.#list.length === 0 ? '' : '\n') + row;
     this.#list.push(made);
     return made;
   }
@@ -107,15 +121,7 @@ abstract class SeriesMetric<S extends { labels: Labels }> {
     return this.#list;
   }
 
-  /** PackedMetric.labels: one JSON array per series, '\n'-joined (JSON escapes any '\n' inside). */
   protected packedLabels(): string {
-    const list = this.#list;
-    for (let i = this.#packedCount; i < list.length; i++) {
-      const labels = list[i]!.labels;
-      const values = this.labelNames.map((name) => labels[name]!);
-      this.#labelText += (i === 0 ? '' : '\n') + JSON.stringify(values);
-    }
-    this.#packedCount = list.length;
     return this.#labelText;
   }
 

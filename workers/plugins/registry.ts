@@ -3,13 +3,14 @@
 import correlationId from './correlation-id/handler.ts';
 import type { AnyPluginDefinition } from './instances.ts';
 import keyAuth from './key-auth/handler.ts';
+import prometheus from './prometheus/handler.ts';
 import rateLimiting from './rate-limiting/handler.ts';
 import requestTermination from './request-termination/handler.ts';
 
 export type PluginRegistry = ReadonlyMap<string, AnyPluginDefinition>;
 
 /** The plugins Sluice ships. */
-export const BUNDLED_PLUGINS: readonly AnyPluginDefinition[] = [correlationId, keyAuth, rateLimiting, requestTermination];
+export const BUNDLED_PLUGINS: readonly AnyPluginDefinition[] = [correlationId, keyAuth, prometheus, rateLimiting, requestTermination];
 
 /** Bundled plugins plus `extra` (an extra definition replaces a bundled one of the same name). */
 export function createRegistry(extra: readonly AnyPluginDefinition[] = []): PluginRegistry {

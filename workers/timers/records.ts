@@ -1,20 +1,21 @@
 // Runs on a worker thread: the storage of one timer wheel's timers (one wheel per worker).
 //
 // A timer is a number i and a 32-byte record in one ArrayBuffer, read through two views:
-//   f64[4i + DUE], f64[4i + INTERVAL]                      due time (ms), period (0 = one-shot)
-//   i32[8i + NEXT], i32[8i + PREV]                         links of its slot list (or free list)
-//   i32[8i + STATE]                                        its slot, FREE, or RUNNING
-//   i32[8i + TAG]                                          generation << 16 | name id
+//   f64[4i + DUE], f64[4i + SEQ]          due time (ms); order of scheduling, for FIFO within a tick
+//   i32[8i + INTERVAL]                    period in whole ms (0 = one-shot)
+//   i32[8i + STATE], i32[8i + POS]        its slot (or FREE, RUNNING, BATCH) and index there;
+//                                         on the free list, POS links to the next free number
+//   i32[8i + TAG]                         generation << 16 | name id
 // plus its callback and argument side by side in one packed array, refs[2i] and refs[2i + 1].
-// Keeping a timer's fields together matters: slot lists visit timers in random order, and one
+// Keeping a timer's fields together matters: slots hold timers in random number order, and one
 // cache line per record (not one per field array) is what makes firing and cancelling cheap.
-// Cost per timer: 32 + 16 = 48 bytes, no object.
+// Cost per timer: 32 + 16 = 48 bytes (+ 4 in its slot's list), no object.
 
 export const DUE = 0;
-export const INTERVAL = 1;
-export const NEXT = 4;
-export const PREV = 5;
-export const STATE = 6;
+export const SEQ = 1;
+export const INTERVAL = 4;
+export const STATE = 5;
+export const POS = 6;
 export const TAG = 7;
 
 export const NONE = -1;
@@ -22,6 +23,8 @@ export const NONE = -1;
 export const FREE = -1;
 /** STATE of a one-shot timer inside its own callback. */
 export const RUNNING = -2;
+/** STATE of a timer in the batch being fired (POS = its index in the batch). */
+export const BATCH = -3;
 
 /** A handle is gen << INDEX_BITS | number: an int32 (negative once gen >= 1024), never 0. */
 export const INDEX_BITS = 21;
@@ -51,7 +54,7 @@ export class TimerRecords {
   alloc(): number {
     const i = this.freeHead;
     if (i !== NONE) {
-      this.freeHead = this.i32[(i << 3) + NEXT]!;
+      this.freeHead = this.i32[(i << 3) + POS]!;
       if (this.freeHead === NONE) this.freeTail = NONE;
       return i;
     }
@@ -59,7 +62,11 @@ export class TimerRecords {
       if (this.capacity >= MAX_TIMERS) throw new RangeError(`timer wheel is full: ${MAX_TIMERS} live timers`);
       this.#resize(Math.min(MAX_TIMERS, this.capacity * 2));
     }
-    return this.highWater++;
+    const fresh = this.highWater++;
+    this.i32[(fresh << 3) + TAG] = 1 << 16; // generation 1: a handle is never 0
+    // Appending keeps refs packed and exactly as long as it needs to be (V8 grows it natively).
+    this.refs.push(undefined, undefined);
+    return fresh;
   }
 
   /** Drop the callback and argument now, advance the generation, queue the number for reuse. */
@@ -69,30 +76,25 @@ export class TimerRecords {
     i32[o + STATE] = FREE;
     const gen = i32[o + TAG]! >>> 16;
     i32[o + TAG] = (gen === GEN_MAX ? 1 : gen + 1) << 16;
-    i32[o + NEXT] = NONE;
+    i32[o + POS] = NONE;
     this.refs[2 * i] = undefined;
     this.refs[2 * i + 1] = undefined;
     if (this.freeTail === NONE) this.freeHead = i;
-    else i32[(this.freeTail << 3) + NEXT] = i;
+    else i32[(this.freeTail << 3) + POS] = i;
     this.freeTail = i;
   }
 
   #resize(capacity: number): void {
-    const old = this.capacity;
-    const buffer = new ArrayBuffer(capacity * 32);
+    // Records past highWater are never read before alloc() sets them up, so there is no
+    // initialising pass: fresh pages are first touched in use. (A resizable ArrayBuffer would
+    // save this copy, but its length-tracking views made every access slower.)
+    const buffer = new ArrayBuffer(capacity * RECORD_BYTES);
     const f64 = new Float64Array(buffer);
     f64.set(this.f64);
-    const i32 = new Int32Array(buffer);
-    for (let i = old; i < capacity; i++) {
-      i32[(i << 3) + STATE] = FREE;
-      i32[(i << 3) + TAG] = 1 << 16; // generation 1: a handle is never 0
-    }
-    // fill() makes a packed array (fast elements, no holes) in one allocation.
-    const refs = new Array<unknown>(2 * capacity).fill(undefined);
-    for (let k = 0; k < 2 * old; k++) refs[k] = this.refs[k];
     this.f64 = f64;
-    this.i32 = i32;
-    this.refs = refs;
+    this.i32 = new Int32Array(buffer);
     this.capacity = capacity;
   }
 }
+
+const RECORD_BYTES = 32;

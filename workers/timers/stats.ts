@@ -88,7 +88,6 @@ export class TimerStatsTable {
   #num = new Float64Array(0);
   #hist = new Float64Array(0);
   #pending = new Int32Array(0);
-  #runningId = -1;
 
   constructor() {
     this.#grow(16);
@@ -121,11 +120,6 @@ export class TimerStatsTable {
     this.#pending[id]!--;
   }
 
-  /** Marks `id` as running (for is_running); -1 when none. */
-  set running(id: number) {
-    this.#runningId = id;
-  }
-
   /** One callback run: elapsed and lateness in ms. */
   record(id: number, elapsedMs: number, latenessMs: number): void {
     const n = this.#num;
@@ -152,8 +146,8 @@ export class TimerStatsTable {
     this.#lastErrMsg[id] = messageOf(error);
   }
 
-  /** The `timers` part of the report, plus totals for `sys`. */
-  report(): { timers: Record<string, TimerEntry>; runs: number; errors: number } {
+  /** The `timers` part of the report, plus totals for `sys`; `runningId` is running now (or -1). */
+  report(runningId: number): { timers: Record<string, TimerEntry>; runs: number; errors: number } {
     const timers = Object.create(null) as Record<string, TimerEntry>;
     let totalRuns = 0;
     let totalErrors = 0;
@@ -187,7 +181,7 @@ export class TimerStatsTable {
         scheduled: n[o + SCHEDULED]!,
       };
       if (errors > 0) stats.last_error = { message: this.#lastErrMsg[id]!, time: n[o + ERR_TIME]! };
-      timers[name] = { name, is_running: this.#runningId === id, meta: { name }, stats };
+      timers[name] = { name, is_running: runningId === id, meta: { name }, stats };
     }
     return { timers, runs: totalRuns, errors: totalErrors };
   }
