@@ -1,18 +1,36 @@
 // Time from POST /config to every worker applied (issue #3): a one-target change against a full
 // replacement, at 1k and 10k routes with plugins and upstreams to match, side by side in one run.
-// Run: node bench/config-apply.ts [--rounds N] [--workers N]
+// Run: node bench/config-apply.ts [--rounds N] [--workers N] [--baseline DIR]
+// --baseline DIR also runs the Sluice of another checkout (e.g. `git worktree add DIR <commit>`),
+// both running at once and the POSTs alternated between them, so drift in the machine's background
+// load hits both alike: "before" and "after" from one run.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { describeBackground } from './harness/machine.ts';
 import { installCleanupHandlers, stop, stopAll } from './harness/proc.ts';
 import { median, table } from './harness/report.ts';
-import { postConfig, startSluice } from './harness/sluice.ts';
+import { postConfig, startSluice, type Sluice } from './harness/sluice.ts';
 import type { DeclarativeConfig } from './harness/sluice-configs.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, workers: { type: 'string', default: '2' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, workers: { type: 'string', default: '2' }, baseline: { type: 'string' } } });
 const ROUNDS = Number(values.rounds);
 const WORKERS = Number(values.workers);
+
+interface Variant {
+  name: string;
+  start: typeof startSluice;
+}
+
+const variants: Variant[] = [{ name: 'this tree', start: startSluice }];
+if (values.baseline !== undefined) {
+  // The baseline's own harness, so its Sluice starts from its own tree (REPO_ROOT is per harness).
+  const dir = resolve(values.baseline);
+  const harness = (await import(pathToFileURL(join(dir, 'bench', 'harness', 'sluice.ts')).href)) as { startSluice: typeof startSluice };
+  variants.unshift({ name: `baseline ${values.baseline}`, start: harness.startSluice });
+}
 
 /**
  * `routes` routes over routes/10 services on as many upstreams (2 targets each), one consumer per
@@ -43,49 +61,61 @@ interface Figures {
   roundTrip: number[];
 }
 
-async function measure(routes: number): Promise<{ target: Figures; full: Figures }> {
+/** One Sluice per variant, all started before any is measured. */
+async function measure(routes: number): Promise<{ target: Figures; full: Figures }[]> {
   const tmpDir = mkdtempSync(join(tmpdir(), 'sluice-bench-apply-'));
-  const sluice = await startSluice({ name: `sluice-${routes}`, workers: WORKERS, config: bigConfig(routes, 0, 9001), tmpDir });
-  const target: Figures = { converged: [], roundTrip: [] };
-  const full: Figures = { converged: [], roundTrip: [] };
+  const running: Sluice[] = [];
+  const figures = variants.map(() => ({ target: { converged: [], roundTrip: [] } as Figures, full: { converged: [], roundTrip: [] } as Figures }));
   try {
-    let generation = 0;
-    let port = 9001;
-    // Alternate the two kinds so drift on this noisy machine hits both alike.
+    for (const [i, variant] of variants.entries()) {
+      running.push(await variant.start({ name: `sluice-${routes}-${i}`, workers: WORKERS, config: bigConfig(routes, 0, 9001), tmpDir }));
+    }
+    const generation = variants.map(() => 0);
+    const port = variants.map(() => 9001);
+    // Alternate the two kinds, and the variants (in turn first), so drift on this noisy machine hits all alike.
     for (let round = 0; round < ROUNDS; round++) {
       for (const kind of ['target', 'full'] as const) {
-        if (kind === 'target') port = port === 9001 ? 9002 : 9001;
-        else generation++;
-        const answer = await postConfig(sluice.adminUrl, bigConfig(routes, generation, port), true, 120_000);
-        if (answer.status !== 201) throw new Error(`POST /config answered ${answer.status}: ${answer.body.slice(0, 300)}`);
-        const body = JSON.parse(answer.body) as { converged_ms: number; upserts: number };
-        const figures = kind === 'target' ? target : full;
-        figures.converged.push(body.converged_ms);
-        figures.roundTrip.push(answer.ms);
+        for (let k = 0; k < variants.length; k++) {
+          const v = (k + round) % variants.length;
+          if (kind === 'target') port[v] = port[v] === 9001 ? 9002 : 9001;
+          else generation[v]!++;
+          const answer = await postConfig(running[v]!.adminUrl, bigConfig(routes, generation[v]!, port[v]!), true, 120_000);
+          if (answer.status !== 201) throw new Error(`${variants[v]!.name}: POST /config answered ${answer.status}: ${answer.body.slice(0, 300)}`);
+          const body = JSON.parse(answer.body) as { converged_ms: number; upserts: number };
+          const into = figures[v]![kind];
+          into.converged.push(body.converged_ms);
+          into.roundTrip.push(answer.ms);
+        }
       }
     }
   } finally {
-    await stop(sluice.child);
+    for (const sluice of running) await stop(sluice.child);
     rmSync(tmpDir, { recursive: true, force: true });
   }
-  return { target, full };
+  return figures;
 }
 
 installCleanupHandlers(() => void stopAll());
+console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}`);
+console.log(await describeBackground());
 const rows: string[][] = [];
 for (const routes of [1000, 10_000]) {
-  const { target, full } = await measure(routes);
+  const results = await measure(routes);
   const fmt = (n: number): string => n.toFixed(1);
-  rows.push([
-    String(routes),
-    fmt(median(target.converged)),
-    fmt(median(full.converged)),
-    `${(median(full.converged) / median(target.converged)).toFixed(1)}×`,
-    fmt(median(target.roundTrip)),
-    fmt(median(full.roundTrip)),
-  ]);
+  for (const [v, { target, full }] of results.entries()) {
+    rows.push([
+      ...(variants.length > 1 ? [variants[v]!.name] : []),
+      String(routes),
+      fmt(median(target.converged)),
+      fmt(median(full.converged)),
+      `${(median(full.converged) / median(target.converged)).toFixed(1)}×`,
+      fmt(median(target.roundTrip)),
+      fmt(median(full.roundTrip)),
+    ]);
+  }
 }
 console.log(`POST /config?wait=1, ${WORKERS} workers, median of ${ROUNDS} rounds each (ms)`);
 console.log('converged = after the config was accepted, until every worker applied it; round trip = the whole POST (parse, validate, hash, diff, apply)');
-console.log(table(['routes', 'one target: converged', 'full: converged', 'full / target', 'one target: round trip', 'full: round trip'], rows));
+const header = ['routes', 'one target: converged', 'full: converged', 'full / target', 'one target: round trip', 'full: round trip'];
+console.log(table(variants.length > 1 ? ['variant', ...header] : header, rows));
 await stopAll();
