@@ -56,6 +56,11 @@ export function changesSince(result: PreparedConfig, base: HashesOf): PreparedCh
   return changes;
 }
 
+/** "Nothing changed" against `base`. */
+export function noChanges(base: HashesOf): PreparedChanges {
+  return { ok: true, base: base.hash, hash: base.hash, groupHashes: base.groupHashes, groups: {} };
+}
+
 /**
  * The full prepared config from `changes` and the snapshot they were computed against. Unchanged
  * groups are `base`'s very records; unchanged entities are `base`'s very objects. Null when

@@ -1,17 +1,16 @@
 // Canonical digests of entities, groups and whole configs.
-// Pure; runs on any thread. A digest is sha256 hex of fast-json-stable-stringify(value) (computed
-// by stable-stringify.ts, same text): key order never matters, array order always does. A digest
-// is never null or empty, whatever it covers.
+// Pure; runs on any thread. A digest is sha256 hex of fast-json-stable-stringify(value): key order
+// never matters, array order always does. A digest is never null or empty, whatever it covers.
 import { hash } from 'node:crypto';
-import { stableStringify } from './stable-stringify.ts';
+import stableStringify from 'fast-json-stable-stringify';
 import { GROUPS } from './types.ts';
 import type { Entities, GroupHashes, GroupName } from './types.ts';
 
 export type EntityHashes = { [G in GroupName]: Record<string, string> };
 
 export function digest(value: unknown): string {
-  const text = stableStringify(value);
-  // As before: undefined (or a function) has no JSON text, so it has no digest either.
+  const text = stableStringify(value) as string | undefined;
+  // undefined (or a function) has no JSON text, so it has no digest either.
   if (text === undefined) throw new TypeError(`cannot digest ${typeof value}`);
   // One-shot hash(): no Hash object per call, which was a fifth of the cost of hashing an entity.
   return hash('sha256', text, 'hex');
@@ -27,13 +26,17 @@ export function entityHash(entity: unknown): string {
  * file order nor insertion order moves it. An empty group digests `[]`: fixed and non-empty.
  */
 export function groupHash(hashes: Record<string, string>): string {
-  const ids = Object.keys(hashes).sort(compareIds);
+  // Default sort: code-unit order (not localeCompare: the same on every machine and locale), and
+  // no JS comparator call per comparison.
+  const ids = Object.keys(hashes).sort();
   const pairs = new Array<[string, string]>(ids.length);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i] as string;
     pairs[i] = [id, hashes[id] as string];
   }
-  return digest(pairs);
+  // Arrays of strings only, so native JSON.stringify writes exactly the canonical text (no keys to
+  // sort), several times faster than walking 10,000 pairs in JS.
+  return hash('sha256', JSON.stringify(pairs), 'hex');
 }
 
 /** Digest of a whole config: over the group hashes in GROUPS order (Kong's configuration_hash). */
@@ -52,9 +55,4 @@ export function hashEntities(entities: Entities): { entityHashes: EntityHashes; 
     groupHashes[g] = groupHash(hashes);
   }
   return { entityHashes, groupHashes, hash: configHash(groupHashes) };
-}
-
-// Code-unit order, not localeCompare: the same on every machine and locale.
-function compareIds(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -12,6 +12,10 @@ export class TaskPool {
       maxThreads: 1,
       // One config at a time is loaded anyway (loads are serialized); a second thread would only
       // compete with the proxy workers for the same cores.
+      // The thread stays warm: piscina loads the task module when the thread starts (ajv schemas
+      // compiled), the boot config JIT-warms it, and idleTimeout never retires the minThreads one.
+      // That matters beyond warmth: the task keeps the hashes of the last config it prepared, which
+      // lets it answer with only the changes (tasks/prepare-config.ts).
       idleTimeout: 60_000,
     });
   }

@@ -8,7 +8,7 @@
 // travel (config/changes.ts): a one-target change at 10,000 routes sends one target and the
 // targets' hashes instead of every entity. Otherwise (first load, a restarted thread, a caller
 // that missed a result) the full result is sent, as before.
-import { changesSince, type HashesOf, type PreparedChanges } from '../../config/changes.ts';
+import { changesSince, noChanges, type HashesOf, type PreparedChanges } from '../../config/changes.ts';
 import { prepareConfig, type PrepareResult } from '../../config/prepare.ts';
 import { pluginSchemas } from '../../workers/plugins/schemas.ts';
 
@@ -21,14 +21,20 @@ export interface PrepareTask {
 
 export type PrepareAnswer = PrepareResult | PreparedChanges;
 
-/** Hashes of the last config this thread accepted (the pool has one thread; each has its own). */
-let last: HashesOf | null = null;
+/** The last config this thread accepted: its text, and its hashes (the pool has one thread). */
+let last: { text: string; format: PrepareTask['format']; hashes: HashesOf } | null = null;
 
 export default function prepare(task: PrepareTask): PrepareAnswer {
+  const previous = last;
+  if (previous !== null && task.base === previous.hashes.hash && task.format === previous.format && task.text === previous.text) {
+    // The very text the caller already holds the result of (a controller re-posting its config
+    // every few seconds, a SIGHUP or file touch without an edit). prepareConfig is a pure function
+    // of the text, so the answer is "no change", without parsing 10,000 routes again.
+    return noChanges(previous.hashes);
+  }
   const result = prepareConfig(task.text, { format: task.format, plugins: pluginSchemas });
   if (!result.ok) return result;
-  const previous = last;
-  last = { hash: result.hash, groupHashes: result.groupHashes, entityHashes: result.entityHashes };
-  if (previous !== null && task.base === previous.hash) return changesSince(result, previous);
+  last = { text: task.text, format: task.format, hashes: { hash: result.hash, groupHashes: result.groupHashes, entityHashes: result.entityHashes } };
+  if (previous !== null && task.base === previous.hashes.hash) return changesSince(result, previous.hashes);
   return result;
 }
