@@ -9,6 +9,7 @@ import { BodyTooLarge, readBody, sendJson } from './http.ts';
 
 const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
 const CONVERGE_TIMEOUT_MS = 30_000;
+const WRAPPED = /^\s*\{\s*"config"\s*:/;
 
 /** The current config, flattened, in Kong's declarative shape. */
 export function getConfig(res: ServerResponse, store: ConfigStore): void {
@@ -32,11 +33,12 @@ export async function postConfig(req: IncomingMessage, res: ServerResponse, url:
   }
   const type = req.headers['content-type'] ?? '';
   let format: 'json' | 'yaml' | undefined = type.includes('json') ? 'json' : type.includes('yaml') ? 'yaml' : undefined;
-  if (format === 'json') {
+  // Kong's wrapper form; checked by prefix so a plain 10k-route JSON body is not parsed twice.
+  if (format === 'json' && WRAPPED.test(text)) {
     try {
-      const body = JSON.parse(text) as unknown;
-      if (body !== null && typeof body === 'object' && typeof (body as { config?: unknown }).config === 'string') {
-        text = (body as { config: string }).config;
+      const body = JSON.parse(text) as { config?: unknown };
+      if (typeof body.config === 'string') {
+        text = body.config;
         format = undefined;
       }
     } catch {
