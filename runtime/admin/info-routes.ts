@@ -1,5 +1,6 @@
 // Read-only Admin API views of the node and its workers (primary thread).
 import { GROUPS } from '../../config/types.ts';
+import { sumTimerReports, type TimersReport } from '../protocol/timers-report.ts';
 import type { AdminContext } from './server.ts';
 
 export function info(ctx: AdminContext): Record<string, unknown> {
@@ -81,7 +82,12 @@ export async function workers(ctx: AdminContext): Promise<Record<string, unknown
   };
 }
 
+/** Each worker's wheel in Kong's `/timers` shape, and all of them summed (`worker.id` -1). */
 export async function timers(ctx: AdminContext): Promise<Record<string, unknown>> {
   const replies = await ctx.supervisor.query('timers');
-  return { workers: replies.map((reply) => reply.data ?? { worker: { id: reply.worker }, error: reply.error }) };
+  const reports = replies.filter((reply) => reply.data !== undefined).map((reply) => reply.data as TimersReport);
+  return {
+    ...sumTimerReports(reports),
+    workers: replies.map((reply) => reply.data ?? { worker: { id: reply.worker }, error: reply.error }),
+  };
 }

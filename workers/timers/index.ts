@@ -7,4 +7,4 @@ export type { TimerClock } from './clock.ts';
 export { MAX_DELAY_MS } from './geometry.ts';
 export { MAX_NAMES, OVERFLOW_NAME, LATENESS_BUCKET_KEYS } from './stats.ts';
 export type { ElapsedTimeStats, LatenessStats, TimerEntry, TimerNameStats, TimerSysStats, TimersReport } from './stats.ts';
-export { sumTimerReports, SUMMED_WORKER_ID } from './sum.ts';
+export { sumTimerReports, SUMMED_WORKER_ID } from '../../runtime/protocol/timers-report.ts';

@@ -64,8 +64,6 @@ export class TimerRecords {
     }
     const fresh = this.highWater++;
     this.i32[(fresh << 3) + TAG] = 1 << 16; // generation 1: a handle is never 0
-    // Appending keeps refs packed and exactly as long as it needs to be (V8 grows it natively).
-    this.refs.push(undefined, undefined);
     return fresh;
   }
 
@@ -93,6 +91,11 @@ export class TimerRecords {
     f64.set(this.f64);
     this.f64 = f64;
     this.i32 = new Int32Array(buffer);
+    // fill() makes a packed array (no holes) in one allocation; cheaper than growing by push().
+    const refs = new Array<unknown>(2 * capacity).fill(undefined);
+    const old = this.refs;
+    for (let k = 0; k < old.length; k++) refs[k] = old[k];
+    this.refs = refs;
     this.capacity = capacity;
   }
 }

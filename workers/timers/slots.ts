@@ -8,10 +8,12 @@
 import { ALL_SLOTS, clearBit, createBitmap, setBit } from './geometry.ts';
 
 const FIRST_CAPACITY = 8;
+/** A list emptied with more room than this gives it back (after a burst into one slot). */
+const KEEP_CAPACITY = 1 << 16;
 const EMPTY = new Int32Array(0);
 
 export class SlotLists {
-  /** Per slot: timer numbers in [0, lengths[slot]); capacity beyond that is kept for reuse. */
+  /** Per slot: timer numbers in [0, lengths[slot]); spare capacity is kept for reuse, within reason. */
   readonly lists: Int32Array[] = [];
   readonly lengths = new Int32Array(ALL_SLOTS);
   /** One bit per slot, set exactly when its list is non-empty. */
@@ -49,9 +51,10 @@ export class SlotLists {
     return moved;
   }
 
-  /** Forget every entry of `slot` (the caller has taken them). */
+  /** Forget every entry of `slot` (the caller has taken them, and may keep reading the old list). */
   clear(slot: number): void {
     this.lengths[slot] = 0;
     clearBit(this.occupied, slot);
+    if (this.lists[slot]!.length > KEEP_CAPACITY) this.lists[slot] = EMPTY;
   }
 }

@@ -7,6 +7,9 @@
 // Storage is a set of typed arrays indexed by name id: recording a run is a handful of stores,
 // no allocation. Names are capped (MAX_NAMES) so a caller that mints a name per request cannot grow
 // the table without bound; the excess is counted under OVERFLOW_NAME.
+import type { ElapsedTimeStats, LatenessStats, TimerEntry, TimerNameStats, TimerSysStats, TimersReport } from '../../runtime/protocol/timers-report.ts';
+
+export type { ElapsedTimeStats, LatenessStats, TimerEntry, TimerNameStats, TimerSysStats, TimersReport };
 
 export const MAX_NAMES = 1024;
 export const OVERFLOW_NAME = '(other)';
@@ -17,66 +20,6 @@ const BUCKETS = LATE_BOUNDS_MS.length + 1;
 // Not plain numbers: integer-like keys ("1") would jump to the front of a JS object's key order.
 export const LATENESS_BUCKET_KEYS: readonly string[] = [...LATE_BOUNDS_MS.map((ms) => `le_${ms / 1000}`), 'le_inf'];
 
-/** All times in seconds, as Kong reports them. Population variance (Welford), as Kong's. */
-export interface ElapsedTimeStats {
-  min: number;
-  max: number;
-  avg: number;
-  variance: number;
-}
-
-export interface LatenessStats {
-  /** How long after its due time a callback started. */
-  avg: number;
-  max: number;
-  /** Firings per bucket, not cumulative: `le_<upper bound in seconds>`, the last `le_inf`. */
-  histogram: Record<string, number>;
-}
-
-export interface TimerNameStats {
-  elapsed_time: ElapsedTimeStats;
-  /** Callbacks run, failed ones included. */
-  runs: number;
-  /** Callbacks that returned (or resolved) without an error, as Kong's `finish`. */
-  finish: number;
-  errors: number;
-  /** Kong's field: the last error's message, '' when none. */
-  last_err_msg: string;
-  /** `time` is wall-clock ms since the epoch, comparable across workers. */
-  last_error?: { message: string; time: number };
-  lateness: LatenessStats;
-  /** Live timers of this name now; scheduled = ever created. */
-  pending: number;
-  scheduled: number;
-}
-
-export interface TimerEntry {
-  name: string;
-  is_running: boolean;
-  meta: { name: string };
-  stats: TimerNameStats;
-}
-
-export interface TimerSysStats {
-  /** Callbacks executing now (non-zero only when asked from inside a callback). */
-  running: number;
-  /** Due, collected by the wheel, not yet run. */
-  pending: number;
-  /** Not yet due. */
-  waiting: number;
-  /** Live timers: running + pending + waiting. */
-  total: number;
-  /** Callbacks run, ever. */
-  runs: number;
-  /** Timers created, ever. */
-  scheduled: number;
-  errors: number;
-}
-
-export interface TimersReport {
-  worker: { id: number; count: number };
-  stats: { sys: TimerSysStats; timers: Record<string, TimerEntry> };
-}
 
 /** Per-name counters. Hot methods take an id from `idOf`, never a string. */
 export class TimerStatsTable {

@@ -63,6 +63,8 @@ export class TimerWheel {
   #firingSlot = NONE;
   #batchLeft = 0;
   #closed = false;
+  /** Due ticks of a slot being cascaded. */
+  #scratch = new Float64Array(64);
 
   #live = 0;
   #scheduled = 0;
@@ -228,8 +230,12 @@ export class TimerWheel {
 
   /** List timer `i` in the slot for its due tick (at least `minTick`); returns the slot's entry tick. */
   #place(i: number, minTick: number): number {
-    let when = Math.ceil(this.#records.f64[(i << 2) + DUE]!);
-    if (when < minTick) when = minTick;
+    const when = Math.ceil(this.#records.f64[(i << 2) + DUE]!);
+    return this.#placeAt(i, when < minTick ? minTick : when);
+  }
+
+  /** List timer `i` in the slot for tick `when` (> #cur, or = #cur when cascading). */
+  #placeAt(i: number, when: number): number {
     const delta = when - this.#cur;
     // `when` may exceed 2^32; the bit operators read its low 32 bits, which is what digits use.
     let slot: number;
@@ -319,7 +325,12 @@ export class TimerWheel {
     // Every timer goes at least one level down, never back into `slot`, so the list is stable.
     const list = this.#slots.lists[slot]!;
     this.#slots.clear(slot);
-    for (let k = 0; k < n; k++) this.#place(list[k]!, tick);
+    // First read every due time (independent loads: their cache misses overlap), then place.
+    let whens = this.#scratch;
+    if (whens.length < n) this.#scratch = whens = new Float64Array(Math.max(n, 2 * whens.length));
+    const f64 = this.#records.f64;
+    for (let k = 0; k < n; k++) whens[k] = f64[(list[k]! << 2) + DUE]!;
+    for (let k = 0; k < n; k++) this.#placeAt(list[k]!, Math.max(Math.ceil(whens[k]!), tick));
   }
 
   /** Run level-0 slot `slot`, entered at tick #cur. Callbacks may add, cancel or move any timer. */

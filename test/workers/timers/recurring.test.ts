@@ -77,3 +77,12 @@ test('a recurring timer with an argument and no closure', () => {
   clock.advance(50);
   assert.equal(state.count, 10);
 });
+
+test('a fractional interval is rounded up to whole milliseconds', () => {
+  const clock = new ManualClock(0);
+  const wheel = new TimerWheel({ clock });
+  const at: number[] = [];
+  wheel.every('tick', 2.5, () => void at.push(clock.now()));
+  clock.advance(10);
+  assert.deepEqual(at, [3, 6, 9]);
+});

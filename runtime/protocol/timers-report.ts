@@ -1,7 +1,67 @@
-// Pure: sums the /timers reports of several workers into one, for the Admin API's "all workers"
-// view. Runs wherever the reports are gathered (the primary imports it through the protocol
-// boundary the lead chooses); it touches no wheel.
-import type { TimerEntry, TimerNameStats, TimersReport, TimerSysStats } from './stats.ts';
+// The shape of a worker's timer statistics (Kong's `/timers` shape), and how the primary sums
+// several workers' reports. Both threads agree on it: a worker's wheel produces it, the primary's
+// Admin API merges and serves it. Plain data and pure functions only.
+
+/** All times in seconds, as Kong reports them. Population variance (Welford), as Kong's. */
+export interface ElapsedTimeStats {
+  min: number;
+  max: number;
+  avg: number;
+  variance: number;
+}
+
+export interface LatenessStats {
+  /** How long after its due time a callback started. */
+  avg: number;
+  max: number;
+  /** Firings per bucket, not cumulative: `le_<upper bound in seconds>`, the last `le_inf`. */
+  histogram: Record<string, number>;
+}
+
+export interface TimerNameStats {
+  elapsed_time: ElapsedTimeStats;
+  /** Callbacks run, failed ones included. */
+  runs: number;
+  /** Callbacks that returned (or resolved) without an error, as Kong's `finish`. */
+  finish: number;
+  errors: number;
+  /** Kong's field: the last error's message, '' when none. */
+  last_err_msg: string;
+  /** `time` is wall-clock ms since the epoch, comparable across workers. */
+  last_error?: { message: string; time: number };
+  lateness: LatenessStats;
+  /** Live timers of this name now; scheduled = ever created. */
+  pending: number;
+  scheduled: number;
+}
+
+export interface TimerEntry {
+  name: string;
+  is_running: boolean;
+  meta: { name: string };
+  stats: TimerNameStats;
+}
+
+export interface TimerSysStats {
+  /** Callbacks executing now (non-zero only when asked from inside a callback). */
+  running: number;
+  /** Due, collected by the wheel, not yet run. */
+  pending: number;
+  /** Not yet due. */
+  waiting: number;
+  /** Live timers: running + pending + waiting. */
+  total: number;
+  /** Callbacks run, ever. */
+  runs: number;
+  /** Timers created, ever. */
+  scheduled: number;
+  errors: number;
+}
+
+export interface TimersReport {
+  worker: { id: number; count: number };
+  stats: { sys: TimerSysStats; timers: Record<string, TimerEntry> };
+}
 
 /** `worker.id` of a summed report: -1, as Kong reports a process that is not a worker. */
 export const SUMMED_WORKER_ID = -1;
