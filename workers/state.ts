@@ -96,3 +96,15 @@ function pluginsUseConsumers(snapshot: Snapshot): boolean {
   }
   return uses;
 }
+
+/** Every upstream origin `state` can send to: plain services and every balancer peer. */
+export function liveOrigins(state: WorkerState): Set<string> {
+  const origins = new Set<string>();
+  for (const balancer of state.balancers.byId.values()) for (const peer of balancer.peers) origins.add(peer.origin);
+  const services = state.snapshot.entities.services;
+  for (const id in services) {
+    const service = services[id]!;
+    if (!state.balancers.byName.has(service.host)) origins.add(`${service.protocol}://${service.host}:${service.port}`);
+  }
+  return origins;
+}

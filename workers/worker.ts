@@ -18,8 +18,11 @@ import type { PluginEnv } from './plugins/types.ts';
 import { Dispatchers } from './proxy/dispatchers.ts';
 import { Proxy } from './proxy/handler.ts';
 import { RebuildCounter } from './rebuilds.ts';
-import { buildState, type StateDeps, type WorkerState } from './state.ts';
+import { buildState, liveOrigins, type StateDeps, type WorkerState } from './state.ts';
 import { TimerWheel } from './timers/wheel.ts';
+
+/** How long after a config change unused upstream pools are closed. */
+const POOL_SWEEP_DELAY_MS = 30_000;
 
 export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Assignment): void {
   const boot = { ...shared, ...assignment };
@@ -29,6 +32,7 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
   const rebuilds = new RebuildCounter();
   const dispatchers = new Dispatchers();
   let state: WorkerState | null = null;
+  let poolSweep: number | null = null;
   let proxy: Proxy | null = null;
   let server: Server | null = null;
   const connections = { active: 0, total: 0 };
@@ -71,6 +75,14 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
     metrics.configApplied(ms, full);
     post({ type: 'applied', version: snapshot.version, ms, full });
     if (server === null) listen();
+    // Connection pools to origins the new config no longer names are closed a while later, once,
+    // however many changes arrive meanwhile (churning targets must not open and close pools).
+    if (poolSweep === null) poolSweep = wheel.schedule('upstream-pool-sweep', POOL_SWEEP_DELAY_MS, sweepPools);
+  }
+
+  function sweepPools(): void {
+    poolSweep = null;
+    if (state !== null) dispatchers.retain(liveOrigins(state));
   }
 
   function onDelta(delta: Delta): void {

@@ -77,3 +77,16 @@ test('the Admin API is not served on the proxy port', async () => {
   const reply = await request(`${runtime.proxy}/status`);
   assert.equal(reply.status, 404);
 });
+
+test('GET /timers: every worker\'s wheel in Kong\'s shape, and their sum', async () => {
+  const body = (await request(`${runtime.admin}/timers`)).json<{
+    worker: { id: number; count: number };
+    stats: { sys: { total: number }; timers: Record<string, { stats: { scheduled: number } }> };
+    workers: Array<{ worker: { id: number }; stats: { sys: { total: number } } }>;
+  }>();
+  assert.deepEqual(body.worker, { id: -1, count: 2 });
+  assert.deepEqual(body.workers.map((w) => w.worker.id).sort(), [0, 1]);
+  // Each worker scheduled its pool sweep on its wheel after the config arrived.
+  assert.equal(body.stats.timers['upstream-pool-sweep']?.stats.scheduled, 2);
+  assert.equal(body.stats.sys.total, body.workers.reduce((sum, w) => sum + w.stats.sys.total, 0));
+});
