@@ -19,17 +19,18 @@ import { Supervisor } from './supervisor.ts';
 const DEFAULT_CONFIG = new URL('../config/default.yaml', import.meta.url);
 const { version: VERSION } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-let options: Options | 'help';
+let parsed: Options | 'help';
 try {
-  options = parseOptions(process.argv.slice(2));
+  parsed = parseOptions(process.argv.slice(2));
 } catch (error) {
   console.error(`${(error as Error).message}\n\n${USAGE}`);
   process.exit(2);
 }
-if (options === 'help') {
+if (parsed === 'help') {
   console.log(USAGE);
   process.exit(0);
 }
+const options: Options = parsed;
 
 const log = createLogger();
 const pool = new TaskPool();
@@ -107,9 +108,9 @@ let stopping = false;
 const stop = async (signal: string): Promise<void> => {
   if (stopping) return;
   stopping = true;
-  log.info({ signal, drain_timeout_ms: (options as Options).drainTimeoutMs }, 'draining');
+  log.info({ signal, drain_timeout_ms: options.drainTimeoutMs }, 'draining');
   watcher?.close();
-  await supervisor.drain((options as Options).drainTimeoutMs);
+  await supervisor.drain(options.drainTimeoutMs);
   adminServer.close();
   statusServer?.close();
   echo?.close();
