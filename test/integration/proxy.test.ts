@@ -8,11 +8,14 @@ import { closedPort, echoHandler, startUpstream, type Upstream } from '../helper
 let runtime: Runtime;
 let echo: Upstream;
 let silent: Upstream;
+let resetting: Upstream;
 
 before(async () => {
   echo = await startUpstream(echoHandler);
   // Accepts the request and never answers: the read timeout must fire.
   silent = await startUpstream(() => undefined);
+  // Reads the request, then resets the connection without answering.
+  resetting = await startUpstream((req) => req.socket.resetAndDestroy());
   const down = await closedPort();
   const config = await writeConfig(`
 _format_version: "3.0"
@@ -34,6 +37,11 @@ services:
     routes:
       - name: down
         paths: [/down]
+  - name: reset
+    url: ${resetting.url}
+    routes:
+      - name: reset
+        paths: [/reset]
   - name: slow
     url: ${silent.url}
     read_timeout: 300
@@ -48,6 +56,7 @@ after(async () => {
   await runtime.stop();
   await echo.close();
   await silent.close();
+  await resetting.close();
 });
 
 test('strip_path removes the matched prefix and joins the service path', async () => {
@@ -80,6 +89,13 @@ test('an upstream that refuses connections answers 502', async () => {
   const reply = await request(`${runtime.proxy}/down`);
   assert.equal(reply.status, 502);
   assert.deepEqual(reply.json(), { message: 'An invalid response was received from the upstream server' });
+});
+
+test('an upstream that resets the connection answers 502, and the worker keeps serving', async () => {
+  const reply = await request(`${runtime.proxy}/reset`);
+  assert.equal(reply.status, 502);
+  assert.deepEqual(reply.json(), { message: 'An invalid response was received from the upstream server' });
+  assert.equal((await request(`${runtime.proxy}/api`)).status, 200);
 });
 
 test('an upstream slower than read_timeout answers 504', async () => {
