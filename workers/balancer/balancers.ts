@@ -7,7 +7,7 @@
 // delta (or, for a full snapshot, from comparing the changed group's entity hashes), and the
 // target ids of each upstream are kept, so rebuilding one upstream reads only its own targets.
 import { deltaOf } from '../../config/apply.ts';
-import type { Snapshot, Target } from '../../config/types.ts';
+import type { Snapshot, Target, Upstream } from '../../config/types.ts';
 import { RoundRobinBalancer } from './round-robin.ts';
 
 export interface Balancers {
@@ -50,14 +50,18 @@ export function buildBalancers(
     }
     const upstream = snapshot.entities.upstreams[id];
     if (upstream === undefined) continue; // removed: its targets went with it (a required reference)
-    const targets: Target[] = [];
-    for (const targetId of targetIds.get(id) ?? []) targets.push(snapshot.entities.targets[targetId]!);
-    const balancer = new RoundRobinBalancer(upstream, targets, fingerprint(snapshot, id, targets));
+    const balancer = makeBalancer(snapshot, upstream, targetIds.get(id));
     onRebuild(id);
     byId.set(id, balancer);
     byName.set(upstream.name, balancer);
   }
   return { byId, byName, targetIds };
+}
+
+function makeBalancer(snapshot: Snapshot, upstream: Upstream, targetIds: ReadonlySet<string> | undefined): RoundRobinBalancer {
+  const targets: Target[] = [];
+  for (const targetId of targetIds ?? []) targets.push(snapshot.entities.targets[targetId]!);
+  return new RoundRobinBalancer(upstream, targets, fingerprint(snapshot, upstream.id, targets));
 }
 
 function buildAll(snapshot: Snapshot, onRebuild: (upstreamId: string) => void): Balancers {
@@ -67,9 +71,7 @@ function buildAll(snapshot: Snapshot, onRebuild: (upstreamId: string) => void): 
   const byName = new Map<string, RoundRobinBalancer>();
   for (const id in snapshot.entities.upstreams) {
     const upstream = snapshot.entities.upstreams[id]!;
-    const targets: Target[] = [];
-    for (const targetId of targetIds.get(id) ?? []) targets.push(snapshot.entities.targets[targetId]!);
-    const balancer = new RoundRobinBalancer(upstream, targets, fingerprint(snapshot, id, targets));
+    const balancer = makeBalancer(snapshot, upstream, targetIds.get(id));
     onRebuild(id);
     byId.set(id, balancer);
     byName.set(upstream.name, balancer);
