@@ -33,6 +33,8 @@ export class RequestContext {
   upstreamLatencyMs = -1;
   bytesIn = 0;
   bytesOut = 0;
+  /** The upstream exchange in progress (proxy/forward.ts), aborted if the client leaves first. */
+  exchange: { abort(): void } | null = null;
 
   constructor(req: IncomingMessage, res: ServerResponse, startedAt: number) {
     this.req = req;

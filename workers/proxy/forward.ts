@@ -1,9 +1,10 @@
 // Sends one request to its upstream and streams the answer back (worker thread).
-// undici's stream API writes the upstream body straight into the client's ServerResponse, and the
-// client's IncomingMessage is the upstream request body: neither direction is buffered whole.
-// Module-level callbacks get the exchange back through undici's `opaque`, so no closure is made
-// per request.
-import { Writable } from 'node:stream';
+// The Exchange is itself the undici dispatch handler (undici 7's onRequestStart / onResponse*
+// API): no AsyncResource, no `finished()` and no intermediate Writable per request. Body chunks
+// go straight to the client's ServerResponse with backpressure (pause on a full socket, resume
+// on 'drain'); the client's IncomingMessage is the upstream request body. Neither direction is
+// buffered whole: only the chunk that completes a Content-Length body is held back so it leaves
+// with the head in one `res.end(chunk)`.
 import type { Dispatcher } from 'undici';
 import type { Service } from '../../config/types.ts';
 import { ErrorCodes, type ErrorCode } from '../../runtime/protocol/errors.ts';
@@ -11,7 +12,7 @@ import type { PluginRunner } from '../plugins/iterator.ts';
 import type { UpstreamResponse } from '../plugins/types.ts';
 import type { WorkerState } from '../state.ts';
 import type { RequestContext } from './context.ts';
-import type { Dispatchers } from './dispatchers.ts';
+import { hostHeader, type Dispatchers } from './dispatchers.ts';
 import { isConnectFailure, upstreamErrorCode } from './errors.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 
@@ -21,8 +22,15 @@ export interface ListenerInfo {
   proto: string;
 }
 
-/** One request's trip to the upstream, handed to undici as `opaque`. */
-class Exchange {
+/** Set on the client response only while it is paused for backpressure. */
+const kExchange = Symbol('sluice.exchange');
+type PausedResponse = RequestContext['res'] & { [kExchange]?: Exchange };
+
+/** Why the upstream request was abandoned when the client went away first. */
+const CLIENT_GONE = Object.assign(new Error('client closed the connection'), { code: 'SLUICE_CLIENT_GONE' });
+
+/** One request's trip to the upstream; undici's dispatch handler for it (every try). */
+export class Exchange implements Dispatcher.DispatchHandler {
   readonly ctx: RequestContext;
   readonly state: WorkerState;
   readonly service: Service;
@@ -32,6 +40,14 @@ class Exchange {
   readonly hasBody: boolean;
   tries = 0;
   sentAt = 0;
+  /** undici's controller of the current try, from onRequestStart. */
+  controller: Dispatcher.DispatchController | null = null;
+  /** Response-phase plugin exit: the upstream body is read and dropped. */
+  discard = false;
+  /** Upstream Content-Length still to come, or -1 when unknown (chunked, HEAD, 204, 304). */
+  remaining = -1;
+  /** Set once the client response ended or was cut: later upstream events are ignored. */
+  done = false;
 
   constructor(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, dispatchers: Dispatchers, listener: ListenerInfo) {
     this.ctx = ctx;
@@ -43,6 +59,99 @@ class Exchange {
     const headers = ctx.req.headers;
     this.hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
   }
+
+  /** The client went away before its response ended: drop the upstream request. */
+  abort(): void {
+    this.done = true;
+    const controller = this.controller;
+    if (controller !== null && !controller.aborted) controller.abort(CLIENT_GONE);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.done || this.ctx.res.destroyed) controller.abort(CLIENT_GONE);
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    // 1xx informational answers are not relayed (Node's ServerResponse has its own 100-continue).
+    if (statusCode < 200 || this.done) return;
+    const ctx = this.ctx;
+    const res = ctx.res;
+    ctx.upstreamStatus = statusCode;
+    ctx.upstreamLatencyMs = performance.now() - this.sentAt;
+    const runner = this.runner;
+    let upstream: UpstreamResponse;
+    if (runner !== null) {
+      upstream = { statusCode, headers: headers as UpstreamResponse['headers'] };
+      runner.response(ctx, upstream);
+      // A response phase that failed has already answered 500: the upstream body goes nowhere.
+      if (ctx.exited) {
+        this.discard = true;
+        return;
+      }
+      statusCode = upstream.statusCode;
+      headers = upstream.headers;
+    }
+    const extra = ctx.responseHeaders;
+    const flat = downstreamResponseHeaders(headers, extra);
+    if (extra !== null) for (const name in extra) flat.push(name, extra[name]!);
+    flat.push('via', '1.1 sluice');
+    const length = headers['content-length'];
+    this.remaining = typeof length === 'string' && ctx.req.method !== 'HEAD' ? Number(length) : -1;
+    res.writeHead(statusCode, flat);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.discard || this.done) return;
+    if (this.remaining !== -1) {
+      this.remaining -= chunk.length;
+      // The chunk that completes the body leaves with the head (when nothing was written yet) and
+      // the end of the response in one write.
+      if (this.remaining === 0) {
+        this.done = true;
+        this.ctx.res.end(chunk);
+        return;
+      }
+    }
+    const res = this.ctx.res as PausedResponse;
+    if (!res.write(chunk)) {
+      controller.pause();
+      res[kExchange] = this;
+      res.once('drain', onDrain);
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.discard || this.done) return;
+    this.done = true;
+    this.ctx.res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    const ctx = this.ctx;
+    if (this.done || ctx.exited) return;
+    const res = ctx.res;
+    if (res.headersSent || res.destroyed) {
+      // Mid-body failure: the status is gone; cut the client connection so it sees a short response.
+      this.done = true;
+      res.destroy();
+      return;
+    }
+    // Kong retries a failed connect on the next peer, up to the service's `retries`. Only when nothing
+    // was sent: a request body stream cannot be replayed, and a read timeout may have reached the app.
+    if (isConnectFailure(error) && !this.hasBody && this.tries <= this.service.retries && !ctx.req.destroyed) {
+      send(this);
+      return;
+    }
+    this.done = true;
+    answerError(ctx, upstreamErrorCode(error));
+  }
+}
+
+function onDrain(this: PausedResponse): void {
+  const exchange = this[kExchange];
+  this[kExchange] = undefined;
+  if (exchange !== undefined && !exchange.done) exchange.controller?.resume();
 }
 
 export function answerError(ctx: RequestContext, code: ErrorCode, message?: string): void {
@@ -50,23 +159,26 @@ export function answerError(ctx: RequestContext, code: ErrorCode, message?: stri
 }
 
 export function forward(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, dispatchers: Dispatchers, listener: ListenerInfo): void {
-  send(new Exchange(ctx, state, service, runner, dispatchers, listener));
+  const exchange = new Exchange(ctx, state, service, runner, dispatchers, listener);
+  ctx.exchange = exchange;
+  send(exchange);
 }
 
 function send(exchange: Exchange): void {
   const { ctx, service, state } = exchange;
   const req = ctx.req;
-  let origin: string;
+  let pool: Dispatcher;
   let upstreamHost: string;
   const balancer = state.balancers.byName.get(service.host);
   if (balancer !== undefined) {
     const peer = balancer.pick();
     if (peer === null) return answerError(ctx, 'SLUICE_ERR_NO_HEALTHY_TARGET');
-    origin = peer.origin;
+    pool = exchange.dispatchers.get(peer.origin, service.connect_timeout);
     upstreamHost = balancer.upstream.host_header ?? hostHeader(peer.host, peer.port, service.protocol);
   } else {
-    origin = `${service.protocol}://${service.host}:${service.port}`;
-    upstreamHost = hostHeader(service.host, service.port, service.protocol);
+    const target = exchange.dispatchers.direct(service);
+    pool = target.pool;
+    upstreamHost = target.hostHeader;
   }
   const route = ctx.route!;
   const match = ctx.match!;
@@ -87,8 +199,8 @@ function send(exchange: Exchange): void {
   });
   exchange.tries++;
   exchange.sentAt = performance.now();
-  const pool: Dispatcher = exchange.dispatchers.get(origin, service.connect_timeout);
-  pool.stream(
+  exchange.controller = null;
+  pool.dispatch(
     {
       path: match.upstreamPath + query,
       method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
@@ -96,62 +208,9 @@ function send(exchange: Exchange): void {
       body: exchange.hasBody ? req : null,
       headersTimeout: service.read_timeout,
       bodyTimeout: service.read_timeout,
-      opaque: exchange,
     },
-    onUpstreamHeaders,
-    onUpstreamDone,
+    exchange,
   );
-}
-
-function onUpstreamHeaders(data: Dispatcher.StreamFactoryData<Exchange>): Writable {
-  const exchange = data.opaque;
-  const ctx = exchange.ctx;
-  const res = ctx.res;
-  ctx.upstreamStatus = data.statusCode;
-  ctx.upstreamLatencyMs = performance.now() - exchange.sentAt;
-  const upstream: UpstreamResponse = { statusCode: data.statusCode, headers: data.headers as UpstreamResponse['headers'] };
-  if (exchange.runner !== null) {
-    exchange.runner.response(ctx, upstream);
-    // A response phase that failed has already answered 500: the upstream body goes nowhere.
-    if (ctx.exited) return discard();
-  }
-  const extra = ctx.responseHeaders;
-  const flat = downstreamResponseHeaders(upstream.headers, extra);
-  if (extra !== null) for (const name in extra) flat.push(name, extra[name]!);
-  flat.push('via', '1.1 sluice');
-  res.writeHead(upstream.statusCode, flat);
-  return res;
-}
-
-function onUpstreamDone(error: Error | null, data: Dispatcher.StreamData<Exchange>): void {
-  if (error === null) return;
-  const exchange = data.opaque;
-  const ctx = exchange.ctx;
-  if (ctx.exited) return;
-  if (ctx.res.headersSent) {
-    // Mid-body failure: the status is gone; cut the client connection so it sees a short response.
-    ctx.res.destroy();
-    return;
-  }
-  // Kong retries a failed connect on the next peer, up to the service's `retries`. Only when nothing
-  // was sent: a request body stream cannot be replayed, and a read timeout may have reached the app.
-  if (isConnectFailure(error) && !exchange.hasBody && exchange.tries <= exchange.service.retries && !ctx.req.destroyed) {
-    send(exchange);
-    return;
-  }
-  answerError(ctx, upstreamErrorCode(error));
-}
-
-function discard(): Writable {
-  return new Writable({
-    write(_chunk, _encoding, callback) {
-      callback();
-    },
-  });
-}
-
-function hostHeader(host: string, port: number, protocol: string): string {
-  return (protocol === 'https' && port === 443) || (protocol === 'http' && port === 80) ? host : `${host}:${port}`;
 }
 
 function stripPort(host: string): string {

@@ -46,7 +46,8 @@ export class Proxy {
     tracked[kContext] = ctx;
     tracked[kProxy] = this;
     tracked[kRunner] = null;
-    res.once('close', onResponseClose);
+    // 'close' comes once per response, finished or aborted: `on` spares once()'s wrapper.
+    res.on('close', onResponseClose);
     if (this.draining) res.setHeader('connection', 'close');
 
     const url = req.url ?? '/';
@@ -95,6 +96,8 @@ function onResponseClose(this: TrackedResponse): void {
   const ctx = this[kContext]!;
   const proxy = this[kProxy]!;
   const runner = this[kRunner];
+  // The client left before the response ended: the upstream request goes too.
+  if (!this.writableFinished && ctx.exchange !== null) ctx.exchange.abort();
   // Before the log phase, which reads ctx.bytesIn / bytesOut; on every response, see bytes.ts.
   countBytes(ctx);
   if (runner !== null && runner !== undefined) runner.after(ctx);

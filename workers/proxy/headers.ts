@@ -7,6 +7,23 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te'
 /** Headers the proxy writes itself on the upstream request; a client's copy is replaced. */
 const REWRITTEN = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-path', 'x-forwarded-prefix', 'x-real-ip']);
 
+/**
+ * Lower-case form of a header name a plugin set (a handful of constant strings per config, e.g.
+ * `X-RateLimit-Remaining-Minute`), cached so the request path does not lower-case them again.
+ */
+const lowered = new Map<string, string>();
+const LOWERED_MAX = 1024;
+
+function lowerName(name: string): string {
+  let lower = lowered.get(name);
+  if (lower === undefined) {
+    lower = name.toLowerCase();
+    if (lowered.size >= LOWERED_MAX) lowered.clear();
+    lowered.set(name, lower);
+  }
+  return lower;
+}
+
 /** Extra hop-by-hop names listed in a Connection header, or null (the common case: no allocation). */
 function connectionTokens(value: string | string[] | undefined): Set<string> | null {
   if (value === undefined) return null;
@@ -80,8 +97,16 @@ export function upstreamRequestHeaders(rawHeaders: string[], connection: string 
  */
 export function downstreamResponseHeaders(headers: Record<string, string | string[] | undefined>, replaced: Record<string, string> | null): string[] {
   const extraHop = connectionTokens(headers.connection);
+  // Usually the upstream sends none of the replaced names: then no per-request Set is made.
   let skip: Set<string> | null = null;
-  if (replaced !== null) for (const name in replaced) (skip ??= new Set()).add(name.toLowerCase());
+  if (replaced !== null) {
+    for (const name in replaced) {
+      if (headers[lowerName(name)] === undefined) continue;
+      skip = new Set();
+      for (const other in replaced) skip.add(lowerName(other));
+      break;
+    }
+  }
   const out: string[] = [];
   for (const name in headers) {
     const value = headers[name];

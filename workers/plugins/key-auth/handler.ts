@@ -97,11 +97,13 @@ class KeyAuth implements PluginInstance {
 function authenticate(ctx: RequestContext, consumer: Consumer, credential: Credential | null): void {
   ctx.consumer = consumer;
   ctx.credential = credential;
-  ctx.setUpstreamHeader('x-consumer-id', consumer.id);
-  ctx.setUpstreamHeader('x-consumer-custom-id', consumer.custom_id);
-  ctx.setUpstreamHeader('x-consumer-username', consumer.username);
-  ctx.setUpstreamHeader('x-credential-identifier', credential === null ? null : credential.id);
-  ctx.setUpstreamHeader('x-anonymous-consumer', credential === null ? 'true' : null);
+  // Names already lower-case: written straight into the overrides (no setUpstreamHeader lower-casing).
+  const headers = (ctx.upstreamHeaders ??= {});
+  headers['x-consumer-id'] = consumer.id;
+  headers['x-consumer-custom-id'] = consumer.custom_id;
+  headers['x-consumer-username'] = consumer.username;
+  headers['x-credential-identifier'] = credential === null ? null : credential.id;
+  headers['x-anonymous-consumer'] = credential === null ? 'true' : null;
 }
 
 export default {

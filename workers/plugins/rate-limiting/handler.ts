@@ -17,6 +17,14 @@ import { KeyHash } from './key-hash.ts';
 import { schema, WINDOWS, type Config } from './schema.ts';
 import { PERIOD_SECONDS, WindowClock } from './windows.ts';
 
+/** Decimal text of 0..SMALL_MAX, made once: header values without a number-to-string per request. */
+const SMALL_MAX = 1024;
+const SMALL: readonly string[] = Array.from({ length: SMALL_MAX + 1 }, (_, i) => String(i));
+
+function decimal(n: number): string {
+  return n <= SMALL_MAX ? SMALL[n]! : String(n);
+}
+
 const INTERNAL_ERROR = Object.freeze({ message: 'An unexpected error occurred' });
 /** A full counter table is logged at most this often per instance. */
 const FULL_LOG_INTERVAL_MS = 10_000;
@@ -125,14 +133,14 @@ class RateLimiting implements PluginInstance {
       }
       if (!hide) {
         ctx.addResponseHeader(this.#limitHeaders[i]!, this.#limitText[i]!);
-        ctx.addResponseHeader(this.#remainingHeaders[i]!, String(remaining));
+        ctx.addResponseHeader(this.#remainingHeaders[i]!, decimal(remaining));
       }
     }
     const window = PERIOD_SECONDS[this.#periods[best]!]!;
-    const reset = String(Math.max(1, window - Math.floor((now - this.#starts[best]!) / 1000)));
+    const reset = decimal(Math.max(1, window - Math.floor((now - this.#starts[best]!) / 1000)));
     if (!hide) {
       ctx.addResponseHeader('RateLimit-Limit', this.#limitText[best]!);
-      ctx.addResponseHeader('RateLimit-Remaining', String(bestRemaining));
+      ctx.addResponseHeader('RateLimit-Remaining', decimal(bestRemaining));
       ctx.addResponseHeader('RateLimit-Reset', reset);
     }
     if (exceeded) {
