@@ -5,6 +5,8 @@
 export const ErrorCodes = {
   SLUICE_ERR_CONFIG_INVALID: { status: 400, message: 'declarative config is invalid' },
   SLUICE_ERR_CONFIG_PARSE: { status: 400, message: 'declarative config could not be parsed' },
+  // A delta that does not follow the worker's version (config/apply.ts throws it): resync by snapshot.
+  SLUICE_ERR_DELTA_GAP: { status: 500, message: 'config delta does not follow the applied version' },
   SLUICE_ERR_CONFIG_BUSY: { status: 429, message: 'another configuration is being applied' },
   SLUICE_ERR_NO_ROUTE: { status: 404, message: 'no Route matched with those values' },
   SLUICE_ERR_UPSTREAM_UNAVAILABLE: { status: 502, message: 'An invalid response was received from the upstream server' },
@@ -12,6 +14,8 @@ export const ErrorCodes = {
   SLUICE_ERR_NO_HEALTHY_TARGET: { status: 503, message: 'failure to get a peer from the ring-balancer' },
   SLUICE_ERR_PLUGIN_FAILED: { status: 500, message: 'An unexpected error occurred' },
   SLUICE_ERR_BAD_REQUEST: { status: 400, message: 'Bad request' },
+  // nginx's 499: never sent (nobody is listening), but logged and counted as such.
+  SLUICE_ERR_CLIENT_GONE: { status: 499, message: 'client closed the connection' },
   SLUICE_ERR_WORKER_TIMEOUT: { status: 504, message: 'a worker did not answer in time' },
   SLUICE_ERR_NODE_VERSION: { status: 500, message: 'Sluice needs Node >= 22.12' },
 } as const;

@@ -7,7 +7,7 @@
 // with the head in one `res.end(chunk)`.
 import type { Dispatcher } from 'undici';
 import type { Service } from '../../config/types.ts';
-import { ErrorCodes, type ErrorCode } from '../../runtime/protocol/errors.ts';
+import { ErrorCodes, SluiceError, type ErrorCode } from '../../runtime/protocol/errors.ts';
 import type { PluginRunner } from '../plugins/iterator.ts';
 import type { UpstreamResponse } from '../plugins/types.ts';
 import type { WorkerState } from '../state.ts';
@@ -27,7 +27,7 @@ const kExchange = Symbol('sluice.exchange');
 type PausedResponse = RequestContext['res'] & { [kExchange]?: Exchange };
 
 /** Why the upstream request was abandoned when the client went away first. */
-const CLIENT_GONE = Object.assign(new Error('client closed the connection'), { code: 'SLUICE_CLIENT_GONE' });
+const CLIENT_GONE = new SluiceError('SLUICE_ERR_CLIENT_GONE');
 
 /** One request's trip to the upstream; undici's dispatch handler for it (every try). */
 export class Exchange implements Dispatcher.DispatchHandler {
