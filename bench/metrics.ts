@@ -21,6 +21,7 @@ import { describeBackground } from './harness/machine.ts';
 import { HOST, freePorts } from './harness/net.ts';
 import { exitWithParent, installCleanupHandlers, start, stopAll, waitForLine } from './harness/proc.ts';
 import { REPO_ROOT } from './harness/sluice.ts';
+import type { LoadResult } from './harness/load.ts';
 
 const ROUTES = 1000;
 const CODES = [200, 201, 204, 404, 500];
@@ -51,15 +52,6 @@ function runUpstream(port: number): void {
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? NaN;
-}
-
-interface LoadResult {
-  rps: number;
-  p50Ms: number;
-  p99Ms: number;
-  requests: number;
-  non2xx: number;
-  socketErrors: number;
 }
 
 function autocannon(url: string, durationS: number): Promise<LoadResult> {

@@ -5,22 +5,13 @@ import type { Route, Service } from '../config/types.ts';
 import { LinearMatcher } from '../workers/router/linear.ts';
 import { buildRouter } from '../workers/router/router.ts';
 import type { Match, RequestHeaders } from '../workers/router/types.ts';
+import { mulberry32 as prng } from '../test/helpers/prng.ts';
 
 const SIZES = [100, 1_000, 10_000];
 const REQUESTS = 1_000;
 /** Time each measurement gets, roughly; enough to average out a noisy core. */
 const BUDGET_MS = 1_000;
 const NO_HEADERS: RequestHeaders = {};
-
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeRoute(i: number, fields: Partial<Route>): Route {
   return {

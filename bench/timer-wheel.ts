@@ -14,6 +14,7 @@
 // wall-clock figures are printed too. Whole run: about a minute.
 import os from 'node:os';
 import { TimerWheel, type TimerClock } from '../workers/timers/index.ts';
+import { mulberry32 } from '../test/helpers/prng.ts';
 
 const N = 1_000_000;
 const ROUNDS = 3;
@@ -30,17 +31,6 @@ const gc = (globalThis as { gc?: () => void }).gc;
 if (gc === undefined) {
   console.error('run with --expose-gc: node_modules/.bin/node --expose-gc bench/timer-wheel.ts');
   process.exit(1);
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const rnd = mulberry32(20240905);

@@ -6,17 +6,7 @@ import { LinearMatcher } from '../../../workers/router/linear.ts';
 import { buildRouter } from '../../../workers/router/router.ts';
 import type { Match } from '../../../workers/router/types.ts';
 import { route, SERVICES } from './fixtures.ts';
-
-/** Small deterministic PRNG (mulberry32) so a failure always reproduces. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 as prng } from '../../helpers/prng.ts';
 
 function summary(match: Match | null): string {
   if (match === null) return 'null';

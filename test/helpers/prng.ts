@@ -1,0 +1,11 @@
+// A small seeded PRNG (mulberry32) for tests and benchmarks, so a failing random case always
+// reproduces and benchmark inputs are the same from run to run.
+export function mulberry32(seed: number): () => number {
+  let a = seed | 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
