@@ -1,6 +1,7 @@
 // Command-line options of `node runtime` (primary thread).
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import type { ClientTimeoutSettings } from './protocol/messages.ts';
 
 export interface Options {
   config: string | null;
@@ -12,6 +13,7 @@ export interface Options {
   workers: number;
   drainTimeoutMs: number;
   rebuildAll: boolean;
+  clientTimeouts: ClientTimeoutSettings;
 }
 
 export const USAGE = `Usage: node runtime [options]
@@ -22,6 +24,8 @@ export const USAGE = `Usage: node runtime [options]
   --status-listen H:P    optional listener serving only /metrics and readiness (off by default)
   --workers N            worker threads (default: available cores)
   --drain-timeout MS     how long SIGTERM waits for in-flight requests (default 10000)
+  --client-idle-timeout MS   close a client connection idle (or sending a request head) this long (default 60000)
+  --client-body-timeout MS   answer 408 when a request body makes no progress this long (default 60000)
   --rebuild-all          diagnostic: rebuild every worker component on every change, as Kong does
   -h, --help             this text`;
 
@@ -38,6 +42,14 @@ function parsePort(value: string, flag: string): number {
   return port;
 }
 
+/** Milliseconds from a flag, within what the timer wheel takes. */
+function duration(value: string | undefined, fallback: number, min: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const ms = Number(value);
+  if (!Number.isInteger(ms) || ms < min || ms > 2 ** 31 - 1) throw new Error(`${flag}: expected whole milliseconds ${min}..${2 ** 31 - 1}, got ${value}`);
+  return ms;
+}
+
 export function parseOptions(argv: string[]): Options | 'help' {
   const { values } = parseArgs({
     args: argv,
@@ -50,6 +62,8 @@ export function parseOptions(argv: string[]): Options | 'help' {
       'status-listen': { type: 'string' },
       workers: { type: 'string' },
       'drain-timeout': { type: 'string' },
+      'client-idle-timeout': { type: 'string' },
+      'client-body-timeout': { type: 'string' },
       'rebuild-all': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -57,8 +71,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
   if (values.help) return 'help';
   const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new Error(`--workers: expected 1..256, got ${values.workers}`);
-  const drainTimeoutMs = values['drain-timeout'] === undefined ? 10_000 : Number(values['drain-timeout']);
-  if (!Number.isFinite(drainTimeoutMs) || drainTimeoutMs < 0) throw new Error(`--drain-timeout: not a duration: ${values['drain-timeout']}`);
+  const drainTimeoutMs = duration(values['drain-timeout'], 10_000, 0, '--drain-timeout');
   const admin = parseHostPort(values['admin-listen'] ?? '127.0.0.1:8001', '--admin-listen');
   const options: Options = {
     config: values.config ?? null,
@@ -70,6 +83,10 @@ export function parseOptions(argv: string[]): Options | 'help' {
     workers,
     drainTimeoutMs,
     rebuildAll: values['rebuild-all'] ?? false,
+    clientTimeouts: {
+      idleMs: duration(values['client-idle-timeout'], 60_000, 1, '--client-idle-timeout'),
+      bodyMs: duration(values['client-body-timeout'], 60_000, 1, '--client-body-timeout'),
+    },
   };
   if (options.adminPort !== 0 && options.adminPort === options.proxyPort) throw new Error('--admin-listen must not use the proxy port');
   return options;

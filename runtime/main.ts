@@ -58,6 +58,7 @@ const supervisor = new Supervisor(
     versions: createVersionMemory(),
     counters: createCounterMemory(),
     rebuildAll: options.rebuildAll,
+    clientTimeouts: options.clientTimeouts,
     spare: true,
     snapshot: () => store.snapshot,
   },

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Delta, Snapshot } from '../config/types.ts';
 import type { Logger } from './protocol/log.ts';
-import type { FromWorker, QueryKind, ToWorker, WorkerBoot } from './protocol/messages.ts';
+import type { ClientTimeoutSettings, FromWorker, QueryKind, ToWorker, WorkerBoot } from './protocol/messages.ts';
 import { VersionMemory } from './protocol/shared-memory.ts';
 
 const WORKER_ENTRY = new URL('../workers/main.ts', import.meta.url);
@@ -20,6 +20,7 @@ export interface SupervisorOptions {
   versions: SharedArrayBuffer;
   counters: SharedArrayBuffer;
   rebuildAll: boolean;
+  clientTimeouts: ClientTimeoutSettings;
   /** Keep one loaded spare thread to replace a dead worker at once. */
   spare: boolean;
   /** The config a new worker must start from. */
@@ -101,6 +102,7 @@ export class Supervisor extends EventEmitter {
       versions: options.versions,
       counters: options.counters,
       rebuildAll: options.rebuildAll,
+      clientTimeouts: options.clientTimeouts,
     };
     const worker = new Worker(WORKER_ENTRY, { workerData: boot });
     worker.on('message', (message: FromWorker) => {

@@ -15,6 +15,7 @@ import { WorkerMetrics } from './metrics/worker.ts';
 import { PluginInstances } from './plugins/instances.ts';
 import { createRegistry } from './plugins/registry.ts';
 import type { PluginEnv } from './plugins/types.ts';
+import { ClientTimeouts } from './proxy/client-timeouts.ts';
 import { Dispatchers } from './proxy/dispatchers.ts';
 import { Proxy } from './proxy/handler.ts';
 import { RebuildCounter } from './rebuilds.ts';
@@ -30,7 +31,8 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
   const versions = new VersionMemory(boot.versions);
   const wheel = new TimerWheel({ workerId: boot.index, workerCount: boot.workerCount, onError: (error, name) => log.error({ err: error, timer: name }, 'timer callback failed') });
   const rebuilds = new RebuildCounter();
-  const dispatchers = new Dispatchers();
+  const dispatchers = new Dispatchers(wheel);
+  const timeouts = new ClientTimeouts(wheel, boot.clientTimeouts);
   let state: WorkerState | null = null;
   let poolSweep: number | null = null;
   let proxy: Proxy | null = null;
@@ -67,7 +69,7 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
     const started = performance.now();
     const next = buildState(state, snapshot, deps);
     state = next;
-    if (proxy === null) proxy = new Proxy(next, dispatchers, { port: String(boot.proxyPort), proto: 'http' }, log);
+    if (proxy === null) proxy = new Proxy(next, dispatchers, timeouts, { port: String(boot.proxyPort), proto: 'http' }, log);
     else proxy.swap(next);
     deps.instances.retain(snapshot);
     versions.setApplied(boot.index, snapshot.version);
@@ -95,11 +97,16 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
   }
 
   function listen(): void {
-    server = createServer({ keepAliveTimeout: 60_000, requestTimeout: 0 }, (req, res) => proxy!.handle(req, res));
+    // Node's own idle, header and request timers are off: the wheel keeps them (client-timeouts.ts).
+    server = createServer({ keepAliveTimeout: 0, headersTimeout: 0, requestTimeout: 0 }, (req, res) => proxy!.handle(req, res));
     server.on('connection', (socket: Socket) => {
       connections.active++;
       connections.total++;
-      socket.once('close', () => connections.active--);
+      timeouts.connected(socket);
+      socket.once('close', () => {
+        connections.active--;
+        timeouts.closed(socket);
+      });
     });
     server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
       // Malformed HTTP from a client: answer 400 when the socket can still take it, never crash.

@@ -14,6 +14,8 @@ export const ErrorCodes = {
   SLUICE_ERR_NO_HEALTHY_TARGET: { status: 503, message: 'failure to get a peer from the ring-balancer' },
   SLUICE_ERR_PLUGIN_FAILED: { status: 500, message: 'An unexpected error occurred' },
   SLUICE_ERR_BAD_REQUEST: { status: 400, message: 'Bad request' },
+  // The client stopped sending its request body (nginx's client_body_timeout).
+  SLUICE_ERR_CLIENT_TIMEOUT: { status: 408, message: 'Request timeout' },
   // nginx's 499: never sent (nobody is listening), but logged and counted as such.
   SLUICE_ERR_CLIENT_GONE: { status: 499, message: 'client closed the connection' },
   SLUICE_ERR_WORKER_TIMEOUT: { status: 504, message: 'a worker did not answer in time' },

@@ -13,6 +13,15 @@ export interface WorkerBoot {
   counters: SharedArrayBuffer;
   /** Diagnostic: rebuild every component on every change, as Kong does. */
   rebuildAll: boolean;
+  clientTimeouts: ClientTimeoutSettings;
+}
+
+/** The proxy listener's client timeouts (workers/proxy/client-timeouts.ts), in ms. */
+export interface ClientTimeoutSettings {
+  /** A connection with no request in progress must complete a request head within this (nginx keepalive_timeout, client_header_timeout). */
+  idleMs: number;
+  /** A request body may make no progress for this long (nginx client_body_timeout); then 408. */
+  bodyMs: number;
 }
 
 /** Which slot a loaded worker takes; sent once, as its first message. */

@@ -1,6 +1,10 @@
 // Real upstream servers on 127.0.0.1 port 0 for integration tests.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { createInterface } from 'node:readline';
+import { setTimeout as delay } from 'node:timers/promises';
 
 export interface Upstream {
   server: Server;
@@ -43,4 +47,35 @@ export async function closedPort(): Promise<number> {
   const { port } = server.address() as AddressInfo;
   await new Promise((resolve) => server.close(resolve));
   return port;
+}
+
+/**
+ * A port where TCP connects hang: a child process listens with a backlog of 1 and is then
+ * stopped (SIGSTOP), so it never accepts; once its accept queue is full the kernel drops further
+ * SYNs. Only the upstream's connect timeout can end a connect to it.
+ */
+export async function blackholePort(): Promise<{ port: number; close(): void }> {
+  const child = spawn(process.execPath, ['-e', `const s = require('node:net').createServer().listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => console.log(s.address().port));`], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  const port = Number(line);
+  child.kill('SIGSTOP');
+  await delay(50);
+  const fillers: Socket[] = [];
+  for (let i = 0; i < 16; i++) {
+    const socket = connect(port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    fillers.push(socket);
+    const connected = await Promise.race([once(socket, 'connect').then(() => true), delay(300).then(() => false)]);
+    if (!connected) break;
+    if (i === 15) throw new Error('blackholePort: the accept queue never filled');
+  }
+  return {
+    port,
+    close() {
+      for (const socket of fillers) socket.destroy();
+      child.kill('SIGKILL');
+    },
+  };
 }

@@ -1,6 +1,7 @@
 // Per-request state on a worker thread. One object per request with every field set in the
 // constructor, so V8 keeps one hidden class on the hot path (see STYLE.md, "Hot paths").
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
 import type { PluginRun } from '../plugins/iterator.ts';
 import type { Match } from '../router/types.ts';
@@ -8,9 +9,13 @@ import type { Match } from '../router/types.ts';
 export class RequestContext {
   readonly req: IncomingMessage;
   readonly res: ServerResponse;
+  /** The client connection; kept because Node detaches `req.socket` once the response closes. */
+  readonly socket: Socket;
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
   readonly clientIp: string;
+  /** The request has a body (Content-Length above 0 or Transfer-Encoding). */
+  readonly hasBody: boolean;
   route: Route | null = null;
   service: Service | null = null;
   match: Match | null = null;
@@ -35,12 +40,19 @@ export class RequestContext {
   bytesOut = 0;
   /** The upstream exchange in progress (proxy/forward.ts), aborted if the client leaves first. */
   exchange: { abort(): void } | null = null;
+  /** The client-body-timeout wheel timer while the body is still arriving, else 0 (client-timeouts.ts). */
+  bodyTimer = 0;
+  /** The client socket's bytesRead when the body timer was last armed. */
+  bodyBytesSeen = 0;
 
   constructor(req: IncomingMessage, res: ServerResponse, startedAt: number) {
     this.req = req;
     this.res = res;
     this.startedAt = startedAt;
+    this.socket = req.socket;
     this.clientIp = req.socket.remoteAddress ?? '';
+    const headers = req.headers;
+    this.hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
   }
 
   setUpstreamHeader(name: string, value: string | null): void {

@@ -1,8 +1,11 @@
 // Keep-alive connection pools to upstream peers (worker thread): one undici Pool per origin and
 // connect timeout, made on first use and reused by every request of this worker. Pools a new config
 // no longer names are closed once their in-flight requests are done (undici's `close` waits).
-import { Pool } from 'undici';
+// Connect timeouts run on the worker's timer wheel (undici's own connect timer is switched off).
+import type { Socket } from 'node:net';
+import { buildConnector, errors, Pool } from 'undici';
 import type { Service } from '../../config/types.ts';
+import type { TimerWheel } from '../timers/wheel.ts';
 
 /** Where a service without an upstream entity sends: worked out once per Service object. */
 export interface DirectTarget {
@@ -19,8 +22,14 @@ export interface DirectTarget {
 const KEEPALIVE_MS = 60_000;
 
 export class Dispatchers {
+  /** The worker's wheel: connect timeouts here, read timeouts in forward.ts. */
+  readonly wheel: TimerWheel;
   readonly #pools = new Map<string, Pool>();
   readonly #direct = new WeakMap<Service, DirectTarget>();
+
+  constructor(wheel: TimerWheel) {
+    this.wheel = wheel;
+  }
 
   /**
    * The pool and Host header of a plain service, cached per Service object so the request path
@@ -58,7 +67,7 @@ export class Dispatchers {
     let pool = this.#pools.get(key);
     if (pool === undefined) {
       pool = new Pool(origin, {
-        connect: { timeout: connectTimeout },
+        connect: wheelConnector(this.wheel, connectTimeout),
         keepAliveTimeout: KEEPALIVE_MS,
         keepAliveMaxTimeout: KEEPALIVE_MS,
         pipelining: 1,
@@ -90,4 +99,28 @@ export class Dispatchers {
 
 export function hostHeader(host: string, port: number, protocol: string): string {
   return (protocol === 'https' && port === 443) || (protocol === 'http' && port === 80) ? host : `${host}:${port}`;
+}
+
+/** undici's `net.connect`-based connector returns the socket it opens (its types say void). */
+type Connect = (options: buildConnector.Options, callback: buildConnector.Callback) => Socket;
+
+/**
+ * undici's connector without its timer, bounded by a wheel timer instead: one per connection
+ * attempt, cancelled on connect or error. A timeout destroys the socket with undici's own
+ * ConnectTimeoutError, so the request fails (and is retried) exactly as before.
+ */
+function wheelConnector(wheel: TimerWheel, timeoutMs: number): buildConnector.connector {
+  const connect = buildConnector({ timeout: 0 }) as unknown as Connect;
+  return (options, callback) => {
+    let timer = 0;
+    const socket = connect(options, (...args) => {
+      if (timer !== 0) wheel.cancel(timer);
+      timer = 0;
+      callback(...args);
+    });
+    timer = wheel.schedule('upstream-connect-timeout', timeoutMs, (sock: Socket) => {
+      timer = 0;
+      sock.destroy(new errors.ConnectTimeoutError(`connect timeout (attempted address: ${options.hostname}:${options.port}, timeout: ${timeoutMs}ms)`));
+    }, socket);
+  };
 }

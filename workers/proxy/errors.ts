@@ -1,8 +1,8 @@
 // Maps failures of an upstream exchange to the answer Kong gives (worker thread).
 import type { ErrorCode } from '../../runtime/protocol/errors.ts';
 
-/** undici and socket error codes that mean "the upstream took too long". */
-const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+/** Error codes that mean "the upstream took too long": undici's, the socket's, the read timer's (forward.ts). */
+const TIMEOUTS = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT', 'SLUICE_ERR_UPSTREAM_TIMEOUT']);
 
 /** Errors after which nothing reached the upstream, so another try cannot duplicate a request. */
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN']);

@@ -28,6 +28,8 @@ type PausedResponse = RequestContext['res'] & { [kExchange]?: Exchange };
 
 /** Why the upstream request was abandoned when the client went away first. */
 const CLIENT_GONE = new SluiceError('SLUICE_ERR_CLIENT_GONE');
+/** Why it was abandoned when the upstream sent nothing for the service's read_timeout. */
+const READ_TIMEOUT = new SluiceError('SLUICE_ERR_UPSTREAM_TIMEOUT');
 
 /** One request's trip to the upstream; undici's dispatch handler for it (every try). */
 export class Exchange implements Dispatcher.DispatchHandler {
@@ -37,7 +39,6 @@ export class Exchange implements Dispatcher.DispatchHandler {
   readonly runner: PluginRunner | null;
   readonly dispatchers: Dispatchers;
   readonly listener: ListenerInfo;
-  readonly hasBody: boolean;
   tries = 0;
   sentAt = 0;
   /** undici's controller of the current try, from onRequestStart. */
@@ -48,6 +49,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
   remaining = -1;
   /** Set once the client response ended or was cut: later upstream events are ignored. */
   done = false;
+  /**
+   * The read timeout on the worker's wheel, or 0: as nginx's proxy_read_timeout, the longest
+   * silence from the upstream, from the request's start on its connection and between reads.
+   * Stopped while the client's socket is full (the upstream is then paused, not silent).
+   */
+  readTimer = 0;
 
   constructor(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, dispatchers: Dispatchers, listener: ListenerInfo) {
     this.ctx = ctx;
@@ -56,23 +63,40 @@ export class Exchange implements Dispatcher.DispatchHandler {
     this.runner = runner;
     this.dispatchers = dispatchers;
     this.listener = listener;
-    const headers = ctx.req.headers;
-    this.hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
   }
 
   /** The client went away before its response ended: drop the upstream request. */
   abort(): void {
     this.done = true;
+    this.stopReadTimer();
     const controller = this.controller;
     if (controller !== null && !controller.aborted) controller.abort(CLIENT_GONE);
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
-    if (this.done || this.ctx.res.destroyed) controller.abort(CLIENT_GONE);
+    if (this.done || this.ctx.res.destroyed) return controller.abort(CLIENT_GONE);
+    this.startReadTimer();
+  }
+
+  startReadTimer(): void {
+    this.readTimer = this.dispatchers.wheel.schedule('upstream-read-timeout', this.service.read_timeout, readTimedOut, this);
+  }
+
+  stopReadTimer(): void {
+    if (this.readTimer !== 0) {
+      this.dispatchers.wheel.cancel(this.readTimer);
+      this.readTimer = 0;
+    }
+  }
+
+  /** Something arrived from the upstream: the silence it may keep starts again. */
+  touchReadTimer(): void {
+    if (this.readTimer !== 0) this.dispatchers.wheel.reschedule(this.readTimer, this.service.read_timeout);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    this.touchReadTimer();
     // 1xx informational answers are not relayed (Node's ServerResponse has its own 100-continue).
     if (statusCode < 200 || this.done) return;
     const ctx = this.ctx;
@@ -102,19 +126,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.discard || this.done) return;
+    if (this.done) return;
+    if (this.discard) return this.touchReadTimer();
     if (this.remaining !== -1) {
       this.remaining -= chunk.length;
       // The chunk that completes the body leaves with the head (when nothing was written yet) and
       // the end of the response in one write.
       if (this.remaining === 0) {
         this.done = true;
+        this.stopReadTimer();
         this.ctx.res.end(chunk);
         return;
       }
     }
     const res = this.ctx.res as PausedResponse;
-    if (!res.write(chunk)) {
+    if (res.write(chunk)) {
+      this.touchReadTimer();
+    } else {
+      this.stopReadTimer();
       controller.pause();
       res[kExchange] = this;
       res.once('drain', onDrain);
@@ -122,12 +151,14 @@ export class Exchange implements Dispatcher.DispatchHandler {
   }
 
   onResponseEnd(): void {
+    this.stopReadTimer();
     if (this.discard || this.done) return;
     this.done = true;
     this.ctx.res.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    this.stopReadTimer();
     const ctx = this.ctx;
     if (this.done || ctx.exited) return;
     const res = ctx.res;
@@ -139,7 +170,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     // Kong retries a failed connect on the next peer, up to the service's `retries`. Only when nothing
     // was sent: a request body stream cannot be replayed, and a read timeout may have reached the app.
-    if (isConnectFailure(error) && !this.hasBody && this.tries <= this.service.retries && !ctx.req.destroyed) {
+    if (isConnectFailure(error) && !ctx.hasBody && this.tries <= this.service.retries && !ctx.req.destroyed) {
       send(this);
       return;
     }
@@ -151,7 +182,15 @@ export class Exchange implements Dispatcher.DispatchHandler {
 function onDrain(this: PausedResponse): void {
   const exchange = this[kExchange];
   this[kExchange] = undefined;
-  if (exchange !== undefined && !exchange.done) exchange.controller?.resume();
+  if (exchange !== undefined && !exchange.done) {
+    exchange.startReadTimer();
+    exchange.controller?.resume();
+  }
+}
+
+function readTimedOut(exchange: Exchange): void {
+  exchange.readTimer = 0;
+  exchange.controller?.abort(READ_TIMEOUT);
 }
 
 export function answerError(ctx: RequestContext, code: ErrorCode, message?: string): void {
@@ -205,9 +244,10 @@ function send(exchange: Exchange): void {
       path: match.upstreamPath + query,
       method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
       headers,
-      body: exchange.hasBody ? req : null,
-      headersTimeout: service.read_timeout,
-      bodyTimeout: service.read_timeout,
+      body: ctx.hasBody ? req : null,
+      // undici's timers are off: the wheel keeps read_timeout (Exchange.readTimer).
+      headersTimeout: 0,
+      bodyTimeout: 0,
     },
     exchange,
   );

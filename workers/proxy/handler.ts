@@ -4,6 +4,7 @@ import type { Logger } from '../../runtime/protocol/log.ts';
 import { countBytes } from '../metrics/bytes.ts';
 import type { PluginRunner } from '../plugins/iterator.ts';
 import type { WorkerState } from '../state.ts';
+import type { ClientTimeouts } from './client-timeouts.ts';
 import { RequestContext } from './context.ts';
 import type { Dispatchers } from './dispatchers.ts';
 import { answerError, forward, type ListenerInfo } from './forward.ts';
@@ -19,15 +20,17 @@ export class Proxy {
   readonly dispatchers: Dispatchers;
   readonly listener: ListenerInfo;
   readonly log: Logger;
+  readonly timeouts: ClientTimeouts;
   requests = 0;
   inFlight = 0;
   /** While draining every response says `Connection: close`, so keep-alive clients move on. */
   draining = false;
   onIdle: (() => void) | null = null;
 
-  constructor(state: WorkerState, dispatchers: Dispatchers, listener: ListenerInfo, log: Logger) {
+  constructor(state: WorkerState, dispatchers: Dispatchers, timeouts: ClientTimeouts, listener: ListenerInfo, log: Logger) {
     this.state = state;
     this.dispatchers = dispatchers;
+    this.timeouts = timeouts;
     this.listener = listener;
     this.log = log;
   }
@@ -48,6 +51,7 @@ export class Proxy {
     tracked[kRunner] = null;
     // 'close' comes once per response, finished or aborted: `on` spares once()'s wrapper.
     res.on('close', onResponseClose);
+    this.timeouts.requestStarted(ctx);
     if (this.draining) res.setHeader('connection', 'close');
 
     const url = req.url ?? '/';
@@ -101,6 +105,7 @@ function onResponseClose(this: TrackedResponse): void {
   // Before the log phase, which reads ctx.bytesIn / bytesOut; on every response, see bytes.ts.
   countBytes(ctx);
   if (runner !== null && runner !== undefined) runner.after(ctx);
+  proxy.timeouts.requestEnded(ctx);
   proxy.inFlight--;
   if (proxy.inFlight === 0 && proxy.onIdle !== null) proxy.onIdle();
 }
