@@ -3,7 +3,7 @@
 // early); upper bounds are loose, this machine is shared and noisy.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import type { ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -12,6 +12,7 @@ import { startRuntime, writeConfig, type Runtime } from '../helpers/runtime.ts';
 import { blackholePort, echoHandler, startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 const READ_TIMEOUT = 300;
+const WRITE_TIMEOUT = 300;
 const CONNECT_TIMEOUT = 300;
 const CLIENT_IDLE = 400;
 const CLIENT_BODY = 400;
@@ -22,6 +23,7 @@ let echo: Upstream;
 let silent: Upstream;
 let trickle: Upstream;
 let stall: Upstream;
+let deaf: Upstream;
 let hole: { port: number; close(): void };
 
 /** Writes `parts` chunks `gapMs` apart, then ends; each gap is shorter than the read timeout. */
@@ -46,6 +48,9 @@ before(async () => {
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.write('first part\n');
   });
+  // Takes the request head, then never reads the body: once the socket buffers are full, the
+  // gateway's writes wait.
+  deaf = await startUpstream((req) => req.socket.pause());
   hole = await blackholePort();
   const config = await writeConfig(`
 _format_version: "3.0"
@@ -65,6 +70,14 @@ services:
     url: ${stall.url}
     read_timeout: ${READ_TIMEOUT}
     routes: [{ name: stall, paths: [/stall] }]
+  - name: echo-fast-read
+    url: ${echo.url}
+    read_timeout: ${READ_TIMEOUT}
+    routes: [{ name: echo-fast-read, paths: [/upload] }]
+  - name: deaf
+    url: ${deaf.url}
+    write_timeout: ${WRITE_TIMEOUT}
+    routes: [{ name: deaf, paths: [/deaf] }]
   - name: hole
     url: http://127.0.0.1:${hole.port}
     connect_timeout: ${CONNECT_TIMEOUT}
@@ -76,7 +89,7 @@ services:
 
 after(async () => {
   await runtime.stop();
-  await Promise.all([echo.close(), silent.close(), trickle.close(), stall.close()]);
+  await Promise.all([echo.close(), silent.close(), trickle.close(), stall.close(), deaf.close()]);
   hole.close();
 });
 
@@ -113,6 +126,49 @@ test('a connect that never completes gets 504 after connect_timeout', async () =
   assert.equal(reply.status, 504);
   assert.ok(ms >= CONNECT_TIMEOUT, `answered after ${ms} ms`);
   assert.ok(ms < LOOSE, `answered after ${ms} ms`);
+});
+
+/** A POST whose chunked body is written by `write`; resolves with the response. */
+function upload(path: string, write: (req: ReturnType<typeof httpRequest>) => Promise<void>): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${runtime.proxy}${path}`, { method: 'POST', agent: false }, (res: IncomingMessage) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    write(req).catch(reject);
+  });
+}
+
+test('an upload longer than read_timeout is not cut: the read timeout starts once the body is sent', async () => {
+  // 8 chunks 100 ms apart: the body takes 700 ms, more than twice the read timeout.
+  const reply = await upload('/upload', async (req) => {
+    for (let i = 0; i < 8; i++) {
+      if (i > 0) await delay(100);
+      req.write(`chunk ${i};`);
+    }
+    req.end();
+  });
+  assert.equal(reply.status, 200);
+  assert.equal((JSON.parse(reply.body) as { body: string }).body, [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `chunk ${i};`).join(''));
+});
+
+test('an upstream that stops reading the request body gets 504 after write_timeout', async () => {
+  const started = performance.now();
+  let answered = false;
+  const chunk = Buffer.alloc(1 << 20, 'z');
+  const reply = await upload('/deaf', async (req) => {
+    // Up to 256 MiB, as fast as the gateway takes it, until the answer comes.
+    for (let i = 0; i < 256 && !answered; i++) {
+      if (!req.write(chunk)) await Promise.race([once(req, 'drain'), once(req, 'response')]);
+    }
+  }).finally(() => (answered = true));
+  const ms = performance.now() - started;
+  assert.equal(reply.status, 504);
+  assert.ok(ms >= WRITE_TIMEOUT, `answered after ${ms} ms`);
+  assert.ok(ms < 2 * LOOSE, `answered after ${ms} ms`);
 });
 
 function openClient(): Promise<Socket> {
@@ -188,11 +244,12 @@ test('a body that arrives slowly but steadily is not cut', async () => {
 test('GET /timers counts the timeouts by name', async () => {
   const body = (await request(`${runtime.admin}/timers`)).json<{ stats: { timers: Record<string, { stats: { runs: number; scheduled: number } }> } }>();
   const timers = body.stats.timers;
-  for (const name of ['client-idle-timeout', 'client-body-timeout', 'upstream-read-timeout', 'upstream-connect-timeout']) {
+  const names = ['client-idle-timeout', 'client-body-timeout', 'upstream-read-timeout', 'upstream-write-timeout', 'upstream-connect-timeout'];
+  for (const name of names) {
     assert.ok((timers[name]?.stats.scheduled ?? 0) >= 1, `${name} scheduled`);
   }
-  // Fired: the idle connections, the stalled body, the silent upstreams, the black hole.
-  for (const name of ['client-idle-timeout', 'client-body-timeout', 'upstream-read-timeout', 'upstream-connect-timeout']) {
+  // Fired: the idle connections, the stalled body, the silent upstreams, the deaf one, the black hole.
+  for (const name of names) {
     assert.ok((timers[name]?.stats.runs ?? 0) >= 1, `${name} ran`);
   }
 });

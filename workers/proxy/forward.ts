@@ -15,6 +15,7 @@ import type { RequestContext } from './context.ts';
 import { hostHeader, type Dispatchers } from './dispatchers.ts';
 import { isConnectFailure, upstreamErrorCode } from './errors.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+import { readTimedOut, requestBody } from './upstream-timeouts.ts';
 
 export interface ListenerInfo {
   /** The proxy port as clients see it (X-Forwarded-Port). */
@@ -28,8 +29,6 @@ type PausedResponse = RequestContext['res'] & { [kExchange]?: Exchange };
 
 /** Why the upstream request was abandoned when the client went away first. */
 const CLIENT_GONE = new SluiceError('SLUICE_ERR_CLIENT_GONE');
-/** Why it was abandoned when the upstream sent nothing for the service's read_timeout. */
-const READ_TIMEOUT = new SluiceError('SLUICE_ERR_UPSTREAM_TIMEOUT');
 
 /** One request's trip to the upstream; undici's dispatch handler for it (every try). */
 export class Exchange implements Dispatcher.DispatchHandler {
@@ -49,12 +48,11 @@ export class Exchange implements Dispatcher.DispatchHandler {
   remaining = -1;
   /** Set once the client response ended or was cut: later upstream events are ignored. */
   done = false;
-  /**
-   * The read timeout on the worker's wheel, or 0: as nginx's proxy_read_timeout, the longest
-   * silence from the upstream, from the request's start on its connection and between reads.
-   * Stopped while the client's socket is full (the upstream is then paused, not silent).
-   */
+  /** The client's socket is full: the upstream is paused until it drains. */
+  paused = false;
+  /** Wheel timers of read_timeout and write_timeout, or 0 (upstream-timeouts.ts). */
   readTimer = 0;
+  writeTimer = 0;
 
   constructor(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, dispatchers: Dispatchers, listener: ListenerInfo) {
     this.ctx = ctx;
@@ -76,11 +74,8 @@ export class Exchange implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.done || this.ctx.res.destroyed) return controller.abort(CLIENT_GONE);
-    this.startReadTimer();
-  }
-
-  startReadTimer(): void {
-    this.readTimer = this.dispatchers.wheel.schedule('upstream-read-timeout', this.service.read_timeout, readTimedOut, this);
+    // A request without a body is sent whole now; one with a body once requestBody() ends.
+    if (!this.ctx.hasBody) this.touchReadTimer();
   }
 
   stopReadTimer(): void {
@@ -90,9 +85,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
   }
 
-  /** Something arrived from the upstream: the silence it may keep starts again. */
+  /** The upstream owes us something from now: start or restart the silence it may keep. */
   touchReadTimer(): void {
-    if (this.readTimer !== 0) this.dispatchers.wheel.reschedule(this.readTimer, this.service.read_timeout);
+    if (this.done || this.paused) return;
+    const wheel = this.dispatchers.wheel;
+    if (this.readTimer === 0) this.readTimer = wheel.schedule('upstream-read-timeout', this.service.read_timeout, readTimedOut, this);
+    else wheel.reschedule(this.readTimer, this.service.read_timeout);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
@@ -144,6 +142,7 @@ export class Exchange implements Dispatcher.DispatchHandler {
       this.touchReadTimer();
     } else {
       this.stopReadTimer();
+      this.paused = true;
       controller.pause();
       res[kExchange] = this;
       res.once('drain', onDrain);
@@ -183,14 +182,10 @@ function onDrain(this: PausedResponse): void {
   const exchange = this[kExchange];
   this[kExchange] = undefined;
   if (exchange !== undefined && !exchange.done) {
-    exchange.startReadTimer();
+    exchange.paused = false;
+    exchange.touchReadTimer();
     exchange.controller?.resume();
   }
-}
-
-function readTimedOut(exchange: Exchange): void {
-  exchange.readTimer = 0;
-  exchange.controller?.abort(READ_TIMEOUT);
 }
 
 export function answerError(ctx: RequestContext, code: ErrorCode, message?: string): void {
@@ -244,8 +239,9 @@ function send(exchange: Exchange): void {
       path: match.upstreamPath + query,
       method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
       headers,
-      body: ctx.hasBody ? req : null,
-      // undici's timers are off: the wheel keeps read_timeout (Exchange.readTimer).
+      // undici takes async iterables as bodies (request.js checks isIterable); its types omit them.
+      body: ctx.hasBody ? (requestBody(exchange) as unknown as Dispatcher.DispatchOptions['body']) : null,
+      // undici's timers are off: the wheel keeps the timeouts (upstream-timeouts.ts).
       headersTimeout: 0,
       bodyTimeout: 0,
     },
