@@ -11,7 +11,8 @@
 // tick with 1M timers pending (a simulated clock sweeping all 60 s, repeated so the OS's
 // preemptions can be told apart from the wheel's own work; plus the real clock for a few
 // seconds); early firings. Costs are process CPU time (user + system, all threads), medians;
-// wall-clock figures are printed too. Whole run: about a minute.
+// wall-clock figures and the page faults of each insert round are printed too. Whole run: about
+// a minute.
 import os from 'node:os';
 import { TimerWheel, type TimerClock } from '../workers/timers/index.ts';
 import { mulberry32 } from '../test/helpers/prng.ts';
@@ -60,6 +61,8 @@ function median(xs: number[]): number {
 interface Cost {
   wallNs: number;
   cpuNs: number;
+  /** Minor page faults (first touches of memory new to the process) per 1,000 timers. */
+  faults: number;
 }
 
 interface OpsRound {
@@ -72,13 +75,18 @@ interface OpsRound {
   bytesPerTimer: number;
 }
 
-/** Process CPU (all threads: GC helpers count) and wall time of `body`, per timer. */
+/**
+ * Process CPU (all threads: GC helpers count) and wall time of `body`, per timer; and its page
+ * faults, which on a paravirtualised guest cost 10-20 us each and so can dominate an insert.
+ */
 function measure(body: () => void): Cost {
+  const f = process.resourceUsage().minorPageFault;
   const c = cpuMicros();
   const t = performance.now();
   body();
   const wallNs = ((performance.now() - t) * 1e6) / N;
-  return { wallNs, cpuNs: ((cpuMicros() - c) * 1000) / N };
+  const cpuNs = ((cpuMicros() - c) * 1000) / N;
+  return { wallNs, cpuNs, faults: ((process.resourceUsage().minorPageFault - f) * 1000) / N };
 }
 
 function cpuMicros(): number {
@@ -385,7 +393,7 @@ async function main(): Promise<void> {
     nodeRounds.push(nodeOps());
     const w = wheelRounds[r]!;
     const n = nodeRounds[r]!;
-    console.log(`round ${r + 1} (ns cpu/wall, wheel vs setTimeout): insert ${ns(w.insertCold)} vs ${ns(n.insertCold)}, again ${ns(w.insertWarm)} vs ${ns(n.insertWarm)}, cancel ${ns(w.cancel)} vs ${ns(n.cancel)}, pair ${ns(w.pair)} vs ${ns(n.pair)}; ${w.bytesPerTimer.toFixed(1)} vs ${n.bytesPerTimer.toFixed(1)} B/timer`);
+    console.log(`round ${r + 1} (ns cpu/wall, wheel vs setTimeout): insert ${ns(w.insertCold)} vs ${ns(n.insertCold)}, again ${ns(w.insertWarm)} vs ${ns(n.insertWarm)}, cancel ${ns(w.cancel)} vs ${ns(n.cancel)}, pair ${ns(w.pair)} vs ${ns(n.pair)}; ${w.bytesPerTimer.toFixed(1)} vs ${n.bytesPerTimer.toFixed(1)} B/timer; page faults per 1k inserts: fresh ${w.insertCold.faults.toFixed(1)} vs ${n.insertCold.faults.toFixed(1)}, warm ${w.insertWarm.faults.toFixed(1)} vs ${n.insertWarm.faults.toFixed(1)}`);
   }
   const short = await fireRounds(shortDelays, `delays 1..${SHORT_MAX_DELAY} ms`);
   const medium = await fireRounds(mediumDelays, `delays ${MEDIUM_MIN_DELAY}..${MEDIUM_MAX_DELAY} ms`);

@@ -1,6 +1,6 @@
 // Runs on a worker thread: the public face of the per-worker timer wheel (one wheel per worker).
 export { TimerWheel } from './wheel.ts';
-export { MAX_TIMERS } from './records.ts';
+export { MAX_TIMERS } from './layout.ts';
 export type { TimerCallback, TimerHandle, TimerWheelOptions } from './wheel.ts';
 export { SystemClock } from './clock.ts';
 export type { TimerClock } from './clock.ts';

@@ -1,50 +1,59 @@
 // Runs on a worker thread: the storage of one timer wheel's timers (one wheel per worker).
+// Record layout and handle bits: layout.ts.
 //
-// A timer is a number i and a 32-byte record in one ArrayBuffer, read through two views:
-//   f64[4i + DUE], f64[4i + SEQ]          due time (ms); order of scheduling, for FIFO within a tick
-//   i32[8i + INTERVAL]                    period in whole ms (0 = one-shot)
-//   i32[8i + STATE], i32[8i + POS]        its slot (or FREE, RUNNING, BATCH) and index there;
-//                                         on the free list, POS links to the next free number
-//   i32[8i + TAG]                         generation << 16 | name id
-// plus its callback and argument side by side in one packed array, refs[2i] and refs[2i + 1].
-// Keeping a timer's fields together matters: slots hold timers in random number order, and one
-// cache line per record (not one per field array) is what makes firing and cancelling cheap.
-// Cost per timer: 32 + 16 = 48 bytes (+ 4 in its slot's list), no object.
+// Growth never copies records. Doubling by copying touched twice the memory (on the bench VM, a
+// paravirtualised guest, a first-touch page fault costs 10-20 us: ~130 ns per timer for 32
+// bytes), copied, and left the old table to the GC: growing a fresh wheel to 1M timers cost
+// more than the wheel's own work (bench/RESULTS.timer-wheel.md). So:
+// - Records sit in a WebAssembly.Memory used as a plain buffer (no wasm code runs). It grows in
+//   place: V8 reserves its address range up front (address space only: ~8 GB on x64, just the
+//   64 MB maximum when address space is capped; memory is committed as it grows and costs
+//   nothing until touched). The views stay flat typed arrays, which the hot paths need: reaching
+//   records through a table of chunks instead made firing 20-35% dearer (extra instructions per
+//   timer in loops that wait on cache misses). Where WebAssembly is missing (--jitless) or the
+//   reservation fails, a plain buffer doubles by copying, as before.
+// - Callbacks and arguments sit in fixed chunks of REFS_CHUNK timers, allocated as numbers are
+//   first used and never moved.
+import * as layout from './layout.ts';
 
-export const DUE = 0;
-export const SEQ = 1;
-export const INTERVAL = 4;
-export const STATE = 5;
-export const POS = 6;
-export const TAG = 7;
+// Local copies, not imports: see layout.ts.
+const { FREE, GEN_MAX, MAX_TIMERS, NONE, POS, RECORD_BYTES, REFS_BITS, REFS_CHUNK, REFS_MASK, STATE, TAG } = layout;
 
-export const NONE = -1;
-/** STATE of a number on the free list. */
-export const FREE = -1;
-/** STATE of a one-shot timer inside its own callback. */
-export const RUNNING = -2;
-/** STATE of a timer in the batch being fired (POS = its index in the batch). */
-export const BATCH = -3;
+const PAGE = 65536; // WebAssembly's page size
+const MAX_PAGES = (MAX_TIMERS * RECORD_BYTES) / PAGE;
 
-/** A handle is gen << INDEX_BITS | number: an int32 (negative once gen >= 1024), never 0. */
-export const INDEX_BITS = 21;
-export const INDEX_MASK = (1 << INDEX_BITS) - 1;
-export const GEN_MAX = 0x7ff;
-/** Live timers per wheel; handles keep the other 11 bits for the generation. */
-export const MAX_TIMERS = 1 << INDEX_BITS;
+/** The part of WebAssembly.Memory used here (the project's TypeScript setup has no wasm types). */
+interface GrowableMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+type MemoryConstructor = new (descriptor: { initial: number; maximum: number }) => GrowableMemory;
+const Memory = (globalThis as { WebAssembly?: { Memory?: MemoryConstructor } }).WebAssembly?.Memory;
 
 /** The tables; fields are read directly by the wheel, which owns this object. */
 export class TimerRecords {
-  f64 = new Float64Array(0);
-  i32 = new Int32Array(0);
-  refs: unknown[] = [];
-  capacity = 0;
+  /**
+   * Flat views of the records. Replaced when the tables grow, which leaves the old ones empty
+   * (in-place growth detaches the old buffer): never keep them across an alloc().
+   */
+  f64: Float64Array;
+  i32: Int32Array;
+  /** Timer i's callback and argument: refs[i >>> REFS_BITS][2 * (i & REFS_MASK)] and the slot after. */
+  readonly refs: unknown[][] = [];
+  capacity: number;
   highWater = 0;
   freeHead = NONE;
   freeTail = NONE;
+  readonly #memory: GrowableMemory | undefined;
 
-  constructor(initialCapacity: number) {
-    this.#resize(Math.min(MAX_TIMERS, Math.max(16, Math.floor(initialCapacity))));
+  /** `growInPlace: false` forces the copying fallback (for tests; it is chosen when needed anyway). */
+  constructor(initialCapacity: number, growInPlace = true) {
+    const want = Math.min(MAX_TIMERS, Math.max(16, Math.floor(initialCapacity)));
+    this.#memory = growInPlace ? reserve(Math.ceil((want * RECORD_BYTES) / PAGE)) : undefined;
+    const buffer = this.#memory?.buffer ?? new ArrayBuffer(want * RECORD_BYTES);
+    this.f64 = new Float64Array(buffer);
+    this.i32 = new Int32Array(buffer);
+    this.capacity = buffer.byteLength / RECORD_BYTES;
   }
 
   /**
@@ -58,12 +67,12 @@ export class TimerRecords {
       if (this.freeHead === NONE) this.freeTail = NONE;
       return i;
     }
-    if (this.highWater === this.capacity) {
-      if (this.capacity >= MAX_TIMERS) throw new RangeError(`timer wheel is full: ${MAX_TIMERS} live timers`);
-      this.#resize(Math.min(MAX_TIMERS, this.capacity * 2));
-    }
+    if (this.highWater === this.capacity) this.#grow();
     const fresh = this.highWater++;
+    // Records past highWater are never read before this, so new memory needs no initialising pass.
     this.i32[(fresh << 3) + TAG] = 1 << 16; // generation 1: a handle is never 0
+    // fill() makes a packed array (no holes) in one allocation; cheaper than growing by push().
+    if ((fresh & REFS_MASK) === 0) this.refs.push(new Array<unknown>(2 * REFS_CHUNK).fill(undefined));
     return fresh;
   }
 
@@ -75,29 +84,39 @@ export class TimerRecords {
     const gen = i32[o + TAG]! >>> 16;
     i32[o + TAG] = (gen === GEN_MAX ? 1 : gen + 1) << 16;
     i32[o + POS] = NONE;
-    this.refs[2 * i] = undefined;
-    this.refs[2 * i + 1] = undefined;
+    const refs = this.refs[i >>> REFS_BITS]!;
+    refs[2 * (i & REFS_MASK)] = undefined;
+    refs[2 * (i & REFS_MASK) + 1] = undefined;
     if (this.freeTail === NONE) this.freeHead = i;
     else i32[(this.freeTail << 3) + POS] = i;
     this.freeTail = i;
   }
 
-  #resize(capacity: number): void {
-    // Records past highWater are never read before alloc() sets them up, so there is no
-    // initialising pass: fresh pages are first touched in use. (A resizable ArrayBuffer would
-    // save this copy, but its length-tracking views made every access slower.)
-    const buffer = new ArrayBuffer(capacity * RECORD_BYTES);
-    const f64 = new Float64Array(buffer);
-    f64.set(this.f64);
-    this.f64 = f64;
+  #grow(): void {
+    if (this.capacity >= MAX_TIMERS) throw new RangeError(`timer wheel is full: ${MAX_TIMERS} live timers`);
+    let buffer: ArrayBuffer;
+    if (this.#memory !== undefined) {
+      // Growing in place is cheap, so an eighth more at a time (at least a page) keeps the room
+      // allocated but unused small.
+      const pages = this.#memory.buffer.byteLength / PAGE;
+      this.#memory.grow(Math.min(MAX_PAGES - pages, Math.max(1, pages >>> 3)));
+      buffer = this.#memory.buffer;
+    } else {
+      buffer = new ArrayBuffer(Math.min(MAX_TIMERS, this.capacity * 2) * RECORD_BYTES);
+      new Float64Array(buffer).set(this.f64);
+    }
+    this.f64 = new Float64Array(buffer);
     this.i32 = new Int32Array(buffer);
-    // fill() makes a packed array (no holes) in one allocation; cheaper than growing by push().
-    const refs = new Array<unknown>(2 * capacity).fill(undefined);
-    const old = this.refs;
-    for (let k = 0; k < old.length; k++) refs[k] = old[k];
-    this.refs = refs;
-    this.capacity = capacity;
+    this.capacity = buffer.byteLength / RECORD_BYTES;
   }
 }
 
-const RECORD_BYTES = 32;
+/** A buffer of `pages` that can grow to MAX_PAGES without moving, or undefined. */
+function reserve(pages: number): GrowableMemory | undefined {
+  if (Memory === undefined) return undefined;
+  try {
+    return new Memory({ initial: pages, maximum: MAX_PAGES });
+  } catch {
+    return undefined; // not even 64 MB of address space left: fall back to copying
+  }
+}

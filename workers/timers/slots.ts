@@ -5,7 +5,10 @@
 // chasing one pointer (one cache miss) per timer. Removal swaps the last entry into the hole,
 // so it is O(1) and the array never holds dead entries; the wheel restores scheduling order by
 // sequence number when it fires a slot.
-import { ALL_SLOTS, clearBit, createBitmap, setBit } from './geometry.ts';
+import * as geometry from './geometry.ts';
+
+// Local copies, not imports, for the hot paths: see layout.ts.
+const { ALL_SLOTS, clearBit, createBitmap, setBit } = geometry;
 
 const FIRST_CAPACITY = 8;
 /** A list emptied with more room than this gives it back (after a burst into one slot). */

@@ -1,9 +1,9 @@
 // Runs on a worker thread: one TimerWheel per worker, driven by one unref'd setTimeout.
 //
 // A hierarchical timer wheel with a 1 ms tick (levels: geometry.ts). Timers are 48-byte records
-// in typed arrays (records.ts) whose numbers sit in dense per-slot lists (slots.ts), so insert
-// and cancel are O(1), no timer is an object, and cancel drops the callback and its argument at
-// once (Kong's timer-ng keeps a cancelled timer until it is due).
+// in typed arrays (layout.ts, records.ts) whose numbers sit in dense per-slot lists (slots.ts), so
+// insert and cancel are O(1), no timer is an object, and cancel drops the callback and its
+// argument at once (Kong's timer-ng keeps a cancelled timer until it is due).
 //
 // Invariants:
 // - A timer never fires before its due time: it sits in the slot of tick ceil(due), a tick is
@@ -16,10 +16,15 @@
 // - Same-tick timers fire in the order they were scheduled (or rescheduled, or re-armed by
 //   their period): each gets a sequence number, and a fired slot is put in that order first.
 import { SystemClock, type TimerClock } from './clock.ts';
-import { LEVELS, MAX_DELAY_MS, SLOTS, nextOccupied } from './geometry.ts';
-import { BATCH, DUE, FREE, GEN_MAX, INDEX_BITS, INDEX_MASK, INTERVAL, NONE, POS, RUNNING, SEQ, STATE, TAG, TimerRecords } from './records.ts';
+import * as geometry from './geometry.ts';
+import * as layout from './layout.ts';
+import { TimerRecords } from './records.ts';
 import { SlotLists } from './slots.ts';
 import { TimerStatsTable, type TimersReport } from './stats.ts';
+
+// Local copies, not imports, for the hot paths: see layout.ts.
+const { LEVELS, MAX_DELAY_MS, SLOTS, nextOccupied } = geometry;
+const { BATCH, DUE, FREE, GEN_MAX, INDEX_BITS, INDEX_MASK, INTERVAL, NONE, POS, REFS_BITS, REFS_MASK, RUNNING, SEQ, STATE, TAG } = layout;
 
 /**
  * An opaque non-zero integer (a small integer for V8, so returning it allocates nothing): timer
@@ -44,7 +49,7 @@ export interface TimerWheelOptions {
   /** Reported as `worker.id` / `worker.count` in stats(), as Kong's /timers does. */
   workerId?: number;
   workerCount?: number;
-  /** Timers to allocate room for up front (the tables double when full, up to MAX_TIMERS). */
+  /** Timers to allocate room for up front (the tables grow as needed, up to MAX_TIMERS). */
   initialCapacity?: number;
 }
 
@@ -202,8 +207,9 @@ export class TimerWheel {
     i32[(i << 3) + INTERVAL] = intervalMs;
     const tag = (i32[(i << 3) + TAG]! & 0xffff0000) | nameId;
     i32[(i << 3) + TAG] = tag;
-    records.refs[2 * i] = callback;
-    records.refs[2 * i + 1] = arg;
+    const refs = records.refs[i >>> REFS_BITS]!;
+    refs[2 * (i & REFS_MASK)] = callback;
+    refs[2 * (i & REFS_MASK) + 1] = arg;
     this.#live++;
     this.#scheduled++;
     this.#stats.created(nameId);
@@ -350,7 +356,8 @@ export class TimerWheel {
       const i = list[j]!;
       if (i === NONE) continue; // cancelled or moved by an earlier callback of this batch
       this.#batchLeft--;
-      // Re-read the tables each time: a callback may have grown them.
+      // Re-read the views each time: a callback may have grown the tables, which leaves the old
+      // views empty (the buffer grows in place; see records.ts).
       const f64 = records.f64;
       const i32 = records.i32;
       const due = f64[(i << 2) + DUE]!;
@@ -361,8 +368,9 @@ export class TimerWheel {
       }
       const tag = i32[(i << 3) + TAG]!;
       const nameId = tag & 0xffff;
-      const callback = records.refs[2 * i] as AnyCallback;
-      const arg = records.refs[2 * i + 1];
+      const refs = records.refs[i >>> REFS_BITS]!;
+      const callback = refs[2 * (i & REFS_MASK)] as AnyCallback;
+      const arg = refs[2 * (i & REFS_MASK) + 1];
       const interval = i32[(i << 3) + INTERVAL]!;
       if (interval > 0) {
         // Re-listed before the callback runs, so the callback can cancel or move it.
@@ -428,7 +436,7 @@ export class TimerWheel {
       i32[(i << 3) + POS] = j;
       // Load every callback now, all at once: their cache misses overlap here instead of
       // stalling the firing loop one by one (about 2x fewer cycles per fired timer).
-      if (refs[2 * i] !== undefined) present++;
+      if (refs[i >>> REFS_BITS]![2 * (i & REFS_MASK)] !== undefined) present++;
     }
     prefetched.count = present; // a use, so the loads above are not optimised away
   }
