@@ -17,6 +17,18 @@ export class TaskPool {
       // That matters beyond warmth: the task keeps the hashes of the last config it prepared, which
       // lets it answer with only the changes (tasks/prepare-config.ts).
       idleTimeout: 60_000,
+      // Memory (issue #7). This thread allocates more than any other: every reload parses,
+      // validates and hashes the whole config. With V8's defaults its heap grew to 160-270 MiB at
+      // 1,000 routes (200-380 MiB at 10,000) and swung with each collection, though a full
+      // collection leaves ~15 MiB at 1,000 routes: its young generation grew to 128 MiB, and its old
+      // one to several times its live size before being collected. A 32 MiB young generation (16 MiB
+      // semi-spaces, what runtime/index.js gives the other threads) and a 1 GiB old generation
+      // (below 2 GiB V8 lets it grow less past its live size) hold the heap at ~70 MiB (1,000
+      // routes) and 90-120 MiB (10,000), with reloads as fast as before (bench/RESULTS.memory.md).
+      // 1 GiB is also the most one config may take to prepare: 100,000 routes peaked at ~390 MiB.
+      // Past it the thread ends (ERR_WORKER_OUT_OF_MEMORY), that load fails, and piscina starts a
+      // fresh thread.
+      resourceLimits: { maxYoungGenerationSizeMb: 32, maxOldGenerationSizeMb: 1024 },
     });
   }
 
