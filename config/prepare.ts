@@ -26,7 +26,7 @@ export interface PreparedConfig {
 export interface RejectedConfig {
   ok: false;
   errors: FlatError[];
-  code: 'SLUICE_ERR_CONFIG_PARSE' | 'SLUICE_ERR_CONFIG_INVALID';
+  code: 'SLUICE_ERR_CONFIG_PARSE' | 'SLUICE_ERR_CONFIG_INVALID' | 'SLUICE_ERR_CONFIG_TOO_LARGE';
 }
 
 export type PrepareResult = PreparedConfig | RejectedConfig;

@@ -5,7 +5,15 @@ import type { PrepareAnswer, PrepareTask } from './tasks/prepare-config.ts';
 export class TaskPool {
   readonly #piscina: Piscina;
 
-  constructor() {
+  readonly #heapMb: number;
+
+  /**
+   * `heapMb`: the config thread's old-generation limit, the most one config may take to prepare
+   * (see below). The launcher's process-wide --max-old-space-size (runtime/index.js) takes
+   * precedence over it in V8, with the same 1 GiB.
+   */
+  constructor(heapMb = 1024) {
+    this.#heapMb = heapMb;
     this.#piscina = new Piscina({
       filename: new URL('./tasks/prepare-config.ts', import.meta.url).href,
       minThreads: 1,
@@ -28,12 +36,19 @@ export class TaskPool {
       // 1 GiB is also the most one config may take to prepare: 100,000 routes peaked at ~390 MiB.
       // Past it the thread ends (ERR_WORKER_OUT_OF_MEMORY), that load fails, and piscina starts a
       // fresh thread.
-      resourceLimits: { maxYoungGenerationSizeMb: 32, maxOldGenerationSizeMb: 1024 },
+      resourceLimits: { maxYoungGenerationSizeMb: 32, maxOldGenerationSizeMb: heapMb },
     });
   }
 
-  prepareConfig(task: PrepareTask): Promise<PrepareAnswer> {
-    return this.#piscina.run(task) as Promise<PrepareAnswer>;
+  async prepareConfig(task: PrepareTask): Promise<PrepareAnswer> {
+    try {
+      return (await this.#piscina.run(task)) as PrepareAnswer;
+    } catch (error) {
+      // The config, not the gateway, is at fault: reject it like an invalid one (the last good config keeps serving).
+      if ((error as { code?: unknown }).code !== 'ERR_WORKER_OUT_OF_MEMORY') throw error;
+      const message = `preparing this config needed more than the ${this.#heapMb} MiB heap of the config thread`;
+      return { ok: false, code: 'SLUICE_ERR_CONFIG_TOO_LARGE', errors: [{ entity_type: 'config', entity: null, field: '', message }] };
+    }
   }
 
   get stats(): { threads: number; queueSize: number; completed: number } {

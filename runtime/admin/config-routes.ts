@@ -50,7 +50,7 @@ export async function postConfig(req: IncomingMessage, res: ServerResponse, url:
     case 'busy':
       return sendJson(res, 429, { code: 'SLUICE_ERR_CONFIG_BUSY', message: ErrorCodes.SLUICE_ERR_CONFIG_BUSY.message }, { 'retry-after': '1' });
     case 'invalid':
-      return sendJson(res, 400, {
+      return sendJson(res, ErrorCodes[outcome.code].status, {
         code: outcome.code,
         name: 'invalid declarative configuration',
         message: `${ErrorCodes[outcome.code].message}: ${outcome.errors.length} error(s)`,

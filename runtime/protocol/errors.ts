@@ -5,6 +5,8 @@
 export const ErrorCodes = {
   SLUICE_ERR_CONFIG_INVALID: { status: 400, message: 'declarative config is invalid' },
   SLUICE_ERR_CONFIG_PARSE: { status: 400, message: 'declarative config could not be parsed' },
+  // Preparing it ran the pool thread out of its heap limit (runtime/pool.ts).
+  SLUICE_ERR_CONFIG_TOO_LARGE: { status: 413, message: 'declarative config is too large to prepare' },
   // A delta that does not follow the worker's version (config/apply.ts throws it): resync by snapshot.
   SLUICE_ERR_DELTA_GAP: { status: 500, message: 'config delta does not follow the applied version' },
   SLUICE_ERR_CONFIG_BUSY: { status: 429, message: 'another configuration is being applied' },
