@@ -22,7 +22,7 @@ export interface DirectTarget {
 const KEEPALIVE_MS = 60_000;
 
 export class Dispatchers {
-  /** The worker's wheel: connect timeouts here, read timeouts in forward.ts. */
+  /** The worker's wheel: connect timeouts here, read and write timeouts in upstream-timeouts.ts. */
   readonly wheel: TimerWheel;
   readonly #pools = new Map<string, Pool>();
   readonly #direct = new WeakMap<Service, DirectTarget>();
