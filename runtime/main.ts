@@ -52,13 +52,15 @@ const proxyPort = options.proxyPort === 0 ? await freePort(options.proxyHost) : 
 const proxyUrl = `http://${urlHost(options.proxyHost)}:${proxyPort}`;
 const supervisor = new Supervisor(
   {
-    workers: options.workers,
-    proxyHost: options.proxyHost,
-    proxyPort,
-    versions: createVersionMemory(),
-    counters: createCounterMemory(),
-    rebuildAll: options.rebuildAll,
-    clientTimeouts: options.clientTimeouts,
+    boot: {
+      workerCount: options.workers,
+      proxyHost: options.proxyHost,
+      proxyPort,
+      versions: createVersionMemory(),
+      counters: createCounterMemory(),
+      rebuildAll: options.rebuildAll,
+      clientTimeouts: options.clientTimeouts,
+    },
     spare: true,
     snapshot: () => store.snapshot,
   },

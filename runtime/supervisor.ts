@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Delta, Snapshot } from '../config/types.ts';
 import type { Logger } from './protocol/log.ts';
-import type { ClientTimeoutSettings, FromWorker, QueryKind, ToWorker, WorkerBoot } from './protocol/messages.ts';
+import type { FromWorker, QueryKind, ToWorker, WorkerBoot } from './protocol/messages.ts';
 import { VersionMemory } from './protocol/shared-memory.ts';
 
 const WORKER_ENTRY = new URL('../workers/main.ts', import.meta.url);
@@ -14,13 +14,8 @@ const STABLE_AFTER_MS = 10_000;
 const MAX_BACKOFF_MS = 30_000;
 
 export interface SupervisorOptions {
-  workers: number;
-  proxyHost: string;
-  proxyPort: number;
-  versions: SharedArrayBuffer;
-  counters: SharedArrayBuffer;
-  rebuildAll: boolean;
-  clientTimeouts: ClientTimeoutSettings;
+  /** What every worker thread starts with; `workerCount` is also how many slots there are. */
+  boot: WorkerBoot;
   /** Keep one loaded spare thread to replace a dead worker at once. */
   spare: boolean;
   /** The config a new worker must start from. */
@@ -71,8 +66,8 @@ export class Supervisor extends EventEmitter {
     super();
     this.#options = options;
     this.#log = log;
-    this.versions = new VersionMemory(options.versions);
-    for (let index = 0; index < options.workers; index++) {
+    this.versions = new VersionMemory(options.boot.versions);
+    for (let index = 0; index < options.boot.workerCount; index++) {
       this.slots.push({ index, worker: null, generation: 0, threadId: 0, ready: false, startedAt: 0, restarts: 0, quickCrashes: 0, nextStartAt: 0, lastApplyMs: 0, appliedAt: 0, appliedVersion: 0, lastExit: null });
     }
   }
@@ -94,17 +89,7 @@ export class Supervisor extends EventEmitter {
 
   /** A new thread with the shared boot data; it loads its modules, says `loaded`, and waits for a slot. */
   #spawnThread(): Worker {
-    const options = this.#options;
-    const boot: WorkerBoot = {
-      workerCount: options.workers,
-      proxyHost: options.proxyHost,
-      proxyPort: options.proxyPort,
-      versions: options.versions,
-      counters: options.counters,
-      rebuildAll: options.rebuildAll,
-      clientTimeouts: options.clientTimeouts,
-    };
-    const worker = new Worker(WORKER_ENTRY, { workerData: boot });
+    const worker = new Worker(WORKER_ENTRY, { workerData: this.#options.boot });
     worker.on('message', (message: FromWorker) => {
       const slot = this.#owner.get(worker);
       if (message.type === 'loaded') this.#onLoaded(worker);
