@@ -61,7 +61,7 @@ const supervisor = new Supervisor(
       rebuildAll: options.rebuildAll,
       clientTimeouts: options.clientTimeouts,
     },
-    spare: true,
+    spare: options.spare,
     snapshot: () => store.snapshot,
   },
   log,

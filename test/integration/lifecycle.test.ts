@@ -44,6 +44,20 @@ test('a killed worker is replaced and serves again within a second while the oth
   assert.equal(after.data[1]!.thread_id, before.data[1]!.thread_id, 'the other worker was left alone');
 });
 
+test('--no-spare: no spare thread is kept, and a dead worker is still replaced with a fresh thread', async (t) => {
+  const upstream = await startUpstream(echoHandler);
+  t.after(() => upstream.close());
+  const runtime = await startRuntime(['--config', await configFor(upstream.url), '--workers', '1', '--no-spare']);
+  t.after(() => runtime.stop());
+  // Longer than a spare takes to load (the test above waits for one the same way).
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  assert.equal((await request(`${runtime.admin}/workers`)).json<{ spare: string }>().spare, 'none');
+  assert.equal((await request(`${runtime.admin}/workers/0`, { method: 'DELETE' })).status, 202);
+  await runtime.waitForLog((line) => line.msg === 'worker ready' && line.worker === 0 && line.generation === 2, 10_000);
+  assert.equal((await request(`${runtime.proxy}/x`)).status, 200);
+  assert.equal((await request(`${runtime.admin}/workers`)).json<{ spare: string }>().spare, 'none');
+});
+
 test('a worker that keeps dying is backed off, not spun', async (t) => {
   const upstream = await startUpstream(echoHandler);
   t.after(() => upstream.close());
