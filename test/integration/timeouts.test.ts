@@ -11,11 +11,13 @@ import { request } from '../helpers/http.ts';
 import { startRuntime, writeConfig, type Runtime } from '../helpers/runtime.ts';
 import { blackholePort, echoHandler, startUpstream, type Upstream } from '../helpers/upstream.ts';
 
-const READ_TIMEOUT = 300;
+// Each timeout leaves a margin of 350 ms or more over the gaps the steady-but-slow tests keep, so
+// a loaded CI machine does not turn those into false timeouts.
+const READ_TIMEOUT = 500;
 const WRITE_TIMEOUT = 300;
 const CONNECT_TIMEOUT = 300;
-const CLIENT_IDLE = 400;
-const CLIENT_BODY = 400;
+const CLIENT_IDLE = 700;
+const CLIENT_BODY = 700;
 const LOOSE = 3000;
 
 let runtime: Runtime;
@@ -42,7 +44,7 @@ function writeSlowly(res: ServerResponse, parts: number, gapMs: number): void {
 before(async () => {
   echo = await startUpstream(echoHandler);
   silent = await startUpstream(() => undefined);
-  trickle = await startUpstream((_req, res) => writeSlowly(res, 6, 150));
+  trickle = await startUpstream((_req, res) => writeSlowly(res, 8, 150));
   // Sends the head and one chunk, then goes silent.
   stall = await startUpstream((_req, res) => {
     res.writeHead(200, { 'content-type': 'text/plain' });
@@ -108,10 +110,10 @@ test('an upstream that never answers gets 504 after read_timeout, not before', a
 });
 
 test('read_timeout bounds the silence between reads, not the whole response', async () => {
-  // 6 parts 150 ms apart: 750 ms in all, more than twice the read timeout.
+  // 8 parts 150 ms apart: 1,050 ms in all, more than twice the read timeout.
   const reply = await request(`${runtime.proxy}/trickle`);
   assert.equal(reply.status, 200);
-  assert.equal(reply.body, [0, 1, 2, 3, 4, 5].map((i) => `part ${i}\n`).join(''));
+  assert.equal(reply.body, Array.from({ length: 8 }, (_, i) => `part ${i}\n`).join(''));
 });
 
 test('an upstream that goes silent mid-body: the client connection is cut', async () => {
@@ -143,16 +145,16 @@ function upload(path: string, write: (req: ReturnType<typeof httpRequest>) => Pr
 }
 
 test('an upload longer than read_timeout is not cut: the read timeout starts once the body is sent', async () => {
-  // 8 chunks 100 ms apart: the body takes 700 ms, more than twice the read timeout.
+  // 12 chunks 100 ms apart: the body takes 1,100 ms, more than twice the read timeout.
   const reply = await upload('/upload', async (req) => {
-    for (let i = 0; i < 8; i++) {
+    for (let i = 0; i < 12; i++) {
       if (i > 0) await delay(100);
       req.write(`chunk ${i};`);
     }
     req.end();
   });
   assert.equal(reply.status, 200);
-  assert.equal((JSON.parse(reply.body) as { body: string }).body, [0, 1, 2, 3, 4, 5, 6, 7].map((i) => `chunk ${i};`).join(''));
+  assert.equal((JSON.parse(reply.body) as { body: string }).body, Array.from({ length: 12 }, (_, i) => `chunk ${i};`).join(''));
 });
 
 test('an upstream that stops reading the request body gets 504 after write_timeout', async () => {
