@@ -2,8 +2,7 @@
 // worker owns its own listener on the proxy port (reusePort: the kernel spreads connections), its
 // own state, timer wheel and pools. It talks to the primary only through its MessagePort and the
 // shared version memory.
-import { createServer, type Server } from 'node:http';
-import type { Socket } from 'node:net';
+import { Http1Server } from './http1/server.ts';
 import type { MessagePort } from 'node:worker_threads';
 import { applyDelta } from '../config/apply.ts';
 import type { Delta, Snapshot } from '../config/types.ts';
@@ -36,7 +35,7 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
   let state: WorkerState | null = null;
   let poolSweep: number | null = null;
   let proxy: Proxy | null = null;
-  let server: Server | null = null;
+  let server: Http1Server | null = null;
   const connections = { active: 0, total: 0 };
   const metrics = new WorkerMetrics({
     index: boot.index,
@@ -98,22 +97,21 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
 
   function listen(): void {
     // Node's own idle, header and request timers are off: the wheel keeps them (client-timeouts.ts).
-    server = createServer({ keepAliveTimeout: 0, headersTimeout: 0, requestTimeout: 0 }, (req, res) => proxy!.handle(req, res));
-    server.on('connection', (socket: Socket) => {
-      connections.active++;
-      connections.total++;
-      timeouts.connected(socket);
-      socket.once('close', () => {
-        connections.active--;
-        timeouts.closed(socket);
-      });
-    });
-    server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => {
-      // Malformed HTTP from a client: answer 400 when the socket can still take it, never crash.
-      if (socket.writable && error.code !== 'ECONNRESET') socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-      else socket.destroy();
-    });
-    server.once('error', (error) => {
+    // Idle, header and body timeouts are on the wheel (client-timeouts.ts); malformed requests are
+    // answered 400 by the connection itself (http1/connection.ts).
+    server = new Http1Server(
+      (req, res) => proxy!.handle(req, res),
+      (socket) => {
+        connections.active++;
+        connections.total++;
+        timeouts.connected(socket);
+        socket.once('close', () => {
+          connections.active--;
+          timeouts.closed(socket);
+        });
+      },
+    );
+    server.net.once('error', (error) => {
       log.fatal({ err: error }, 'proxy listener failed');
       process.exitCode = 1;
       throw error;

@@ -54,7 +54,14 @@ export async function startRuntime(args: string[], options: { timeoutMs?: number
       });
     });
   };
-  const ready = await waitForLog((line) => line.msg === 'sluice ready', options.timeoutMs ?? 20_000);
+  let ready: Record<string, unknown>;
+  try {
+    ready = await waitForLog((line) => line.msg === 'sluice ready', options.timeoutMs ?? 20_000);
+  } catch (error) {
+    // A runtime that never got ready must not outlive the test file (it would hold it open).
+    child.kill('SIGKILL');
+    throw error;
+  }
   return {
     proxy: String(ready.proxy),
     admin: String(ready.admin),

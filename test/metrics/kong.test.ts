@@ -1,7 +1,6 @@
 // Kong's per-request metrics (workers/metrics/kong.ts), the prometheus plugin's log phase and the
 // byte counting, against hand-built request contexts: names, labels and Kong's rules.
 import assert from 'node:assert/strict';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
 import type { Consumer, Route, Service } from '../../config/types.ts';
@@ -10,6 +9,8 @@ import { KONG_LATENCY_BUCKETS, KongRequestMetrics, UPSTREAM_LATENCY_BUCKETS, typ
 import { kongRequestMetrics, registerSeriesMetric, workerRegistry } from '../../workers/metrics/registry.ts';
 import prometheus from '../../workers/plugins/prometheus/handler.ts';
 import type { Config } from '../../workers/plugins/prometheus/schema.ts';
+import type { Http1Request } from '../../workers/http1/request.ts';
+import type { Http1Response } from '../../workers/http1/response.ts';
 import { RequestContext } from '../../workers/proxy/context.ts';
 import { histogram, parseScrape, sum, type Scrape } from './scrape.ts';
 
@@ -30,8 +31,8 @@ interface FakeSocket {
 
 function context(options: { status?: number; headersSent?: boolean; socket?: FakeSocket; startedAt?: number } = {}): RequestContext {
   const socket = options.socket ?? { remoteAddress: '127.0.0.1', bytesRead: 0, bytesWritten: 0 };
-  const req = { socket, headers: {} } as unknown as IncomingMessage;
-  const res = { statusCode: options.status ?? 200, headersSent: options.headersSent ?? true } as unknown as ServerResponse;
+  const req = { socket, headers: {}, body: null } as unknown as Http1Request;
+  const res = { statusCode: options.status ?? 200, headersSent: options.headersSent ?? true } as unknown as Http1Response;
   return new RequestContext(req, res, options.startedAt ?? 0);
 }
 

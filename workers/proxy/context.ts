@@ -1,20 +1,21 @@
 // Per-request state on a worker thread. One object per request with every field set in the
 // constructor, so V8 keeps one hidden class on the hot path (see STYLE.md, "Hot paths").
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
 import type { PluginRun } from '../plugins/iterator.ts';
+import type { Http1Request } from '../http1/request.ts';
+import type { Http1Response } from '../http1/response.ts';
 import type { Match } from '../router/types.ts';
 
 export class RequestContext {
-  readonly req: IncomingMessage;
-  readonly res: ServerResponse;
-  /** The client connection; kept because Node detaches `req.socket` once the response closes. */
+  readonly req: Http1Request;
+  readonly res: Http1Response;
+  /** The client connection. */
   readonly socket: Socket;
   /** performance.now() when the request arrived. */
   readonly startedAt: number;
   readonly clientIp: string;
-  /** The request has a body (Content-Length above 0 or Transfer-Encoding). */
+  /** The request has a body (Content-Length above 0 or Transfer-Encoding): req.body streams it. */
   readonly hasBody: boolean;
   route: Route | null = null;
   service: Service | null = null;
@@ -45,14 +46,13 @@ export class RequestContext {
   /** The client socket's bytesRead when the body timer was last armed. */
   bodyBytesSeen = 0;
 
-  constructor(req: IncomingMessage, res: ServerResponse, startedAt: number) {
+  constructor(req: Http1Request, res: Http1Response, startedAt: number) {
     this.req = req;
     this.res = res;
     this.startedAt = startedAt;
     this.socket = req.socket;
     this.clientIp = req.socket.remoteAddress ?? '';
-    const headers = req.headers;
-    this.hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
+    this.hasBody = req.body !== null;
   }
 
   setUpstreamHeader(name: string, value: string | null): void {

@@ -8,6 +8,7 @@
 import type { Dispatcher } from 'undici';
 import type { Service } from '../../config/types.ts';
 import { ErrorCodes, SluiceError, type ErrorCode } from '../../runtime/protocol/errors.ts';
+import type { DrainWaiter } from '../http1/response.ts';
 import type { PluginRunner } from '../plugins/iterator.ts';
 import type { UpstreamResponse } from '../plugins/types.ts';
 import type { WorkerState } from '../state.ts';
@@ -23,15 +24,11 @@ export interface ListenerInfo {
   proto: string;
 }
 
-/** Set on the client response only while it is paused for backpressure. */
-const kExchange = Symbol('sluice.exchange');
-type PausedResponse = RequestContext['res'] & { [kExchange]?: Exchange };
-
 /** Why the upstream request was abandoned when the client went away first. */
 const CLIENT_GONE = new SluiceError('SLUICE_ERR_CLIENT_GONE');
 
 /** One request's trip to the upstream; undici's dispatch handler for it (every try). */
-export class Exchange implements Dispatcher.DispatchHandler {
+export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
   readonly ctx: RequestContext;
   readonly state: WorkerState;
   readonly service: Service;
@@ -137,16 +134,24 @@ export class Exchange implements Dispatcher.DispatchHandler {
         return;
       }
     }
-    const res = this.ctx.res as PausedResponse;
+    const res = this.ctx.res;
     if (res.write(chunk)) {
       this.touchReadTimer();
     } else {
       this.stopReadTimer();
       this.paused = true;
       controller.pause();
-      res[kExchange] = this;
-      res.once('drain', onDrain);
+      res.drainWaiter = this;
     }
+  }
+
+  /** The client's socket took what was queued: the upstream may send again. */
+  onDrain(): void {
+    this.ctx.res.drainWaiter = null;
+    if (this.done) return;
+    this.paused = false;
+    this.touchReadTimer();
+    this.controller?.resume();
   }
 
   onResponseEnd(): void {
@@ -169,22 +174,12 @@ export class Exchange implements Dispatcher.DispatchHandler {
     }
     // Kong retries a failed connect on the next peer, up to the service's `retries`. Only when nothing
     // was sent: a request body stream cannot be replayed, and a read timeout may have reached the app.
-    if (isConnectFailure(error) && !ctx.hasBody && this.tries <= this.service.retries && !ctx.req.destroyed) {
+    if (isConnectFailure(error) && !ctx.hasBody && this.tries <= this.service.retries && !ctx.socket.destroyed) {
       send(this);
       return;
     }
     this.done = true;
     answerError(ctx, upstreamErrorCode(error));
-  }
-}
-
-function onDrain(this: PausedResponse): void {
-  const exchange = this[kExchange];
-  this[kExchange] = undefined;
-  if (exchange !== undefined && !exchange.done) {
-    exchange.paused = false;
-    exchange.touchReadTimer();
-    exchange.controller?.resume();
   }
 }
 
@@ -217,7 +212,7 @@ function send(exchange: Exchange): void {
   const route = ctx.route!;
   const match = ctx.match!;
   const clientHost = req.headers.host ?? '';
-  const url = req.url ?? '/';
+  const url = req.url;
   const q = url.indexOf('?');
   let query = q === -1 ? '' : url.slice(q);
   if (ctx.upstreamQueryRemove !== null && query !== '') query = dropQueryArgs(query, ctx.upstreamQueryRemove);
@@ -237,7 +232,7 @@ function send(exchange: Exchange): void {
   pool.dispatch(
     {
       path: match.upstreamPath + query,
-      method: (req.method ?? 'GET') as Dispatcher.HttpMethod,
+      method: req.method as Dispatcher.HttpMethod,
       headers,
       // undici takes async iterables as bodies (request.js checks isIterable); its types omit them.
       body: ctx.hasBody ? (requestBody(exchange) as unknown as Dispatcher.DispatchOptions['body']) : null,

@@ -1,6 +1,7 @@
 // The proxy's request entry point (worker thread): route, run plugins, forward, log.
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../../runtime/protocol/log.ts';
+import type { Http1Request } from '../http1/request.ts';
+import type { Http1Response } from '../http1/response.ts';
 import { countBytes } from '../metrics/bytes.ts';
 import type { PluginRunner } from '../plugins/iterator.ts';
 import type { WorkerState } from '../state.ts';
@@ -10,7 +11,7 @@ import type { Dispatchers } from './dispatchers.ts';
 import { answerError, forward, type ListenerInfo } from './forward.ts';
 
 const kContext = Symbol('sluice.context');
-type TrackedResponse = ServerResponse & { [kContext]?: RequestContext; [kRunner]?: PluginRunner | null; [kProxy]?: Proxy };
+type TrackedResponse = Http1Response & { [kContext]?: RequestContext; [kRunner]?: PluginRunner | null; [kProxy]?: Proxy };
 const kRunner = Symbol('sluice.runner');
 const kProxy = Symbol('sluice.proxy');
 
@@ -40,7 +41,7 @@ export class Proxy {
     this.state = state;
   }
 
-  handle(req: IncomingMessage, res: ServerResponse): void {
+  handle(req: Http1Request, res: Http1Response): void {
     const state = this.state;
     const ctx = new RequestContext(req, res, performance.now());
     this.requests++;
@@ -49,16 +50,16 @@ export class Proxy {
     tracked[kContext] = ctx;
     tracked[kProxy] = this;
     tracked[kRunner] = null;
-    // 'close' comes once per response, finished or aborted: `on` spares once()'s wrapper.
-    res.on('close', onResponseClose);
+    // Runs once per response, finished or aborted.
+    res.onClose = onResponseClose;
     this.timeouts.requestStarted(ctx);
     if (this.draining) res.setHeader('connection', 'close');
 
-    const url = req.url ?? '/';
+    const url = req.url;
     const q = url.indexOf('?');
     let match;
     try {
-      match = state.router.match(req.method ?? 'GET', req.headers.host ?? '', q === -1 ? url : url.slice(0, q), req.headers);
+      match = state.router.match(req.method, req.headers.host ?? '', q === -1 ? url : url.slice(0, q), req.headers);
     } catch {
       return answerError(ctx, 'SLUICE_ERR_BAD_REQUEST');
     }
@@ -96,12 +97,12 @@ function afterAccess(ctx: RequestContext, state: WorkerState, runner: PluginRunn
 }
 
 /** Runs once per response, whichever way it ended: log phase, in-flight bookkeeping. */
-function onResponseClose(this: TrackedResponse): void {
-  const ctx = this[kContext]!;
-  const proxy = this[kProxy]!;
-  const runner = this[kRunner];
+function onResponseClose(res: TrackedResponse): void {
+  const ctx = res[kContext]!;
+  const proxy = res[kProxy]!;
+  const runner = res[kRunner];
   // The client left before the response ended: the upstream request goes too.
-  if (!this.writableFinished && ctx.exchange !== null) ctx.exchange.abort();
+  if (!res.writableFinished && ctx.exchange !== null) ctx.exchange.abort();
   // Before the log phase, which reads ctx.bytesIn / bytesOut; on every response, see bytes.ts.
   countBytes(ctx);
   if (runner !== null && runner !== undefined) runner.after(ctx);

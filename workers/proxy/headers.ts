@@ -1,8 +1,11 @@
 // Header rules of the proxy (worker thread): hop-by-hop headers never cross the gateway, in either
 // direction (RFC 9110 §7.6.1), and the X-Forwarded-* family is written as Kong writes it.
 
-/** Always hop-by-hop; `Connection` may name more. Lower-case. */
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+/**
+ * Always hop-by-hop; `Connection` may name more. Lower-case. `expect` is not hop-by-hop in RFC 9110,
+ * but the gateway answers `100-continue` itself (http1/connection.ts) and undici refuses to send it.
+ */
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'expect']);
 
 /** Headers the proxy writes itself on the upstream request; a client's copy is replaced. */
 const REWRITTEN = new Set(['host', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-path', 'x-forwarded-prefix', 'x-real-ip']);

@@ -34,7 +34,7 @@ export async function* requestBody(exchange: Exchange): AsyncGenerator<Buffer> {
   const wheel = exchange.dispatchers.wheel;
   const timeout = exchange.service.write_timeout;
   try {
-    for await (const chunk of exchange.ctx.req.iterator({ destroyOnReturn: false })) {
+    for await (const chunk of exchange.ctx.req.body!.iterator({ destroyOnReturn: false })) {
       exchange.writeTimer = wheel.schedule('upstream-write-timeout', timeout, writeTimedOut, exchange);
       yield chunk as Buffer;
       wheel.cancel(exchange.writeTimer);

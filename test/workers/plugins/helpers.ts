@@ -1,9 +1,9 @@
 // Test harness for the plugin layer: real snapshots (through the config layer's prepareConfig),
-// a real PluginEnv (timer wheel, shared counters), and a tiny real node:http server on 127.0.0.1
+// a real PluginEnv (timer wheel, shared counters), and a tiny real server on 127.0.0.1 (the worker's
+// own HTTP/1.1 listener, workers/http1)
 // that does what the worker's proxy does around plugins — route, before(), a stand-in upstream
 // answer through response(), after() on close — so every request in these tests is a real one.
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, type TestContext } from 'node:test';
 import { pino, type Logger } from 'pino';
@@ -12,6 +12,9 @@ import { prepareConfig, toSnapshot } from '../../../config/prepare.ts';
 import type { Route, Service, Snapshot } from '../../../config/types.ts';
 import { createCounterMemory } from '../../../runtime/protocol/counters.ts';
 import { CredentialsIndex } from '../../../workers/credentials.ts';
+import type { Http1Request } from '../../../workers/http1/request.ts';
+import type { Http1Response } from '../../../workers/http1/response.ts';
+import { Http1Server } from '../../../workers/http1/server.ts';
 import type { AnyPluginDefinition } from '../../../workers/plugins/instances.ts';
 import { PluginInstances, type PluginInstancesOptions } from '../../../workers/plugins/instances.ts';
 import { buildPluginsIterator, type PluginsIterator } from '../../../workers/plugins/iterator.ts';
@@ -119,14 +122,13 @@ export async function startGateway(t: Cleanups, snapshot: Snapshot, options: Gat
       instances.retain(next);
     },
   };
-  const server = createServer((req, res) => handle(gateway, req, res));
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  gateway.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const server = new Http1Server((req, res) => handle(gateway, req, res), () => {});
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  gateway.url = `http://127.0.0.1:${(server.net.address() as AddressInfo).port}`;
   t.after(async () => {
     server.closeAllConnections();
     server.close();
-    await once(server, 'close');
+    await once(server.net, 'close');
   });
   return gateway;
 }
@@ -148,11 +150,11 @@ function route(snapshot: Snapshot, path: string): { route: Route; service: Servi
   return { route: best, service: best.service === null ? null : (snapshot.entities.services[best.service.id] ?? null) };
 }
 
-function handle(gateway: Gateway, req: IncomingMessage, res: ServerResponse): void {
+function handle(gateway: Gateway, req: Http1Request, res: Http1Response): void {
   const { snapshot, iterator } = gateway;
   gateway.started++;
   const ctx = new RequestContext(req, res, performance.now());
-  const url = req.url ?? '/';
+  const url = req.url;
   const q = url.indexOf('?');
   const path = q === -1 ? url : url.slice(0, q);
   const found = route(snapshot, path);
@@ -164,10 +166,10 @@ function handle(gateway: Gateway, req: IncomingMessage, res: ServerResponse): vo
   ctx.service = found.service;
   const runner = iterator.forRoute(found.route, found.service);
   if (runner === null) return upstream(ctx, null);
-  res.once('close', () => {
+  res.onClose = () => {
     runner.after(ctx);
     gateway.finished++;
-  });
+  };
   const pending = runner.before(ctx);
   if (pending === undefined) return upstream(ctx, runner);
   pending.then(
@@ -187,7 +189,7 @@ function upstream(ctx: RequestContext, runner: ReturnType<PluginsIterator['forRo
   if (runner !== null) runner.response(ctx, answer);
   if (ctx.exited) return;
   const echo: UpstreamEcho = {
-    path: req.url ?? '/',
+    path: req.url,
     headers: ctx.upstreamHeaders ?? {},
     queryRemove: ctx.upstreamQueryRemove,
     consumer: ctx.consumer?.username ?? ctx.consumer?.id ?? null,

@@ -66,8 +66,8 @@ class KeyAuth implements PluginInstance {
       if (config.key_in_header) {
         const header = req.headers[headerName];
         if (typeof header === 'string') {
-          // Node joins repeated headers with ", "; only then is the (lazy) distinct view worth building.
-          if (header.includes(',') && (req.headersDistinct[headerName]?.length ?? 0) > 1) return DUPLICATE_KEY;
+          // Repeated headers arrive joined with ", "; only then are the raw values worth a look.
+          if (header.includes(',') && req.headerValues(headerName).length > 1) return DUPLICATE_KEY;
           value = header;
         }
       }

@@ -94,7 +94,7 @@ async function readBody(ctx: RequestContext): Promise<string | null> {
   const chunks: Buffer[] = [];
   let size = 0;
   try {
-    for await (const chunk of ctx.req) {
+    for await (const chunk of ctx.req.body ?? []) {
       const buffer = chunk as Buffer;
       size += buffer.length;
       if (size > ECHO_BODY_LIMIT) return null;

@@ -1,0 +1,162 @@
+// The HTTP/1.1 request parser of the proxy listener (worker thread): llhttp, the parser node:http
+// itself uses, in the WebAssembly build undici ships for its response parser. The same module
+// parses requests when a parser is allocated with TYPE.REQUEST. One wasm instance per thread; its
+// callbacks reach the parser being executed through `current` (execute never nests).
+// Strict mode, as node:http without --insecure-http-parser: no lenient flags are set.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+/** The part of the WebAssembly API used here (the project's TypeScript setup has no wasm types). */
+interface WasmApi {
+  Module: new (bytes: Buffer) => object;
+  Instance: new (module: object, imports: object) => { exports: unknown };
+}
+const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
+
+/** llhttp's error numbers this module acts on (llhttp's `ERROR` enum). */
+export const OK = 0;
+export const PAUSED = 21;
+export const PAUSED_UPGRADE = 22;
+export const USER = 24;
+const TYPE_REQUEST = 1;
+
+/** What a parser reports; each callback returns 0 to go on, or PAUSED / USER. */
+export interface ParserEvents {
+  onMessageBegin(): number;
+  onUrl(url: string): number;
+  onHeaderField(name: string): number;
+  onHeaderValue(value: string): number;
+  onHeadersComplete(method: number, major: number, minor: number, upgrade: boolean, keepAlive: boolean): number;
+  /** A slice of the chunk being executed (no copy): valid as long as that chunk is. */
+  onBody(chunk: Buffer): number;
+  onMessageComplete(): number;
+}
+
+interface LlhttpExports {
+  memory: { buffer: ArrayBuffer };
+  malloc(size: number): number;
+  free(ptr: number): void;
+  llhttp_alloc(type: number): number;
+  llhttp_free(ptr: number): void;
+  llhttp_execute(ptr: number, data: number, length: number): number;
+  llhttp_resume(ptr: number): void;
+  llhttp_get_error_pos(ptr: number): number;
+  llhttp_get_error_reason(ptr: number): number;
+  llhttp_get_http_major(ptr: number): number;
+  llhttp_get_http_minor(ptr: number): number;
+  llhttp_get_method(ptr: number): number;
+  llhttp_should_keep_alive(ptr: number): number;
+}
+
+let current: ParserEvents | null = null;
+/** The chunk being executed and where it was copied to in wasm memory. */
+let chunkRef: Buffer | null = null;
+let chunkPtr = 0;
+let chunkCapacity = 0;
+/** A Buffer over wasm memory, remade when the memory grows (its ArrayBuffer is then replaced). */
+let heap: Buffer | null = null;
+
+function heapView(): Buffer {
+  const buffer = llhttp.memory.buffer;
+  if (heap === null || heap.buffer !== buffer) heap = Buffer.from(buffer);
+  return heap;
+}
+
+function text(at: number, length: number): string {
+  return heapView().toString('latin1', at, at + length);
+}
+
+function load(): LlhttpExports {
+  let module: object;
+  try {
+    module = new wasm.Module(require('undici/lib/llhttp/llhttp_simd-wasm.js') as Buffer);
+  } catch {
+    // No wasm SIMD on this CPU: the plain build.
+    module = new wasm.Module(require('undici/lib/llhttp/llhttp-wasm.js') as Buffer);
+  }
+  const instance = new wasm.Instance(module, {
+    env: {
+      wasm_on_message_begin: () => current!.onMessageBegin(),
+      wasm_on_url: (_p: number, at: number, length: number) => current!.onUrl(text(at, length)),
+      wasm_on_status: () => 0,
+      wasm_on_header_field: (_p: number, at: number, length: number) => current!.onHeaderField(text(at, length)),
+      wasm_on_header_value: (_p: number, at: number, length: number) => current!.onHeaderValue(text(at, length)),
+      wasm_on_headers_complete: (p: number, _status: number, upgrade: number, keepAlive: number) =>
+        current!.onHeadersComplete(llhttp.llhttp_get_method(p), llhttp.llhttp_get_http_major(p), llhttp.llhttp_get_http_minor(p), upgrade === 1, keepAlive === 1),
+      wasm_on_body: (_p: number, at: number, length: number) => {
+        const start = at - chunkPtr + chunkRef!.byteOffset;
+        return current!.onBody(Buffer.from(chunkRef!.buffer, start, length));
+      },
+      wasm_on_message_complete: () => current!.onMessageComplete(),
+    },
+  });
+  return instance.exports as unknown as LlhttpExports;
+}
+
+const llhttp = load();
+
+/** Method names by llhttp's numbering (its METHODS enum, as undici ships it). */
+const METHODS: string[] = [];
+for (const [name, code] of Object.entries(require('undici/lib/llhttp/constants.js').METHODS as Record<string, number>)) METHODS[code] = name;
+
+export function methodName(code: number): string {
+  return METHODS[code] ?? '<unknown>';
+}
+
+export class RequestParser {
+  readonly events: ParserEvents;
+  #ptr: number;
+
+  constructor(events: ParserEvents) {
+    this.events = events;
+    this.#ptr = llhttp.llhttp_alloc(TYPE_REQUEST);
+  }
+
+  /**
+   * Parses `chunk`; returns OK, or an llhttp error number. After PAUSED the bytes not yet parsed
+   * start at `chunk.subarray(consumed)`; they must be given again after `resume()`.
+   */
+  execute(chunk: Buffer): number {
+    if (chunk.length > chunkCapacity) {
+      if (chunkPtr !== 0) llhttp.free(chunkPtr);
+      chunkCapacity = Math.ceil(chunk.length / 4096) * 4096;
+      chunkPtr = llhttp.malloc(chunkCapacity);
+    }
+    heapView().set(chunk, chunkPtr);
+    current = this.events;
+    chunkRef = chunk;
+    try {
+      return llhttp.llhttp_execute(this.#ptr, chunkPtr, chunk.length);
+    } finally {
+      current = null;
+      chunkRef = null;
+    }
+  }
+
+  /** Bytes of the last executed chunk the parser got through before it stopped. */
+  consumed(): number {
+    return llhttp.llhttp_get_error_pos(this.#ptr) - chunkPtr;
+  }
+
+  resume(): void {
+    llhttp.llhttp_resume(this.#ptr);
+  }
+
+  keepAlive(): boolean {
+    return llhttp.llhttp_should_keep_alive(this.#ptr) === 1;
+  }
+
+  /** llhttp's reason for the last error, e.g. "Invalid header value char". */
+  reason(): string {
+    const ptr = llhttp.llhttp_get_error_reason(this.#ptr);
+    if (ptr === 0) return '';
+    const view = heapView();
+    return view.toString('latin1', ptr, view.indexOf(0, ptr));
+  }
+
+  free(): void {
+    if (this.#ptr !== 0) llhttp.llhttp_free(this.#ptr);
+    this.#ptr = 0;
+  }
+}

@@ -1,0 +1,192 @@
+// One response on the proxy listener (worker thread), written straight to the client socket. The
+// head is built as one latin1 string and held until the first body bytes, so a small response
+// leaves in a single write; node:http's ServerResponse (a Writable per request, header objects,
+// several events per response) is what this replaces on the hot path.
+// Framing follows RFC 9112: Content-Length when known, else chunked (HTTP/1.1) or close-delimited
+// (HTTP/1.0); no body after HEAD, 1xx, 204 and 304.
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Http1Request } from './request.ts';
+
+/** Characters that would end a header line early (response splitting). */
+const UNSAFE_VALUE = /[\r\n\0]/;
+/** Below this a body chunk is appended to the pending head as latin1 (lossless for bytes). */
+const INLINE_MAX = 4096;
+
+/** What the connection does when a response is done with the socket. */
+export interface ResponseOwner {
+  finished(res: Http1Response): void;
+}
+
+/** Called when the client's socket can take more after a write returned false. */
+export interface DrainWaiter {
+  onDrain(): void;
+}
+
+let dateSecond = 0;
+let dateValue = '';
+
+/** The Date header value, formatted once per second. */
+function httpDate(): string {
+  const now = Date.now();
+  const second = Math.floor(now / 1000);
+  if (second !== dateSecond) {
+    dateSecond = second;
+    dateValue = new Date(now).toUTCString();
+  }
+  return dateValue;
+}
+
+function checkValue(name: string, value: string): string {
+  if (UNSAFE_VALUE.test(value) || UNSAFE_VALUE.test(name)) throw new TypeError(`invalid character in header "${name}"`);
+  return value;
+}
+
+export class Http1Response {
+  readonly req: Http1Request;
+  readonly socket: Socket;
+  readonly #owner: ResponseOwner;
+  statusCode = 200;
+  /** The head was built (writeHead ran): status and headers can no longer change. */
+  headersSent = false;
+  /** end() ran: every byte is handed to the socket. */
+  writableFinished = false;
+  /** The socket went away before end(). */
+  destroyed = false;
+  /** The connection may take another request after this response. */
+  keepAlive: boolean;
+  /** Runs once, when the response ended or was cut (node's 'close'). */
+  onClose: ((res: Http1Response) => void) | null = null;
+  drainWaiter: DrainWaiter | null = null;
+  /** Headers set before writeHead, by lower-case name. */
+  #headers: Map<string, [string, string | string[]]> | null = null;
+  /** The head, built but not yet written. */
+  #head: string | null = null;
+  #chunked = false;
+  #bodyAllowed = true;
+
+  constructor(owner: ResponseOwner, req: Http1Request, keepAlive: boolean) {
+    this.#owner = owner;
+    this.req = req;
+    this.socket = req.socket;
+    this.keepAlive = keepAlive;
+  }
+
+  setHeader(name: string, value: string | number | readonly string[]): this {
+    if (this.headersSent) throw new Error(`cannot set header "${name}" after the head was sent`);
+    const stored = typeof value === 'number' ? String(value) : typeof value === 'string' ? value : [...value];
+    (this.#headers ??= new Map()).set(name.toLowerCase(), [name, stored]);
+    return this;
+  }
+
+  getHeader(name: string): string | string[] | undefined {
+    return this.#headers?.get(name.toLowerCase())?.[1];
+  }
+
+  hasHeader(name: string): boolean {
+    return this.#headers?.has(name.toLowerCase()) ?? false;
+  }
+
+  removeHeader(name: string): void {
+    this.#headers?.delete(name.toLowerCase());
+  }
+
+  /** Builds the head from the headers set so far plus `flat` ([name, value, ...]). */
+  writeHead(statusCode: number, flat?: readonly string[]): this {
+    if (this.headersSent) throw new Error('writeHead called twice');
+    this.headersSent = true;
+    this.statusCode = statusCode;
+    let head = `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}\r\n`;
+    let length = false;
+    let date = false;
+    let encoding = false;
+    let close = false;
+    const line = (name: string, value: string): void => {
+      head += `${name}: ${checkValue(name, value)}\r\n`;
+      // Only a few names matter to framing; compare lengths before lower-casing.
+      const size = name.length;
+      if (size === 14 && name.toLowerCase() === 'content-length') length = true;
+      else if (size === 4 && name.toLowerCase() === 'date') date = true;
+      else if (size === 17 && name.toLowerCase() === 'transfer-encoding') encoding = true;
+      else if (size === 10 && name.toLowerCase() === 'connection' && /\bclose\b/i.test(value)) close = true;
+    };
+    if (this.#headers !== null) {
+      for (const [name, value] of this.#headers.values()) {
+        if (typeof value === 'string') line(name, value);
+        else for (const item of value) line(name, item);
+      }
+    }
+    if (flat !== undefined) for (let i = 0; i < flat.length; i += 2) line(flat[i]!, flat[i + 1]!);
+    const req = this.req;
+    this.#bodyAllowed = req.method !== 'HEAD' && statusCode !== 204 && statusCode !== 304 && statusCode >= 200;
+    if (this.#bodyAllowed && !length && !encoding) {
+      if (req.httpVersion === '1.1') {
+        this.#chunked = true;
+        head += 'transfer-encoding: chunked\r\n';
+      } else {
+        // An HTTP/1.0 client learns where the body ends only from the connection closing.
+        this.keepAlive = false;
+      }
+    }
+    if (close) this.keepAlive = false;
+    else head += this.keepAlive ? 'connection: keep-alive\r\n' : 'connection: close\r\n';
+    if (!date) head += `date: ${httpDate()}\r\n`;
+    this.#head = `${head}\r\n`;
+    return this;
+  }
+
+  /** Writes a body chunk; false when the socket is full (see drainWaiter). */
+  write(chunk: Buffer | string): boolean {
+    if (this.writableFinished || this.destroyed) return false;
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    return this.#send(chunk, false);
+  }
+
+  end(chunk?: Buffer | string): void {
+    if (this.writableFinished || this.destroyed) return;
+    if (!this.headersSent) this.writeHead(this.statusCode);
+    this.#send(chunk ?? '', true);
+    this.writableFinished = true;
+    this.#owner.finished(this);
+  }
+
+  /** Cuts the connection: the client sees a response that stopped short. */
+  destroy(): void {
+    if (this.destroyed || this.writableFinished) return;
+    this.socket.destroy();
+  }
+
+  /** The socket closed before end() (called by the connection). */
+  aborted(): void {
+    if (this.destroyed || this.writableFinished) return;
+    this.destroyed = true;
+    this.onClose?.(this);
+  }
+
+  #send(chunk: Buffer | string, last: boolean): boolean {
+    const socket = this.socket;
+    let head = this.#head;
+    this.#head = null;
+    const size = this.#bodyAllowed ? (typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length) : 0;
+    if (this.#chunked) {
+      if (size > 0) head = `${head ?? ''}${size.toString(16)}\r\n`;
+    }
+    const tail = this.#chunked ? (size > 0 ? (last ? '\r\n0\r\n\r\n' : '\r\n') : last ? '0\r\n\r\n' : '') : '';
+    if (size === 0) {
+      const text = `${head ?? ''}${tail}`;
+      return text === '' ? true : socket.write(text, 'latin1');
+    }
+    // Small bodies ride in the head's string: one write, one syscall. latin1 maps bytes 1:1; a
+    // string body is inlined only when it is plain ASCII (its UTF-8 bytes are its characters).
+    if (head !== null && size <= INLINE_MAX && (typeof chunk !== 'string' || size === chunk.length)) {
+      const body = typeof chunk === 'string' ? chunk : chunk.toString('latin1');
+      return socket.write(`${head}${body}${tail}`, 'latin1');
+    }
+    socket.cork();
+    if (head !== null) socket.write(head, 'latin1');
+    let ok = typeof chunk === 'string' ? socket.write(chunk, 'utf8') : socket.write(chunk);
+    if (tail !== '') ok = socket.write(tail, 'latin1');
+    socket.uncork();
+    return ok;
+  }
+}
