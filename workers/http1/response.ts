@@ -37,9 +37,34 @@ function httpDate(): string {
   return dateValue;
 }
 
-function checkValue(name: string, value: string): string {
+/**
+ * Refuses a header that would end its line early (response splitting). Checked where values enter
+ * (setHeader, RequestContext.addResponseHeader); headers relayed from the upstream were already
+ * parsed by undici's strict llhttp and are written as they are.
+ */
+export function assertHeader(name: string, value: string): void {
   if (UNSAFE_VALUE.test(value) || UNSAFE_VALUE.test(name)) throw new TypeError(`invalid character in header "${name}"`);
-  return value;
+}
+
+// Header names that matter to framing, as bits; compared by length first, lower-cased only then.
+const CONTENT_LENGTH = 1;
+const DATE = 2;
+const TRANSFER_ENCODING = 4;
+const CONNECTION_CLOSE = 8;
+
+function framing(name: string, value: string): number {
+  switch (name.length) {
+    case 14:
+      return name.toLowerCase() === 'content-length' ? CONTENT_LENGTH : 0;
+    case 4:
+      return name.toLowerCase() === 'date' ? DATE : 0;
+    case 17:
+      return name.toLowerCase() === 'transfer-encoding' ? TRANSFER_ENCODING : 0;
+    case 10:
+      return name.toLowerCase() === 'connection' && /\bclose\b/i.test(value) ? CONNECTION_CLOSE : 0;
+    default:
+      return 0;
+  }
 }
 
 export class Http1Response {
@@ -75,6 +100,7 @@ export class Http1Response {
   setHeader(name: string, value: string | number | readonly string[]): this {
     if (this.headersSent) throw new Error(`cannot set header "${name}" after the head was sent`);
     const stored = typeof value === 'number' ? String(value) : typeof value === 'string' ? value : [...value];
+    for (const item of typeof stored === 'string' ? [stored] : stored) assertHeader(name, item);
     (this.#headers ??= new Map()).set(name.toLowerCase(), [name, stored]);
     return this;
   }
@@ -97,29 +123,26 @@ export class Http1Response {
     this.headersSent = true;
     this.statusCode = statusCode;
     let head = `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}\r\n`;
-    let length = false;
-    let date = false;
-    let encoding = false;
-    let close = false;
-    const line = (name: string, value: string): void => {
-      head += `${name}: ${checkValue(name, value)}\r\n`;
-      // Only a few names matter to framing; compare lengths before lower-casing.
-      const size = name.length;
-      if (size === 14 && name.toLowerCase() === 'content-length') length = true;
-      else if (size === 4 && name.toLowerCase() === 'date') date = true;
-      else if (size === 17 && name.toLowerCase() === 'transfer-encoding') encoding = true;
-      else if (size === 10 && name.toLowerCase() === 'connection' && /\bclose\b/i.test(value)) close = true;
-    };
+    let seen = 0;
     if (this.#headers !== null) {
       for (const [name, value] of this.#headers.values()) {
-        if (typeof value === 'string') line(name, value);
-        else for (const item of value) line(name, item);
+        for (const item of typeof value === 'string' ? [value] : value) {
+          head += `${name}: ${item}\r\n`;
+          seen |= framing(name, item);
+        }
       }
     }
-    if (flat !== undefined) for (let i = 0; i < flat.length; i += 2) line(flat[i]!, flat[i + 1]!);
+    if (flat !== undefined) {
+      for (let i = 0; i < flat.length; i += 2) {
+        const name = flat[i]!;
+        const value = flat[i + 1]!;
+        head += `${name}: ${value}\r\n`;
+        seen |= framing(name, value);
+      }
+    }
     const req = this.req;
     this.#bodyAllowed = req.method !== 'HEAD' && statusCode !== 204 && statusCode !== 304 && statusCode >= 200;
-    if (this.#bodyAllowed && !length && !encoding) {
+    if (this.#bodyAllowed && (seen & (CONTENT_LENGTH | TRANSFER_ENCODING)) === 0) {
       if (req.httpVersion === '1.1') {
         this.#chunked = true;
         head += 'transfer-encoding: chunked\r\n';
@@ -128,9 +151,9 @@ export class Http1Response {
         this.keepAlive = false;
       }
     }
-    if (close) this.keepAlive = false;
+    if ((seen & CONNECTION_CLOSE) !== 0) this.keepAlive = false;
     else head += this.keepAlive ? 'connection: keep-alive\r\n' : 'connection: close\r\n';
-    if (!date) head += `date: ${httpDate()}\r\n`;
+    if ((seen & DATE) === 0) head += `date: ${httpDate()}\r\n`;
     this.#head = `${head}\r\n`;
     return this;
   }

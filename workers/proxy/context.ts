@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
 import type { PluginRun } from '../plugins/iterator.ts';
 import type { Http1Request } from '../http1/request.ts';
-import type { Http1Response } from '../http1/response.ts';
+import { assertHeader, type Http1Response } from '../http1/response.ts';
 import type { Match } from '../router/types.ts';
 
 export class RequestContext {
@@ -60,6 +60,7 @@ export class RequestContext {
   }
 
   addResponseHeader(name: string, value: string): void {
+    assertHeader(name, value);
     (this.responseHeaders ??= {})[name] = value;
   }
 

@@ -1,0 +1,68 @@
+// The worker's HTTP/1.1 listener (workers/http1) on its own, with handlers written for each test:
+// what it refuses to write, and how it survives a handler that throws.
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test, type TestContext } from 'node:test';
+import type { RequestHandler } from '../../../workers/http1/connection.ts';
+import { Http1Server } from '../../../workers/http1/server.ts';
+
+async function serve(t: TestContext, handler: RequestHandler): Promise<number> {
+  const server = new Http1Server(handler, () => {});
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return (server.net.address() as AddressInfo).port;
+}
+
+function get(port: number, path = '/'): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (chunk: string) => (body += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('a header value with CR or LF is refused where it is set: no response splitting', async (t) => {
+  let refused: unknown = null;
+  const port = await serve(t, (_req, res) => {
+    try {
+      res.setHeader('x-note', 'fine\r\nset-cookie: stolen=1');
+    } catch (error) {
+      refused = error;
+    }
+    res.setHeader('content-length', 2);
+    res.end('ok');
+  });
+  const response = await get(port);
+  assert.ok(refused instanceof TypeError);
+  assert.equal(response.status, 200);
+  assert.equal(response.headers['set-cookie'], undefined);
+  assert.equal(response.headers['x-note'], undefined);
+});
+
+test('a handler that throws loses its connection, not the server', async (t) => {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error): void => void warnings.push(warning);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  const port = await serve(t, (req, res) => {
+    if (req.url === '/throw') throw new Error('handler bug');
+    res.end('alive');
+  });
+  await assert.rejects(get(port, '/throw'), { code: 'ECONNRESET' });
+  const response = await get(port, '/after');
+  assert.equal(response.status, 200);
+  assert.equal(response.body, 'alive');
+  // Chunked, since the handler gave no length.
+  assert.equal(response.headers['transfer-encoding'], 'chunked');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(warnings.some((warning) => warning.message === 'handler bug'), true);
+});
