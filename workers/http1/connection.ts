@@ -121,7 +121,10 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
     this.#clientEnded = true;
     // A request cut in the middle of its head or body can never complete.
     if (this.#reading !== null || this.#url !== '' || this.#raw.length > 0) return void this.socket.destroy();
-    if (this.response === null) this.socket.end();
+    const res = this.response;
+    if (res === null) this.socket.end();
+    // Its response will be the last: say so in its head.
+    else if (!res.headersSent) res.keepAlive = false;
   }
 
   #onClose(): void {
@@ -137,7 +140,6 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
 
   onMessageBegin(): number {
     this.#url = '';
-    this.#raw = [];
     this.#field = '';
     this.#value = '';
     this.#inValue = false;
@@ -191,6 +193,8 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
     // A forward proxy's CONNECT has no place on a reverse proxy.
     if (name === 'CONNECT') return this.#refuseWith(405);
     const req = new Http1Request(name, url, minor === 1 ? '1.1' : '1.0', this.#raw, this.socket);
+    // Empty again: a head in progress is what #onEnd and idle() look for.
+    this.#raw = [];
     const headers = req.headers;
     if (minor === 1 && headers.host === undefined) return this.#refuseWith(400);
     // Content-Length above 0 or any Transfer-Encoding: a body follows the head.

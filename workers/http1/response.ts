@@ -76,8 +76,10 @@ export class Http1Response {
   headersSent = false;
   /** end() ran: every byte is handed to the socket. */
   writableFinished = false;
-  /** The socket went away before end(). */
+  /** destroy() ran, or the socket went away before end(). */
   destroyed = false;
+  /** onClose ran. */
+  #closed = false;
   /** The connection may take another request after this response. */
   keepAlive: boolean;
   /** Runs once, when the response ended or was cut (node's 'close'). */
@@ -176,12 +178,14 @@ export class Http1Response {
   /** Cuts the connection: the client sees a response that stopped short. */
   destroy(): void {
     if (this.destroyed || this.writableFinished) return;
+    this.destroyed = true;
     this.socket.destroy();
   }
 
   /** The socket closed before end() (called by the connection). */
   aborted(): void {
-    if (this.destroyed || this.writableFinished) return;
+    if (this.#closed || this.writableFinished) return;
+    this.#closed = true;
     this.destroyed = true;
     this.onClose?.(this);
   }

@@ -2,7 +2,7 @@
 // what it refuses to write, and how it survives a handler that throws.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect, type AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import type { RequestHandler } from '../../../workers/http1/connection.ts';
 import { Http1Server } from '../../../workers/http1/server.ts';
@@ -65,4 +65,20 @@ test('a handler that throws loses its connection, not the server', async (t) => 
   assert.equal(response.headers['transfer-encoding'], 'chunked');
   await new Promise((resolve) => setImmediate(resolve));
   assert.equal(warnings.some((warning) => warning.message === 'handler bug'), true);
+});
+
+test('a client that shuts its side after the request still gets the whole response', async (t) => {
+  const port = await serve(t, (_req, res) => {
+    // Answer later, once the client's FIN has surely arrived.
+    setTimeout(() => res.end('late answer'), 50);
+  });
+  const socket = connect(port, '127.0.0.1');
+  socket.end('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+  let received = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => (received += chunk));
+  await new Promise((resolve) => socket.on('close', resolve));
+  assert.match(received, /^HTTP\/1\.1 200 OK\r\n/);
+  assert.match(received, /connection: close\r\n/);
+  assert.ok(received.endsWith('b\r\nlate answer\r\n0\r\n\r\n'), received);
 });
