@@ -20,7 +20,6 @@ type MarkedSocket = Socket & { [kRead]?: number; [kWritten]?: number };
 
 /** Sets ctx.bytesIn / ctx.bytesOut from the socket's counters. Call once, at response close. */
 export function countBytes(ctx: RequestContext): void {
-  // ctx.socket, not req.socket: Node detaches the latter from a response closed early (a 408).
   const socket = ctx.socket as MarkedSocket;
   const read = socket.bytesRead;
   const written = socket.bytesWritten;

@@ -1,9 +1,9 @@
 // Sends one request to its upstream and streams the answer back (worker thread).
 // The Exchange is itself the undici dispatch handler (undici 7's onRequestStart / onResponse*
 // API): no AsyncResource, no `finished()` and no intermediate Writable per request. Body chunks
-// go straight to the client's ServerResponse with backpressure (pause on a full socket, resume
-// on 'drain'); the client's IncomingMessage is the upstream request body. Neither direction is
-// buffered whole: only the chunk that completes a Content-Length body is held back so it leaves
+// go straight to the client's response with backpressure (pause on a full socket, resume on
+// drain, http1/response.ts); the client's request body stream is the upstream request body.
+// Neither direction is buffered whole: the chunk that completes a Content-Length body leaves
 // with the head in one `res.end(chunk)`.
 import type { Dispatcher } from 'undici';
 import type { Service } from '../../config/types.ts';
@@ -92,7 +92,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
     this.touchReadTimer();
-    // 1xx informational answers are not relayed (Node's ServerResponse has its own 100-continue).
+    // 1xx informational answers are not relayed (the listener answers 100-continue itself).
     if (statusCode < 200 || this.done) return;
     const ctx = this.ctx;
     const res = ctx.res;
