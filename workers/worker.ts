@@ -100,7 +100,10 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
     // Idle, header and body timeouts are on the wheel (client-timeouts.ts); malformed requests are
     // answered 400 by the connection itself (http1/connection.ts).
     server = new Http1Server(
-      (req, res) => proxy!.handle(req, res),
+      {
+        handler: (req, res) => proxy!.handle(req, res),
+        failed: (error) => log.error({ err: error }, 'proxy connection closed on an internal error'),
+      },
       (socket) => {
         connections.active++;
         connections.total++;

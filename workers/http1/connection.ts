@@ -14,6 +14,13 @@ const MAX_HEAD_BYTES = 16 * 1024;
 
 export type RequestHandler = (req: Http1Request, res: Http1Response) => void;
 
+/** What the listener needs from its owner: the request handler and where its own faults go. */
+export interface ConnectionHooks {
+  handler: RequestHandler;
+  /** A fault that cost a connection (a handler that threw); the listener keeps serving. */
+  failed(error: unknown): void;
+}
+
 function errorHead(status: number, reason: string): string {
   return `HTTP/1.1 ${status} ${reason}\r\nconnection: close\r\ncontent-length: 0\r\n\r\n`;
 }
@@ -36,7 +43,7 @@ function clientAborted(): Error {
 export class Http1Connection implements ParserEvents, ResponseOwner {
   readonly socket: Socket;
   readonly #parser: RequestParser;
-  readonly #handler: RequestHandler;
+  readonly #hooks: ConnectionHooks;
   // The request head being parsed.
   #url = '';
   #raw: string[] = [];
@@ -58,9 +65,9 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
   /** The client shut its side; close ours after the response in progress. */
   #clientEnded = false;
 
-  constructor(socket: Socket, handler: RequestHandler) {
+  constructor(socket: Socket, hooks: ConnectionHooks) {
     this.socket = socket;
-    this.#handler = handler;
+    this.#hooks = hooks;
     this.#parser = new RequestParser(this);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
@@ -86,7 +93,17 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
   }
 
   #execute(chunk: Buffer): void {
-    const code = this.#parser.execute(chunk);
+    let code: number;
+    try {
+      code = this.#parser.execute(chunk);
+    } catch (error) {
+      // Something a parser callback called threw (a body consumer, say): the parser's state is
+      // unknown now, so this connection ends; the worker goes on.
+      this.#closing = true;
+      this.socket.destroy();
+      this.#hooks.failed(error);
+      return;
+    }
     if (code === OK) return;
     if (code === PAUSED) {
       this.#paused = true;
@@ -213,11 +230,12 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
     const res = new Http1Response(this, req, keepAlive && !upgrade && !this.#clientEnded);
     this.response = res;
     try {
-      this.#handler(req, res);
+      this.#hooks.handler(req, res);
     } catch (error) {
       // The handler answers its own failures; one that escapes must not leave llhttp mid-call.
-      process.emitWarning(error as Error);
+      this.#closing = true;
       this.socket.destroy();
+      this.#hooks.failed(error);
       return USER;
     }
     return 0;

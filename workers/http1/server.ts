@@ -1,18 +1,18 @@
 // The proxy listener of a worker thread: a net.Server whose connections speak HTTP/1.1 through
 // llhttp (connection.ts). Each worker listens on the shared port itself (reusePort).
 import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
-import { Http1Connection, type RequestHandler } from './connection.ts';
+import { Http1Connection, type ConnectionHooks } from './connection.ts';
 
 export class Http1Server {
   readonly net: Server;
   readonly #connections = new Set<Http1Connection>();
 
   /** `onConnection` runs first for every accepted socket (counters, idle timers). */
-  constructor(handler: RequestHandler, onConnection: (socket: Socket) => void) {
+  constructor(hooks: ConnectionHooks, onConnection: (socket: Socket) => void) {
     // allowHalfOpen: a client that shuts its side after a request still gets the response.
     this.net = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       onConnection(socket);
-      const connection = new Http1Connection(socket, handler);
+      const connection = new Http1Connection(socket, hooks);
       this.#connections.add(connection);
       socket.once('close', () => this.#connections.delete(connection));
     });

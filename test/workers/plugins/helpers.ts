@@ -122,7 +122,15 @@ export async function startGateway(t: Cleanups, snapshot: Snapshot, options: Gat
       instances.retain(next);
     },
   };
-  const server = new Http1Server((req, res) => handle(gateway, req, res), () => {});
+  const server = new Http1Server(
+    {
+      handler: (req, res) => handle(gateway, req, res),
+      failed: (error) => {
+        throw error;
+      },
+    },
+    () => {},
+  );
   await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
   gateway.url = `http://127.0.0.1:${(server.net.address() as AddressInfo).port}`;
   t.after(async () => {
