@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { runChurnScenario } from './harness/churn.ts';
+import { runFloorScenario } from './harness/floor.ts';
 import type { BenchContext } from './harness/context.ts';
 import { pickDriver } from './harness/load.ts';
 import { nginxVersion } from './harness/nginx.ts';
@@ -16,13 +17,14 @@ import { installCleanupHandlers, stopAll } from './harness/proc.ts';
 import { NGINX_MISSING, runProxyScenario } from './harness/proxy.ts';
 import { startUpstream, type UpstreamKind } from './harness/upstream.ts';
 
-const SCENARIOS = ['single', 'multi', 'plugins', 'churn'] as const;
+const SCENARIOS = ['single', 'multi', 'plugins', 'churn', 'floor'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const DEFAULT_SCENARIOS: Scenario[] = ['single', 'multi', 'plugins'];
 
 const USAGE = `usage: node bench/run.ts [options]
   --scenario LIST    comma-separated: single (1 worker each), multi (all cores each), plugins,
-                     churn, or all. Default: single,multi,plugins
+                     churn, floor (nginx vs a raw Node relay vs llhttp+undici vs Sluice, 1 worker
+                     each: where the floor for a Node proxy lies), or all. Default: single,multi,plugins
   --duration S       seconds per measured run (default 5; --quick 3)
   --rounds N         measured runs per target, in alternation (default 5; --quick 2)
   --warmup S         warm-up seconds per target, not measured (default 3; --quick 1)
@@ -102,6 +104,7 @@ function estimateSeconds(): number {
   for (const s of scenarios) {
     if (s === 'single' || s === 'multi') total += 3 * perTarget + setup;
     if (s === 'plugins') total += 2 * perTarget + setup;
+    if (s === 'floor') total += 4 * perTarget + setup;
     if (s === 'churn') total += 3 * rounds * durationS + 2 * warmupS + Math.max(3, Math.ceil(durationS / 2)) + 2 * setup;
   }
   return total;
@@ -146,6 +149,7 @@ try {
       if (cores === 1) out('\n## all cores: skipped: 1 core, same as the 1-worker scenario');
       else await runProxyScenario(ctx, cores);
     } else if (scenario === 'plugins') await runPluginsScenario(ctx);
+    else if (scenario === 'floor') await runFloorScenario(ctx);
     else await runChurnScenario(ctx);
   }
   out(`\nfinished in ${Math.round((Date.now() - started) / 1000)} s`);

@@ -1,0 +1,127 @@
+// Runs on the bench orchestrator. Scenario "floor": where the floor for a Node.js proxy lies on
+// this machine, measured in the same run as nginx and Sluice. Four targets, 1 worker/process
+// each, same upstream, loaded in alternation exactly as the proxy scenario does (compare()):
+//   nginx 1w             the reference;
+//   node raw 1w          floor-raw.ts, a socket-to-socket relay with next to no HTTP (a measuring
+//                        stick: what one Node process can move at all);
+//   llhttp+undici 1w     floor-llhttp.ts, Sluice's own listener + an undici Pool and nothing else
+//                        (Sluice's transport floor);
+//   sluice 1w            Sluice as the proxy scenario starts it, plain config.
+// The gap between the first two is Node itself; between the last two, the gateway.
+import { join } from 'node:path';
+import { compare, type Outcome, type Target } from './compare.ts';
+import type { BenchContext } from './context.ts';
+import { describeBackground } from './machine.ts';
+import { startNginxProxy } from './nginx.ts';
+import { HOST, freePort } from './net.ts';
+import { start, stop, waitForLine, type Child } from './proc.ts';
+import { goal, NGINX_MISSING } from './proxy.ts';
+import { brief, fmtX, pairedRatio, summaryTable, table, type Summary } from './report.ts';
+import { startSluice } from './sluice.ts';
+import { plainConfig } from './sluice-configs.ts';
+
+const RAW = 'node raw 1w';
+const LLHTTP = 'llhttp+undici 1w';
+
+/** Starts floor-raw.ts or floor-llhttp.ts in its own process and waits for its ready line. */
+async function startFloorHelper(name: string, script: string, upstreamUrl: string): Promise<{ child: Child; url: string }> {
+  const port = await freePort();
+  const args = [join(import.meta.dirname, script), '--port', String(port), '--upstream', upstreamUrl];
+  const child = start(name, process.execPath, args);
+  await waitForLine(child, (line) => line.includes('"ready":true'), 15_000);
+  return { child, url: `http://${HOST}:${port}` };
+}
+
+export async function runFloorScenario(ctx: BenchContext): Promise<Outcome[]> {
+  ctx.out('\n## Node.js proxy floor, 1 worker/process each');
+  ctx.out(`${RAW}: socket relay, head bytes forwarded unchanged, Content-Length framing only (bench/harness/floor-raw.ts; a measuring stick, not a proxy)`);
+  ctx.out(`${LLHTTP}: Sluice's Http1Server + undici Pool.dispatch, no router/plugins/timers (bench/harness/floor-llhttp.ts)`);
+  ctx.out(await describeBackground());
+  const children: Child[] = [];
+  const targets: Target[] = [];
+  const skipped: Outcome[] = [];
+  try {
+    if (ctx.nginx === null) {
+      ctx.out(NGINX_MISSING);
+    } else {
+      const name = 'nginx 1w';
+      try {
+        const port = await freePort();
+        const nginx = await startNginxProxy(join(ctx.tmpDir, 'nginx-floor'), port, 1, ctx.upstream.ports[0] ?? 0);
+        children.push(nginx);
+        targets.push({ name, url: `http://${HOST}:${port}/`, pid: nginx.pid });
+      } catch (err) {
+        skipped.push({ name, skipped: `nginx did not start: ${brief(err)}` });
+      }
+    }
+    for (const [name, script] of [[RAW, 'floor-raw.ts'], [LLHTTP, 'floor-llhttp.ts']] as const) {
+      try {
+        const helper = await startFloorHelper(name, script, ctx.upstreamUrl);
+        children.push(helper.child);
+        targets.push({ name, url: `${helper.url}/`, pid: helper.child.pid });
+      } catch (err) {
+        skipped.push({ name, skipped: `${script} did not start: ${brief(err)}` });
+      }
+    }
+    try {
+      const sluice = await startSluice({
+        name: 'sluice-floor-1w',
+        workers: 1,
+        config: plainConfig(ctx.upstreamUrl),
+        tmpDir: ctx.tmpDir,
+        nodeArgs: ctx.sluiceNodeArgs,
+      });
+      children.push(sluice.child);
+      targets.push({ name: 'sluice 1w', url: `${sluice.proxyUrl}/`, pid: sluice.child.pid });
+    } catch (err) {
+      skipped.push({ name: 'sluice 1w', skipped: `Sluice did not start: ${brief(err)}` });
+    }
+    const outcomes = [...(await compare(targets, ctx.settings)), ...skipped];
+    printFloor(ctx, outcomes);
+    return outcomes;
+  } finally {
+    await Promise.all(children.map((c) => stop(c)));
+  }
+}
+
+type Entry = { name: string; summary: Summary };
+
+function printFloor(ctx: BenchContext, outcomes: readonly Outcome[]): void {
+  const measured = outcomes.filter((o): o is Entry => 'summary' in o);
+  for (const o of outcomes) if ('skipped' in o) ctx.out(`${o.name}: skipped: ${o.skipped}`);
+  if (measured.length === 0) return;
+  ctx.out('');
+  ctx.out(summaryTable(measured));
+  const find = (prefix: string): Entry | undefined => measured.find((o) => o.name.startsWith(prefix));
+  const nginx = find('nginx');
+  const raw = find(RAW);
+  const llhttp = find(LLHTTP);
+  const sluice = find('sluice');
+  const ratio = (o: Entry | undefined, base: Entry | undefined, metric: 'rps' | 'p99Ms' | 'cpuUsPerReq'): number =>
+    o === undefined || base === undefined ? NaN : pairedRatio(o.summary, base.summary, metric);
+  ctx.out('');
+  ctx.out(
+    table(
+      ['ratio (paired by round)', 'req/s vs nginx', 'p99 vs nginx', 'CPU/req vs nginx', `req/s vs ${LLHTTP}`, `CPU/req vs ${LLHTTP}`],
+      measured.map((o) => [
+        o.name,
+        fmtX(ratio(o, nginx, 'rps')),
+        fmtX(ratio(o, nginx, 'p99Ms')),
+        fmtX(ratio(o, nginx, 'cpuUsPerReq')),
+        fmtX(ratio(o, llhttp, 'rps')),
+        fmtX(ratio(o, llhttp, 'cpuUsPerReq')),
+      ]),
+    ),
+  );
+  const x = ratio(raw, nginx, 'rps');
+  const y = ratio(llhttp, nginx, 'rps');
+  const z = ratio(sluice, nginx, 'rps');
+  // Z/Y from the two figures on this line, so a reader can check it; without nginx, the direct
+  // paired ratio of Sluice to its transport floor says the same.
+  const share = nginx === undefined ? ratio(sluice, llhttp, 'rps') : z / y;
+  ctx.out(
+    `\nfloor: ${RAW}: ${fmtX(x)} nginx; ${LLHTTP}: ${fmtX(y)} nginx; sluice 1w: ${fmtX(z)} nginx ` +
+      `(${Number.isFinite(share) ? share.toFixed(2) : 'n/a'} of its transport floor)`,
+  );
+  if (sluice !== undefined && nginx !== undefined) ctx.out(`goals: ${goal('sluice ≥ 0.7× nginx', z >= 0.7)}`);
+}
