@@ -14,7 +14,8 @@ import { nginxVersion } from './harness/nginx.ts';
 import { freePorts } from './harness/net.ts';
 import { runPluginsScenario } from './harness/plugins.ts';
 import { installCleanupHandlers, stopAll } from './harness/proc.ts';
-import { NGINX_MISSING, runProxyScenario } from './harness/proxy.ts';
+import { runProxyScenario } from './harness/proxy.ts';
+import { NGINX_MISSING } from './harness/targets.ts';
 import { startUpstream, type UpstreamKind } from './harness/upstream.ts';
 
 const SCENARIOS = ['single', 'multi', 'plugins', 'churn', 'floor'] as const;

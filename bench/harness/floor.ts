@@ -9,16 +9,14 @@
 //   sluice 1w            Sluice as the proxy scenario starts it, plain config.
 // The gap between the first two is Node itself; between the last two, the gateway.
 import { join } from 'node:path';
-import { compare, type Outcome, type Target } from './compare.ts';
+import { compare, type Outcome } from './compare.ts';
 import type { BenchContext } from './context.ts';
 import { describeBackground } from './machine.ts';
-import { startNginxProxy } from './nginx.ts';
 import { HOST, freePort } from './net.ts';
-import { start, stop, waitForLine, type Child } from './proc.ts';
-import { goal, NGINX_MISSING } from './proxy.ts';
-import { brief, fmtX, pairedRatio, summaryTable, table, type Summary } from './report.ts';
-import { startSluice } from './sluice.ts';
-import { plainConfig } from './sluice-configs.ts';
+import { start, waitForLine, type Child } from './proc.ts';
+import { goal } from './proxy.ts';
+import { fmtX, pairedRatio, summaryTable, table, type Summary } from './report.ts';
+import { TargetSet } from './targets.ts';
 
 const RAW = 'node raw 1w';
 const LLHTTP = 'llhttp+undici 1w';
@@ -29,7 +27,7 @@ async function startFloorHelper(name: string, script: string, upstreamUrl: strin
   const args = [join(import.meta.dirname, script), '--port', String(port), '--upstream', upstreamUrl];
   const child = start(name, process.execPath, args);
   await waitForLine(child, (line) => line.includes('"ready":true'), 15_000);
-  return { child, url: `http://${HOST}:${port}` };
+  return { child, url: `http://${HOST}:${port}/` };
 }
 
 export async function runFloorScenario(ctx: BenchContext): Promise<Outcome[]> {
@@ -37,50 +35,18 @@ export async function runFloorScenario(ctx: BenchContext): Promise<Outcome[]> {
   ctx.out(`${RAW}: socket relay, head bytes forwarded unchanged, Content-Length framing only (bench/harness/floor-raw.ts; a measuring stick, not a proxy)`);
   ctx.out(`${LLHTTP}: Sluice's Http1Server + undici Pool.dispatch, no router/plugins/timers (bench/harness/floor-llhttp.ts)`);
   ctx.out(await describeBackground());
-  const children: Child[] = [];
-  const targets: Target[] = [];
-  const skipped: Outcome[] = [];
+  const set = new TargetSet();
   try {
-    if (ctx.nginx === null) {
-      ctx.out(NGINX_MISSING);
-    } else {
-      const name = 'nginx 1w';
-      try {
-        const port = await freePort();
-        const nginx = await startNginxProxy(join(ctx.tmpDir, 'nginx-floor'), port, 1, ctx.upstream.ports[0] ?? 0);
-        children.push(nginx);
-        targets.push({ name, url: `http://${HOST}:${port}/`, pid: nginx.pid });
-      } catch (err) {
-        skipped.push({ name, skipped: `nginx did not start: ${brief(err)}` });
-      }
-    }
+    await set.addNginx(ctx, 1, 'nginx-floor');
     for (const [name, script] of [[RAW, 'floor-raw.ts'], [LLHTTP, 'floor-llhttp.ts']] as const) {
-      try {
-        const helper = await startFloorHelper(name, script, ctx.upstreamUrl);
-        children.push(helper.child);
-        targets.push({ name, url: `${helper.url}/`, pid: helper.child.pid });
-      } catch (err) {
-        skipped.push({ name, skipped: `${script} did not start: ${brief(err)}` });
-      }
+      await set.add(name, script, () => startFloorHelper(name, script, ctx.upstreamUrl));
     }
-    try {
-      const sluice = await startSluice({
-        name: 'sluice-floor-1w',
-        workers: 1,
-        config: plainConfig(ctx.upstreamUrl),
-        tmpDir: ctx.tmpDir,
-        nodeArgs: ctx.sluiceNodeArgs,
-      });
-      children.push(sluice.child);
-      targets.push({ name: 'sluice 1w', url: `${sluice.proxyUrl}/`, pid: sluice.child.pid });
-    } catch (err) {
-      skipped.push({ name: 'sluice 1w', skipped: `Sluice did not start: ${brief(err)}` });
-    }
-    const outcomes = [...(await compare(targets, ctx.settings)), ...skipped];
+    await set.addSluice(ctx, 1, 'sluice-floor-1w');
+    const outcomes = [...(await compare(set.targets, ctx.settings)), ...set.skipped];
     printFloor(ctx, outcomes);
     return outcomes;
   } finally {
-    await Promise.all(children.map((c) => stop(c)));
+    await set.stop();
   }
 }
 

@@ -1,18 +1,11 @@
 // Runs on the bench orchestrator. Scenario "proxy": Sluice vs nginx vs the Node peer, each with
 // the same number of workers, plain proxying to the same upstream, loaded in alternation.
-import { join } from 'node:path';
-import { compare, type Outcome, type Target } from './compare.ts';
+import { compare, type Outcome } from './compare.ts';
 import type { BenchContext } from './context.ts';
-import { startNginxProxy } from './nginx.ts';
 import { describeBackground } from './machine.ts';
-import { freePort } from './net.ts';
 import { startNodePeer } from './peer.ts';
-import { stop, type Child } from './proc.ts';
-import { brief, fmtX, pairedRatio, summaryTable, table, type Summary } from './report.ts';
-import { startSluice } from './sluice.ts';
-import { plainConfig } from './sluice-configs.ts';
-
-export const NGINX_MISSING = 'nginx not installed: apt-get install nginx-light — skipped';
+import { fmtX, pairedRatio, summaryTable, table, type Summary } from './report.ts';
+import { TargetSet } from './targets.ts';
 
 const GOAL_VS_NGINX = 0.7;
 const GOAL_VS_PEER = 1.3;
@@ -21,49 +14,19 @@ export async function runProxyScenario(ctx: BenchContext, workers: number): Prom
   const label = `${workers} worker${workers === 1 ? '' : 's'} each`;
   ctx.out(`\n## Proxy throughput, ${label}`);
   ctx.out(await describeBackground());
-  const children: Child[] = [];
-  const targets: Target[] = [];
-  const skipped: Outcome[] = [];
+  const set = new TargetSet();
   try {
-    if (ctx.nginx === null) {
-      ctx.out(NGINX_MISSING);
-    } else {
-      const name = `nginx ${workers}w`;
-      try {
-        const port = await freePort();
-        const dir = join(ctx.tmpDir, `nginx-proxy-${workers}`);
-        const nginx = await startNginxProxy(dir, port, workers, ctx.upstream.ports[0] ?? 0);
-        children.push(nginx);
-        targets.push({ name, url: `http://127.0.0.1:${port}/`, pid: nginx.pid });
-      } catch (err) {
-        skipped.push({ name, skipped: `nginx did not start: ${brief(err)}` });
-      }
-    }
-    try {
+    await set.addNginx(ctx, workers, `nginx-proxy-${workers}`);
+    await set.add(`node-peer ${workers}w`, 'the Node peer', async () => {
       const peer = await startNodePeer(workers, ctx.upstreamUrl);
-      children.push(peer.child);
-      targets.push({ name: `node-peer ${workers}w`, url: `${peer.url}/`, pid: peer.child.pid });
-    } catch (err) {
-      skipped.push({ name: `node-peer ${workers}w`, skipped: `the Node peer did not start: ${brief(err)}` });
-    }
-    try {
-      const sluice = await startSluice({
-        name: `sluice-${workers}w`,
-        workers,
-        config: plainConfig(ctx.upstreamUrl),
-        tmpDir: ctx.tmpDir,
-        nodeArgs: ctx.sluiceNodeArgs,
-      });
-      children.push(sluice.child);
-      targets.push({ name: `sluice ${workers}w`, url: `${sluice.proxyUrl}/`, pid: sluice.child.pid });
-    } catch (err) {
-      skipped.push({ name: `sluice ${workers}w`, skipped: `Sluice did not start: ${brief(err)}` });
-    }
-    const outcomes = [...(await compare(targets, ctx.settings)), ...skipped];
+      return { child: peer.child, url: `${peer.url}/` };
+    });
+    await set.addSluice(ctx, workers, `sluice-${workers}w`);
+    const outcomes = [...(await compare(set.targets, ctx.settings)), ...set.skipped];
     printOutcomes(ctx, outcomes);
     return outcomes;
   } finally {
-    await Promise.all(children.map((c) => stop(c)));
+    await set.stop();
   }
 }
 
