@@ -14,7 +14,8 @@ const SINGLE = new Set([
 
 /** `headers` as node:http builds it from the raw list: lower-case names, duplicates merged. */
 export function headerObject(raw: readonly string[]): IncomingHttpHeaders {
-  const headers: Record<string, string | string[]> = {};
+  // No prototype: a header named `constructor` or `__proto__` is just a header.
+  const headers: Record<string, string | string[]> = Object.create(null) as Record<string, string | string[]>;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     const value = raw[i + 1]!;

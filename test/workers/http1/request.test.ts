@@ -16,3 +16,10 @@ test('set-cookie is always a list; single-valued names keep their first value', 
   assert.equal(headers.host, 'first.example');
   assert.equal(headers['content-length'], '5');
 });
+
+test('header names that are Object.prototype members are plain headers', () => {
+  const headers = headerObject(['Constructor', 'x', '__proto__', 'y', 'ToString', 'z']);
+  assert.equal(headers.constructor, 'x');
+  assert.equal((headers as Record<string, unknown>)['__proto__'], 'y');
+  assert.equal(headers.tostring, 'z');
+});
