@@ -42,11 +42,9 @@ interface LlhttpExports {
   llhttp_execute(ptr: number, data: number, length: number): number;
   llhttp_resume(ptr: number): void;
   llhttp_get_error_pos(ptr: number): number;
-  llhttp_get_error_reason(ptr: number): number;
   llhttp_get_http_major(ptr: number): number;
   llhttp_get_http_minor(ptr: number): number;
   llhttp_get_method(ptr: number): number;
-  llhttp_should_keep_alive(ptr: number): number;
 }
 
 let current: ParserEvents | null = null;
@@ -141,18 +139,6 @@ export class RequestParser {
 
   resume(): void {
     llhttp.llhttp_resume(this.#ptr);
-  }
-
-  keepAlive(): boolean {
-    return llhttp.llhttp_should_keep_alive(this.#ptr) === 1;
-  }
-
-  /** llhttp's reason for the last error, e.g. "Invalid header value char". */
-  reason(): string {
-    const ptr = llhttp.llhttp_get_error_reason(this.#ptr);
-    if (ptr === 0) return '';
-    const view = heapView();
-    return view.toString('latin1', ptr, view.indexOf(0, ptr));
   }
 
   free(): void {

@@ -107,16 +107,8 @@ export class Http1Response {
     return this;
   }
 
-  getHeader(name: string): string | string[] | undefined {
-    return this.#headers?.get(name.toLowerCase())?.[1];
-  }
-
   hasHeader(name: string): boolean {
     return this.#headers?.has(name.toLowerCase()) ?? false;
-  }
-
-  removeHeader(name: string): void {
-    this.#headers?.delete(name.toLowerCase());
   }
 
   /** Builds the head from the headers set so far plus `flat` ([name, value, ...]). */

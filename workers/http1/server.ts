@@ -36,9 +36,4 @@ export class Http1Server {
   closeAllConnections(): void {
     for (const connection of this.#connections) connection.socket.destroy();
   }
-
-  /** Connections open now. */
-  get size(): number {
-    return this.#connections.size;
-  }
 }
