@@ -83,3 +83,39 @@ test('a client that shuts its side after the request still gets the whole respon
   assert.match(received, /connection: close\r\n/);
   assert.ok(received.endsWith('b\r\nlate answer\r\n0\r\n\r\n'), received);
 });
+
+test('a request that arrives a byte at a time parses as if it came whole', async (t) => {
+  let seen: { method: string; url: string; raw: string[]; body: string } | null = null;
+  const port = await serve(t, (req, res) => {
+    let body = '';
+    req.body?.setEncoding('latin1');
+    req.body?.on('data', (chunk: string) => (body += chunk));
+    const done = (): void => {
+      seen = { method: req.method, url: req.url, raw: req.rawHeaders, body };
+      res.end('done');
+    };
+    if (req.body === null) done();
+    else req.body.on('end', done);
+  });
+  const socket = connect(port, '127.0.0.1');
+  socket.setNoDelay(true);
+  t.after(() => socket.destroy());
+  const request =
+    'POST /split/path?q=1 HTTP/1.1\r\nHost: split.example\r\nX-Long-Name: a value with spaces  \r\n' +
+    'Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n';
+  let answer = '';
+  socket.setEncoding('latin1');
+  socket.on('data', (chunk: string) => (answer += chunk));
+  for (const byte of request) {
+    socket.write(byte);
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  while (!answer.endsWith('0\r\n\r\n')) await new Promise((resolve) => setTimeout(resolve, 5));
+  assert.deepEqual(seen, {
+    method: 'POST',
+    url: '/split/path?q=1',
+    // Trailing whitespace of a value is not part of it.
+    raw: ['Host', 'split.example', 'X-Long-Name', 'a value with spaces', 'Transfer-Encoding', 'chunked'],
+    body: 'hello world',
+  });
+});
