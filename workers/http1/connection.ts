@@ -1,8 +1,8 @@
 // One client connection of the proxy listener (worker thread): feeds the socket to llhttp, hands
 // each request head to the handler, streams request bodies, and keeps pipelined requests in order
 // (the parser pauses at the end of a request whose response is not finished, and resumes after).
-// Malformed input gets 400 (431 for an oversized head, 505 for a version other than 1.x) and the
-// connection is closed, as node:http does.
+// Malformed input gets 400 and the connection is closed, as node:http does; a head this proxy
+// refuses gets 431 (over 16 KiB), 505 (not HTTP/1.x), 405 (CONNECT) or 417 (an unknown Expect).
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { methodName, OK, PAUSED, PAUSED_UPGRADE, RequestParser, USER, type ParserEvents } from './llhttp.ts';
