@@ -35,7 +35,8 @@ export class TaskPool {
       // routes) and 90-120 MiB (10,000), with reloads as fast as before (bench/RESULTS.memory.md).
       // 1 GiB is also the most one config may take to prepare: 100,000 routes peaked at ~390 MiB.
       // Past it the thread ends (ERR_WORKER_OUT_OF_MEMORY), that load fails, and piscina starts a
-      // fresh thread.
+      // fresh thread. The limit must leave room for that thread to start (the task module takes
+      // 10-12 MiB): piscina never replaces a thread again once a replacement dies while starting.
       resourceLimits: { maxYoungGenerationSizeMb: 32, maxOldGenerationSizeMb: heapMb },
     });
   }
