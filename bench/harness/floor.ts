@@ -15,8 +15,8 @@ import { describeBackground } from './machine.ts';
 import { HOST, freePort } from './net.ts';
 import { start, waitForLine, type Child } from './proc.ts';
 import { goal } from './proxy.ts';
-import { fmtX, pairedRatio, summaryTable, table, type Summary } from './report.ts';
-import { TargetSet } from './targets.ts';
+import { fmtX, pairedRatio, table } from './report.ts';
+import { printMeasured, TargetSet, type Entry } from './targets.ts';
 
 const RAW = 'node raw 1w';
 const LLHTTP = 'llhttp+undici 1w';
@@ -50,14 +50,9 @@ export async function runFloorScenario(ctx: BenchContext): Promise<Outcome[]> {
   }
 }
 
-type Entry = { name: string; summary: Summary };
-
 function printFloor(ctx: BenchContext, outcomes: readonly Outcome[]): void {
-  const measured = outcomes.filter((o): o is Entry => 'summary' in o);
-  for (const o of outcomes) if ('skipped' in o) ctx.out(`${o.name}: skipped: ${o.skipped}`);
+  const measured = printMeasured(ctx, outcomes);
   if (measured.length === 0) return;
-  ctx.out('');
-  ctx.out(summaryTable(measured));
   const find = (prefix: string): Entry | undefined => measured.find((o) => o.name.startsWith(prefix));
   const nginx = find('nginx');
   const raw = find(RAW);

@@ -4,8 +4,8 @@ import { compare, type Outcome } from './compare.ts';
 import type { BenchContext } from './context.ts';
 import { describeBackground } from './machine.ts';
 import { startNodePeer } from './peer.ts';
-import { fmtX, pairedRatio, summaryTable, table, type Summary } from './report.ts';
-import { TargetSet } from './targets.ts';
+import { fmtX, pairedRatio, table } from './report.ts';
+import { printMeasured, TargetSet, type Entry } from './targets.ts';
 
 const GOAL_VS_NGINX = 0.7;
 const GOAL_VS_PEER = 1.3;
@@ -30,14 +30,9 @@ export async function runProxyScenario(ctx: BenchContext, workers: number): Prom
   }
 }
 
-type Entry = { name: string; summary: Summary };
-
 function printOutcomes(ctx: BenchContext, outcomes: readonly Outcome[]): void {
-  const measured = outcomes.filter((o): o is Entry => 'summary' in o);
-  for (const o of outcomes) if ('skipped' in o) ctx.out(`${o.name}: skipped: ${o.skipped}`);
+  const measured = printMeasured(ctx, outcomes);
   if (measured.length === 0) return;
-  ctx.out('');
-  ctx.out(summaryTable(measured));
   const nginx = measured.find((o) => o.name.startsWith('nginx'));
   const peer = measured.find((o) => o.name.startsWith('node-peer'));
   ctx.out('');

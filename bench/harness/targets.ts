@@ -6,7 +6,7 @@ import type { BenchContext } from './context.ts';
 import { startNginxProxy } from './nginx.ts';
 import { HOST, freePort } from './net.ts';
 import { stop, type Child } from './proc.ts';
-import { brief } from './report.ts';
+import { brief, summaryTable, type Summary } from './report.ts';
 import { startSluice } from './sluice.ts';
 import { plainConfig } from './sluice-configs.ts';
 
@@ -49,4 +49,17 @@ export class TargetSet {
   stop(): Promise<unknown> {
     return Promise.all(this.#children.map((c) => stop(c)));
   }
+}
+
+/** A target that was measured. */
+export type Entry = { name: string; summary: Summary };
+
+/** Prints each skipped target's reason and the summary table; returns the measured targets. */
+export function printMeasured(ctx: BenchContext, outcomes: readonly Outcome[]): Entry[] {
+  const measured = outcomes.filter((o): o is Entry => 'summary' in o);
+  for (const o of outcomes) if ('skipped' in o) ctx.out(`${o.name}: skipped: ${o.skipped}`);
+  if (measured.length === 0) return measured;
+  ctx.out('');
+  ctx.out(summaryTable(measured));
+  return measured;
 }
