@@ -1,7 +1,8 @@
 // Command-line options of `node runtime` (primary thread).
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import type { ClientTimeoutSettings } from './protocol/messages.ts';
+import { readFileSync } from 'node:fs';
+import type { ClientTimeoutSettings, UpstreamTlsBoot } from './protocol/messages.ts';
 
 export interface Options {
   config: string | null;
@@ -16,6 +17,7 @@ export interface Options {
   clientTimeouts: ClientTimeoutSettings;
   /** Keep one loaded spare worker thread to take a dead worker's slot at once. */
   spare: boolean;
+  upstreamTls: UpstreamTlsBoot;
 }
 
 export const USAGE = `Usage: node runtime [options]
@@ -28,6 +30,8 @@ export const USAGE = `Usage: node runtime [options]
   --drain-timeout MS     how long SIGTERM waits for in-flight requests (default 10000)
   --client-idle-timeout MS   close a client connection idle (or sending a request head) this long (default 60000)
   --client-body-timeout MS   answer 408 when a request body makes no progress this long (default 60000)
+  --upstream-tls-verify  verify https upstreams' certificates when a service's tls_verify is null (Kong's proxy_ssl_verify; default off)
+  --upstream-trusted-ca FILE  PEM CA bundle that verifies upstream certificates (Kong's lua_ssl_trusted_certificate; default: the system store)
   --no-spare             do not keep a loaded spare worker thread (saves one V8 heap; a dead worker is then replaced in ~1 s, not ms)
   --rebuild-all          diagnostic: rebuild every worker component on every change, as Kong does
   -h, --help             this text`;
@@ -69,6 +73,8 @@ export function parseOptions(argv: string[]): Options | 'help' {
       'client-body-timeout': { type: 'string' },
       'rebuild-all': { type: 'boolean' },
       'no-spare': { type: 'boolean' },
+      'upstream-tls-verify': { type: 'boolean' },
+      'upstream-trusted-ca': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -88,6 +94,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     drainTimeoutMs,
     rebuildAll: values['rebuild-all'] ?? false,
     spare: !(values['no-spare'] ?? false),
+    upstreamTls: { verify: values['upstream-tls-verify'] ?? false, trustedCa: trustedCa(values['upstream-trusted-ca']) },
     clientTimeouts: {
       idleMs: duration(values['client-idle-timeout'], 60_000, 1, '--client-idle-timeout'),
       bodyMs: duration(values['client-body-timeout'], 60_000, 1, '--client-body-timeout'),
@@ -95,4 +102,17 @@ export function parseOptions(argv: string[]): Options | 'help' {
   };
   if (options.adminPort !== 0 && options.adminPort === options.proxyPort) throw new Error('--admin-listen must not use the proxy port');
   return options;
+}
+
+/** The PEM of --upstream-trusted-ca, read at start so a missing or empty file stops the start. */
+function trustedCa(file: string | undefined): string | null {
+  if (file === undefined) return null;
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`--upstream-trusted-ca: cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`--upstream-trusted-ca: ${file} holds no PEM certificate`);
+  return pem;
 }

@@ -60,6 +60,7 @@ const supervisor = new Supervisor(
       counters: createCounterMemory(),
       rebuildAll: options.rebuildAll,
       clientTimeouts: options.clientTimeouts,
+      upstreamTls: options.upstreamTls,
     },
     spare: options.spare,
     snapshot: () => store.snapshot,

@@ -15,11 +15,12 @@ import { PluginInstances } from './plugins/instances.ts';
 import { createRegistry } from './plugins/registry.ts';
 import type { PluginEnv } from './plugins/types.ts';
 import { ClientTimeouts } from './proxy/client-timeouts.ts';
-import { Dispatchers } from './proxy/dispatchers.ts';
 import { Proxy } from './proxy/handler.ts';
+import { Targets } from './proxy/targets.ts';
 import { RebuildCounter } from './rebuilds.ts';
 import { buildState, liveOrigins, type StateDeps, type WorkerState } from './state.ts';
 import { TimerWheel } from './timers/wheel.ts';
+import { UpstreamConnector } from './upstream/pool.ts';
 
 /** How long after a config change unused upstream pools are closed. */
 const POOL_SWEEP_DELAY_MS = 30_000;
@@ -30,7 +31,8 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
   const versions = new VersionMemory(boot.versions);
   const wheel = new TimerWheel({ workerId: boot.index, workerCount: boot.workerCount, onError: (error, name) => log.error({ err: error, timer: name }, 'timer callback failed') });
   const rebuilds = new RebuildCounter();
-  const dispatchers = new Dispatchers(wheel);
+  const connector = new UpstreamConnector(wheel, { trustedCa: boot.upstreamTls.trustedCa });
+  const targets = new Targets(connector, { verify: boot.upstreamTls.verify }, log);
   const timeouts = new ClientTimeouts(wheel, boot.clientTimeouts);
   let state: WorkerState | null = null;
   let poolSweep: number | null = null;
@@ -45,6 +47,7 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
     connections: () => connections,
     rebuilds,
     wheel,
+    upstream: () => ({ ...connector.counters, idle: connector.idle }),
   });
 
   const env: PluginEnv = {
@@ -68,7 +71,7 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
     const started = performance.now();
     const next = buildState(state, snapshot, deps);
     state = next;
-    if (proxy === null) proxy = new Proxy(next, dispatchers, timeouts, { port: String(boot.proxyPort), proto: 'http' }, log);
+    if (proxy === null) proxy = new Proxy(next, targets, timeouts, { port: String(boot.proxyPort), proto: 'http' }, log);
     else proxy.swap(next);
     deps.instances.retain(snapshot);
     versions.setApplied(boot.index, snapshot.version);
@@ -83,7 +86,7 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
 
   function sweepPools(): void {
     poolSweep = null;
-    if (state !== null) dispatchers.retain(liveOrigins(state));
+    if (state !== null) connector.retain(liveOrigins(state));
   }
 
   function onDelta(delta: Delta): void {
@@ -135,7 +138,8 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
       in_flight: proxy?.inFlight ?? 0,
       connections: { ...connections },
       rebuilds: rebuilds.counts,
-      upstream_pools: dispatchers.size,
+      upstream_pools: connector.size,
+      upstream: { ...connector.counters, idle: connector.idle },
       heap_used: memory.heapUsed,
     };
   }
@@ -159,7 +163,7 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
   function drain(timeoutMs: number): void {
     if (proxy !== null) proxy.draining = true;
     const done = (): void => {
-      void dispatchers.close();
+      connector.close();
       wheel.close();
       post({ type: 'drained', inFlight: proxy?.inFlight ?? 0 });
       port.close();

@@ -14,6 +14,15 @@ export interface WorkerBoot {
   /** Diagnostic: rebuild every component on every change, as Kong does. */
   rebuildAll: boolean;
   clientTimeouts: ClientTimeoutSettings;
+  upstreamTls: UpstreamTlsBoot;
+}
+
+/** TLS to https upstreams (workers/proxy/targets.ts). */
+export interface UpstreamTlsBoot {
+  /** Verify certificates when a service's tls_verify is null (Kong's proxy_ssl_verify). */
+  verify: boolean;
+  /** PEM of --upstream-trusted-ca (Kong's lua_ssl_trusted_certificate), or null: the system store. */
+  trustedCa: string | null;
 }
 
 /** The proxy listener's client timeouts (workers/proxy/client-timeouts.ts), in ms. */

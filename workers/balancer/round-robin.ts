@@ -6,8 +6,6 @@ import type { Target, Upstream } from '../../config/types.ts';
 export interface Peer {
   readonly host: string;
   readonly port: number;
-  /** `http://host:port`, the key of the connection pool to this peer. */
-  readonly origin: string;
   readonly weight: number;
   readonly targetId: string;
 }
@@ -39,7 +37,7 @@ export class RoundRobinBalancer {
     for (const target of targets) {
       if (target.weight <= 0) continue;
       const { host, port } = parseTarget(target.target);
-      peers.push({ host, port, origin: `http://${host}:${port}`, weight: target.weight, targetId: target.id });
+      peers.push({ host, port, weight: target.weight, targetId: target.id });
     }
     // Stable order, so every worker walks the same sequence for the same config.
     peers.sort((a, b) => (a.targetId < b.targetId ? -1 : a.targetId > b.targetId ? 1 : 0));

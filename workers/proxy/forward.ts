@@ -1,22 +1,29 @@
-// Sends one request to its upstream and streams the answer back (worker thread).
-// The Exchange is itself the undici dispatch handler (undici 7's onRequestStart / onResponse*
-// API): no AsyncResource, no `finished()` and no intermediate Writable per request. Body chunks
-// go straight to the client's response with backpressure (pause on a full socket, resume on
-// drain, http1/response.ts); the client's request body stream is the upstream request body.
-// Neither direction is buffered whole: the chunk that completes a Content-Length body leaves
-// with the head in one `res.end(chunk)`.
-import type { Dispatcher } from 'undici';
+// Sends one request to its upstream and streams the answer back (worker thread), over Sluice's
+// own upstream connector (workers/upstream/). The Exchange is the connection's handler: no
+// stream, no promise and no closure per request. Body chunks go straight to the client's
+// response with backpressure both ways (a full client socket pauses the upstream socket; a full
+// upstream socket pauses the client's request body). The chunk that completes a response leaves
+// with the head in one `res.end(chunk)` when the whole response came in one read.
+//
+// What the client sees when the upstream fails (Kong's statuses):
+//   connect refused/unreachable, TLS refused  next target while `retries` allow, then 502
+//   connect, read or write timeout            504
+//   a reused keep-alive connection reset before any response byte: one retry on a new
+//   connection for idempotent requests whose body was not sent (nginx proxy_next_upstream error)
+//   a bad or truncated response               502 while nothing was relayed, else the client
+//                                             connection is cut (a response that stops short)
+import type { Socket } from 'node:net';
 import type { Service } from '../../config/types.ts';
-import { ErrorCodes, SluiceError, type ErrorCode } from '../../runtime/protocol/errors.ts';
+import { ErrorCodes, type ErrorCode } from '../../runtime/protocol/errors.ts';
 import type { DrainWaiter } from '../http1/response.ts';
 import type { PluginRunner } from '../plugins/iterator.ts';
 import type { UpstreamResponse } from '../plugins/types.ts';
 import type { WorkerState } from '../state.ts';
+import type { UpstreamConnection, UpstreamFault, UpstreamHandler } from '../upstream/connection.ts';
 import type { RequestContext } from './context.ts';
-import { hostHeader, type Dispatchers } from './dispatchers.ts';
-import { isConnectFailure, upstreamErrorCode } from './errors.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
-import { readTimedOut, requestBody } from './upstream-timeouts.ts';
+import type { Target, Targets } from './targets.ts';
+import { readTimedOut, startBody, stopBody } from './upstream-timeouts.ts';
 
 export interface ListenerInfo {
   /** The proxy port as clients see it (X-Forwarded-Port). */
@@ -24,84 +31,121 @@ export interface ListenerInfo {
   proto: string;
 }
 
-/** Why the upstream request was abandoned when the client went away first. */
-const CLIENT_GONE = new SluiceError('SLUICE_ERR_CLIENT_GONE');
+/** Methods a retry cannot duplicate in effect (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+/** Faults where nothing reached the upstream application: another target may be tried. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT']);
+/** Characters that would end a header line early: plugin-set values are checked against them. */
+const UNSAFE_VALUE = /[\r\n\0]/;
 
-/** One request's trip to the upstream; undici's dispatch handler for it (every try). */
-export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
+/** One request's trip to the upstream (every try). */
+export class Exchange implements UpstreamHandler, DrainWaiter {
   readonly ctx: RequestContext;
   readonly state: WorkerState;
   readonly service: Service;
   readonly runner: PluginRunner | null;
-  readonly dispatchers: Dispatchers;
+  readonly targets: Targets;
   readonly listener: ListenerInfo;
   tries = 0;
   sentAt = 0;
-  /** undici's controller of the current try, from onRequestStart. */
-  controller: Dispatcher.DispatchController | null = null;
+  target: Target | null = null;
+  conn: UpstreamConnection | null = null;
+  /** The one retry after a reused connection failed before answering was taken. */
+  retriedFresh = false;
+  /** The client's request body started flowing to the upstream: no retry can replay it. */
+  bodyStarted = false;
   /** Response-phase plugin exit: the upstream body is read and dropped. */
   discard = false;
-  /** Upstream Content-Length still to come, or -1 when unknown (chunked, HEAD, 204, 304). */
-  remaining = -1;
   /** Set once the client response ended or was cut: later upstream events are ignored. */
   done = false;
   /** The client's socket is full: the upstream is paused until it drains. */
   paused = false;
+  /** The final response head, built and waiting for its first body bytes (or the end). */
+  status = 0;
+  head: string[] | null = null;
   /** Wheel timers of read_timeout and write_timeout, or 0 (upstream-timeouts.ts). */
   readTimer = 0;
   writeTimer = 0;
 
-  constructor(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, dispatchers: Dispatchers, listener: ListenerInfo) {
+  constructor(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, targets: Targets, listener: ListenerInfo) {
     this.ctx = ctx;
     this.state = state;
     this.service = service;
     this.runner = runner;
-    this.dispatchers = dispatchers;
+    this.targets = targets;
     this.listener = listener;
   }
 
   /** The client went away before its response ended: drop the upstream request. */
   abort(): void {
     this.done = true;
-    this.stopReadTimer();
-    const controller = this.controller;
-    if (controller !== null && !controller.aborted) controller.abort(CLIENT_GONE);
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.done || this.ctx.res.destroyed) return controller.abort(CLIENT_GONE);
-    // A request without a body is sent whole now; one with a body once requestBody() ends.
-    if (!this.ctx.hasBody) this.touchReadTimer();
+    this.#stopTimers();
+    stopBody(this);
+    const conn = this.conn;
+    this.conn = null;
+    conn?.abort();
   }
 
   stopReadTimer(): void {
     if (this.readTimer !== 0) {
-      this.dispatchers.wheel.cancel(this.readTimer);
+      this.targets.wheel.cancel(this.readTimer);
       this.readTimer = 0;
+    }
+  }
+
+  #stopTimers(): void {
+    this.stopReadTimer();
+    if (this.writeTimer !== 0) {
+      this.targets.wheel.cancel(this.writeTimer);
+      this.writeTimer = 0;
     }
   }
 
   /** The upstream owes us something from now: start or restart the silence it may keep. */
   touchReadTimer(): void {
     if (this.done || this.paused) return;
-    const wheel = this.dispatchers.wheel;
-    if (this.readTimer === 0) this.readTimer = wheel.schedule('upstream-read-timeout', this.service.read_timeout, readTimedOut, this);
-    else wheel.reschedule(this.readTimer, this.service.read_timeout);
+    const wheel = this.targets.wheel;
+    if (this.readTimer === 0 || !wheel.reschedule(this.readTimer, this.service.read_timeout)) {
+      this.readTimer = wheel.schedule('upstream-read-timeout', this.service.read_timeout, readTimedOut, this);
+    }
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  /** A read or write timeout fired: the connection goes, the client gets 504 or a cut. */
+  timedOut(): void {
+    const conn = this.conn;
+    this.conn = null;
+    conn?.abort();
+    stopBody(this);
+    this.#stopTimers();
+    this.#giveUp('SLUICE_ERR_UPSTREAM_TIMEOUT');
+  }
+
+  // UpstreamHandler
+
+  onConnected(): void {
+    if (this.ctx.hasBody) startBody(this);
+    else this.touchReadTimer();
+  }
+
+  onInformational(status: number, rawHeaders: string[]): void {
+    const res = this.ctx.res;
+    // 102/103 reach an HTTP/1.1 client ahead of the final head; 1.0 clients know no 1xx.
+    if (res.headersSent || this.done || this.ctx.req.httpVersion !== '1.1') return;
+    let text = `HTTP/1.1 ${status} ${status === 103 ? 'Early Hints' : status === 102 ? 'Processing' : 'Informational'}\r\n`;
+    for (let i = 0; i < rawHeaders.length; i += 2) text += `${rawHeaders[i]!}: ${rawHeaders[i + 1]!}\r\n`;
+    this.ctx.socket.write(`${text}\r\n`, 'latin1');
+  }
+
+  onResponseHead(statusCode: number, rawHeaders: string[]): void {
     this.touchReadTimer();
-    // 1xx informational answers are not relayed (the listener answers 100-continue itself).
-    if (statusCode < 200 || this.done) return;
+    if (this.done) return;
     const ctx = this.ctx;
-    const res = ctx.res;
     ctx.upstreamStatus = statusCode;
     ctx.upstreamLatencyMs = performance.now() - this.sentAt;
+    let headers = responseHeaderObject(rawHeaders);
     const runner = this.runner;
-    let upstream: UpstreamResponse;
     if (runner !== null) {
-      upstream = { statusCode, headers: headers as UpstreamResponse['headers'] };
+      const upstream: UpstreamResponse = { statusCode, headers };
       runner.response(ctx, upstream);
       // A response phase that failed has already answered 500: the upstream body goes nowhere.
       if (ctx.exited) {
@@ -109,38 +153,34 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
         return;
       }
       statusCode = upstream.statusCode;
-      headers = upstream.headers;
+      headers = upstream.headers as Record<string, string | string[]>;
     }
     const extra = ctx.responseHeaders;
     const flat = downstreamResponseHeaders(headers, extra);
     if (extra !== null) for (const name in extra) flat.push(name, extra[name]!);
     flat.push('via', '1.1 sluice');
-    const length = headers['content-length'];
-    this.remaining = typeof length === 'string' && ctx.req.method !== 'HEAD' ? Number(length) : -1;
-    res.writeHead(statusCode, flat);
+    this.status = statusCode;
+    this.head = flat;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  #flushHead(): void {
+    const head = this.head;
+    if (head === null) return;
+    this.head = null;
+    this.ctx.res.writeHead(this.status, head);
+  }
+
+  onResponseData(chunk: Buffer): void {
     if (this.done) return;
     if (this.discard) return this.touchReadTimer();
-    if (this.remaining !== -1) {
-      this.remaining -= chunk.length;
-      // The chunk that completes the body leaves with the head (when nothing was written yet) and
-      // the end of the response in one write.
-      if (this.remaining === 0) {
-        this.done = true;
-        this.stopReadTimer();
-        this.ctx.res.end(chunk);
-        return;
-      }
-    }
+    this.#flushHead();
     const res = this.ctx.res;
     if (res.write(chunk)) {
       this.touchReadTimer();
     } else {
       this.stopReadTimer();
       this.paused = true;
-      controller.pause();
+      this.conn?.pause();
       res.drainWaiter = this;
     }
   }
@@ -151,35 +191,76 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
     if (this.done) return;
     this.paused = false;
     this.touchReadTimer();
-    this.controller?.resume();
+    this.conn?.resume();
   }
 
-  onResponseEnd(): void {
-    this.stopReadTimer();
+  onResponseEnd(last: Buffer | null): void {
+    this.conn = null;
+    this.#stopTimers();
+    stopBody(this);
     if (this.discard || this.done) return;
     this.done = true;
-    this.ctx.res.end();
+    this.#flushHead();
+    if (last === null) this.ctx.res.end();
+    else this.ctx.res.end(last);
   }
 
-  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
-    this.stopReadTimer();
+  onUpgrade(_status: number, _rawHeaders: string[], socket: Socket): void {
+    // The proxy path never asks for an upgrade (the listener answers Upgrade requests itself).
+    socket.destroy();
+    this.onFault({ code: 'SLUICE_ERR_UPSTREAM_BAD_RESPONSE', message: 'unexpected upgrade', phase: 'response', reused: false, answered: true } as UpstreamFault);
+  }
+
+  onRequestDrain(): void {
+    if (this.writeTimer !== 0) {
+      this.targets.wheel.cancel(this.writeTimer);
+      this.writeTimer = 0;
+    }
+    this.ctx.req.body?.resume();
+  }
+
+  onFault(fault: UpstreamFault): void {
+    this.conn = null;
+    this.#stopTimers();
     const ctx = this.ctx;
     if (this.done || ctx.exited) return;
+    const alive = !ctx.socket.destroyed && !ctx.res.destroyed;
+    // Kong retries a failed connect on the next target, up to the service's `retries`, as long as
+    // the request body has not started to flow (it cannot be replayed).
+    if (fault.phase === 'connect' && NOT_CONNECTED.has(fault.code) && !this.bodyStarted && this.tries <= this.service.retries && alive) {
+      return send(this, false);
+    }
+    if (fault.phase === 'connect' && !NOT_CONNECTED.has(fault.code) && fault.code !== 'ECONNRESET') {
+      // A TLS handshake the target failed (certificate not trusted, wrong name): say why.
+      this.targets.log.error({ code: fault.code, reason: fault.message, target: this.target?.pool.origin, service: this.service.name ?? this.service.id }, 'upstream TLS handshake failed');
+      if (!this.bodyStarted && this.tries <= this.service.retries && alive) return send(this, false);
+    }
+    // A keep-alive connection the upstream closed while we picked it: once more on a new one.
+    if (fault.reused && !fault.answered && !this.bodyStarted && !this.retriedFresh && IDEMPOTENT.has(ctx.req.method) && alive) {
+      this.retriedFresh = true;
+      this.targets.connector.counters.keepaliveRetries++;
+      return send(this, true);
+    }
+    stopBody(this);
+    if (fault.code === 'SLUICE_ERR_UPSTREAM_BAD_RESPONSE' || fault.code === 'SLUICE_ERR_UPSTREAM_TRUNCATED') {
+      this.targets.log.warn({ code: fault.code, reason: fault.message, target: this.target?.pool.origin, service: this.service.name ?? this.service.id }, 'upstream sent an invalid response');
+    }
+    this.#giveUp(fault.code === 'SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT' ? 'SLUICE_ERR_UPSTREAM_TIMEOUT' : 'SLUICE_ERR_UPSTREAM_UNAVAILABLE');
+  }
+
+  #giveUp(code: ErrorCode): void {
+    if (this.done) return;
+    this.done = true;
+    const ctx = this.ctx;
+    if (ctx.exited) return;
     const res = ctx.res;
     if (res.headersSent || res.destroyed) {
       // Mid-body failure: the status is gone; cut the client connection so it sees a short response.
-      this.done = true;
       res.destroy();
       return;
     }
-    // Kong retries a failed connect on the next peer, up to the service's `retries`. Only when nothing
-    // was sent: a request body stream cannot be replayed, and a read timeout may have reached the app.
-    if (isConnectFailure(error) && !ctx.hasBody && this.tries <= this.service.retries && !ctx.socket.destroyed) {
-      send(this);
-      return;
-    }
-    this.done = true;
-    answerError(ctx, upstreamErrorCode(error));
+    this.head = null;
+    answerError(ctx, code);
   }
 }
 
@@ -187,28 +268,52 @@ export function answerError(ctx: RequestContext, code: ErrorCode, message?: stri
   ctx.exit(ErrorCodes[code].status, { message: message ?? ErrorCodes[code].message });
 }
 
-export function forward(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, dispatchers: Dispatchers, listener: ListenerInfo): void {
-  const exchange = new Exchange(ctx, state, service, runner, dispatchers, listener);
+export function forward(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, targets: Targets, listener: ListenerInfo): void {
+  const exchange = new Exchange(ctx, state, service, runner, targets, listener);
   ctx.exchange = exchange;
-  send(exchange);
+  send(exchange, false);
 }
 
-function send(exchange: Exchange): void {
+/** Picks a target (or, with `fresh`, keeps it and opens a new connection) and sends the request head. */
+function send(exchange: Exchange, fresh: boolean): void {
   const { ctx, service, state } = exchange;
-  const req = ctx.req;
-  let pool: Dispatcher;
-  let upstreamHost: string;
-  const balancer = state.balancers.byName.get(service.host);
-  if (balancer !== undefined) {
-    const peer = balancer.pick();
-    if (peer === null) return answerError(ctx, 'SLUICE_ERR_NO_HEALTHY_TARGET');
-    pool = exchange.dispatchers.get(peer.origin, service.connect_timeout);
-    upstreamHost = balancer.upstream.host_header ?? hostHeader(peer.host, peer.port, service.protocol);
-  } else {
-    const target = exchange.dispatchers.direct(service);
-    pool = target.pool;
-    upstreamHost = target.hostHeader;
+  if (ctx.res.destroyed) return;
+  let target = exchange.target;
+  if (!fresh || target === null) {
+    const balancer = state.balancers.byName.get(service.host);
+    if (balancer !== undefined) {
+      const peer = balancer.pick();
+      if (peer === null) return answerError(ctx, 'SLUICE_ERR_NO_HEALTHY_TARGET');
+      target = exchange.targets.peer(service, balancer, peer);
+    } else {
+      target = exchange.targets.direct(service);
+    }
+    exchange.target = target;
   }
+  const req = ctx.req;
+  let body: 'none' | 'length' | 'chunked' = 'none';
+  if (ctx.hasBody) body = req.headers['content-length'] !== undefined ? 'length' : 'chunked';
+  let head: string;
+  try {
+    head = requestHead(exchange, target, body === 'chunked');
+  } catch {
+    return answerError(ctx, 'SLUICE_ERR_PLUGIN_FAILED');
+  }
+  exchange.tries++;
+  exchange.sentAt = performance.now();
+  const pool = target.pool;
+  let conn = fresh ? null : pool.take();
+  const reused = conn !== null;
+  conn ??= exchange.targets.connector.connect(pool, service.connect_timeout);
+  exchange.conn = conn;
+  conn.request(exchange, req.method, head, body, false);
+  if (reused) exchange.onConnected();
+}
+
+/** The request line and headers, one string: written with one socket write. */
+function requestHead(exchange: Exchange, target: Target, chunked: boolean): string {
+  const ctx = exchange.ctx;
+  const req = ctx.req;
   const route = ctx.route!;
   const match = ctx.match!;
   const clientHost = req.headers.host ?? '';
@@ -216,32 +321,42 @@ function send(exchange: Exchange): void {
   const q = url.indexOf('?');
   let query = q === -1 ? '' : url.slice(q);
   if (ctx.upstreamQueryRemove !== null && query !== '') query = dropQueryArgs(query, ctx.upstreamQueryRemove);
+  const overrides = ctx.upstreamHeaders;
+  if (overrides !== null) {
+    for (const name in overrides) {
+      const value = overrides[name];
+      if (UNSAFE_VALUE.test(name) || (value !== null && value !== undefined && UNSAFE_VALUE.test(value))) throw new TypeError(`invalid character in header "${name}"`);
+    }
+  }
   const headers = upstreamRequestHeaders(req.rawHeaders, req.headers.connection, {
-    host: route.preserve_host && clientHost !== '' ? clientHost : upstreamHost,
+    host: route.preserve_host && clientHost !== '' ? clientHost : target.hostHeader,
     clientIp: ctx.clientIp,
     forwardedHost: stripPort(clientHost),
     forwardedPort: exchange.listener.port,
     forwardedProto: exchange.listener.proto,
     forwardedPath: q === -1 ? url : url.slice(0, q),
     forwardedPrefix: match.prefix,
-    overrides: ctx.upstreamHeaders,
+    overrides,
   });
-  exchange.tries++;
-  exchange.sentAt = performance.now();
-  exchange.controller = null;
-  pool.dispatch(
-    {
-      path: match.upstreamPath + query,
-      method: req.method as Dispatcher.HttpMethod,
-      headers,
-      // undici takes async iterables as bodies (request.js checks isIterable); its types omit them.
-      body: ctx.hasBody ? (requestBody(exchange) as unknown as Dispatcher.DispatchOptions['body']) : null,
-      // undici's timers are off: the wheel keeps the timeouts (upstream-timeouts.ts).
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    },
-    exchange,
-  );
+  let head = `${req.method} ${match.upstreamPath}${query} HTTP/1.1\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]!}: ${headers[i + 1]!}\r\n`;
+  if (chunked) head += 'transfer-encoding: chunked\r\n';
+  return `${head}\r\n`;
+}
+
+/** The upstream's headers by lower-case name; a repeated name becomes a list (set-cookie, link...). */
+function responseHeaderObject(raw: readonly string[]): Record<string, string | string[]> {
+  // No prototype: a header named `__proto__` or `constructor` is just a header.
+  const headers = Object.create(null) as Record<string, string | string[]>;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    const seen = headers[name];
+    if (seen === undefined) headers[name] = value;
+    else if (typeof seen === 'string') headers[name] = [seen, value];
+    else seen.push(value);
+  }
+  return headers;
 }
 
 function stripPort(host: string): string {
