@@ -195,6 +195,7 @@ export class UpstreamConnection implements ResponseEvents {
 
   close(): void {
     if (this.state === CLOSED) return;
+    if (this.state === IDLE) this.pool.unidle(this);
     this.state = CLOSED;
     this.socket.destroy();
   }
@@ -322,11 +323,10 @@ export class UpstreamConnection implements ResponseEvents {
     if (this.idleTimer !== 0) timers.cancel(this.idleTimer);
     this.connectTimer = 0;
     this.idleTimer = 0;
-    const wasIdle = this.state === IDLE;
     if (this.handler !== null) this.fail('ECONNRESET', 'the upstream connection closed');
-    this.state = CLOSED;
+    this.close();
     this.#parser.free();
-    this.pool.closed(this, wasIdle);
+    this.pool.closed();
   }
 
   /** Arms (or moves) this connection's idle timer; called when it goes back to the pool. */

@@ -89,13 +89,15 @@ export class TargetPool {
     connection.armIdle(settings.idleTimeoutMs);
   }
 
-  /** The connection's socket closed. */
-  closed(connection: UpstreamConnection, wasIdle: boolean): void {
+  /** An idle connection is closing: it leaves the stack at once. */
+  unidle(connection: UpstreamConnection): void {
+    const at = this.idle.lastIndexOf(connection);
+    if (at !== -1) this.idle.splice(at, 1);
+  }
+
+  /** A connection's socket closed. */
+  closed(): void {
     this.open--;
-    if (wasIdle) {
-      const at = this.idle.lastIndexOf(connection);
-      if (at !== -1) this.idle.splice(at, 1);
-    }
     if (this.closing && this.open === 0) this.connector.forget(this);
   }
 
