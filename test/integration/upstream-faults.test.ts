@@ -3,6 +3,7 @@
 // complete when it was not, and a reused keep-alive connection that the upstream reset before
 // answering is retried once on a new connection for idempotent requests (counted in /metrics).
 import assert from 'node:assert/strict';
+import type { Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { request } from '../helpers/http.ts';
@@ -16,7 +17,7 @@ let flaky: FaultUpstream;
 let churn: FaultUpstream;
 
 /** The fault each path asks for; every response is written whole in one write unless it says. */
-const SCRIPTS: Record<string, (socket: import('node:net').Socket) => void> = {
+const SCRIPTS: Record<string, (socket: Socket) => void> = {
   '/ok': (s) => void s.write(okResponse('fine')),
   '/cl-te': (s) => void s.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\ntransfer-encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n'),
   '/two-lengths': (s) => void s.write('HTTP/1.1 200 OK\r\ncontent-length: 5\r\ncontent-length: 7\r\n\r\nhello!!'),
