@@ -10,6 +10,7 @@ import { SluiceError } from '../runtime/protocol/errors.ts';
 import { createLogger } from '../runtime/protocol/log.ts';
 import type { Assignment, FromWorker, QueryKind, ToWorker, WorkerBoot } from '../runtime/protocol/messages.ts';
 import { VersionMemory } from '../runtime/protocol/shared-memory.ts';
+import { UpstreamMemory } from '../runtime/protocol/upstream-memory.ts';
 import { WorkerMetrics } from './metrics/worker.ts';
 import { PluginInstances } from './plugins/instances.ts';
 import { createRegistry } from './plugins/registry.ts';
@@ -54,7 +55,15 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
     credentials: () => state!.credentials,
     log,
   };
-  const deps: StateDeps = { registry: createRegistry(), instances: new PluginInstances(log), env, rebuilds, rebuildAll: boot.rebuildAll, listenPort: boot.proxyPort };
+  const deps: StateDeps = {
+    registry: createRegistry(),
+    instances: new PluginInstances(log),
+    env,
+    rebuilds,
+    rebuildAll: boot.rebuildAll,
+    listenPort: boot.proxyPort,
+    upstreamMemory: new UpstreamMemory(boot.upstreams),
+  };
 
   function post(message: FromWorker): void {
     port.postMessage(message);
