@@ -15,6 +15,8 @@
 import type { Socket } from 'node:net';
 import type { Service } from '../../config/types.ts';
 import { ErrorCodes, type ErrorCode } from '../../runtime/protocol/errors.ts';
+import type { Balancer } from '../balancer/balancers.ts';
+import { PickState, type Peer } from '../balancer/peer.ts';
 import type { DrainWaiter } from '../http1/response.ts';
 import type { PluginRunner } from '../plugins/iterator.ts';
 import type { UpstreamResponse } from '../plugins/types.ts';
@@ -50,6 +52,13 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
   sentAt = 0;
   target: Target | null = null;
   conn: UpstreamConnection | null = null;
+  /** The upstream's balancer and the peer of the current try (null for a plain service). */
+  balancer: Balancer | null = null;
+  peer: Peer | null = null;
+  /** ms from sending this try to its response head, or -1 before it. */
+  tryMs = -1;
+  /** Consistent-hashing point and peers tried, kept across tries. */
+  readonly picks = new PickState();
   /** The one retry after a reused connection failed before answering was taken. */
   retriedFresh = false;
   /** The client's request body started flowing to the upstream: no retry can replay it. */
@@ -79,6 +88,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
   /** The client went away before its response ended: drop the upstream request. */
   abort(): void {
     this.done = true;
+    this.endTry();
     this.#stopTimers();
     stopBody(this);
     const conn = this.conn;
@@ -112,6 +122,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
 
   /** A read or write timeout fired: the connection goes, the client gets 504 or a cut. */
   timedOut(): void {
+    this.endTry();
     const conn = this.conn;
     this.conn = null;
     conn?.abort();
@@ -141,7 +152,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     if (this.done) return;
     const ctx = this.ctx;
     ctx.upstreamStatus = statusCode;
-    ctx.upstreamLatencyMs = performance.now() - this.sentAt;
+    ctx.upstreamLatencyMs = this.tryMs = performance.now() - this.sentAt;
     let headers = responseHeaderObject(rawHeaders);
     const runner = this.runner;
     if (runner !== null) {
@@ -196,6 +207,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
 
   onResponseEnd(last: Buffer | null): void {
     this.conn = null;
+    this.endTry();
     this.#stopTimers();
     stopBody(this);
     if (this.discard || this.done) return;
@@ -219,12 +231,30 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     this.ctx.req.body?.resume();
   }
 
+  /** The current try is over, whichever way: the balancer learns its round trip (-1: failed). */
+  endTry(): void {
+    const peer = this.peer;
+    if (peer === null) return;
+    this.peer = null;
+    this.balancer!.done(peer, this.tryMs);
+  }
+
   onFault(fault: UpstreamFault): void {
     this.conn = null;
+    // A failed try reports -1 even when its head had arrived (the response did not complete).
+    this.tryMs = -1;
     this.#stopTimers();
     const ctx = this.ctx;
-    if (this.done || ctx.exited) return;
     const alive = !ctx.socket.destroyed && !ctx.res.destroyed;
+    // A keep-alive connection the upstream closed while we picked it: once more on a new
+    // connection to the same peer, which stays this request's (and its in-flight count with it).
+    if (fault.reused && !fault.answered && !this.bodyStarted && !this.retriedFresh && IDEMPOTENT.has(ctx.req.method) && alive && !this.done && !ctx.exited) {
+      this.retriedFresh = true;
+      this.targets.connector.counters.keepaliveRetries++;
+      return send(this, true);
+    }
+    this.endTry();
+    if (this.done || ctx.exited) return;
     // Kong retries a failed connect on the next target, up to the service's `retries`, as long as
     // the request body has not started to flow (it cannot be replayed).
     if (fault.phase === 'connect' && NOT_CONNECTED.has(fault.code) && !this.bodyStarted && this.tries <= this.service.retries && alive) {
@@ -234,12 +264,6 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
       // A TLS handshake the target failed (certificate not trusted, wrong name): say why.
       this.targets.log.error({ code: fault.code, reason: fault.message, target: this.target?.pool.origin, service: this.service.name ?? this.service.id }, 'upstream TLS handshake failed');
       if (!this.bodyStarted && this.tries <= this.service.retries && alive) return send(this, false);
-    }
-    // A keep-alive connection the upstream closed while we picked it: once more on a new one.
-    if (fault.reused && !fault.answered && !this.bodyStarted && !this.retriedFresh && IDEMPOTENT.has(ctx.req.method) && alive) {
-      this.retriedFresh = true;
-      this.targets.connector.counters.keepaliveRetries++;
-      return send(this, true);
     }
     stopBody(this);
     if (fault.code === 'SLUICE_ERR_UPSTREAM_BAD_RESPONSE' || fault.code === 'SLUICE_ERR_UPSTREAM_TRUNCATED') {
@@ -282,8 +306,12 @@ function send(exchange: Exchange, fresh: boolean): void {
   if (!fresh || target === null) {
     const balancer = state.balancers.byName.get(service.host);
     if (balancer !== undefined) {
-      const peer = balancer.pick();
+      const picks = exchange.picks;
+      const peer = balancer.pick(ctx, picks);
       if (peer === null) return answerError(ctx, 'SLUICE_ERR_NO_HEALTHY_TARGET');
+      (picks.tried ??= []).push(peer);
+      exchange.balancer = balancer;
+      exchange.peer = peer;
       target = exchange.targets.peer(service, balancer, peer);
     } else {
       target = exchange.targets.direct(service);
@@ -297,8 +325,10 @@ function send(exchange: Exchange, fresh: boolean): void {
   try {
     head = requestHead(exchange, target, body === 'chunked');
   } catch {
+    exchange.endTry();
     return answerError(ctx, 'SLUICE_ERR_PLUGIN_FAILED');
   }
+  exchange.tryMs = -1;
   exchange.tries++;
   exchange.sentAt = performance.now();
   const pool = target.pool;

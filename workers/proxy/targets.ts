@@ -9,7 +9,8 @@
 // (a Service for direct targets, a balancer Peer otherwise), so the request path builds no key.
 import type { Service } from '../../config/types.ts';
 import type { Logger } from '../../runtime/protocol/log.ts';
-import type { Peer, RoundRobinBalancer } from '../balancer/round-robin.ts';
+import type { Balancer } from '../balancer/balancers.ts';
+import type { Peer } from '../balancer/peer.ts';
 import type { TimerWheel } from '../timers/wheel.ts';
 import type { TargetPool, TargetTls, UpstreamConnector } from '../upstream/pool.ts';
 
@@ -49,7 +50,7 @@ export class Targets {
   }
 
   /** The target of a balancer's peer for `service`. */
-  peer(service: Service, balancer: RoundRobinBalancer, peer: Peer): Target {
+  peer(service: Service, balancer: Balancer, peer: Peer): Target {
     const known = this.#memo.get(peer);
     if (known !== undefined && known.service === service && !known.pool.closing) return known;
     const target = this.#make(service, peer.host, peer.port, balancer.upstream.host_header);
