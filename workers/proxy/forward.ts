@@ -23,7 +23,7 @@ import type { UpstreamResponse } from '../plugins/types.ts';
 import type { WorkerState } from '../state.ts';
 import type { UpstreamConnection, UpstreamFault, UpstreamHandler } from '../upstream/connection.ts';
 import type { RequestContext } from './context.ts';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+import { downstreamResponseHeaders, relayedResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import type { Target, Targets } from './targets.ts';
 import { readTimedOut, startBody, stopBody } from './upstream-timeouts.ts';
 
@@ -153,8 +153,16 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     const ctx = this.ctx;
     ctx.upstreamStatus = statusCode;
     ctx.upstreamLatencyMs = this.tryMs = performance.now() - this.sentAt;
-    let headers = responseHeaderObject(rawHeaders);
     const runner = this.runner;
+    const extra = ctx.responseHeaders;
+    if (runner === null && extra === null) {
+      const flat = relayedResponseHeaders(rawHeaders);
+      flat.push('via', '1.1 sluice');
+      this.status = statusCode;
+      this.head = flat;
+      return;
+    }
+    let headers = responseHeaderObject(rawHeaders);
     if (runner !== null) {
       const upstream: UpstreamResponse = { statusCode, headers };
       runner.response(ctx, upstream);
@@ -166,7 +174,6 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
       statusCode = upstream.statusCode;
       headers = upstream.headers as Record<string, string | string[]>;
     }
-    const extra = ctx.responseHeaders;
     const flat = downstreamResponseHeaders(headers, extra);
     if (extra !== null) for (const name in extra) flat.push(name, extra[name]!);
     flat.push('via', '1.1 sluice');
