@@ -16,9 +16,9 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { Agent, request } from 'undici';
-import { describeBackground } from './harness/machine.ts';
+import { describeBackground } from './harness/report/machine.ts';
 import { installCleanupHandlers, stop, stopAll } from './harness/proc.ts';
-import { startSluice } from './harness/sluice.ts';
+import { startSluice } from './harness/targets/sluice.ts';
 
 const { values } = parseArgs({
   options: {

@@ -7,15 +7,15 @@
 //   churn           Sluice, 10 target-only reconfigures/s (should rebuild one balancer only)
 //   churn, --rebuild-all   Sluice in its diagnostic mode that rebuilds everything (Kong's way)
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BenchContext } from './context.ts';
-import { withCpu } from './compare.ts';
-import { autocannonDriver } from './load.ts';
-import { describeBackground } from './machine.ts';
-import { probe } from './net.ts';
-import { stop, type Child } from './proc.ts';
-import { brief, fmtInt, fmtMs, fmtX, median, pairedRatio, summarize, table, type RunResult, type Summary } from './report.ts';
-import { postConfig, rejection, startSluice, type Sluice } from './sluice.ts';
-import { plainConfig, upstreamConfig } from './sluice-configs.ts';
+import type { BenchContext } from '../context.ts';
+import { withCpu } from '../load/compare.ts';
+import { autocannonDriver } from '../load/load.ts';
+import { describeBackground } from '../report/machine.ts';
+import { probe } from '../net.ts';
+import { stop, type Child } from '../proc.ts';
+import { brief, fmtInt, fmtMs, fmtX, median, pairedRatio, summarize, table, type RunResult, type Summary } from '../report/report.ts';
+import { postConfig, rejection, startSluice, type Sluice } from '../targets/sluice.ts';
+import { plainConfig, upstreamConfig } from '../targets/sluice-configs.ts';
 
 const RECONFIGS_PER_SECOND = 10;
 /**

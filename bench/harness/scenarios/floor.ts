@@ -11,14 +11,14 @@
 //   sluice 1w            Sluice as the proxy scenario starts it, plain config.
 // The gap between the first two is Node itself; between the last two, the gateway.
 import { join } from 'node:path';
-import { compare, type Outcome } from './compare.ts';
-import type { BenchContext } from './context.ts';
-import { describeBackground } from './machine.ts';
-import { HOST, freePort } from './net.ts';
-import { start, waitForLine, type Child } from './proc.ts';
+import { compare, type Outcome } from '../load/compare.ts';
+import type { BenchContext } from '../context.ts';
+import { describeBackground } from '../report/machine.ts';
+import { HOST, freePort } from '../net.ts';
+import { start, waitForLine, type Child } from '../proc.ts';
 import { goal } from './proxy.ts';
-import { fmtX, pairedRatio, table } from './report.ts';
-import { printMeasured, TargetSet, type Entry } from './targets.ts';
+import { fmtX, pairedRatio, table } from '../report/report.ts';
+import { printMeasured, TargetSet, type Entry } from '../targets/targets.ts';
 
 const RAW = 'node raw 1w';
 const LLHTTP = 'llhttp+undici 1w';
@@ -27,7 +27,7 @@ const CONNECTOR = 'connector 1w';
 /** Starts floor-raw.ts or floor-llhttp.ts in its own process and waits for its ready line. */
 async function startFloorHelper(name: string, script: string, upstreamUrl: string): Promise<{ child: Child; url: string }> {
   const port = await freePort();
-  const args = [join(import.meta.dirname, script), '--port', String(port), '--upstream', upstreamUrl];
+  const args = [join(import.meta.dirname, '..', 'targets', script), '--port', String(port), '--upstream', upstreamUrl];
   const child = start(name, process.execPath, args);
   await waitForLine(child, (line) => line.includes('"ready":true'), 15_000);
   return { child, url: `http://${HOST}:${port}/` };
@@ -35,9 +35,9 @@ async function startFloorHelper(name: string, script: string, upstreamUrl: strin
 
 export async function runFloorScenario(ctx: BenchContext): Promise<Outcome[]> {
   ctx.out('\n## Node.js proxy floor, 1 worker/process each');
-  ctx.out(`${RAW}: socket relay, head bytes forwarded unchanged, Content-Length framing only (bench/harness/floor-raw.ts; a measuring stick, not a proxy)`);
-  ctx.out(`${LLHTTP}: Sluice's Http1Server + undici Pool.dispatch, no router/plugins/timers (bench/harness/floor-llhttp.ts)`);
-  ctx.out(`${CONNECTOR}: Sluice's Http1Server + its own upstream connector, no router/plugins/timers (bench/harness/floor-connector.ts)`);
+  ctx.out(`${RAW}: socket relay, head bytes forwarded unchanged, Content-Length framing only (bench/harness/targets/floor-raw.ts; a measuring stick, not a proxy)`);
+  ctx.out(`${LLHTTP}: Sluice's Http1Server + undici Pool.dispatch, no router/plugins/timers (bench/harness/targets/floor-llhttp.ts)`);
+  ctx.out(`${CONNECTOR}: Sluice's Http1Server + its own upstream connector, no router/plugins/timers (bench/harness/targets/floor-connector.ts)`);
   ctx.out(await describeBackground());
   const set = new TargetSet();
   try {

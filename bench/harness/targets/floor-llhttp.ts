@@ -4,14 +4,14 @@
 // workers do; in between only a minimal dispatch handler that relays status, headers (minus the
 // hop-by-hop ones) and body. No router, no plugins, no timers, no X-Forwarded-*, no Via, no
 // worker thread: whatever Sluice costs above this process is the gateway, not the transport.
-// Usage: node bench/harness/floor-llhttp.ts --port P --upstream http://127.0.0.1:U
+// Usage: node bench/harness/targets/floor-llhttp.ts --port P --upstream http://127.0.0.1:U
 // Prints {"ready":true,...} once listening.
 import { parseArgs } from 'node:util';
 import { Pool, type Dispatcher } from 'undici';
-import { Http1Server } from '../../workers/http1/server.ts';
-import type { Http1Request } from '../../workers/http1/request.ts';
-import type { DrainWaiter, Http1Response } from '../../workers/http1/response.ts';
-import { exitWithParent } from './proc.ts';
+import { Http1Server } from '../../../workers/http1/server.ts';
+import type { Http1Request } from '../../../workers/http1/request.ts';
+import type { DrainWaiter, Http1Response } from '../../../workers/http1/response.ts';
+import { exitWithParent } from '../proc.ts';
 
 const { values } = parseArgs({ options: { port: { type: 'string' }, upstream: { type: 'string' } } });
 const port = Number(values.port);

@@ -4,17 +4,17 @@
 // them; in between only a minimal handler that relays status, headers (minus the hop-by-hop
 // ones) and body. No router, no plugins, no read/write timers, no X-Forwarded-*, no Via, no
 // worker thread: whatever Sluice costs above this process is the gateway, not the transport.
-// Usage: node bench/harness/floor-connector.ts --port P --upstream http://127.0.0.1:U
+// Usage: node bench/harness/targets/floor-connector.ts --port P --upstream http://127.0.0.1:U
 // Prints {"ready":true,...} once listening.
 import type { Socket } from 'node:net';
 import { parseArgs } from 'node:util';
-import { Http1Server } from '../../workers/http1/server.ts';
-import type { Http1Request } from '../../workers/http1/request.ts';
-import type { DrainWaiter, Http1Response } from '../../workers/http1/response.ts';
-import { TimerWheel } from '../../workers/timers/wheel.ts';
-import type { UpstreamConnection, UpstreamFault, UpstreamHandler } from '../../workers/upstream/connection.ts';
-import { UpstreamConnector } from '../../workers/upstream/pool.ts';
-import { exitWithParent } from './proc.ts';
+import { Http1Server } from '../../../workers/http1/server.ts';
+import type { Http1Request } from '../../../workers/http1/request.ts';
+import type { DrainWaiter, Http1Response } from '../../../workers/http1/response.ts';
+import { TimerWheel } from '../../../workers/timers/wheel.ts';
+import type { UpstreamConnection, UpstreamFault, UpstreamHandler } from '../../../workers/upstream/connection.ts';
+import { UpstreamConnector } from '../../../workers/upstream/pool.ts';
+import { exitWithParent } from '../proc.ts';
 
 const { values } = parseArgs({ options: { port: { type: 'string' }, upstream: { type: 'string' } } });
 const port = Number(values.port);
