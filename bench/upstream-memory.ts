@@ -60,9 +60,9 @@ async function listen(server: Server): Promise<number> {
 }
 
 async function status(adminUrl: string): Promise<{ upstream: { connects: number; reuses: number; idle: number }; heap_used: number }> {
-  const res = await request(`${adminUrl}/status`);
-  const body = (await res.body.json()) as { workers: Array<{ upstream: { connects: number; reuses: number; idle: number }; heap_used: number }> };
-  return body.workers[0]!;
+  const res = await request(`${adminUrl}/workers`);
+  const body = (await res.body.json()) as { data: Array<{ status: { upstream: { connects: number; reuses: number; idle: number }; heap_used: number } }> };
+  return body.data[0]!.status;
 }
 
 async function main(): Promise<void> {
