@@ -156,25 +156,38 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
     }
   }
 
-  function drain(timeoutMs: number): void {
+  /**
+   * Lame duck, then exit: the listener stops accepting and every response on an open connection
+   * says `Connection: close`; a connection idle at the start is closed only after `idleGraceMs`
+   * (--drain-idle-grace): a keep-alive client may have sent its next request before it could
+   * learn of the drain, and closing at once fails that request (nginx does; it is what made
+   * handovers drop requests). One answered with close ends right after that response. Done when the last connection is gone, or at `timeoutMs` whatever is left.
+   */
+  function drain(timeoutMs: number, idleGraceMs: number): void {
+    log.info({ timeout_ms: timeoutMs, idle_grace_ms: idleGraceMs }, 'worker draining');
     if (proxy !== null) proxy.draining = true;
+    const listener = server;
+    let finished = false;
+    let deadline = 0;
+    let grace = 0;
     const done = (): void => {
+      if (finished) return;
+      finished = true;
+      if (deadline !== 0) wheel.cancel(deadline);
+      if (grace !== 0) wheel.cancel(grace);
+      listener?.closeAllConnections();
       void dispatchers.close();
       wheel.close();
       post({ type: 'drained', inFlight: proxy?.inFlight ?? 0 });
       port.close();
     };
-    if (server === null) return done();
-    server.close();
-    server.closeIdleConnections();
-    if (proxy === null || proxy.inFlight === 0) return done();
-    // Idle keep-alive sockets are closed as soon as their response ends; the deadline bounds the rest.
-    const deadline = wheel.schedule('drain-deadline', timeoutMs, done);
-    proxy.onIdle = () => {
-      wheel.cancel(deadline);
-      server?.closeIdleConnections();
-      done();
-    };
+    if (listener === null) return done();
+    deadline = wheel.schedule('drain-deadline', Math.max(1, timeoutMs), done);
+    grace = wheel.schedule('drain-idle-grace', Math.max(1, Math.min(idleGraceMs, timeoutMs)), () => {
+      grace = 0;
+      listener.closeIdleConnections();
+    });
+    listener.drain(done);
   }
 
   port.on('message', (message: ToWorker) => {
@@ -186,8 +199,11 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
           return onDelta(message.delta);
         case 'query':
           return answer(message.id, message.kind);
+        case 'stop-accepting':
+          server?.close();
+          return post({ type: 'not-accepting' });
         case 'drain':
-          return drain(message.timeoutMs);
+          return drain(message.timeoutMs, message.idleGraceMs);
       }
     } catch (error) {
       // A config this worker cannot apply must not take it down: keep serving the last good state.

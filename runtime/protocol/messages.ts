@@ -39,7 +39,8 @@ export type ToWorker =
   | { type: 'snapshot'; snapshot: Snapshot }
   | { type: 'delta'; delta: Delta }
   | { type: 'query'; id: number; kind: QueryKind }
-  | { type: 'drain'; timeoutMs: number };
+  | { type: 'stop-accepting' }
+  | { type: 'drain'; timeoutMs: number; idleGraceMs: number };
 
 export type FromWorker =
   | { type: 'loaded' }
@@ -47,6 +48,7 @@ export type FromWorker =
   | { type: 'applied'; version: number; ms: number; full: boolean }
   | { type: 'need-snapshot'; have: number; got: number }
   | { type: 'reply'; id: number; data?: unknown; error?: WireError }
+  | { type: 'not-accepting' }
   | { type: 'drained'; inFlight: number };
 
 /** One metric value as prom-client's `registry.getMetricsAsJSON()` gives it. */
