@@ -34,7 +34,7 @@ test('after SIGTERM a keep-alive client gets its next response with Connection: 
   const upstream = await startUpstream(echoHandler);
   t.after(() => upstream.close());
   // A grace far longer than this test needs: the idle connection must still be open when it asks.
-  const runtime = await startRuntime(['--config', await configFor(upstream.url), '--workers', '1', '--drain-idle-grace', '60000', '--drain-timeout', '120000']);
+  const runtime = await startRuntime(['--config', await configFor(upstream.url), '--workers', '1', '--drain-idle-grace', '60000', '--drain-timeout', '120000'], { timeoutMs: 120_000 });
   t.after(() => runtime.stop('SIGKILL'));
   const client = await RawConnection.open(runtime.proxy);
   t.after(() => client.destroy());
@@ -64,7 +64,7 @@ test('a request in flight at SIGTERM finishes, its response says close; an idle 
     else echoHandler(req, res);
   });
   t.after(() => upstream.close());
-  const runtime = await startRuntime(['--config', await configFor(upstream.url), '--workers', '1', '--drain-idle-grace', '300', '--drain-timeout', '120000']);
+  const runtime = await startRuntime(['--config', await configFor(upstream.url), '--workers', '1', '--drain-idle-grace', '300', '--drain-timeout', '120000'], { timeoutMs: 120_000 });
   t.after(() => runtime.stop('SIGKILL'));
   const busy = await RawConnection.open(runtime.proxy);
   const idle = await RawConnection.open(runtime.proxy);
@@ -140,7 +140,7 @@ test('a handover between two runtimes on one port under keep-alive load fails no
   const upstream = await startUpstream(echoHandler);
   t.after(() => upstream.close());
   const config = await configFor(upstream.url);
-  const old = await startRuntime(['--config', config, '--workers', '2']);
+  const old = await startRuntime(['--config', config, '--workers', '2'], { timeoutMs: 120_000 });
   t.after(() => old.stop('SIGKILL'));
   const port = new URL(old.proxy).port;
   const load = keepAliveLoad(old.proxy, 8);
@@ -148,7 +148,7 @@ test('a handover between two runtimes on one port under keep-alive load fails no
   await until(() => load.ok >= 100 || load.failures.length > 0);
 
   // The new runtime joins the port (reusePort) and is ready once every worker listens.
-  const next = await startRuntime(['--config', config, '--workers', '2', '--port', port]);
+  const next = await startRuntime(['--config', config, '--workers', '2', '--port', port], { timeoutMs: 120_000 });
   t.after(() => next.stop('SIGKILL'));
   assert.equal((await request(`${next.admin}/status/ready`)).status, 200);
   const status = (await request(`${next.admin}/status`)).json<{ ready: boolean }>();
