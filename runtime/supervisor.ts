@@ -323,6 +323,11 @@ export class Supervisor extends EventEmitter {
     return this.#spare === null ? 'none' : this.#loaded.has(this.#spare) ? 'loaded' : 'loading';
   }
 
+  /** The spare thread's id (0 when there is none): the next dead worker's slot gets this thread. */
+  get spareThreadId(): number {
+    return this.#spare?.threadId ?? 0;
+  }
+
   /** drain() has begun: this node is on its way out and must not be reported ready. */
   get draining(): boolean {
     return this.#stopping;

@@ -68,6 +68,7 @@ export async function workers(ctx: AdminContext): Promise<Record<string, unknown
   const replies = await ctx.supervisor.query('status');
   return {
     spare: ctx.supervisor.spare,
+    spare_thread_id: ctx.supervisor.spareThreadId,
     data: ctx.supervisor.slots.map((slot) => {
       const reply = replies[slot.index];
       return {
