@@ -69,7 +69,7 @@ services:
     url: ${churn.url}/churn
     routes: [{ name: churn, paths: [/churn] }]
 `);
-  runtime = await startRuntime(['--config', config, '--workers', '1'],);
+  runtime = await startRuntime(['--config', config, '--workers', '1']);
 });
 
 after(async () => {

@@ -97,7 +97,7 @@ services:
     tls_verify: true
     routes: [{ name: via-upstream, paths: [/via-upstream] }]
 `);
-  verifying = await startRuntime(['--config', config, '--workers', '1', '--upstream-trusted-ca', caFile],);
+  verifying = await startRuntime(['--config', config, '--workers', '1', '--upstream-trusted-ca', caFile]);
   const strictConfig = await writeConfig(`
 _format_version: "3.0"
 services:
@@ -110,7 +110,7 @@ services:
     tls_verify: false
     routes: [{ name: opted-out, paths: [/opted-out] }]
 `);
-  strict = await startRuntime(['--config', strictConfig, '--workers', '1', '--upstream-tls-verify'],);
+  strict = await startRuntime(['--config', strictConfig, '--workers', '1', '--upstream-tls-verify']);
 });
 
 after(async () => {
