@@ -10,11 +10,13 @@ import { request } from '../helpers/http.ts';
 import { okResponse, reset, startFaultUpstream, type FaultUpstream } from '../helpers/fault-upstream.ts';
 import { RawConnection } from '../helpers/raw-http.ts';
 import { startRuntime, writeConfig, type Runtime } from '../helpers/runtime.ts';
+import { closedPort, echoHandler, startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 let runtime: Runtime;
 let faults: FaultUpstream;
 let flaky: FaultUpstream;
 let churn: FaultUpstream;
+let echo: Upstream;
 
 /** The fault each path asks for; every response is written whole in one write unless it says. */
 const SCRIPTS: Record<string, (socket: Socket) => void> = {
@@ -53,9 +55,18 @@ before(async () => {
   flaky = await startFaultUpstream((socket, _head, n) => (n === 1 ? void socket.write(okResponse('fresh')) : reset(socket)));
   // Closes the connection after every third response (keep-alive churn).
   churn = await startFaultUpstream((socket, _head, n) => void socket.write(okResponse(`n=${n}`, n % 3 === 0 ? 'connection: close\r\n' : '')));
+  echo = await startUpstream(echoHandler);
+  const dead = await closedPort();
   const config = await writeConfig(`
 _format_version: "3.0"
+upstreams:
+  - name: half-dead
+    targets: [{ target: "127.0.0.1:${dead}" }, { target: "127.0.0.1:${echo.port}" }]
 services:
+  - name: half-dead
+    host: half-dead
+    retries: 1
+    routes: [{ name: half-dead, paths: [/half-dead] }]
   - name: faults
     url: ${faults.url}
     read_timeout: 1000
@@ -74,7 +85,7 @@ services:
 
 after(async () => {
   await runtime?.stop();
-  await Promise.all([faults?.close(), flaky?.close(), churn?.close()]);
+  await Promise.all([faults?.close(), flaky?.close(), churn?.close(), echo?.close()]);
 });
 
 // A head without any of its body is held back, so a reset right after it still gets a clean 502.
@@ -154,4 +165,12 @@ test('keep-alive churn: an upstream closing every third connection loses no requ
     if (i % 7 === 0) await delay(5);
   }
   assert.ok(churn.connections >= 20, `${churn.connections} connections for 60 requests`);
+});
+
+test('a refused connect goes to the next target: every request is answered, a request body included', async () => {
+  for (let i = 0; i < 6; i++) {
+    const reply = await request(`${runtime.proxy}/half-dead`, { method: 'POST', body: `body ${i}`, headers: { 'content-type': 'text/plain' } });
+    assert.equal(reply.status, 200, `request ${i}`);
+    assert.equal(reply.json<{ body: string }>().body, `body ${i}`);
+  }
 });
