@@ -2,6 +2,7 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { hostName } from './admin/guard.ts';
+import { DEFAULT_COUNTER_SLOTS, MAX_COUNTER_SLOTS } from './protocol/counters.ts';
 import type { ClientTimeoutSettings } from './protocol/messages.ts';
 
 export interface Options {
@@ -21,6 +22,8 @@ export interface Options {
   adminAllowHosts: string[];
   adminAllowOrigins: string[];
   adminToken: string | null;
+  /** Slots per period of the shared rate-limiting counter table (runtime/protocol/counters.ts). */
+  rateLimitSlots: number;
 }
 
 export const USAGE = `Usage: node runtime [options]
@@ -36,6 +39,7 @@ export const USAGE = `Usage: node runtime [options]
   --admin-allow-host NAME    a Host name the Admin API answers besides its listen address and localhost (repeatable, or comma-separated)
   --admin-allow-origin ORIGIN  a browser origin (scheme://host[:port]) allowed to call the Admin API (repeatable, or comma-separated)
   --admin-token TOKEN    require "Authorization: Bearer TOKEN" or "Kong-Admin-Token: TOKEN" on every Admin API request (or env SLUICE_ADMIN_TOKEN)
+  --rate-limit-slots N   live rate-limiting keys per period the shared counter table holds (default 1048576, 16 B each; rounded up to a power of two)
   --no-spare             do not keep a loaded spare worker thread (saves one V8 heap; a dead worker is then replaced in ~1 s, not ms)
   --rebuild-all          diagnostic: rebuild every worker component on every change, as Kong does
   -h, --help             this text`;
@@ -82,6 +86,13 @@ function allowOrigin(value: string): string {
   return origin;
 }
 
+function rateLimitSlots(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_COUNTER_SLOTS;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 16 || n > MAX_COUNTER_SLOTS) throw new Error(`--rate-limit-slots: expected 16..${MAX_COUNTER_SLOTS}, got ${value}`);
+  return n;
+}
+
 export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options | 'help' {
   const { values } = parseArgs({
     args: argv,
@@ -101,6 +112,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'admin-allow-host': { type: 'string', multiple: true },
       'admin-allow-origin': { type: 'string', multiple: true },
       'admin-token': { type: 'string' },
+      'rate-limit-slots': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -124,6 +136,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     adminAllowOrigins: list(values['admin-allow-origin']).map(allowOrigin),
     // The flag wins over the environment; the environment keeps the token out of `ps`.
     adminToken: values['admin-token'] ?? (env['SLUICE_ADMIN_TOKEN'] || null),
+    rateLimitSlots: rateLimitSlots(values['rate-limit-slots']),
     clientTimeouts: {
       idleMs: duration(values['client-idle-timeout'], 60_000, 1, '--client-idle-timeout'),
       bodyMs: duration(values['client-body-timeout'], 60_000, 1, '--client-body-timeout'),

@@ -58,7 +58,7 @@ const supervisor = new Supervisor(
       proxyHost: options.proxyHost,
       proxyPort,
       versions: createVersionMemory(),
-      counters: createCounterMemory(),
+      counters: createCounterMemory(options.rateLimitSlots),
       rebuildAll: options.rebuildAll,
       clientTimeouts: options.clientTimeouts,
     },
@@ -68,7 +68,7 @@ const supervisor = new Supervisor(
   log,
 );
 supervisor.versions.publish(store.snapshot.version);
-const metrics = new MetricsCollector({ supervisor, snapshot: () => store.snapshot, pool, version: VERSION });
+const metrics = new MetricsCollector({ supervisor, snapshot: () => store.snapshot, pool, version: VERSION, counters: supervisor.boot.counters });
 
 // Every Admin request passes the guard (Host, Origin, token) before any route; see admin/guard.ts.
 const adminGuard = new AdminGuard({ listenHosts: [options.adminHost], allowHosts: options.adminAllowHosts, allowOrigins: options.adminAllowOrigins, token: options.adminToken });

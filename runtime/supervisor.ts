@@ -358,6 +358,11 @@ export class Supervisor extends EventEmitter {
     return this.#spare === null ? 'none' : this.#loaded.has(this.#spare) ? 'loaded' : 'loading';
   }
 
+  /** What every worker thread starts with (shared memory included). */
+  get boot(): WorkerBoot {
+    return this.#options.boot;
+  }
+
   get live(): number {
     return this.slots.filter((slot) => slot.worker !== null).length;
   }
