@@ -163,7 +163,9 @@ export class Supervisor extends EventEmitter {
   }
 
   #ensureSpare(): void {
-    if (this.#spare === null && !this.#stopping && this.#options.spare) this.#spare = this.#spawnThread();
+    if (this.#spare !== null || this.#stopping || !this.#options.spare) return;
+    this.#spare = this.#spawnThread();
+    this.#log.info({ thread_id: this.#spare.threadId }, 'spare worker thread started');
   }
 
   #onMessage(slot: WorkerSlot, worker: Worker, message: FromWorker): void {
