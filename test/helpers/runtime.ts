@@ -55,10 +55,8 @@ export async function startRuntime(args: string[], options: { timeoutMs?: number
     });
   };
   let ready: Record<string, unknown>;
-  // 60 s: on a shared 2-core box under load, preparing the config and loading two workers has
-  // taken 20 s; the wait ends at the ready line, so a fast machine does not pay for it.
   try {
-    ready = await waitForLog((line) => line.msg === 'sluice ready', options.timeoutMs ?? 60_000);
+    ready = await waitForLog((line) => line.msg === 'sluice ready', options.timeoutMs ?? 120_000);
   } catch (error) {
     // A runtime that never got ready must not outlive the test file (it would hold it open).
     child.kill('SIGKILL');
