@@ -6,7 +6,8 @@
 // body is never parsed here; a key only present in the body counts as missing.
 import type { Consumer, Credential } from '../../../config/types.ts';
 import type { RequestContext } from '../../proxy/context.ts';
-import type { PluginDefinition, PluginEnv, PluginInstance } from '../types.ts';
+import type { PluginEnv, PluginInstance } from '../types.ts';
+import { definePlugin } from '../define.ts';
 import { schema, type Config } from './schema.ts';
 
 const NO_KEY = Object.freeze({ message: 'No API key found in request' });
@@ -106,11 +107,4 @@ function authenticate(ctx: RequestContext, consumer: Consumer, credential: Crede
   headers['x-anonymous-consumer'] = credential === null ? 'true' : null;
 }
 
-export default {
-  name: schema.name,
-  priority: schema.priority!,
-  schema,
-  create(config: Config, env: PluginEnv): PluginInstance {
-    return new KeyAuth(config, env);
-  },
-} satisfies PluginDefinition<Config>;
+export default definePlugin<Config>(schema, KeyAuth);
