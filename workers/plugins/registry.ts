@@ -1,9 +1,9 @@
 // Runs on a worker thread: the plugins this worker can run, by name. There is one list of bundled
-// plugins — the schemas the config layer accepts (their index module) — and each plugin's handler is
+// plugins — config/plugins/index.ts, the schemas the config layer accepts — and each plugin's handler is
 // found by its folder, workers/plugins/<name>/handler.ts, whose default export is its definition
 // (definePlugin). So a plugin is added in one place, and a config that validates can always run.
 // Loaded once, when this module is first imported (top-level await), before the worker serves.
-import { pluginSchemas } from './schemas.ts';
+import { pluginSchemas } from '../../config/plugins/index.ts';
 import type { AnyPluginDefinition } from './instances.ts';
 
 export type PluginRegistry = ReadonlyMap<string, AnyPluginDefinition>;

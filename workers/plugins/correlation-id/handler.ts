@@ -7,7 +7,7 @@ import type { Socket } from 'node:net';
 import type { RequestContext } from '../../proxy/context.ts';
 import type { PluginEnv, PluginInstance, UpstreamResponse } from '../types.ts';
 import { definePlugin } from '../define.ts';
-import { schema, type Config } from './schema.ts';
+import { schema, type Config } from '../../../config/plugins/correlation-id.ts';
 
 // Per worker thread, as Kong's per nginx worker: one uuid, then a counter (`uuid#counter`).
 const workerUuid = randomUUID();

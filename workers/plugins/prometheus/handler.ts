@@ -12,7 +12,7 @@ import type { KongMetricSwitches, KongRequestMetrics } from '../../metrics/kong.
 import type { RequestContext } from '../../proxy/context.ts';
 import type { PluginInstance } from '../types.ts';
 import { definePlugin } from '../define.ts';
-import { schema, type Config } from './schema.ts';
+import { schema, type Config } from '../../../config/plugins/prometheus.ts';
 
 class PrometheusInstance implements PluginInstance {
   readonly #metrics: KongRequestMetrics;

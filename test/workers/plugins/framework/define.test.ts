@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { definePlugin, phasesOf } from '../../../../workers/plugins/define.ts';
 import { BUNDLED_PLUGINS } from '../../../../workers/plugins/registry.ts';
-import { pluginSchemas } from '../../../../workers/plugins/schemas.ts';
+import { pluginSchemas } from '../../../../config/plugins/index.ts';
 import type { PluginInstance } from '../../../../workers/plugins/types.ts';
 import type { RequestContext } from '../../../../workers/proxy/context.ts';
 import { request } from '../../../helpers/http.ts';
