@@ -86,7 +86,7 @@ function updatePlugins(previous: WorkerState | null, snapshot: Snapshot, deps: S
     if (changedPlugins.length === 0 && removedRoutes.length === 0) return previous.plugins;
     try {
       const touched = previous.plugins.update(snapshot, { plugins: changedPlugins, removedRoutes });
-      if (touched > 0) rebuilds.count('plugins', `updated:${touched}`);
+      if (touched > 0) rebuilds.updated('plugins', reason ?? 'plugins', touched);
       return previous.plugins;
     } catch (error) {
       deps.env.log.error({ err: error }, 'plugins iterator update failed; building a new one');

@@ -57,8 +57,8 @@ describe('O(changed) updates through the worker state', () => {
     // Edit the r1-scoped config.
     proxy.install(snapshotOf({ services, plugins: [plugins[0], { ...plugins[1], config: { tag: 'r1-edited' } }, plugins[2]] }, schemas));
     assert.equal(proxy.state.plugins, iterator, 'updated in place, not rebuilt');
-    assert.deepEqual(proxy.deps.rebuilds.counts.plugins['updated:1'], 1);
-    assert.equal(proxy.deps.rebuilds.total('plugins'), rebuildsBefore + 1);
+    assert.deepEqual(proxy.deps.rebuilds.updates.plugins.plugins, { times: 1, entities: 1 }, 'counted as updated (1 entity)');
+    assert.equal(proxy.deps.rebuilds.total('plugins'), rebuildsBefore, 'no full rebuild');
     assert.equal(iterator.compiledRoutes, 2, 'only r1 dropped');
     const [r2, r3] = ['r2', 'r3'].map((name) => routeNamed(proxy.state.snapshot, name));
     assert.equal(iterator.forRoute(r2!.route, r2!.service), runners[1], 'r2 keeps its compiled lists');
@@ -93,7 +93,8 @@ describe('O(changed) updates through the worker state', () => {
     const before = proxy.deps.rebuilds.total('plugins');
     proxy.install(snapshotOf({ services: services(false), plugins }, schemas));
     assert.equal(proxy.state.plugins, iterator);
-    assert.equal(proxy.deps.rebuilds.total('plugins'), before, 'no rebuild and no update counted');
+    assert.equal(proxy.deps.rebuilds.total('plugins'), before, 'no rebuild');
+    assert.equal(proxy.deps.rebuilds.totalUpdates('plugins'), 0, 'no plugin touched');
     assert.equal(iterator.compiledRoutes, 1, 'the removed route is forgotten');
   });
 });
@@ -145,7 +146,7 @@ describe('property: an updated iterator answers as a fresh one', () => {
       }
       const next = snapshotOf({ services, consumers, plugins: [...live.values()] }, schemas, snapshot.version + 1);
       const changed = Object.keys({ ...next.entityHashes.plugins, ...snapshot.entityHashes.plugins }).filter((id) => next.entityHashes.plugins[id] !== snapshot.entityHashes.plugins[id]);
-      rebuilds.count('plugins', `updated:${iterator.update(next, { plugins: changed, removedRoutes: [] })}`);
+      rebuilds.updated('plugins', 'plugins', iterator.update(next, { plugins: changed, removedRoutes: [] }));
       snapshot = next;
       instances.retain(snapshot);
       const fresh = buildPluginsIterator(snapshot, registry, instances, env);
