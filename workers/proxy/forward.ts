@@ -18,10 +18,11 @@ import { ErrorCodes, type ErrorCode } from '../../runtime/protocol/errors.ts';
 import type { Balancer } from '../balancer/balancers.ts';
 import { PickState, type Peer } from '../balancer/peer.ts';
 import type { DrainWaiter } from '../http1/response.ts';
-import type { PluginRunner } from '../plugins/iterator.ts';
-import type { UpstreamResponse } from '../plugins/types.ts';
+import type { PluginRunner } from '../plugins/route-plugins.ts';
+import type { BufferedResponse, UpstreamResponse } from '../plugins/types.ts';
 import type { WorkerState } from '../state.ts';
 import type { UpstreamConnection, UpstreamFault, UpstreamHandler } from '../upstream/connection.ts';
+import { BufferedAnswer } from './buffered-response.ts';
 import type { RequestContext } from './context.ts';
 import { downstreamResponseHeaders, relayedResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import type { Target, Targets } from './targets.ts';
@@ -37,6 +38,7 @@ export interface ListenerInfo {
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
 /** Faults where nothing reached the upstream application: another target may be tried. */
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT']);
+const EMPTY = Buffer.alloc(0);
 /** Characters that would end a header line early: plugin-set values are checked against them. */
 const UNSAFE_VALUE = /[\r\n\0]/;
 
@@ -65,6 +67,10 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
   bodyStarted = false;
   /** Response-phase plugin exit: the upstream body is read and dropped. */
   discard = false;
+  /** The answer being read whole for a `response` plugin (buffered-response.ts), else null. */
+  buffered: BufferedAnswer | null = null;
+  /** Chunks pass through the route's body_filter plugins. */
+  filtersBody = false;
   /** Set once the client response ended or was cut: later upstream events are ignored. */
   done = false;
   /** The client's socket is full: the upstream is paused until it drains. */
@@ -162,23 +168,62 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
       this.head = flat;
       return;
     }
-    let headers = responseHeaderObject(rawHeaders);
+    let headers: Record<string, string | string[] | undefined> = responseHeaderObject(rawHeaders);
     if (runner !== null) {
       const upstream: UpstreamResponse = { statusCode, headers };
-      runner.response(ctx, upstream);
-      // A response phase that failed has already answered 500: the upstream body goes nowhere.
+      if (runner.buffersResponse) {
+        this.buffered = new BufferedAnswer(upstream);
+        return;
+      }
+      runner.headerFilter(ctx, upstream);
+      // A header_filter that failed has already answered 500: the upstream body goes nowhere.
       if (ctx.exited) {
         this.discard = true;
         return;
       }
       statusCode = upstream.statusCode;
-      headers = upstream.headers as Record<string, string | string[]>;
+      headers = upstream.headers;
+      this.filtersBody = runner.filtersBody;
     }
+    this.status = statusCode;
+    this.head = this.#flatHead(headers);
+  }
+
+  #flatHead(headers: Record<string, string | string[] | undefined>): string[] {
+    const extra = this.ctx.responseHeaders;
     const flat = downstreamResponseHeaders(headers, extra);
     if (extra !== null) for (const name in extra) flat.push(name, extra[name]!);
     flat.push('via', '1.1 sluice');
-    this.status = statusCode;
-    this.head = flat;
+    return flat;
+  }
+
+  /** Collects the body for a `response` plugin; past the cap the answer is 502 (nothing was sent yet). */
+  #bufferChunk(chunk: Buffer): void {
+    if (this.buffered!.add(chunk)) return this.touchReadTimer();
+    this.done = true;
+    this.discard = true;
+    this.#stopTimers();
+    const conn = this.conn;
+    this.conn = null;
+    conn?.abort();
+    this.endTry();
+    answerError(this.ctx, 'SLUICE_ERR_UPSTREAM_UNAVAILABLE');
+  }
+
+  #sendBuffered(answer: BufferedResponse): void {
+    const res = this.ctx.res;
+    res.writeHead(answer.statusCode, this.#flatHead(answer.headers));
+    res.end(this.ctx.req.method === 'HEAD' || answer.body.length === 0 ? undefined : answer.body);
+  }
+
+  /** A body_filter failed mid-body: the client sees a cut response, the upstream request goes. */
+  #cut(): void {
+    this.done = true;
+    this.#stopTimers();
+    const conn = this.conn;
+    this.conn = null;
+    conn?.abort();
+    this.endTry();
   }
 
   #flushHead(): void {
@@ -191,6 +236,13 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
   onResponseData(chunk: Buffer): void {
     if (this.done) return;
     if (this.discard) return this.touchReadTimer();
+    if (this.buffered !== null) return this.#bufferChunk(chunk);
+    if (this.filtersBody) {
+      chunk = this.runner!.bodyFilter(this.ctx, chunk, false);
+      if (this.ctx.exited) return this.#cut();
+      // An empty write would end a chunked body early.
+      if (chunk.length === 0) return this.touchReadTimer();
+    }
     this.#flushHead();
     const res = this.ctx.res;
     if (res.write(chunk)) {
@@ -218,10 +270,28 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     this.#stopTimers();
     stopBody(this);
     if (this.discard || this.done) return;
+    const ctx = this.ctx;
+    const buffered = this.buffered;
+    if (buffered !== null) {
+      this.done = true;
+      if (last !== null && !buffered.add(last)) return answerError(ctx, 'SLUICE_ERR_UPSTREAM_UNAVAILABLE');
+      return buffered.finish(ctx, this.runner!, (answer) => this.#sendBuffered(answer));
+    }
+    if (this.filtersBody) {
+      let body = last === null ? EMPTY : this.runner!.bodyFilter(ctx, last, false);
+      if (ctx.exited) return this.#cut();
+      const tail = this.runner!.bodyFilter(ctx, EMPTY, true);
+      if (ctx.exited) return this.#cut();
+      this.done = true;
+      if (tail.length > 0) body = body.length === 0 ? tail : Buffer.concat([body, tail]);
+      this.#flushHead();
+      ctx.res.end(body.length === 0 ? undefined : body);
+      return;
+    }
     this.done = true;
     this.#flushHead();
-    if (last === null) this.ctx.res.end();
-    else this.ctx.res.end(last);
+    if (last === null) ctx.res.end();
+    else ctx.res.end(last);
   }
 
   onUpgrade(_status: number, _rawHeaders: string[], socket: Socket): void {

@@ -21,7 +21,7 @@ if (!Number.isInteger(port) || port <= 0 || upstream === undefined) {
   process.exit(2);
 }
 
-// The same pool settings as Sluice's (workers/proxy/dispatchers.ts) and the Node peer's.
+// The pool settings Sluice used before its own connector, and the Node peer's.
 const pool = new Pool(upstream, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000 });
 
 /**
