@@ -28,6 +28,17 @@ export function writeTimedOut(exchange: Exchange): void {
  * runs while it is full. Listeners are module functions; the exchange rides on the stream.
  */
 export function startBody(exchange: Exchange): void {
+  const buffered = exchange.ctx.bufferedBody;
+  if (buffered !== null) {
+    // A body a plugin read whole (ctx.readBody): written at once, and replayable on a retry.
+    const conn = exchange.conn;
+    if (conn !== null) {
+      if (buffered.length > 0) conn.write(buffered);
+      conn.endRequest();
+    }
+    exchange.touchReadTimer();
+    return;
+  }
   const body = exchange.ctx.req.body as PumpedBody | null;
   if (body === null || exchange.bodyStarted) return;
   exchange.bodyStarted = true;
