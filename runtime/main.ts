@@ -16,6 +16,8 @@ import { createLogger } from './protocol/log.ts';
 import { createVersionMemory } from './protocol/shared-memory.ts';
 import { createUpstreamMemory, UpstreamMemory } from './protocol/upstream-memory.ts';
 import { TargetSlots } from './health/slots.ts';
+import { HealthThread } from './health/thread.ts';
+import { HealthView } from './health/view.ts';
 import { Supervisor } from './supervisor.ts';
 
 const DEFAULT_CONFIG = new URL('../config/default.yaml', import.meta.url);
@@ -52,6 +54,9 @@ if (first.status !== 'applied') {
 // Every target's shared slot is assigned before any worker sees the config that names it.
 const targetSlots = new TargetSlots(new UpstreamMemory(createUpstreamMemory()));
 targetSlots.sync(store.snapshot);
+const health = new HealthThread(targetSlots.memory.view.buffer as SharedArrayBuffer, log);
+await health.start();
+health.update(store.snapshot);
 
 // With --port 0 the primary picks the port: each worker binding port 0 would get a different one.
 const proxyPort = options.proxyPort === 0 ? await freePort(options.proxyHost) : options.proxyPort;
@@ -74,9 +79,10 @@ const supervisor = new Supervisor(
   log,
 );
 supervisor.versions.publish(store.snapshot.version);
-const metrics = new MetricsCollector({ supervisor, snapshot: () => store.snapshot, pool, version: VERSION });
+const healthView = new HealthView(targetSlots);
+const metrics = new MetricsCollector({ supervisor, snapshot: () => store.snapshot, pool, version: VERSION, health: healthView });
 
-const adminServer = createServer(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl, metrics }));
+const adminServer = createServer(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl, metrics, health: healthView }));
 const adminAddress = await listen(adminServer, options.adminHost, options.adminPort);
 const adminUrl = `http://${urlHost(adminAddress.address)}:${adminAddress.port}`;
 
@@ -92,6 +98,7 @@ let echo: Server | null = null;
 if (configFile === null) echo = await startEchoUpstream({ version: VERSION, adminUrl, snapshot: () => store.snapshot });
 store.onChange = (delta, snapshot) => {
   targetSlots.sync(snapshot);
+  health.update(snapshot);
   supervisor.broadcast(delta, snapshot);
   // The echo upstream belongs to the embedded default only.
   if (echo !== null && store.source !== 'embedded default') {
@@ -122,6 +129,7 @@ const stop = async (signal: string): Promise<void> => {
   log.info({ signal, drain_timeout_ms: options.drainTimeoutMs }, 'draining');
   watcher?.close();
   await supervisor.drain(options.drainTimeoutMs);
+  await health.stop();
   adminServer.close();
   statusServer?.close();
   echo?.close();

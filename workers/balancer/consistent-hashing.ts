@@ -11,6 +11,7 @@ import type { Target, Upstream } from '../../config/types.ts';
 import type { UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import { valueToHash } from './hash-value.ts';
+import { passiveOf, type PassiveHealth } from './passive.ts';
 import { eligible, makePeers, type Balancer, type Peer, type PickState } from './peer.ts';
 
 const SERVER_POINTS = 160;
@@ -25,6 +26,7 @@ export class ConsistentHashingBalancer implements Balancer {
   readonly upstream: Upstream;
   readonly peers: readonly Peer[];
   readonly fingerprint: string;
+  readonly passive: PassiveHealth | null;
   readonly points: number;
   /** Peer index at each point, -1 where none. */
   readonly #owner: Int32Array;
@@ -34,6 +36,7 @@ export class ConsistentHashingBalancer implements Balancer {
   constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null) {
     this.upstream = upstream;
     this.fingerprint = fingerprint;
+    this.passive = passiveOf(upstream);
     this.peers = makePeers(upstream, targets, memory);
     this.points = upstream.slots >= MIN_POINTS ? upstream.slots : MIN_POINTS;
     this.#owner = new Int32Array(this.points).fill(-1);

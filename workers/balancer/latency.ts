@@ -9,6 +9,7 @@
 import type { Target, Upstream } from '../../config/types.ts';
 import type { UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
 import type { RequestContext } from '../proxy/context.ts';
+import { passiveOf, type PassiveHealth } from './passive.ts';
 import { eligible, makePeers, type Balancer, type Peer, type PickState } from './peer.ts';
 
 const DECAY_MS = 10_000;
@@ -17,6 +18,7 @@ export class LatencyBalancer implements Balancer {
   readonly upstream: Upstream;
   readonly peers: readonly Peer[];
   readonly fingerprint: string;
+  readonly passive: PassiveHealth | null;
   /** Per peer: the average round trip in ms (0 until measured), and when it was last updated. */
   readonly ewma: Float64Array;
   readonly #touched: Float64Array;
@@ -26,6 +28,7 @@ export class LatencyBalancer implements Balancer {
   constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null, now: () => number = performance.now.bind(performance)) {
     this.upstream = upstream;
     this.fingerprint = fingerprint;
+    this.passive = passiveOf(upstream);
     this.peers = makePeers(upstream, targets, memory);
     this.ewma = new Float64Array(this.peers.length);
     this.#touched = new Float64Array(this.peers.length);

@@ -5,6 +5,7 @@
 import type { Target, Upstream } from '../../config/types.ts';
 import { createUpstreamMemory, targetKey, UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
 import type { RequestContext } from '../proxy/context.ts';
+import type { PassiveHealth } from './passive.ts';
 
 export interface Peer {
   readonly host: string;
@@ -37,6 +38,8 @@ export interface Balancer {
   readonly peers: readonly Peer[];
   /** Fingerprint of the upstream and its targets; equal fingerprints mean an equal balancer. */
   readonly fingerprint: string;
+  /** The upstream's passive health checks, null when off. */
+  readonly passive: PassiveHealth | null;
   /**
    * The peer for this try, or null when no peer is healthy (the proxy answers 503). Skips unhealthy
    * peers, and peers already tried while an untried healthy one is left.

@@ -5,6 +5,7 @@
 import type { Target, Upstream } from '../../config/types.ts';
 import type { UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
 import type { RequestContext } from '../proxy/context.ts';
+import { passiveOf, type PassiveHealth } from './passive.ts';
 import { eligible, makePeers, type Balancer, type Peer, type PickState } from './peer.ts';
 
 export { parseTarget, type Peer } from './peer.ts';
@@ -13,11 +14,13 @@ export class RoundRobinBalancer implements Balancer {
   readonly upstream: Upstream;
   readonly peers: readonly Peer[];
   readonly fingerprint: string;
+  readonly passive: PassiveHealth | null;
   readonly #current: Float64Array;
 
   constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null) {
     this.upstream = upstream;
     this.fingerprint = fingerprint;
+    this.passive = passiveOf(upstream);
     this.peers = makePeers(upstream, targets, memory);
     this.#current = new Float64Array(this.peers.length);
   }

@@ -108,6 +108,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
     const res = ctx.res;
     ctx.upstreamStatus = statusCode;
     ctx.upstreamLatencyMs = this.tryMs = performance.now() - this.sentAt;
+    if (this.peer !== null) this.balancer!.passive?.status(this.peer, statusCode);
     const runner = this.runner;
     let upstream: UpstreamResponse;
     if (runner !== null) {
@@ -182,6 +183,10 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    // Passive checks count a failed try before any response; a failure mid-body (after the status
+    // was counted) or the client leaving is not the target's fault.
+    const peer = this.peer;
+    if (peer !== null && this.tryMs === -1 && error !== CLIENT_GONE) this.balancer!.passive?.failed(peer, upstreamErrorCode(error) === 'SLUICE_ERR_UPSTREAM_TIMEOUT');
     this.endTry();
     this.stopReadTimer();
     const ctx = this.ctx;
