@@ -1,7 +1,10 @@
 // Healthcheck settings with Kong's defaults, for the health tests (test thread).
 import type { UpstreamHealthchecks } from '../../../config/types.ts';
 
-export function checks(active: Partial<UpstreamHealthchecks['active']> & { healthy?: Partial<UpstreamHealthchecks['active']['healthy']>; unhealthy?: Partial<UpstreamHealthchecks['active']['unhealthy']> } = {}): UpstreamHealthchecks {
+type Active = UpstreamHealthchecks['active'];
+type ActiveFields = Partial<Omit<Active, 'healthy' | 'unhealthy'>> & { healthy?: Partial<Active['healthy']>; unhealthy?: Partial<Active['unhealthy']> };
+
+export function checks(active: ActiveFields = {}): UpstreamHealthchecks {
   return {
     threshold: 0,
     active: {
