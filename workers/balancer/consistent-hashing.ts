@@ -12,7 +12,7 @@ import type { UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import { valueToHash } from './hash-value.ts';
 import { passiveOf, type PassiveHealth } from './passive.ts';
-import { eligible, makePeers, type Balancer, type Peer, type PickState } from './peer.ts';
+import { belowThreshold, eligible, makePeers, thresholdOf, type Balancer, type Peer, type PickState } from './peer.ts';
 
 const SERVER_POINTS = 160;
 const MIN_POINTS = 1000;
@@ -27,6 +27,8 @@ export class ConsistentHashingBalancer implements Balancer {
   readonly peers: readonly Peer[];
   readonly fingerprint: string;
   readonly passive: PassiveHealth | null;
+  /** `healthchecks.threshold` (percent of weight that must be healthy), 0 when off. */
+  readonly threshold: number;
   readonly points: number;
   /** Peer index at each point, -1 where none. */
   readonly #owner: Int32Array;
@@ -37,6 +39,7 @@ export class ConsistentHashingBalancer implements Balancer {
     this.upstream = upstream;
     this.fingerprint = fingerprint;
     this.passive = passiveOf(upstream);
+    this.threshold = thresholdOf(upstream);
     this.peers = makePeers(upstream, targets, memory);
     this.points = upstream.slots >= MIN_POINTS ? upstream.slots : MIN_POINTS;
     this.#owner = new Int32Array(this.points).fill(-1);
@@ -75,6 +78,7 @@ export class ConsistentHashingBalancer implements Balancer {
   }
 
   pick(ctx: RequestContext, state: PickState): Peer | null {
+    if (this.threshold > 0 && belowThreshold(this.peers, this.threshold)) return null;
     const peers = this.peers;
     if (peers.length === 0) return null;
     if (state.hash === -1) state.hash = hash32(valueToHash(this.upstream, ctx)) % this.points;

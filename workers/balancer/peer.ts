@@ -90,6 +90,27 @@ export function makePeers(upstream: Upstream, targets: readonly Target[], memory
   return peers;
 }
 
+/**
+ * Kong's `healthchecks.threshold`: when the healthy targets carry less than this percentage of the
+ * upstream's weight, the whole upstream counts as unhealthy and no peer is given (503).
+ */
+export function belowThreshold(peers: readonly Peer[], threshold: number): boolean {
+  if (threshold <= 0) return false;
+  let total = 0;
+  let healthy = 0;
+  for (const peer of peers) {
+    total += peer.weight;
+    if (peer.memory.healthy(peer.slot)) healthy += peer.weight;
+  }
+  return total === 0 || (healthy * 100) / total < threshold;
+}
+
+/** The upstream's `healthchecks.threshold`, 0 when unset. */
+export function thresholdOf(upstream: Upstream): number {
+  const threshold = (upstream.healthchecks as { threshold?: unknown }).threshold;
+  return typeof threshold === 'number' ? threshold : 0;
+}
+
 /** Healthy, and not yet tried by this request. */
 export function eligible(peer: Peer, state: PickState): boolean {
   return peer.memory.healthy(peer.slot) && !state.hasTried(peer);
