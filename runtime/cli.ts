@@ -1,6 +1,8 @@
 // Command-line options of `node runtime` (primary thread).
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { DNS_OPTIONS, DNS_USAGE, parseDnsOptions } from './dns-options.ts';
+import type { DnsSettings } from './protocol/health-messages.ts';
 import type { ClientTimeoutSettings } from './protocol/messages.ts';
 
 export interface Options {
@@ -16,6 +18,7 @@ export interface Options {
   clientTimeouts: ClientTimeoutSettings;
   /** Keep one loaded spare worker thread to take a dead worker's slot at once. */
   spare: boolean;
+  dns: DnsSettings;
 }
 
 export const USAGE = `Usage: node runtime [options]
@@ -29,6 +32,7 @@ export const USAGE = `Usage: node runtime [options]
   --client-idle-timeout MS   close a client connection idle (or sending a request head) this long (default 60000)
   --client-body-timeout MS   answer 408 when a request body makes no progress this long (default 60000)
   --no-spare             do not keep a loaded spare worker thread (saves one V8 heap; a dead worker is then replaced in ~1 s, not ms)
+${DNS_USAGE}
   --rebuild-all          diagnostic: rebuild every worker component on every change, as Kong does
   -h, --help             this text`;
 
@@ -70,6 +74,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       'rebuild-all': { type: 'boolean' },
       'no-spare': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
+      ...DNS_OPTIONS,
     },
   });
   if (values.help) return 'help';
@@ -92,6 +97,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       idleMs: duration(values['client-idle-timeout'], 60_000, 1, '--client-idle-timeout'),
       bodyMs: duration(values['client-body-timeout'], 60_000, 1, '--client-body-timeout'),
     },
+    dns: parseDnsOptions(values),
   };
   if (options.adminPort !== 0 && options.adminPort === options.proxyPort) throw new Error('--admin-listen must not use the proxy port');
   return options;

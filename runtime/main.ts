@@ -15,6 +15,7 @@ import { createCounterMemory } from './protocol/counters.ts';
 import { createLogger } from './protocol/log.ts';
 import { createVersionMemory } from './protocol/shared-memory.ts';
 import { createUpstreamMemory, UpstreamMemory } from './protocol/upstream-memory.ts';
+import { createDnsMemory } from './protocol/dns-memory.ts';
 import { TargetSlots } from './health/slots.ts';
 import { HealthThread } from './health/thread.ts';
 import { HealthView } from './health/view.ts';
@@ -54,9 +55,12 @@ if (first.status !== 'applied') {
 // Every target's shared slot is assigned before any worker sees the config that names it.
 const targetSlots = new TargetSlots(new UpstreamMemory(createUpstreamMemory()));
 targetSlots.sync(store.snapshot);
-const health = new HealthThread(targetSlots.memory.view.buffer as SharedArrayBuffer, log);
-await health.start();
+// The health-check thread starts beside the workers, not before them: probes can wait a moment,
+// serving cannot. It takes the config it was given meanwhile once it is up.
+const dnsMemory = createDnsMemory();
+const health = new HealthThread({ upstreams: targetSlots.memory.view.buffer as SharedArrayBuffer, dns: dnsMemory, dnsSettings: options.dns }, log);
 health.update(store.snapshot);
+health.start().catch((error: unknown) => log.error({ err: error }, 'health-check thread did not start'));
 
 // With --port 0 the primary picks the port: each worker binding port 0 would get a different one.
 const proxyPort = options.proxyPort === 0 ? await freePort(options.proxyHost) : options.proxyPort;
@@ -70,6 +74,7 @@ const supervisor = new Supervisor(
       versions: createVersionMemory(),
       counters: createCounterMemory(),
       upstreams: targetSlots.memory.view.buffer as SharedArrayBuffer,
+      dns: dnsMemory,
       rebuildAll: options.rebuildAll,
       clientTimeouts: options.clientTimeouts,
     },

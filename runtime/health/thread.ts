@@ -21,8 +21,8 @@ export class HealthThread {
   #nextId = 1;
   readonly #waiting = new Map<number, (sent: Record<string, number>) => void>();
 
-  constructor(upstreams: SharedArrayBuffer, log: Logger) {
-    this.#boot = { upstreams };
+  constructor(boot: HealthBoot, log: Logger) {
+    this.#boot = boot;
     this.#log = log;
   }
 

@@ -8,6 +8,7 @@
 // p (wrapping), precomputed with the ring, so empty points are never walked one by one.
 import { hash } from 'node:crypto';
 import type { Target, Upstream } from '../../config/types.ts';
+import type { DnsAnswers } from '../../runtime/protocol/dns-memory.ts';
 import type { UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import { valueToHash } from './hash-value.ts';
@@ -35,12 +36,12 @@ export class ConsistentHashingBalancer implements Balancer {
   /** The nearest taken point at or below each point, going round; -1 when the ring is empty. */
   readonly #next: Int32Array;
 
-  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null) {
+  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null, dns: DnsAnswers | null = null) {
     this.upstream = upstream;
     this.fingerprint = fingerprint;
     this.passive = passiveOf(upstream);
     this.threshold = thresholdOf(upstream);
-    this.peers = makePeers(upstream, targets, memory);
+    this.peers = makePeers(upstream, targets, memory, dns);
     this.points = upstream.slots >= MIN_POINTS ? upstream.slots : MIN_POINTS;
     this.#owner = new Int32Array(this.points).fill(-1);
     this.#next = new Int32Array(this.points).fill(-1);

@@ -7,6 +7,7 @@
 //
 // The averages are this worker's own: each worker measures the round trips it sees.
 import type { Target, Upstream } from '../../config/types.ts';
+import type { DnsAnswers } from '../../runtime/protocol/dns-memory.ts';
 import type { UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import { passiveOf, type PassiveHealth } from './passive.ts';
@@ -27,12 +28,12 @@ export class LatencyBalancer implements Balancer {
   readonly #now: () => number;
   readonly #candidates: number[] = [];
 
-  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null, now: () => number = performance.now.bind(performance)) {
+  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null, dns: DnsAnswers | null = null, now: () => number = performance.now.bind(performance)) {
     this.upstream = upstream;
     this.fingerprint = fingerprint;
     this.passive = passiveOf(upstream);
     this.threshold = thresholdOf(upstream);
-    this.peers = makePeers(upstream, targets, memory);
+    this.peers = makePeers(upstream, targets, memory, dns);
     this.ewma = new Float64Array(this.peers.length);
     this.#touched = new Float64Array(this.peers.length);
     this.#now = now;

@@ -4,6 +4,7 @@
 // choice is global. Ties go round (a per-balancer start offset), so equal peers share an idle
 // period instead of all traffic going to the first.
 import type { Target, Upstream } from '../../config/types.ts';
+import type { DnsAnswers } from '../../runtime/protocol/dns-memory.ts';
 import type { UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import { passiveOf, type PassiveHealth } from './passive.ts';
@@ -18,12 +19,12 @@ export class LeastConnectionsBalancer implements Balancer {
   readonly threshold: number;
   #start = 0;
 
-  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null) {
+  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null, dns: DnsAnswers | null = null) {
     this.upstream = upstream;
     this.fingerprint = fingerprint;
     this.passive = passiveOf(upstream);
     this.threshold = thresholdOf(upstream);
-    this.peers = makePeers(upstream, targets, memory);
+    this.peers = makePeers(upstream, targets, memory, dns);
   }
 
   pick(_ctx: RequestContext | null, state: PickState): Peer | null {

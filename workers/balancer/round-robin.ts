@@ -3,6 +3,7 @@
 // so a 3:1 split interleaves (a a b a) instead of bursting (a a a b). Unhealthy peers, and peers
 // this request already tried, take no part in a pick (while another one can).
 import type { Target, Upstream } from '../../config/types.ts';
+import type { DnsAnswers } from '../../runtime/protocol/dns-memory.ts';
 import type { UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import { passiveOf, type PassiveHealth } from './passive.ts';
@@ -19,12 +20,12 @@ export class RoundRobinBalancer implements Balancer {
   readonly threshold: number;
   readonly #current: Float64Array;
 
-  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null) {
+  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null, dns: DnsAnswers | null = null) {
     this.upstream = upstream;
     this.fingerprint = fingerprint;
     this.passive = passiveOf(upstream);
     this.threshold = thresholdOf(upstream);
-    this.peers = makePeers(upstream, targets, memory);
+    this.peers = makePeers(upstream, targets, memory, dns);
     this.#current = new Float64Array(this.peers.length);
   }
 

@@ -7,7 +7,7 @@
 import { activeEnabled, healthchecksOf } from '../../config/health.ts';
 import type { Target, Upstream, UpstreamHealthchecks } from '../../config/types.ts';
 import { targetKey, type UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
-import { parseTarget } from '../balancer/peer.ts';
+import { isName, parseTarget } from '../balancer/peer.ts';
 import type { TimerWheel } from '../timers/wheel.ts';
 import type { ProbeResult, ProbeTarget } from './probe.ts';
 
@@ -15,6 +15,9 @@ import type { ProbeResult, ProbeTarget } from './probe.ts';
 const IDLE_LOOK_MS = 1000;
 
 export type Prober = (target: ProbeTarget, checks: UpstreamHealthchecks) => Promise<ProbeResult>;
+
+/** A name's current DNS answer (workers/dns/cache.ts): null none usable, undefined not resolved yet. */
+export type AddressOf = (name: string) => ReadonlyArray<{ ip: string; port: number | null }> | null | undefined;
 
 interface Checked {
   readonly key: string;
@@ -45,10 +48,13 @@ export class ActiveChecker {
   /** Probes sent, by target key: lets a test tell once-per-process from once-per-worker. */
   readonly sent = new Map<string, number>();
 
-  constructor(memory: UpstreamMemory, wheel: TimerWheel, prober: Prober) {
+  readonly #addressOf: AddressOf | null;
+
+  constructor(memory: UpstreamMemory, wheel: TimerWheel, prober: Prober, addressOf: AddressOf | null = null) {
     this.#memory = memory;
     this.#wheel = wheel;
     this.#probe = prober;
+    this.#addressOf = addressOf;
   }
 
   get size(): number {
@@ -121,7 +127,14 @@ export class ActiveChecker {
     checked.queued = false;
     checked.probing = true;
     this.sent.set(checked.key, (this.sent.get(checked.key) ?? 0) + 1);
-    this.#probe(checked, group.checks).then(
+    // A target named by DNS is probed at its first resolved address; never by name (no lookup here).
+    let at: ProbeTarget = checked;
+    if (this.#addressOf !== null && isName(checked.host)) {
+      const first = this.#addressOf(checked.host)?.[0];
+      if (first === undefined) return this.#record(checked, { outcome: 'ignored' });
+      at = { host: first.ip, port: first.port ?? checked.port };
+    }
+    this.#probe(at, group.checks).then(
       (result) => this.#record(checked, result),
       () => this.#record(checked, { outcome: 'failure', kind: 'tcp' }),
     );

@@ -234,7 +234,7 @@ function send(exchange: Exchange): void {
     exchange.tryMs = -1;
     (picks.tried ??= []).push(peer);
     pool = exchange.dispatchers.get(peer.origin, service.connect_timeout);
-    upstreamHost = balancer.upstream.host_header ?? hostHeader(peer.host, peer.port, service.protocol);
+    upstreamHost = balancer.upstream.host_header ?? hostHeader(peer.name, peer.port, service.protocol);
   } else {
     const target = exchange.dispatchers.direct(service);
     pool = target.pool;
