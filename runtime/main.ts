@@ -15,7 +15,8 @@ import { createCounterMemory } from './protocol/counters.ts';
 import { createLogger } from './protocol/log.ts';
 import { createVersionMemory } from './protocol/shared-memory.ts';
 import { createUpstreamMemory, UpstreamMemory } from './protocol/upstream-memory.ts';
-import { createDnsMemory } from './protocol/dns-memory.ts';
+import { createDnsMemory, DnsMemory } from './protocol/dns-memory.ts';
+import { registerDnsMetrics } from './metrics/dns.ts';
 import { TargetSlots } from './health/slots.ts';
 import { HealthThread } from './health/thread.ts';
 import { HealthView } from './health/view.ts';
@@ -84,8 +85,9 @@ const supervisor = new Supervisor(
   log,
 );
 supervisor.versions.publish(store.snapshot.version);
-const healthView = new HealthView(targetSlots);
+const healthView = new HealthView(targetSlots, new DnsMemory(dnsMemory));
 const metrics = new MetricsCollector({ supervisor, snapshot: () => store.snapshot, pool, version: VERSION, health: healthView });
+registerDnsMetrics(metrics.primary.registry, new DnsMemory(dnsMemory));
 
 const adminServer = createServer(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl, metrics, health: healthView }));
 const adminAddress = await listen(adminServer, options.adminHost, options.adminPort);
@@ -131,9 +133,9 @@ let stopping = false;
 const stop = async (signal: string): Promise<void> => {
   if (stopping) return;
   stopping = true;
-  log.info({ signal, drain_timeout_ms: options.drainTimeoutMs }, 'draining');
+  log.info({ signal, drain_timeout_ms: options.drainTimeoutMs, idle_grace_ms: options.drainIdleGraceMs }, 'draining');
   watcher?.close();
-  await supervisor.drain(options.drainTimeoutMs);
+  await supervisor.drain(options.drainTimeoutMs, options.drainIdleGraceMs);
   await health.stop();
   adminServer.close();
   statusServer?.close();

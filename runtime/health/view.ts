@@ -3,6 +3,7 @@
 // override marked the target down), else HEALTHY or UNHEALTHY. Also Kong's manual overrides.
 import { healthchecksOn } from '../../config/health.ts';
 import type { Snapshot, Target, Upstream } from '../../config/types.ts';
+import type { DnsMemory } from '../protocol/dns-memory.ts';
 import { HEALTHY, UNHEALTHY } from '../protocol/upstream-memory.ts';
 import type { TargetSlots } from './slots.ts';
 
@@ -10,12 +11,20 @@ export type TargetHealth = 'HEALTHY' | 'UNHEALTHY' | 'HEALTHCHECKS_OFF' | 'DNS_E
 
 export class HealthView {
   readonly slots: TargetSlots;
+  readonly #dns: DnsMemory | null;
 
-  constructor(slots: TargetSlots) {
+  constructor(slots: TargetSlots, dns: DnsMemory | null = null) {
     this.slots = slots;
+    this.#dns = dns;
   }
 
   of(upstream: Upstream, target: Target): TargetHealth {
+    // A name whose lookup has no usable answer (Kong's DNS_ERROR): the target has no address.
+    if (this.#dns !== null) {
+      const colon = target.target.lastIndexOf(':');
+      const host = colon === -1 ? target.target : target.target.slice(0, colon);
+      if (this.#dns.read()?.answers[host.toLowerCase()] === null) return 'DNS_ERROR';
+    }
     const entry = this.slots.get(upstream.id, target.target);
     const down = entry !== undefined && !this.slots.memory.healthy(entry.slot);
     if (down) return 'UNHEALTHY';

@@ -140,6 +140,10 @@ test('a name server that stops answering: the last answer keeps serving', async 
   try {
     await delay(2500);
     for (let i = 0; i < 10; i++) assert.equal((await request(`${runtime.proxy}/app`)).status, 200);
+    const metrics = (await request(`${runtime.admin}/metrics`)).body;
+    const stale = Number(/^sluice_dns_stale_answers_total (\d+)/m.exec(metrics)?.[1]);
+    assert.ok(stale > 0, 'stale answers are counted');
+    assert.match(metrics, /^sluice_dns_queries_total \d+/m);
   } finally {
     dns.failing = false;
   }
