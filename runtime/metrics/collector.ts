@@ -17,6 +17,7 @@ import type { QueryResult, Supervisor } from '../supervisor.ts';
 import { Floors, aggregate, cumulativeOnly, registryJSON } from './merge.ts';
 import { PackedMerge } from './packed.ts';
 import { PrimaryMetrics, type WorkerScrape } from './primary.ts';
+import { SharedCounters } from '../protocol/counters.ts';
 
 /** How long a scrape waits for a worker. Prometheus' default scrape timeout is 10 s. */
 export const WORKER_SCRAPE_TIMEOUT_MS = 1000;
@@ -30,6 +31,8 @@ export interface CollectorDeps {
   workerTimeoutMs?: number;
   /** Target health from the shared upstream memory; without it every target is healthchecks_off. */
   health?: TargetHealthOf;
+  /** The shared rate-limiting counters (runtime/protocol/counters.ts): their refusals are exported. */
+  counters?: SharedArrayBuffer;
 }
 
 interface Answer {
@@ -51,8 +54,10 @@ export class MetricsCollector {
   readonly #packed = new PackedMerge();
   readonly #floors = new Floors();
   #inflight: Promise<string> | null = null;
+  readonly #counters: SharedCounters | null;
 
   constructor(deps: CollectorDeps) {
+    this.#counters = deps.counters === undefined ? null : new SharedCounters(deps.counters);
     this.#deps = deps;
     this.#timeoutMs = deps.workerTimeoutMs ?? WORKER_SCRAPE_TIMEOUT_MS;
     this.primary = new PrimaryMetrics(deps.version, deps.nodeId ?? randomUUID());
@@ -119,6 +124,7 @@ export class MetricsCollector {
         snapshot,
         pool: this.#deps.pool.stats,
         health: this.#deps.health,
+        rateLimitTableFull: this.#counters?.refused ?? 0,
       },
       scrapes,
       mergedJSON,
