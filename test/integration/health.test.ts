@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { after, before, test } from 'node:test';
 import { request } from '../helpers/http.ts';
 import { startRuntime, writeConfig, type Runtime } from '../helpers/runtime.ts';
-import { startUpstream, type Upstream } from '../helpers/upstream.ts';
+import { closedPort, startUpstream, type Upstream } from '../helpers/upstream.ts';
 
 let runtime: Runtime;
 let configText: string;
@@ -20,6 +20,7 @@ let p2: Upstream;
 let m1: Upstream;
 let m2: Upstream;
 let p2Fails = true;
+let deadPort = 0;
 
 async function until(what: string, test: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
   const end = Date.now() + timeoutMs;
@@ -58,6 +59,7 @@ before(async () => {
   });
   m1 = await startUpstream((_req, res) => res.end('m1'));
   m2 = await startUpstream((_req, res) => res.end('m2'));
+  deadPort = await closedPort();
   configText = `
 _format_version: "3.0"
 upstreams:
@@ -81,7 +83,15 @@ upstreams:
     targets:
       - target: 127.0.0.1:${m1.port}
       - target: 127.0.0.1:${m2.port}
+  - name: retry.test
+    healthchecks:
+      passive:
+        unhealthy: { tcp_failures: 2 }
+    targets:
+      - target: 127.0.0.1:${deadPort}
+      - target: 127.0.0.1:${m1.port}
 services:
+  - { name: retry, host: retry.test, retries: 1, routes: [{ paths: [/retry] }] }
   - { name: active, host: active.test, routes: [{ paths: [/active] }] }
   - { name: passive, host: passive.test, routes: [{ paths: [/passive] }] }
   - { name: manual, host: manual.test, routes: [{ paths: [/manual] }] }
@@ -162,6 +172,16 @@ test('manual overrides: an unhealthy target is skipped; none healthy is 503 with
 
   for (const m of [m1, m2]) assert.equal((await request(`${runtime.admin}/upstreams/manual.test/targets/127.0.0.1:${m.port}/healthy`, { method: 'POST' })).status, 204);
   assert.equal((await request(`${runtime.proxy}/manual`)).status, 200);
+});
+
+test('retries: a refused connect is retried on the other target (the client sees no error), and passive checks count it', async () => {
+  for (let i = 0; i < 20; i++) {
+    const reply = await request(`${runtime.proxy}/retry`);
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body, 'm1');
+  }
+  // Two refused connects (whichever workers saw them) trip the dead target: it is skipped from then on.
+  assert.equal((await healthOf('retry.test'))[`127.0.0.1:${deadPort}`], 'UNHEALTHY');
 });
 
 test('health endpoints: unknown upstream or target is 404', async () => {
