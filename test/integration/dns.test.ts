@@ -83,8 +83,15 @@ interface WorkerRebuilds {
 }
 
 test('an address change under load: traffic moves to the new address with no error; only that balancer is rebuilt', async () => {
-  await until('resolved', async () => (await request(`${runtime.proxy}/app`)).body === 'one');
+  // Every worker has taken the first answer before the load: 20 new connections in a row (the
+  // kernel spreads them over both workers; a worker without the answer would fail its request).
+  await until('every worker answers from the first address', async () => {
+    for (let i = 0; i < 20; i++) if ((await request(`${runtime.proxy}/app`)).body !== 'one') return false;
+    return true;
+  });
   const before = (await request(`${runtime.admin}/workers`)).json<WorkerRebuilds>();
+  const startedAt = Date.now();
+  const askedBefore = dns.questions.filter((q) => q.endsWith(' app.test')).length;
   let requests = 0;
   let errors = 0;
   const seen = new Set<string>();
@@ -110,15 +117,15 @@ test('an address change under load: traffic moves to the new address with no err
   await clients;
   assert.equal(errors, 0, `${errors} errors in ${requests} requests`);
   assert.ok(seen.has('one') && seen.has('two'));
-  // The name server saw refreshes (TTL 1 s), not one query per request.
-  const asked = dns.questions.filter((q) => q.endsWith(' app.test')).length;
-  assert.ok(asked * 10 < requests, `${asked} queries for ${requests} requests`);
+  // The name server saw refreshes (TTL 1 s: one every 0.9 s at most), not a query per request.
+  const asked = dns.questions.filter((q) => q.endsWith(' app.test')).length - askedBefore;
+  const seconds = (Date.now() - startedAt) / 1000;
+  assert.ok(asked <= Math.ceil(seconds / 0.9) + 2, `${asked} queries in ${seconds} s for ${requests} requests`);
 
   const after = (await request(`${runtime.admin}/workers`)).json<WorkerRebuilds>();
   for (let w = 0; w < after.data.length; w++) {
     const was = before.data[w]!.status.rebuilds.balancer ?? {};
     const now = after.data[w]!.status.rebuilds.balancer ?? {};
-    assert.ok((now.dns ?? 0) > (was.dns ?? 0), `worker ${w} rebuilt a balancer on the DNS change`);
     // One upstream changed its answer once: one rebuild per worker for it, none for the others.
     assert.equal((now.dns ?? 0) - (was.dns ?? 0), 1, `worker ${w}: ${JSON.stringify(now)}`);
   }
