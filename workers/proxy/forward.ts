@@ -128,6 +128,8 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
 
   /** A read or write timeout fired: the connection goes, the client gets 504 or a cut. */
   timedOut(): void {
+    // Passive checks count a timeout before any response head against the target.
+    if (this.peer !== null && this.tryMs === -1) this.balancer!.passive?.failed(this.peer, true);
     this.endTry();
     const conn = this.conn;
     this.conn = null;
@@ -159,6 +161,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     const ctx = this.ctx;
     ctx.upstreamStatus = statusCode;
     ctx.upstreamLatencyMs = this.tryMs = performance.now() - this.sentAt;
+    if (this.peer !== null) this.balancer!.passive?.status(this.peer, statusCode);
     const runner = this.runner;
     const extra = ctx.responseHeaders;
     if (runner === null && extra === null) {
@@ -318,6 +321,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
 
   onFault(fault: UpstreamFault): void {
     this.conn = null;
+    const headSeen = this.tryMs !== -1;
     // A failed try reports -1 even when its head had arrived (the response did not complete).
     this.tryMs = -1;
     this.#stopTimers();
@@ -330,6 +334,9 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
       this.targets.connector.counters.keepaliveRetries++;
       return send(this, true);
     }
+    // Passive checks count a failed try before any response head; a failure mid-body (after the
+    // status was counted) is not counted twice.
+    if (this.peer !== null && !headSeen) this.balancer!.passive?.failed(this.peer, fault.code === 'SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT');
     this.endTry();
     if (this.done || ctx.exited) return;
     // Kong retries a failed connect on the next target, up to the service's `retries`, as long as

@@ -44,7 +44,7 @@ export class Targets {
   direct(service: Service): Target {
     const known = this.#memo.get(service);
     if (known !== undefined && known.service === service && !known.pool.closing) return known;
-    const target = this.#make(service, service.host, service.port, null);
+    const target = this.#make(service, service.host, service.port, null, service.host);
     this.#memo.set(service, target);
     return target;
   }
@@ -53,12 +53,13 @@ export class Targets {
   peer(service: Service, balancer: Balancer, peer: Peer): Target {
     const known = this.#memo.get(peer);
     if (known !== undefined && known.service === service && !known.pool.closing) return known;
-    const target = this.#make(service, peer.host, peer.port, balancer.upstream.host_header);
+    const target = this.#make(service, peer.host, peer.port, balancer.upstream.host_header, peer.name);
     this.#memo.set(peer, target);
     return target;
   }
 
-  #make(service: Service, host: string, port: number, upstreamHostHeader: string | null): Target {
+  /** `host`: where to connect (a resolved address for a balancer peer); `name`: the target as named, for Host. */
+  #make(service: Service, host: string, port: number, upstreamHostHeader: string | null, name: string): Target {
     const address = { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
     let tls: TargetTls | null = null;
     if (service.protocol === 'https') {
@@ -71,7 +72,7 @@ export class Targets {
     return {
       service,
       pool: this.connector.pool(service.protocol, address, tls),
-      hostHeader: upstreamHostHeader ?? hostHeader(host, port, service.protocol),
+      hostHeader: upstreamHostHeader ?? hostHeader(name, port, service.protocol),
     };
   }
 }
