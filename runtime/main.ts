@@ -16,6 +16,7 @@ import { createLogger } from './protocol/log.ts';
 import { createVersionMemory } from './protocol/shared-memory.ts';
 import { createUpstreamMemory, UpstreamMemory } from './protocol/upstream-memory.ts';
 import { TargetSlots } from './health/slots.ts';
+import { reusePortSupported, workerPlan } from './reuse-port.ts';
 import { Supervisor } from './supervisor.ts';
 
 const DEFAULT_CONFIG = new URL('../config/default.yaml', import.meta.url);
@@ -23,9 +24,12 @@ const { version: VERSION } = JSON.parse(await readFile(new URL('../package.json'
 
 let parsed: Options | 'help';
 try {
-  parsed = parseOptions(process.argv.slice(2));
+  parsed = parseOptions(process.argv.slice(2), process.env);
 } catch (error) {
-  console.error(`${(error as Error).message}\n\n${USAGE}`);
+  const { code, message } = error as Error & { code?: string };
+  // An option Sluice refuses is one line with its code; a malformed command line gets the usage too.
+  if (code?.startsWith('SLUICE_ERR_') === true) console.error(`${message} (${code})`);
+  else console.error(`${message}\n\n${USAGE}`);
   process.exit(2);
 }
 if (parsed === 'help') {
@@ -56,12 +60,17 @@ targetSlots.sync(store.snapshot);
 // With --port 0 the primary picks the port: each worker binding port 0 would get a different one.
 const proxyPort = options.proxyPort === 0 ? await freePort(options.proxyHost) : options.proxyPort;
 const proxyUrl = `http://${urlHost(options.proxyHost)}:${proxyPort}`;
+const reusePort = await reusePortSupported(options.proxyHost);
+const plan = workerPlan(options.workers, reusePort);
+if (plan.note !== null) log.warn({ platform: process.platform, workers: plan.workers }, plan.note);
 const supervisor = new Supervisor(
   {
     boot: {
-      workerCount: options.workers,
+      workerCount: plan.workers,
       proxyHost: options.proxyHost,
       proxyPort,
+      reusePort,
+      ...(options.proxyBacklog === null ? {} : { proxyBacklog: options.proxyBacklog }),
       versions: createVersionMemory(),
       counters: createCounterMemory(),
       upstreams: targetSlots.memory.view.buffer as SharedArrayBuffer,
@@ -77,14 +86,14 @@ supervisor.versions.publish(store.snapshot.version);
 const metrics = new MetricsCollector({ supervisor, snapshot: () => store.snapshot, pool, version: VERSION });
 
 const adminServer = createServer(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl, metrics }));
-const adminAddress = await listen(adminServer, options.adminHost, options.adminPort);
+const adminAddress = await listen(adminServer, options.adminHost, options.adminPort, options.adminBacklog);
 const adminUrl = `http://${urlHost(adminAddress.address)}:${adminAddress.port}`;
 
 // Up before the workers: until they are ready /status/ready answers 503, as a probe expects.
 let statusServer: Server | null = null;
 if (options.statusListen !== null) {
   statusServer = createServer(createStatusHandler(metrics, supervisor, log));
-  const statusAddress = await listen(statusServer, options.statusListen.host, options.statusListen.port);
+  const statusAddress = await listen(statusServer, options.statusListen.host, options.statusListen.port, options.statusListen.backlog);
   log.info({ status: `http://${urlHost(statusAddress.address)}:${statusAddress.port}` }, 'status listener ready');
 }
 
@@ -101,7 +110,7 @@ store.onChange = (delta, snapshot) => {
 };
 
 await supervisor.start();
-log.info({ proxy: proxyUrl, admin: adminUrl, workers: options.workers, config: configFile ?? 'embedded default', version: store.snapshot.version }, 'sluice ready');
+log.info({ proxy: proxyUrl, admin: adminUrl, workers: plan.workers, config: configFile ?? 'embedded default', version: store.snapshot.version }, 'sluice ready');
 
 const reload = (text: string, source: string): void => {
   store.load({ text, source }).catch((error: unknown) => log.error({ err: error, source }, 'config reload failed'));
@@ -132,10 +141,10 @@ const stop = async (signal: string): Promise<void> => {
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 
-function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+function listen(server: Server, host: string, port: number, backlog: number | null = null): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve(server.address() as AddressInfo));
+    server.listen({ port, host, ...(backlog === null ? {} : { backlog }) }, () => resolve(server.address() as AddressInfo));
   });
 }
 

@@ -221,7 +221,8 @@ export class GatewayWorker {
       process.exitCode = 1;
       throw error;
     });
-    server.listen({ host: boot.proxyHost, port: boot.proxyPort, reusePort: true }, () => {
+    const listen = { host: boot.proxyHost, port: boot.proxyPort, reusePort: boot.reusePort ?? true, ...(boot.proxyBacklog === undefined ? {} : { backlog: boot.proxyBacklog }) };
+    server.listen(listen, () => {
       this.#post({ type: 'ready', index: boot.index, address: `${boot.proxyHost}:${boot.proxyPort}` });
     });
   }
