@@ -60,6 +60,7 @@ const supervisor = new Supervisor(
       counters: createCounterMemory(),
       rebuildAll: options.rebuildAll,
       clientTimeouts: options.clientTimeouts,
+      listenerLimits: options.listenerLimits,
     },
     spare: options.spare,
     snapshot: () => store.snapshot,

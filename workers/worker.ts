@@ -103,6 +103,8 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
       {
         handler: (req, res) => proxy!.handle(req, res),
         failed: (error) => log.error({ err: error }, 'proxy connection closed on an internal error'),
+        blocked: (socket) => timeouts.blocked(socket),
+        drained: (socket) => timeouts.drained(socket),
       },
       (socket) => {
         connections.active++;
@@ -113,6 +115,7 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
           timeouts.closed(socket);
         });
       },
+      boot.listenerLimits,
     );
     server.net.once('error', (error) => {
       log.fatal({ err: error }, 'proxy listener failed');
