@@ -170,7 +170,7 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
     if (this.#closing) return;
     if (code === OK) {
       this.#pos += chunk.length;
-      if (this.#inHead) this.#checkHead();
+      if (this.#inHead) this.#checkHead(chunk);
       else if (this.#reading !== null) this.#checkBody();
       if (this.#clientEnded && !this.#closing) this.#afterInput();
       return;
@@ -195,12 +195,14 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
     this.#parseError(code === INVALID_VERSION ? versionStatus(chunk, this.#parser.consumed()) : 400);
   }
 
-  /** A chunk ended inside a request head: limits on what has arrived so far. */
-  #checkHead(): void {
+  /** `chunk`, just parsed, ended inside a request head: limits on what has arrived so far. */
+  #checkHead(chunk: Buffer): void {
     const bytes = this.#pos - this.#headStart;
     if (this.#fields === 0 && this.#field === '') {
-      // Still on the request line, or just past it.
-      if (this.#url !== '' && this.#parser.http09()) return this.#parseError(400);
+      // Still on the request line, or just past it. A line that ends right after its target is
+      // HTTP/0.9 (llhttp says so only once the next line starts): refused now, not then.
+      const after = this.#url === '' ? -1 : (chunk[this.#mark - (this.#pos - chunk.length)] ?? -1);
+      if (after === 0x0d || after === 0x0a || (this.#url !== '' && this.#parser.http09())) return this.#parseError(400);
       if (bytes > this.#limits.maxRequestLineBytes) return this.#parseError(414);
     }
     if (bytes > this.#limits.maxHeadBytes) this.#parseError(431);
