@@ -21,6 +21,7 @@
 //   417  an Expect other than 100-continue
 //   431  a head above `maxHeadBytes` as received, whitespace included; more header fields than
 //        `maxHeaderFields`
+//   501  a Transfer-Encoding other than "chunked" (gzip, chunked)
 //   505  HTTP/2.0 and above on this HTTP/1.x port (an HTTP/2 preface included)
 // Header names with "_" are dropped under `--underscore-headers drop` (the default); names that
 // fold to content-length or transfer-encoding are dropped even under `allow`.
@@ -36,6 +37,7 @@ import { Http1Response, type ResponseOwner } from './response.ts';
 
 /** The bytes after the target on a request line: " HTTP/1.1\r\n". */
 const VERSION_BYTES = 11;
+const CRLF = Buffer.from('\r\n');
 /** Header names with "_" that a CGI-style upstream would read as a framing header. */
 const FRAMING_ALIAS = /^(?:content[-_]length|transfer[-_]encoding)$/i;
 
@@ -62,6 +64,7 @@ const ERROR_HEADS: Record<number, string> = {
   413: errorHead(413, 'Content Too Large'),
   414: errorHead(414, 'URI Too Long'),
   417: errorHead(417, 'Expectation Failed'),
+  501: errorHead(501, 'Not Implemented'),
   431: errorHead(431, 'Request Header Fields Too Large'),
   505: errorHead(505, 'HTTP Version Not Supported'),
 };
@@ -119,6 +122,8 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
   #rest: Buffer | null = null;
   /** Inside parser.execute: bytes after the current request may be in the chunk. */
   #executing = false;
+  /** The chunk being executed. */
+  #chunk: Buffer | null = null;
   /** No more requests on this connection (closing, or upgraded). */
   #closing = false;
   /** The client shut its side; close ours once everything it sent before is answered. */
@@ -155,6 +160,7 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
   #execute(chunk: Buffer): void {
     let code: number;
     this.#executing = true;
+    this.#chunk = chunk;
     try {
       code = this.#parser.execute(chunk);
     } catch (error) {
@@ -166,6 +172,7 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
       return;
     } finally {
       this.#executing = false;
+      this.#chunk = null;
     }
     if (this.#closing) return;
     if (code === OK) {
@@ -302,6 +309,8 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
     const at = this.#pos + end;
     // Trailer fields (after a chunked body) are read and dropped; they are never forwarded.
     if (!this.#inHead) return this.#trailer(at);
+    // The first field starts right after the request line's CRLF: the line's length as received.
+    if (this.#fields === 0 && this.#field === '' && !this.#inValue && at - name.length - this.#headStart > this.#limits.maxRequestLineBytes) return this.#refuseWith(414);
     this.#mark = at;
     if (this.#inValue) {
       const refused = this.#pushHeader();
@@ -361,6 +370,8 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
       if (refused !== 0) return refused;
     }
     this.#inHead = false;
+    // No field to measure the request line by: find its end in the chunk (HTTP/1.0 only).
+    if (this.#fields === 0 && this.#lineTooLong()) return this.#refuseWith(414);
     const raw = this.#raw;
     // Empty again: the next head starts from nothing.
     this.#raw = [];
@@ -383,8 +394,13 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
     const req = new Http1Request(name, url, minor === 1 ? '1.1' : '1.0', raw, this.socket);
     const headers = req.headers;
     const te = headers['transfer-encoding'];
-    // HTTP/1.0 has no chunked coding: a Transfer-Encoding there is a framing mismatch waiting to happen.
-    if (te !== undefined && minor === 0) return this.#refuseWith(400);
+    if (te !== undefined) {
+      // HTTP/1.0 has no chunked coding: a Transfer-Encoding there is a framing mismatch waiting to happen.
+      if (minor === 0) return this.#refuseWith(400);
+      // A coding besides chunked (gzip, chunked) would reach the upstream re-chunked, its name
+      // lost with the hop-by-hop header: refused as nginx does.
+      if (te.length !== 7 || te.toLowerCase() !== 'chunked') return this.#refuseWith(501);
+    }
     const cl = headers['content-length'];
     const length = cl === undefined ? 0 : Number(cl);
     if (!(length <= Number.MAX_SAFE_INTEGER)) return this.#refuseWith(400);
@@ -415,6 +431,14 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
       return USER;
     }
     return 0;
+  }
+
+  /** For a head without fields: the request line ends at the first CRLF after the target. */
+  #lineTooLong(): boolean {
+    const chunk = this.#chunk!;
+    const start = this.#pos;
+    const end = chunk.indexOf(CRLF, Math.max(0, this.#mark - start));
+    return end !== -1 && start + end + 2 - this.#headStart > this.#limits.maxRequestLineBytes;
   }
 
   #refuseWith(status: number): number {

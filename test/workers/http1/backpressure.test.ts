@@ -54,7 +54,7 @@ test('a pipelined flood that is never read: the server socket holds under 1 MiB 
   // The client reads: every request gets its answer, none lost (all answers are the same size).
   const size = Buffer.byteLength(`HTTP/1.1 200 OK\r\ncontent-length: ${ANSWER.length}\r\ndate: fixed\r\nconnection: keep-alive\r\n\r\n${ANSWER}`);
   let received = 0;
-  let tail = Buffer.alloc(0);
+  let tail: Buffer = Buffer.alloc(0);
   client.on('data', (chunk: Buffer) => {
     received += chunk.length;
     tail = chunk;
