@@ -128,6 +128,10 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
   #closing = false;
   /** The client shut its side; close ours once everything it sent before is answered. */
   #clientEnded = false;
+  /** Lame duck (the server drains): every response from now on says `Connection: close`. */
+  #lameDuck = false;
+  /** Close as soon as no request is in progress (the drain's idle grace is over). */
+  #closeWhenIdle = false;
 
   constructor(socket: Socket, hooks: ConnectionHooks, limits: ListenerLimits = DEFAULT_LISTENER_LIMITS) {
     this.socket = socket;
@@ -145,6 +149,23 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
   /** No request in progress: an idle keep-alive connection. */
   idle(): boolean {
     return this.response === null && this.#reading === null && !this.#inHead;
+  }
+
+  /**
+   * The server is draining: a response whose head is not out yet, and every later one, carries
+   * `Connection: close`, and the connection ends right after it. An idle connection stays open
+   * (closeIfIdle, after a grace): a client may already have sent its next request on it.
+   */
+  lameDuck(): void {
+    this.#lameDuck = true;
+    const res = this.response;
+    if (res !== null && !res.headersSent) res.keepAlive = false;
+  }
+
+  /** Ends the connection now if it is idle, else right after the response in progress. */
+  closeIfIdle(): void {
+    this.#closeWhenIdle = true;
+    if (this.idle() && !this.#paused) this.socket.destroy();
   }
 
   #onData(chunk: Buffer): void {
@@ -419,7 +440,7 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
       this.#bodyBytes = 0;
     }
     const last = ++this.#requests >= this.#limits.keepaliveRequests;
-    const res = new Http1Response(this, req, keepAlive && !upgrade && !last);
+    const res = new Http1Response(this, req, keepAlive && !upgrade && !last && !this.#lameDuck);
     this.response = res;
     try {
       this.#hooks.handler(req, res);
@@ -481,7 +502,7 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
       reading.body?.destroy();
       this.socket.resume();
     }
-    if (!res.keepAlive || (this.#clientEnded && !this.#executing && this.#rest === null && !this.#inHead && this.#reading === null)) {
+    if (!res.keepAlive || this.#closeWhenIdle || (this.#clientEnded && !this.#executing && this.#rest === null && !this.#inHead && this.#reading === null)) {
       this.#closing = true;
       this.socket.end();
     }
