@@ -5,6 +5,9 @@
 // (kong-env.ts), then the default.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { DEFAULT_LISTENER_LIMITS, type ListenerLimits, type UnderscoreHeaders } from './protocol/listener-limits.ts';
+import { parseDnsOptions } from './dns-options.ts';
+import type { DnsSettings } from './protocol/health-messages.ts';
 import { hostName } from './admin/guard.ts';
 import { kongValues, kongVariable } from './kong-env.ts';
 import { parseListen, parsePort, type ListenAddress } from './listen-address.ts';
@@ -27,8 +30,10 @@ export interface Options {
   drainIdleGraceMs: number;
   rebuildAll: boolean;
   clientTimeouts: ClientTimeoutSettings;
+  listenerLimits: ListenerLimits;
   /** Keep one loaded spare worker thread to take a dead worker's slot at once. */
   spare: boolean;
+  dns: DnsSettings;
   /** Admin API: Host names and browser origins let through (runtime/admin/guard.ts), and the token. */
   adminAllowHosts: string[];
   adminAllowOrigins: string[];
@@ -59,6 +64,20 @@ export const OPTIONS = [
   { name: 'drain-idle-grace', arg: 'MS', help: 'while draining, how long an idle keep-alive connection stays open for a request already sent (default 1000)' },
   { name: 'client-idle-timeout', arg: 'MS', help: 'close a client connection idle (or sending a request head) this long (default 60000)' },
   { name: 'client-body-timeout', arg: 'MS', help: 'answer 408 when a request body makes no progress this long (default 60000)' },
+  { name: 'client-send-timeout', arg: 'MS', help: 'close a client that takes none of its response this long (default 60000)' },
+  { name: 'max-request-line', arg: 'BYTES', help: 'longer request lines get 414 (default 8192)' },
+  { name: 'max-request-head', arg: 'BYTES', help: 'longer request heads, whitespace included, get 431 (default 16384)' },
+  { name: 'max-header-fields', arg: 'N', help: 'more header fields get 431 (default 100)' },
+  { name: 'keepalive-requests', arg: 'N', help: 'requests per client connection, then Connection: close (default 1000)' },
+  { name: 'client-max-body-size', arg: 'BYTES', help: 'larger request bodies get 413 (default 0 = unlimited)' },
+  { name: 'max-connections', arg: 'N', help: 'open client connections per worker (default 0 = unlimited)' },
+  { name: 'underscore-headers', arg: 'MODE', help: 'request header names with "_": drop, reject (400) or allow (default drop)' },
+  { name: 'dns-resolver', arg: 'H[:P],...', help: "name servers for upstream target names (default: the system's)" },
+  { name: 'dns-hostsfile', arg: 'FILE', help: 'hosts file read first (default /etc/hosts; "none": none)' },
+  { name: 'dns-order', arg: 'LIST', help: 'record types tried in order, LAST = the one that answered last (default LAST,SRV,A,AAAA)' },
+  { name: 'dns-min-ttl', arg: 'S', help: "lower bound on a DNS answer's TTL (default 1)" },
+  { name: 'dns-max-ttl', arg: 'S', help: "upper bound on a DNS answer's TTL (default 3600)" },
+  { name: 'dns-stale-ttl', arg: 'S', help: 'how long an expired answer keeps serving while refreshes fail (default 3600)' },
   { name: 'admin-allow-host', arg: 'NAME', multiple: true, help: 'a Host name the Admin API answers besides its listen address and localhost (repeatable, or comma-separated)' },
   { name: 'admin-allow-origin', arg: 'ORIGIN', multiple: true, help: 'a browser origin (scheme://host[:port]) allowed to call the Admin API (repeatable, or comma-separated)' },
   { name: 'admin-token', arg: 'TOKEN', help: 'require "Authorization: Bearer TOKEN" or "Kong-Admin-Token: TOKEN" on every Admin API request (SLUICE_ADMIN_TOKEN keeps it out of `ps`)' },
@@ -138,6 +157,14 @@ function merge(layers: Layer[]): { values: OptionValues; source(name: string): s
   return { values: merged as OptionValues, source: (name) => from.get(name)?.source(name) ?? `--${name}` };
 }
 
+/** A whole number from a flag, within min..max. */
+function whole(value: string | undefined, fallback: number, min: number, max: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`${flag}: expected a whole number ${min}..${max}, got ${value}`);
+  return n;
+}
+
 /** Milliseconds from a flag, within what the timer wheel takes. */
 function duration(value: string | undefined, fallback: number, min: number, flag: string): number {
   if (value === undefined) return fallback;
@@ -215,9 +242,31 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Optio
     clientTimeouts: {
       idleMs: duration(values['client-idle-timeout'], 60_000, 1, '--client-idle-timeout'),
       bodyMs: duration(values['client-body-timeout'], 60_000, 1, '--client-body-timeout'),
+      sendMs: duration(values['client-send-timeout'], 60_000, 1, '--client-send-timeout'),
     },
+    listenerLimits: listenerLimits(values),
+    dns: parseDnsOptions(values),
   };
   if (options.adminToken === '') throw new Error('--admin-token: must not be empty');
   if (options.adminPort !== 0 && options.adminPort === options.proxyPort) throw new Error('--admin-listen must not use the proxy port');
   return options;
+}
+
+function listenerLimits(values: Record<string, string | string[] | boolean | undefined>): ListenerLimits {
+  const get = (flag: string): string | undefined => values[flag] as string | undefined;
+  const d = DEFAULT_LISTENER_LIMITS;
+  const underscore = get('underscore-headers') ?? d.underscoreHeaders;
+  if (underscore !== 'drop' && underscore !== 'reject' && underscore !== 'allow') throw new Error(`--underscore-headers: expected drop, reject or allow, got ${underscore}`);
+  const limits: ListenerLimits = {
+    // A request line needs room for at least "GET / HTTP/1.1"; a head for a line and a Host.
+    maxRequestLineBytes: whole(get('max-request-line'), d.maxRequestLineBytes, 64, 1 << 20, '--max-request-line'),
+    maxHeadBytes: whole(get('max-request-head'), d.maxHeadBytes, 128, 1 << 24, '--max-request-head'),
+    maxHeaderFields: whole(get('max-header-fields'), d.maxHeaderFields, 1, 10_000, '--max-header-fields'),
+    keepaliveRequests: whole(get('keepalive-requests'), d.keepaliveRequests, 1, 2 ** 31 - 1, '--keepalive-requests'),
+    maxBodyBytes: whole(get('client-max-body-size'), d.maxBodyBytes, 0, Number.MAX_SAFE_INTEGER, '--client-max-body-size'),
+    maxConnections: whole(get('max-connections'), d.maxConnections, 0, 1 << 24, '--max-connections'),
+    underscoreHeaders: underscore satisfies UnderscoreHeaders,
+  };
+  if (limits.maxRequestLineBytes > limits.maxHeadBytes) throw new Error('--max-request-line must not exceed --max-request-head');
+  return limits;
 }
