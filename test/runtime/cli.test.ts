@@ -60,6 +60,10 @@ test('each option read from its SLUICE_* variable', () => {
     SLUICE_NO_SPARE: 'true',
     SLUICE_REBUILD_ALL: '1',
     SLUICE_PORT: '9000',
+    SLUICE_CLIENT_SEND_TIMEOUT: '7000',
+    SLUICE_MAX_HEADER_FIELDS: '50',
+    SLUICE_UNDERSCORE_HEADERS: 'reject',
+    SLUICE_DNS_MAX_TTL: '60',
   });
   assert.equal(options.config, '/etc/sluice/kong.yaml');
   assert.deepEqual([options.adminHost, options.adminPort], ['0.0.0.0', 9001]);
@@ -67,7 +71,10 @@ test('each option read from its SLUICE_* variable', () => {
   assert.equal(options.workers, 3);
   assert.equal(options.drainTimeoutMs, 20_000);
   assert.equal(options.drainIdleGraceMs, 500);
-  assert.deepEqual(options.clientTimeouts, { idleMs: 5000, bodyMs: 6000 });
+  assert.deepEqual(options.clientTimeouts, { idleMs: 5000, bodyMs: 6000, sendMs: 7000 });
+  assert.equal(options.listenerLimits.maxHeaderFields, 50);
+  assert.equal(options.listenerLimits.underscoreHeaders, 'reject');
+  assert.equal(options.dns.maxTtl, 60);
   assert.equal(options.spare, false);
   assert.equal(options.rebuildAll, true);
   assert.equal(options.proxyPort, 9000);
