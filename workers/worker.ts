@@ -135,6 +135,7 @@ export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Ass
       in_flight: proxy?.inFlight ?? 0,
       connections: { ...connections },
       rebuilds: rebuilds.counts,
+      updates: rebuilds.updates,
       upstream_pools: dispatchers.size,
       heap_used: memory.heapUsed,
     };
