@@ -2,7 +2,8 @@
 // A new state is built to the side and swapped in with one assignment by the caller; a request
 // reads the state once when it starts, so it finishes on the state it started with. Each component
 // is rebuilt only when a group it depends on changed (ARCHITECTURE.md, "Rebuild gating"):
-//   router      ← routes, services
+//   router      ← routes, services (updated in place for the changed routes and services; rebuilt
+//                 when there is no router yet, on `--rebuild-all`, or when most routes changed)
 //   plugins     ← plugins, and consumers when some plugin is scoped to a consumer
 //   balancer U  ← upstream U or its targets (only U's)
 //   credentials ← consumers, credentials
@@ -14,6 +15,7 @@ import type { PluginInstances } from './plugins/instances.ts';
 import type { PluginRegistry } from './plugins/registry.ts';
 import type { PluginEnv } from './plugins/types.ts';
 import type { RebuildCounter } from './rebuilds.ts';
+import { routerChanges } from './router/changes.ts';
 import { buildRouter, type Router } from './router/router.ts';
 
 export interface WorkerState {
@@ -45,13 +47,6 @@ export function buildState(previous: WorkerState | null, snapshot: Snapshot, dep
   };
   const { rebuilds } = deps;
 
-  let router = previous?.router;
-  const routerReason = changed('routes', 'services');
-  if (router === undefined || routerReason !== null) {
-    router = buildRouter(Object.values(snapshot.entities.routes), snapshot.entities.services, { listenPort: deps.listenPort });
-    rebuilds.count('router', routerReason ?? 'initial');
-  }
-
   let credentials = previous?.credentials;
   const credentialsReason = changed('consumers', 'credentials');
   if (credentials === undefined || credentialsReason !== null) {
@@ -72,7 +67,37 @@ export function buildState(previous: WorkerState | null, snapshot: Snapshot, dep
     balancers = buildBalancers(balancers, previous?.snapshot ?? null, snapshot, deps.rebuildAll, () => rebuilds.count('balancer', balancersReason ?? 'initial'));
   }
 
+  // Last: the router is edited in place, so nothing that can still throw may come after it.
+  const router = followRouter(previous, snapshot, changed('routes', 'services'), deps);
+
   return { version: snapshot.version, snapshot, router, plugins, balancers, credentials };
+}
+
+/**
+ * Above this share of the routes changed at once, building anew is cheaper than editing: a full
+ * replacement, or a first config after an empty one.
+ */
+const REBUILD_SHARE = 0.25;
+
+/**
+ * The router for `snapshot`. The previous router edited in place when routes or services changed
+ * (the previous state then shares it: a request routes once when it starts, so a request in flight
+ * on the previous state is unaffected), a new one when there is none, on `--rebuild-all`, or when
+ * most routes changed.
+ */
+function followRouter(previous: WorkerState | null, snapshot: Snapshot, reason: string | null, deps: StateDeps): Router {
+  const build = (why: string): Router => {
+    deps.rebuilds.count('router', why);
+    return buildRouter(Object.values(snapshot.entities.routes), snapshot.entities.services, { listenPort: deps.listenPort });
+  };
+  if (previous === null) return build('initial');
+  if (reason === null) return previous.router;
+  if (deps.rebuildAll) return build(reason);
+  const changes = routerChanges(previous.snapshot, snapshot);
+  if (changes.routes.length + changes.removedRoutes.length > Math.max(64, previous.router.routeCount * REBUILD_SHARE)) return build(reason);
+  previous.router.update(changes, snapshot.entities.services);
+  deps.rebuilds.updated('router', reason, changes.entities);
+  return previous.router;
 }
 
 /**
