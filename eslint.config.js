@@ -23,6 +23,22 @@ export default tseslint.config(
     },
   },
   {
+    // The primary never imports the data plane: it spawns workers/main.ts by URL, not by import.
+    // Plugin schemas, which both sides need, live in config/plugins/.
+    files: ['runtime/**/*.ts'],
+    ignores: ['runtime/protocol/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/workers/**'], message: 'runtime/ (the primary) imports nothing from workers/; shared code belongs in config/ or runtime/protocol/.' }] }],
+    },
+  },
+  {
+    // runtime/protocol/ is imported by workers: it must not pull in the rest of the primary or the data plane.
+    files: ['runtime/protocol/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ regex: '^\\.\\./(?!\\.\\./config/)', message: 'runtime/protocol/ imports only config/ and itself.' }] }],
+    },
+  },
+  {
     // config/ is pure: it runs on any thread.
     files: ['config/**/*.ts'],
     rules: {

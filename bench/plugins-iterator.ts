@@ -9,7 +9,7 @@ import { CredentialsIndex } from '../workers/credentials.ts';
 import { PluginInstances } from '../workers/plugins/instances.ts';
 import { buildPluginsIterator } from '../workers/plugins/iterator.ts';
 import { createRegistry } from '../workers/plugins/registry.ts';
-import { pluginSchemas } from '../workers/plugins/schemas.ts';
+import { pluginSchemas } from '../config/plugins/index.ts';
 import type { PluginEnv } from '../workers/plugins/types.ts';
 import { TimerWheel } from '../workers/timers/wheel.ts';
 import { median, table } from './harness/report.ts';

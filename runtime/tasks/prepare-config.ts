@@ -1,7 +1,6 @@
 // A piscina task (runs on a pool thread, never on the primary's event loop): parse, validate and
 // hash a declarative config, so a 20,000-entity file does not stall the Admin API or supervision.
-// Plugin schemas live next to their handlers (Kong's layout); this task is the one place outside
-// the data plane that reads them, and those schema modules import nothing but config/ types.
+// Plugin schemas come from config/plugins/ (plain data both threads import), never from workers/.
 //
 // The result goes back to the primary by structured clone. When the caller says which config it
 // holds (`base`, its hash) and that is the config this thread prepared last, only the changes
@@ -10,7 +9,7 @@
 // that missed a result) the full result is sent, as before.
 import { changesSince, noChanges, type HashesOf, type PreparedChanges } from '../../config/changes.ts';
 import { prepareConfig, type PrepareResult } from '../../config/prepare.ts';
-import { pluginSchemas } from '../../workers/plugins/schemas.ts';
+import { pluginSchemas } from '../../config/plugins/index.ts';
 
 export interface PrepareTask {
   text: string;

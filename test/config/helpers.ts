@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { prepareConfig, toSnapshot } from '../../config/prepare.ts';
 import type { PreparedConfig, PrepareResult } from '../../config/prepare.ts';
 import type { Snapshot } from '../../config/types.ts';
-import { pluginSchemas } from '../../workers/plugins/schemas.ts';
+import { pluginSchemas } from '../../config/plugins/index.ts';
 
 export const FIXTURES = new URL('./fixtures/', import.meta.url);
 

@@ -1,12 +1,12 @@
-// The first plugins' schemas (workers/plugins/*/schema.ts) against Kong's names, priorities and
+// The first plugins' schemas (config/plugins/*.ts) against Kong's names, priorities and
 // defaults, through the config layer that validates with them.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { configValidator } from '../../config/plugin-config.ts';
-import { pluginSchemas } from '../../workers/plugins/schemas.ts';
-import type { Config as CorrelationIdConfig } from '../../workers/plugins/correlation-id/schema.ts';
-import type { Config as PrometheusConfig } from '../../workers/plugins/prometheus/schema.ts';
-import type { Config as RequestTerminationConfig } from '../../workers/plugins/request-termination/schema.ts';
+import { pluginSchemas } from '../../config/plugins/index.ts';
+import type { Config as CorrelationIdConfig } from '../../config/plugins/correlation-id.ts';
+import type { Config as PrometheusConfig } from '../../config/plugins/prometheus.ts';
+import type { Config as RequestTerminationConfig } from '../../config/plugins/request-termination.ts';
 import { byName, load, prepare } from './helpers.ts';
 
 test('registry: Kong names and priorities, keyed by name', () => {

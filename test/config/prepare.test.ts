@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { prepareConfig, toSnapshot } from '../../config/prepare.ts';
-import { pluginSchemas } from '../../workers/plugins/schemas.ts';
+import { pluginSchemas } from '../../config/plugins/index.ts';
 import { fixture, load } from './helpers.ts';
 
 test('the result is plain data: it survives structured clone unchanged (it crosses threads)', () => {

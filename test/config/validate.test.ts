@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { validateConfig } from '../../config/validate.ts';
-import { pluginSchemas } from '../../workers/plugins/schemas.ts';
+import { pluginSchemas } from '../../config/plugins/index.ts';
 
 test('errors from every stage come back together, one per mistake', () => {
   const r = validateConfig(

@@ -8,7 +8,7 @@ import { countBytes } from '../../workers/metrics/bytes.ts';
 import { KONG_LATENCY_BUCKETS, KongRequestMetrics, UPSTREAM_LATENCY_BUCKETS, type KongMetricSwitches } from '../../workers/metrics/kong.ts';
 import { kongRequestMetrics, registerSeriesMetric, workerRegistry } from '../../workers/metrics/registry.ts';
 import prometheus from '../../workers/plugins/prometheus/handler.ts';
-import type { Config } from '../../workers/plugins/prometheus/schema.ts';
+import type { Config } from '../../config/plugins/prometheus.ts';
 import type { Http1Request } from '../../workers/http1/request.ts';
 import type { Http1Response } from '../../workers/http1/response.ts';
 import { RequestContext } from '../../workers/proxy/context.ts';

@@ -19,7 +19,7 @@ import type { AnyPluginDefinition } from '../../../workers/plugins/instances.ts'
 import { PluginInstances, type PluginInstancesOptions } from '../../../workers/plugins/instances.ts';
 import { buildPluginsIterator, type PluginsIterator } from '../../../workers/plugins/iterator.ts';
 import { createRegistry, type PluginRegistry } from '../../../workers/plugins/registry.ts';
-import { pluginSchemas } from '../../../workers/plugins/schemas.ts';
+import { pluginSchemas } from '../../../config/plugins/index.ts';
 import type { PluginEnv, UpstreamResponse } from '../../../workers/plugins/types.ts';
 import { RequestContext } from '../../../workers/proxy/context.ts';
 import { TimerWheel } from '../../../workers/timers/wheel.ts';

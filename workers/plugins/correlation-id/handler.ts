@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { RequestContext } from '../../proxy/context.ts';
 import type { PluginDefinition, PluginEnv, PluginInstance, UpstreamResponse } from '../types.ts';
-import { schema, type Config } from './schema.ts';
+import { schema, type Config } from '../../../config/plugins/correlation-id.ts';
 
 // Per worker thread, as Kong's per nginx worker: one uuid, then a counter (`uuid#counter`).
 const workerUuid = randomUUID();

@@ -7,7 +7,7 @@
 import type { Consumer, Credential } from '../../../config/types.ts';
 import type { RequestContext } from '../../proxy/context.ts';
 import type { PluginDefinition, PluginEnv, PluginInstance } from '../types.ts';
-import { schema, type Config } from './schema.ts';
+import { schema, type Config } from '../../../config/plugins/key-auth.ts';
 
 const NO_KEY = Object.freeze({ message: 'No API key found in request' });
 const DUPLICATE_KEY = Object.freeze({ message: 'Duplicate API key found' });

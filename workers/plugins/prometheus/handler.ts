@@ -11,7 +11,7 @@ import { kongRequestMetrics } from '../../metrics/registry.ts';
 import type { KongMetricSwitches, KongRequestMetrics } from '../../metrics/kong.ts';
 import type { RequestContext } from '../../proxy/context.ts';
 import type { PluginDefinition, PluginInstance } from '../types.ts';
-import { schema, type Config } from './schema.ts';
+import { schema, type Config } from '../../../config/plugins/prometheus.ts';
 
 class PrometheusInstance implements PluginInstance {
   readonly #metrics: KongRequestMetrics;

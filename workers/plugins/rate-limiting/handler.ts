@@ -14,7 +14,7 @@ import type { Plugin } from '../../../config/types.ts';
 import type { RequestContext } from '../../proxy/context.ts';
 import type { PluginDefinition, PluginEnv, PluginInstance } from '../types.ts';
 import { KeyHash } from './key-hash.ts';
-import { schema, WINDOWS, type Config } from './schema.ts';
+import { schema, WINDOWS, type Config } from '../../../config/plugins/rate-limiting.ts';
 import { PERIOD_SECONDS, WindowClock } from './windows.ts';
 
 /** Decimal text of 0..SMALL_MAX, made once: header values without a number-to-string per request. */

@@ -5,7 +5,7 @@
 import { hostname } from 'node:os';
 import type { RequestContext } from '../../proxy/context.ts';
 import type { PluginDefinition, PluginEnv, PluginInstance } from '../types.ts';
-import { schema, type Config } from './schema.ts';
+import { schema, type Config } from '../../../config/plugins/request-termination.ts';
 
 /** nginx's default client_body_buffer_size is 8-16k; a body above this cap echoes as absent, as Kong's does. */
 const ECHO_BODY_LIMIT = 64 * 1024;

@@ -1,6 +1,6 @@
 // key-auth's configuration schema (Kong 3.x kong/plugins/key-auth/schema.lua: same fields and
 // defaults). Plain data, readable without loading the handler; imports only config/ types.
-import type { PluginSchema } from '../../../config/plugin-schema.ts';
+import type { PluginSchema } from '../plugin-schema.ts';
 
 export interface Config {
   /** Header / query / body names the key is looked up under, in order. */

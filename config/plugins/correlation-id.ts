@@ -1,6 +1,6 @@
 // correlation-id's configuration schema (Kong 3.x kong/plugins/correlation-id/schema.lua: same
 // fields and defaults). Plain data; imports only config/ types.
-import type { PluginSchema } from '../../../config/plugin-schema.ts';
+import type { PluginSchema } from '../plugin-schema.ts';
 
 export interface Config {
   header_name: string;

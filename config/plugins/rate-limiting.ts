@@ -3,7 +3,7 @@
 // Sluice counts in shared memory across the workers of one node, which is Kong's `local` policy;
 // `cluster` and `redis` are rejected with a clear error rather than silently counting locally.
 // The redis settings are still accepted (a Kong export writes them), and they are inert.
-import type { PluginSchema } from '../../../config/plugin-schema.ts';
+import type { PluginSchema } from '../plugin-schema.ts';
 
 export type Window = 'second' | 'minute' | 'hour' | 'day' | 'month' | 'year';
 

@@ -1,6 +1,6 @@
 // request-termination's configuration schema (Kong 3.x kong/plugins/request-termination/schema.lua:
 // same fields, defaults and checks). Plain data; imports only config/ types.
-import type { PluginSchema } from '../../../config/plugin-schema.ts';
+import type { PluginSchema } from '../plugin-schema.ts';
 
 export interface Config {
   status_code: number;

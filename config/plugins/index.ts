@@ -1,0 +1,19 @@
+// Every bundled plugin's config schema, by name: the PluginSchemas registry config validation
+// takes. Pure data, usable on any thread.
+//
+// Why here and not next to each handler (Kong keeps kong/plugins/<name>/schema.lua beside
+// handler.lua): the primary validates plugin configs (its piscina task, the Admin API's
+// /schemas/plugins/{name}) and the primary may not import workers/. A schema is plain data with no
+// data-plane code, so it belongs to config/, which both sides import. A plugin is therefore its
+// behaviour in workers/plugins/<name>/ and its schema in config/plugins/<name>.ts — the handler
+// imports its schema from here, and this list is the one place a new plugin's schema is added.
+import type { PluginSchemas } from '../plugin-schema.ts';
+import { schema as correlationId } from './correlation-id.ts';
+import { schema as keyAuth } from './key-auth.ts';
+import { schema as prometheus } from './prometheus.ts';
+import { schema as rateLimiting } from './rate-limiting.ts';
+import { schema as requestTermination } from './request-termination.ts';
+
+export const pluginSchemas: PluginSchemas = Object.fromEntries(
+  [correlationId, keyAuth, prometheus, rateLimiting, requestTermination].map((s) => [s.name, s]),
+);
