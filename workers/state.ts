@@ -7,7 +7,8 @@
 //   plugins     ← plugins, and consumers when some plugin is scoped to a consumer
 //   balancer U  ← upstream U or its targets (only U's)
 //   credentials ← consumers, credentials
-import type { GroupName, Snapshot } from '../config/types.ts';
+import { applyDelta, revertInPlace, settleInPlace } from '../config/apply.ts';
+import type { Delta, GroupName, Snapshot } from '../config/types.ts';
 import { buildBalancers, NO_BALANCERS, type Balancers } from './balancer/balancers.ts';
 import { CredentialsIndex } from './credentials.ts';
 import { buildPluginsIterator, type PluginsIterator } from './plugins/iterator.ts';
@@ -38,7 +39,34 @@ export interface StateDeps {
   readonly listenPort: number;
 }
 
+/**
+ * Groups a worker edits in place when it applies a delta (config/apply.ts): only the router reads
+ * them, and it follows them per entity, so copying them (O(routes)) would be the largest cost of a
+ * route change. The previous state's snapshot then shares these records; nothing reads them there.
+ */
+const IN_PLACE_GROUPS: readonly GroupName[] = ['routes', 'services'];
+
+/** The snapshot `delta` makes of `state`'s, to pass to `buildState`. */
+export function nextSnapshot(state: WorkerState, delta: Delta): Snapshot {
+  return applyDelta(state.snapshot, delta, { inPlace: IN_PLACE_GROUPS });
+}
+
+/**
+ * The state for `snapshot`, built to the side; `previous` keeps serving until the caller swaps.
+ * On a throw, `snapshot`'s in-place edits are reverted, so `previous` is as it was.
+ */
 export function buildState(previous: WorkerState | null, snapshot: Snapshot, deps: StateDeps): WorkerState {
+  try {
+    const state = buildComponents(previous, snapshot, deps);
+    settleInPlace(snapshot);
+    return state;
+  } catch (error) {
+    revertInPlace(snapshot);
+    throw error;
+  }
+}
+
+function buildComponents(previous: WorkerState | null, snapshot: Snapshot, deps: StateDeps): WorkerState {
   const changed = (...groups: GroupName[]): string | null => {
     if (previous === null) return 'initial';
     const names = groups.filter((g) => previous.snapshot.groupHashes[g] !== snapshot.groupHashes[g]);

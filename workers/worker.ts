@@ -5,7 +5,6 @@
 // a MessageChannel.
 import type { MessagePort } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
-import { applyDelta } from '../config/apply.ts';
 import type { Delta, Snapshot } from '../config/types.ts';
 import { SluiceError, type WireError } from '../runtime/protocol/errors.ts';
 import { createLogger, type Logger } from '../runtime/protocol/log.ts';
@@ -20,7 +19,7 @@ import { ClientTimeouts } from './proxy/client-timeouts.ts';
 import { Dispatchers } from './proxy/dispatchers.ts';
 import { Proxy } from './proxy/handler.ts';
 import { RebuildCounter } from './rebuilds.ts';
-import { buildState, liveOrigins, type StateDeps, type WorkerState } from './state.ts';
+import { buildState, liveOrigins, nextSnapshot, type StateDeps, type WorkerState } from './state.ts';
 import { TimerWheel } from './timers/wheel.ts';
 
 /** How long after a config change unused upstream pools are closed. */
@@ -142,7 +141,7 @@ export class GatewayWorker {
       return this.#askSnapshot(delta.version);
     }
     try {
-      this.#install(applyDelta(state.snapshot, delta), false);
+      this.#install(nextSnapshot(state, delta), false);
     } catch (error) {
       // The snapshot of the same config is the second chance; a failure there is reported.
       this.#log.warn({ err: error, version: delta.version }, 'worker could not apply a config delta; asking for a snapshot');
