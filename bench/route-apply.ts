@@ -3,7 +3,10 @@
 // the router updated in place, against the same delta under --rebuild-all (Kong's way) and against
 // applyDelta + a router rebuild alone (what the worker did before), measured in the same run. At each
 // size also the load time (prepare + first state) and the heap per route (snapshot; worker structures).
-// Run: node --expose-gc bench/route-apply.ts [--sizes 10000,100000] [--changes 300] [--rebuilds 10]
+// With --startup, each size is also started as a real Sluice (`node runtime`, 2 workers): time from
+// spawn to "sluice ready", and the process RSS then.
+// Run: SLUICE_LOG_LEVEL=silent node --expose-gc bench/route-apply.ts [--sizes 10000,100000] [--changes 300] [--rebuilds 10] [--startup]
+//      (--changes 0 --startup: start-up only)
 import { getHeapStatistics } from 'node:v8';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -20,7 +23,12 @@ import { RebuildCounter } from '../workers/rebuilds.ts';
 import { buildRouter } from '../workers/router/router.ts';
 import { buildState, nextSnapshot, type StateDeps, type WorkerState } from '../workers/state.ts';
 import { TimerWheel } from '../workers/timers/wheel.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describeBackground } from './harness/machine.ts';
+import { stop } from './harness/proc.ts';
+import { startSluice } from './harness/sluice.ts';
 import { routeTableConfig } from './harness/route-table.ts';
 
 const { values } = parseArgs({
@@ -28,6 +36,7 @@ const { values } = parseArgs({
     sizes: { type: 'string', default: '10000,100000' },
     changes: { type: 'string', default: '300' },
     rebuilds: { type: 'string', default: '10' },
+    startup: { type: 'boolean', default: false },
   },
 });
 const SIZES = values.sizes.split(',').map(Number);
@@ -87,7 +96,8 @@ function install(state: WorkerState, delta: Delta, d: StateDeps): { state: Worke
 console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), Node ${process.version}`);
 console.log(await describeBackground());
 const wheel = new TimerWheel();
-for (const size of SIZES) {
+// --changes 0: only the start-up figures.
+for (const size of CHANGES > 0 ? SIZES : []) {
   const base = heapUsed();
   const t0 = performance.now();
   const prepared = prepareConfig(JSON.stringify(routeTableConfig(size, 0)), { plugins: pluginSchemas });
@@ -144,3 +154,18 @@ for (const size of SIZES) {
   console.log(`  median ratio: updated in place is ${(median(rebuild) / median(totals)).toFixed(0)}× faster than a router rebuild, ${(median(everything) / median(totals)).toFixed(0)}× faster than --rebuild-all`);
 }
 wheel.close();
+
+if (values.startup) {
+  // Sluice announces readiness in its log: never let a silenced in-process logger silence it too.
+  delete process.env.SLUICE_LOG_LEVEL;
+  for (const size of SIZES) {
+    const dir = mkdtempSync(join(tmpdir(), 'sluice-bench-route-start-'));
+    const started = performance.now();
+    const sluice = await startSluice({ name: `sluice-${size}`, workers: 2, config: routeTableConfig(size, 0), tmpDir: dir, readyTimeoutMs: 600_000 });
+    const ready = performance.now() - started;
+    const rss = /^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${sluice.child.pid}/status`, 'utf8'))?.[1];
+    console.log(`start-up, ${size} routes, 2 workers: spawn to "sluice ready" ${(ready / 1000).toFixed(1)} s; process RSS then ${(Number(rss) / 1024).toFixed(0)} MiB`);
+    await stop(sluice.child);
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
