@@ -1,5 +1,6 @@
 // Read-only Admin API views of the node and its workers (primary thread).
 import { GROUPS } from '../../config/types.ts';
+import { readiness } from '../metrics/status.ts';
 import { sumTimerReports, type TimersReport } from '../protocol/timers-report.ts';
 import type { AdminContext } from './server.ts';
 
@@ -49,7 +50,11 @@ export async function status(ctx: AdminContext): Promise<Record<string, unknown>
     };
   });
   const snapshot = ctx.store.snapshot;
+  // Judged after the replies: a worker that became ready while they were gathered counts.
+  const ready = readiness(ctx.supervisor);
   return {
+    ready: ready.ready,
+    readiness: ready.message,
     configuration_hash: snapshot.hash,
     config_version: snapshot.version,
     published_version: ctx.supervisor.versions.published,
@@ -63,6 +68,7 @@ export async function workers(ctx: AdminContext): Promise<Record<string, unknown
   const replies = await ctx.supervisor.query('status');
   return {
     spare: ctx.supervisor.spare,
+    spare_thread_id: ctx.supervisor.spareThreadId,
     data: ctx.supervisor.slots.map((slot) => {
       const reply = replies[slot.index];
       return {

@@ -11,6 +11,8 @@ export interface WorkerBoot {
   versions: SharedArrayBuffer;
   /** Cross-worker counters (rate limiting); layout owned by workers/plugins/rate-limiting. */
   counters: SharedArrayBuffer;
+  /** Per-target in-flight counts and health (runtime/protocol/upstream-memory.ts). */
+  upstreams: SharedArrayBuffer;
   /** Diagnostic: rebuild every component on every change, as Kong does. */
   rebuildAll: boolean;
   clientTimeouts: ClientTimeoutSettings;
@@ -42,7 +44,8 @@ export type ToWorker =
   | { type: 'snapshot'; snapshot: Snapshot }
   | { type: 'delta'; delta: Delta }
   | { type: 'query'; id: number; kind: QueryKind }
-  | { type: 'drain'; timeoutMs: number };
+  | { type: 'stop-accepting' }
+  | { type: 'drain'; timeoutMs: number; idleGraceMs: number };
 
 export type FromWorker =
   | { type: 'loaded' }
@@ -52,6 +55,7 @@ export type FromWorker =
   /** A snapshot of `version` could not be applied; the worker still serves `have` (0: nothing). */
   | { type: 'apply-failed'; version: number; have: number; error: WireError }
   | { type: 'reply'; id: number; data?: unknown; error?: WireError }
+  | { type: 'not-accepting' }
   | { type: 'drained'; inFlight: number };
 
 /** One metric value as prom-client's `registry.getMetricsAsJSON()` gives it. */
