@@ -5,7 +5,10 @@
 // size also the load time (prepare + first state) and the heap per route (snapshot; worker structures).
 // With --startup, each size is also started as a real Sluice (`node runtime`, 2 workers): time from
 // spawn to "sluice ready", and the process RSS then.
-// Run: SLUICE_LOG_LEVEL=silent node --expose-gc bench/route-apply.ts [--sizes 10000,100000] [--changes 300] [--rebuilds 10] [--startup]
+// With --deltas N (e.g. 10000), memory over N more one-route deltas as bench/memory.ts judges it: the
+// heap (after a full GC) sampled after a 100-delta warm-up and every N/10 deltas, each sample against
+// the warm-up one, goal within 5% — whether the updated structures keep removed routes.
+// Run: SLUICE_LOG_LEVEL=silent node --expose-gc bench/route-apply.ts [--sizes 10000,100000] [--changes 300] [--rebuilds 10] [--startup] [--deltas 10000]
 //      (--changes 0 --startup: start-up only)
 import { getHeapStatistics } from 'node:v8';
 import { cpus } from 'node:os';
@@ -37,6 +40,7 @@ const { values } = parseArgs({
     changes: { type: 'string', default: '300' },
     rebuilds: { type: 'string', default: '10' },
     startup: { type: 'boolean', default: false },
+    deltas: { type: 'string', default: '0' },
   },
 });
 const SIZES = values.sizes.split(',').map(Number);
@@ -129,6 +133,23 @@ for (const size of CHANGES > 0 ? SIZES : []) {
   console.log(`  updated in place   install ${stats(totals)}`);
   console.log(`                     of which applyDelta ${stats(applies)}; buildState + retain ${stats(builds)}`);
   console.log(`  counters: ${JSON.stringify(incremental.rebuilds.counts.router)} rebuilt, ${JSON.stringify(incremental.rebuilds.updates.router)} updated`);
+
+  const deltas = Number(values.deltas);
+  if (deltas > 0) {
+    const every = Math.max(1, Math.floor(deltas / 10));
+    const samples: Array<[number, number]> = [];
+    let warm = 0;
+    for (let n = 1; n <= deltas; n++) {
+      state = install(state, oneRouteDelta(state.snapshot, changing, 1_000_000 + n), incremental).state;
+      if (n === 100) warm = heapUsed();
+      if (n % every === 0) samples.push([n, heapUsed()]);
+    }
+    const mib = (bytes: number): string => (bytes / 1024 / 1024).toFixed(2);
+    const worst = samples.reduce((a, b) => (Math.abs(b[1] - warm) > Math.abs(a[1] - warm) ? b : a));
+    const deviation = (worst[1] - warm) / warm;
+    console.log(`  memory over ${deltas} one-route deltas: heap after the 100-delta warm-up ${mib(warm)} MiB; samples ${samples.map(([n, h]) => `${n}: ${mib(h)}`).join(', ')} MiB`);
+    console.log(`  max deviation from the warm-up sample ${(deviation * 100).toFixed(2)}% (after delta ${worst[0]}); goal within 5%: ${Math.abs(deviation) <= 0.05 ? 'met' : 'NOT met'}; router still ${state.router.routeCount} routes`);
+  }
 
   // Peers, same deltas: a router rebuild after applyDelta, and --rebuild-all's whole install.
   const rebuild: number[] = [];

@@ -180,7 +180,7 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
   const plan = churnPlan(kind, ctx.upstreamUrl, addresses);
   const children: Child[] = [];
   try {
-    const common = { workers: ctx.churnWorkers, config: plan.initial, tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs };
+    const common = { workers: ctx.churnWorkers, config: plan.initial, tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs, readyTimeoutMs: plan.postTimeoutMs * 10 };
     const gated = await startSluice({ name: 'sluice-churn', ...common });
     children.push(gated.child);
     const rebuildAll = await startSluice({ name: 'sluice-rebuild-all', ...common, rebuildAll: true });
