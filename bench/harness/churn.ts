@@ -158,7 +158,9 @@ function sumOverWorkers(samples: readonly string[]): string[] {
     if (match === null) continue;
     const labels = new Map([...(match[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
     const component = labels.get('component') ?? '?';
-    const reason = labels.get('reason') ?? '?';
+    // Updated in place vs rebuilt (sluice_rebuilds_total{kind}); entity totals of updates apart.
+    const kind = line.startsWith('sluice_rebuild_updated_entities_total') ? ' entities' : labels.get('kind') === 'updated' ? ' updated' : '';
+    const reason = (labels.get('reason') ?? '?') + kind;
     const reasons = byComponent.get(component) ?? new Map<string, number>();
     reasons.set(reason, (reasons.get(reason) ?? 0) + Number(match[2]));
     byComponent.set(component, reasons);
