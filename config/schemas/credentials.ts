@@ -46,4 +46,8 @@ export const credentials: Record<CredentialKind, EntitySchema> = {
     schema: record({ id: ID, group: { type: 'string', minLength: 1, maxLength: LIMITS.nameLength }, tags: TAGS }, ['group']),
     dropped: [],
   },
+  hmacauth_credentials: {
+    schema: record({ id: ID, username: { type: 'string', minLength: 1, maxLength: LIMITS.nameLength }, secret: SECRET, tags: TAGS }, ['username', 'secret']),
+    dropped: [],
+  },
 };
