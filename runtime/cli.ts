@@ -1,6 +1,8 @@
 // Command-line options of `node runtime` (primary thread).
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { DNS_OPTIONS, DNS_USAGE, parseDnsOptions } from './dns-options.ts';
+import type { DnsSettings } from './protocol/health-messages.ts';
 import { hostName } from './admin/guard.ts';
 import { DEFAULT_COUNTER_SLOTS, MAX_COUNTER_SLOTS } from './protocol/counters.ts';
 import type { ClientTimeoutSettings } from './protocol/messages.ts';
@@ -19,6 +21,7 @@ export interface Options {
   clientTimeouts: ClientTimeoutSettings;
   /** Keep one loaded spare worker thread to take a dead worker's slot at once. */
   spare: boolean;
+  dns: DnsSettings;
   /** Admin API: Host names and browser origins let through (runtime/admin/guard.ts), and the token. */
   adminAllowHosts: string[];
   adminAllowOrigins: string[];
@@ -43,6 +46,7 @@ export const USAGE = `Usage: node runtime [options]
   --admin-token TOKEN    require "Authorization: Bearer TOKEN" or "Kong-Admin-Token: TOKEN" on every Admin API request (or env SLUICE_ADMIN_TOKEN)
   --rate-limit-slots N   live rate-limiting keys per period the shared counter table holds (default 1048576, 16 B each; rounded up to a power of two)
   --no-spare             do not keep a loaded spare worker thread (saves one V8 heap; a dead worker is then replaced in ~1 s, not ms)
+${DNS_USAGE}
   --rebuild-all          diagnostic: rebuild every worker component on every change, as Kong does
   -h, --help             this text`;
 
@@ -117,6 +121,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'admin-token': { type: 'string' },
       'rate-limit-slots': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      ...DNS_OPTIONS,
     },
   });
   if (values.help) return 'help';
@@ -145,6 +150,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       idleMs: duration(values['client-idle-timeout'], 60_000, 1, '--client-idle-timeout'),
       bodyMs: duration(values['client-body-timeout'], 60_000, 1, '--client-body-timeout'),
     },
+    dns: parseDnsOptions(values),
   };
   if (options.adminToken === '') throw new Error('--admin-token: must not be empty');
   if (options.adminPort !== 0 && options.adminPort === options.proxyPort) throw new Error('--admin-listen must not use the proxy port');

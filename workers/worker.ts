@@ -11,6 +11,7 @@ import { createLogger, type Logger } from '../runtime/protocol/log.ts';
 import type { Assignment, FromWorker, QueryKind, ToWorker, WorkerBoot } from '../runtime/protocol/messages.ts';
 import { VersionMemory } from '../runtime/protocol/shared-memory.ts';
 import { UpstreamMemory } from '../runtime/protocol/upstream-memory.ts';
+import { DNS_POLL_MS, DnsView } from './dns/view.ts';
 import { Http1Server } from './http1/server.ts';
 import { WorkerMetrics } from './metrics/worker.ts';
 import { PluginInstances } from './plugins/instances.ts';
@@ -20,7 +21,7 @@ import { ClientTimeouts } from './proxy/client-timeouts.ts';
 import { Dispatchers } from './proxy/dispatchers.ts';
 import { Proxy } from './proxy/handler.ts';
 import { RebuildCounter } from './rebuilds.ts';
-import { buildState, liveOrigins, nextSnapshot, type StateDeps, type WorkerState } from './state.ts';
+import { buildState, liveOrigins, nextSnapshot, withDnsChanges, type StateDeps, type WorkerState } from './state.ts';
 import { TimerWheel } from './timers/wheel.ts';
 
 /** How long after a config change unused upstream pools are closed. */
@@ -95,7 +96,10 @@ export class GatewayWorker {
       rebuildAll: boot.rebuildAll,
       listenPort: boot.proxyPort,
       upstreamMemory: new UpstreamMemory(boot.upstreams),
+      dns: new DnsView(boot.dns),
     };
+    // New DNS answers rebuild the balancers of the upstreams naming those hosts, and no other.
+    this.#wheel.every('dns-poll', DNS_POLL_MS, () => this.#pollDns());
   }
 
   /** Starts taking the primary's messages on the port. */
@@ -188,6 +192,16 @@ export class GatewayWorker {
     // Connection pools to origins the new config no longer names are closed a while later, once,
     // however many changes arrive meanwhile (churning targets must not open and close pools).
     if (this.#poolSweep === null) this.#poolSweep = this.#wheel.schedule('upstream-pool-sweep', POOL_SWEEP_DELAY_MS, () => this.#sweepPools());
+  }
+
+  #pollDns(): void {
+    const names = this.#deps.dns?.poll() ?? null;
+    const state = this.#state;
+    if (names === null || state === null) return;
+    const next = withDnsChanges(state, names, this.#deps);
+    if (next === state) return;
+    this.#state = next;
+    this.#proxy?.swap(next);
   }
 
   #sweepPools(): void {

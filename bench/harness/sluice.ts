@@ -19,6 +19,8 @@ export interface SluiceOptions {
   nodeArgs?: string[];
   /** How long to wait for "sluice ready" (default 30 s; a 100k-route config takes longer). */
   readyTimeoutMs?: number;
+  /** Extra `node runtime` options, e.g. --dns-resolver. */
+  runtimeArgs?: string[];
 }
 
 export interface Sluice {
@@ -40,6 +42,7 @@ export async function startSluice(options: SluiceOptions): Promise<Sluice> {
     '--workers', String(options.workers),
     '--admin-listen', `${HOST}:${adminPort}`,
     ...(options.rebuildAll === true ? ['--rebuild-all'] : []),
+    ...(options.runtimeArgs ?? []),
   ];
   // Graceful exit can take a moment (drain, and writing CPU profiles under --profile).
   const child = start(options.name, process.execPath, args, { cwd: REPO_ROOT, graceMs: 10_000 });

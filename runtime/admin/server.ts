@@ -4,10 +4,12 @@ import type { ConfigStore } from '../config-store.ts';
 import type { MetricsCollector } from '../metrics/collector.ts';
 import { readiness, sendMetrics } from '../metrics/status.ts';
 import type { Logger } from '../protocol/log.ts';
+import type { HealthView } from '../health/view.ts';
 import type { Supervisor } from '../supervisor.ts';
 import { getConfig, postConfig } from './config-routes.ts';
 import { sendJson } from './http.ts';
 import { info, status, timers, workers } from './info-routes.ts';
+import { upstreamHealthRoute } from './upstream-health-routes.ts';
 
 export interface AdminContext {
   store: ConfigStore;
@@ -16,6 +18,8 @@ export interface AdminContext {
   version: string;
   proxyUrl: string;
   metrics: MetricsCollector;
+  /** Target health in the shared upstream memory (upstream-health-routes.ts). */
+  health: HealthView;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, ctx: AdminContext) => void | Promise<void>;
@@ -48,6 +52,7 @@ export function createAdminHandler(ctx: AdminContext): (req: IncomingMessage, re
     const url = new URL(req.url ?? '/', 'http://admin');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const handler = ROUTES[`${req.method} ${path}`] ?? (req.method === 'DELETE' && WORKER_PATH.test(path) ? killWorker : undefined);
+    if (handler === undefined && upstreamHealthRoute(req, res, path, ctx)) return;
     if (handler === undefined) return sendJson(res, 404, { message: 'Not found' });
     Promise.resolve(handler(req, res, url, ctx)).catch((error: unknown) => {
       ctx.log.error({ err: error, path: url.pathname }, 'admin request failed');

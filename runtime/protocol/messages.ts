@@ -13,6 +13,8 @@ export interface WorkerBoot {
   counters: SharedArrayBuffer;
   /** Per-target in-flight counts and health (runtime/protocol/upstream-memory.ts). */
   upstreams: SharedArrayBuffer;
+  /** DNS answers of upstream target names, written by the one resolving thread (dns-memory.ts). */
+  dns: SharedArrayBuffer;
   /** Diagnostic: rebuild every component on every change, as Kong does. */
   rebuildAll: boolean;
   clientTimeouts: ClientTimeoutSettings;

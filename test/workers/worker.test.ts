@@ -13,6 +13,7 @@ import { createCounterMemory } from '../../runtime/protocol/counters.ts';
 import type { FromWorker, ToWorker, WorkerBoot } from '../../runtime/protocol/messages.ts';
 import { createVersionMemory, VersionMemory } from '../../runtime/protocol/shared-memory.ts';
 import { createUpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
+import { createDnsMemory } from '../../runtime/protocol/dns-memory.ts';
 import { GatewayWorker } from '../../workers/worker.ts';
 import { snapshot } from '../config/helpers.ts';
 import { request } from '../helpers/http.ts';
@@ -88,6 +89,7 @@ async function startWorker(t: TestContext, failVersion: number | null = null): P
     versions: createVersionMemory(),
     counters: createCounterMemory(),
     upstreams: createUpstreamMemory(64),
+    dns: createDnsMemory(1024),
     rebuildAll: false,
     clientTimeouts: { idleMs: 60_000, bodyMs: 60_000 },
   };
@@ -213,6 +215,7 @@ test('stop-accepting closes the listener at once; drain then answers drained', a
     versions: createVersionMemory(),
     counters: createCounterMemory(),
     upstreams: createUpstreamMemory(64),
+    dns: createDnsMemory(1024),
     rebuildAll: false,
     clientTimeouts: { idleMs: 60_000, bodyMs: 60_000 },
   };
