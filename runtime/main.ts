@@ -79,6 +79,7 @@ const supervisor = new Supervisor(
       dns: dnsMemory,
       rebuildAll: options.rebuildAll,
       clientTimeouts: options.clientTimeouts,
+      listenerLimits: options.listenerLimits,
     },
     spare: options.spare,
     snapshot: () => store.snapshot,

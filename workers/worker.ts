@@ -217,6 +217,8 @@ export class GatewayWorker {
       {
         handler: (req, res) => this.#proxy!.handle(req, res),
         failed: (error) => this.#log.error({ err: error }, 'proxy connection closed on an internal error'),
+        blocked: (socket) => this.#timeouts.blocked(socket),
+        drained: (socket) => this.#timeouts.drained(socket),
       },
       (socket) => {
         this.#connections.active++;
@@ -227,6 +229,7 @@ export class GatewayWorker {
           this.#timeouts.closed(socket);
         });
       },
+      boot.listenerLimits,
     );
     this.#server = server;
     server.net.once('error', (error) => {

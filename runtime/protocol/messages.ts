@@ -2,6 +2,7 @@
 // Both threads import this file; it holds types and tiny constructors only.
 import type { Delta, Snapshot } from '../../config/types.ts';
 import type { WireError } from './errors.ts';
+import type { ListenerLimits } from './listener-limits.ts';
 
 /** Passed as `workerData` when the primary spawns a worker: what every worker shares. */
 export interface WorkerBoot {
@@ -18,6 +19,7 @@ export interface WorkerBoot {
   /** Diagnostic: rebuild every component on every change, as Kong does. */
   rebuildAll: boolean;
   clientTimeouts: ClientTimeoutSettings;
+  listenerLimits: ListenerLimits;
 }
 
 /** The proxy listener's client timeouts (workers/proxy/client-timeouts.ts), in ms. */
@@ -26,6 +28,8 @@ export interface ClientTimeoutSettings {
   idleMs: number;
   /** A request body may make no progress for this long (nginx client_body_timeout); then 408. */
   bodyMs: number;
+  /** A client that takes no bytes of its pending output for this long is closed (nginx send_timeout). */
+  sendMs: number;
 }
 
 /**

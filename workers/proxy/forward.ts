@@ -7,7 +7,7 @@
 // with the head in one `res.end(chunk)`.
 import type { Dispatcher } from 'undici';
 import type { Service } from '../../config/types.ts';
-import { ErrorCodes, SluiceError, type ErrorCode } from '../../runtime/protocol/errors.ts';
+import { SluiceError } from '../../runtime/protocol/errors.ts';
 import type { DrainWaiter } from '../http1/response.ts';
 import type { Balancer } from '../balancer/balancers.ts';
 import { PickState, type Peer } from '../balancer/peer.ts';
@@ -17,7 +17,7 @@ import type { WorkerState } from '../state.ts';
 import { BufferedAnswer } from './buffered-response.ts';
 import type { RequestContext } from './context.ts';
 import { hostHeader, type Dispatchers } from './dispatchers.ts';
-import { isConnectFailure, upstreamErrorCode } from './errors.ts';
+import { answerError, isConnectFailure, upstreamErrorCode } from './errors.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { readTimedOut, requestBody } from './upstream-timeouts.ts';
 
@@ -259,10 +259,6 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
     this.done = true;
     answerError(ctx, upstreamErrorCode(error));
   }
-}
-
-export function answerError(ctx: RequestContext, code: ErrorCode, message?: string): void {
-  ctx.exit(ErrorCodes[code].status, { message: message ?? ErrorCodes[code].message });
 }
 
 export function forward(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, dispatchers: Dispatchers, listener: ListenerInfo): void {
