@@ -1,25 +1,37 @@
-// Command-line options of `node runtime` (primary thread).
+// Command-line options of `node runtime` (primary thread). One table, OPTIONS, gives each option
+// its flag, its environment variable and its line of usage: adding an option is one line there,
+// plus reading `values[name]` in parseOptions. Precedence: the flag, then SLUICE_<NAME> (dashes as
+// underscores: --admin-listen is SLUICE_ADMIN_LISTEN), then the Kong variable that means the same
+// (kong-env.ts), then the default.
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { DNS_OPTIONS, DNS_USAGE, parseDnsOptions } from './dns-options.ts';
+import { DEFAULT_LISTENER_LIMITS, type ListenerLimits, type UnderscoreHeaders } from './protocol/listener-limits.ts';
+import { parseDnsOptions } from './dns-options.ts';
 import type { DnsSettings } from './protocol/health-messages.ts';
 import { hostName } from './admin/guard.ts';
+import { kongValues, kongVariable } from './kong-env.ts';
+import { parseListen, parsePort, type ListenAddress } from './listen-address.ts';
 import { DEFAULT_COUNTER_SLOTS, MAX_COUNTER_SLOTS } from './protocol/counters.ts';
+import { SluiceError } from './protocol/errors.ts';
 import type { ClientTimeoutSettings, UpstreamTlsBoot } from './protocol/messages.ts';
 
 export interface Options {
   config: string | null;
   proxyHost: string;
   proxyPort: number;
+  /** listen(2) backlog of every worker's proxy socket; null: Node's default. */
+  proxyBacklog: number | null;
   adminHost: string;
   adminPort: number;
-  statusListen: { host: string; port: number } | null;
+  adminBacklog: number | null;
+  statusListen: ListenAddress | null;
   workers: number;
   drainTimeoutMs: number;
   drainIdleGraceMs: number;
   rebuildAll: boolean;
   clientTimeouts: ClientTimeoutSettings;
+  listenerLimits: ListenerLimits;
   /** Keep one loaded spare worker thread to take a dead worker's slot at once. */
   spare: boolean;
   upstreamTls: UpstreamTlsBoot;
@@ -32,39 +44,129 @@ export interface Options {
   rateLimitSlots: number;
 }
 
-export const USAGE = `Usage: node runtime [options]
-  --config FILE          Kong 3.x declarative config (YAML or JSON); default: the embedded config/default.yaml
-  --port N               proxy port (default 8000)
-  --host ADDR            proxy address (default 0.0.0.0)
-  --admin-listen H:P     Admin API address (default 127.0.0.1:8001; never the proxy port)
-  --status-listen H:P    optional listener serving only /metrics and readiness (off by default)
-  --workers N            worker threads (default: available cores)
-  --drain-timeout MS     how long SIGTERM waits for in-flight requests (default 10000)
-  --drain-idle-grace MS  while draining, how long an idle keep-alive connection stays open for a request already sent (default 1000)
-  --client-idle-timeout MS   close a client connection idle (or sending a request head) this long (default 60000)
-  --client-body-timeout MS   answer 408 when a request body makes no progress this long (default 60000)
-  --upstream-tls-verify  verify https upstreams' certificates when a service's tls_verify is null (Kong's proxy_ssl_verify; default off)
-  --upstream-trusted-ca FILE  PEM CA bundle that verifies upstream certificates (Kong's lua_ssl_trusted_certificate; default: the system store)
-  --admin-allow-host NAME    a Host name the Admin API answers besides its listen address and localhost (repeatable, or comma-separated)
-  --admin-allow-origin ORIGIN  a browser origin (scheme://host[:port]) allowed to call the Admin API (repeatable, or comma-separated)
-  --admin-token TOKEN    require "Authorization: Bearer TOKEN" or "Kong-Admin-Token: TOKEN" on every Admin API request (or env SLUICE_ADMIN_TOKEN)
-  --rate-limit-slots N   live rate-limiting keys per period the shared counter table holds (default 1048576, 16 B each; rounded up to a power of two)
-  --no-spare             do not keep a loaded spare worker thread (saves one V8 heap; a dead worker is then replaced in ~1 s, not ms)
-${DNS_USAGE}
-  --rebuild-all          diagnostic: rebuild every worker component on every change, as Kong does
-  -h, --help             this text`;
-
-export function parseHostPort(value: string, flag: string): { host: string; port: number } {
-  const at = value.lastIndexOf(':');
-  const host = at > 0 ? value.slice(0, at) : '127.0.0.1';
-  const port = parsePort(at >= 0 ? value.slice(at + 1) : value, flag);
-  return { host, port };
+interface OptionSpec {
+  /** The flag without its dashes. */
+  readonly name: string;
+  /** The argument's name in the usage text; a flag without one is a boolean. */
+  readonly arg?: string;
+  /** May be given more than once (in the environment: a comma-separated list). */
+  readonly multiple?: boolean;
+  readonly help: string;
 }
 
-function parsePort(value: string, flag: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag}: not a port: ${value}`);
-  return port;
+export const OPTIONS = [
+  { name: 'config', arg: 'FILE', help: 'Kong 3.x declarative config (YAML or JSON); default: the embedded config/default.yaml' },
+  { name: 'proxy-listen', arg: 'H:P', help: 'proxy address in Kong syntax, e.g. 0.0.0.0:8000 or [::]:8000 backlog=4096 (default 0.0.0.0:8000)' },
+  { name: 'port', arg: 'N', help: 'proxy port (overrides the one in --proxy-listen)' },
+  { name: 'host', arg: 'ADDR', help: 'proxy address (overrides the one in --proxy-listen)' },
+  { name: 'admin-listen', arg: 'H:P', help: 'Admin API address (default 127.0.0.1:8001; never the proxy port)' },
+  { name: 'status-listen', arg: 'H:P', help: 'optional listener serving only /metrics and readiness (default off)' },
+  { name: 'workers', arg: 'N', help: 'worker threads (default: available cores)' },
+  { name: 'drain-timeout', arg: 'MS', help: 'how long SIGTERM waits for in-flight requests (default 10000)' },
+  { name: 'drain-idle-grace', arg: 'MS', help: 'while draining, how long an idle keep-alive connection stays open for a request already sent (default 1000)' },
+  { name: 'client-idle-timeout', arg: 'MS', help: 'close a client connection idle (or sending a request head) this long (default 60000)' },
+  { name: 'client-body-timeout', arg: 'MS', help: 'answer 408 when a request body makes no progress this long (default 60000)' },
+  { name: 'client-send-timeout', arg: 'MS', help: 'close a client that takes none of its response this long (default 60000)' },
+  { name: 'max-request-line', arg: 'BYTES', help: 'longer request lines get 414 (default 8192)' },
+  { name: 'max-request-head', arg: 'BYTES', help: 'longer request heads, whitespace included, get 431 (default 16384)' },
+  { name: 'max-header-fields', arg: 'N', help: 'more header fields get 431 (default 100)' },
+  { name: 'keepalive-requests', arg: 'N', help: 'requests per client connection, then Connection: close (default 1000)' },
+  { name: 'client-max-body-size', arg: 'BYTES', help: 'larger request bodies get 413 (default 0 = unlimited)' },
+  { name: 'max-connections', arg: 'N', help: 'open client connections per worker (default 0 = unlimited)' },
+  { name: 'underscore-headers', arg: 'MODE', help: 'request header names with "_": drop, reject (400) or allow (default drop)' },
+  { name: 'dns-resolver', arg: 'H[:P],...', help: "name servers for upstream target names (default: the system's)" },
+  { name: 'dns-hostsfile', arg: 'FILE', help: 'hosts file read first (default /etc/hosts; "none": none)' },
+  { name: 'dns-order', arg: 'LIST', help: 'record types tried in order, LAST = the one that answered last (default LAST,SRV,A,AAAA)' },
+  { name: 'dns-min-ttl', arg: 'S', help: "lower bound on a DNS answer's TTL (default 1)" },
+  { name: 'dns-max-ttl', arg: 'S', help: "upper bound on a DNS answer's TTL (default 3600)" },
+  { name: 'dns-stale-ttl', arg: 'S', help: 'how long an expired answer keeps serving while refreshes fail (default 3600)' },
+  { name: 'upstream-tls-verify', help: "verify https upstreams' certificates when a service's tls_verify is null (Kong's proxy_ssl_verify; default off)" },
+  { name: 'upstream-trusted-ca', arg: 'FILE', help: "PEM CA bundle that verifies upstream certificates (Kong's lua_ssl_trusted_certificate; default: the system store)" },
+  { name: 'admin-allow-host', arg: 'NAME', multiple: true, help: 'a Host name the Admin API answers besides its listen address and localhost (repeatable, or comma-separated)' },
+  { name: 'admin-allow-origin', arg: 'ORIGIN', multiple: true, help: 'a browser origin (scheme://host[:port]) allowed to call the Admin API (repeatable, or comma-separated)' },
+  { name: 'admin-token', arg: 'TOKEN', help: 'require "Authorization: Bearer TOKEN" or "Kong-Admin-Token: TOKEN" on every Admin API request (SLUICE_ADMIN_TOKEN keeps it out of `ps`)' },
+  { name: 'rate-limit-slots', arg: 'N', help: 'live rate-limiting keys per period the shared counter table holds (default 1048576, 16 B each; rounded up to a power of two)' },
+  { name: 'no-spare', help: 'do not keep a loaded spare worker thread (saves one V8 heap; a dead worker is then replaced in ~1 s, not ms)' },
+  { name: 'rebuild-all', help: 'diagnostic: rebuild every worker component on every change, as Kong does' },
+] as const satisfies readonly OptionSpec[];
+
+type Spec = (typeof OPTIONS)[number];
+/** What parseArgs gives for each option: string (list when `multiple`) or boolean. */
+export type OptionValues = { [S in Spec as S['name']]?: S extends { arg: string } ? (S extends { multiple: true } ? string[] : string) : boolean };
+
+/** The environment variable of option `name`. */
+export function envName(name: string): string {
+  return `SLUICE_${name.toUpperCase().replaceAll('-', '_')}`;
+}
+
+function usageLine(spec: OptionSpec): string {
+  const flag = `  --${spec.name}${'arg' in spec ? ` ${spec.arg}` : ''}`;
+  return `${flag.padEnd(24)}${flag.length >= 24 ? '   ' : ' '}${spec.help}`;
+}
+
+export const USAGE = `Usage: node runtime [options]
+${(OPTIONS as readonly OptionSpec[]).map(usageLine).join('\n')}
+  -h, --help             this text
+
+Every option can be set in the environment instead: SLUICE_ and its name, upper case, dashes as
+underscores (SLUICE_CONFIG, SLUICE_ADMIN_LISTEN, SLUICE_NO_SPARE=true); a flag wins. Kong's
+KONG_DECLARATIVE_CONFIG, KONG_PROXY_LISTEN, KONG_ADMIN_LISTEN and KONG_STATUS_LISTEN are read too.`;
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off']);
+
+/** SLUICE_* values of the options not given as flags. An empty variable counts as unset. */
+function envValues(env: NodeJS.ProcessEnv): Record<string, string | boolean | string[]> {
+  const values: Record<string, string | boolean | string[]> = {};
+  for (const spec of OPTIONS as readonly OptionSpec[]) {
+    const variable = envName(spec.name);
+    const raw = env[variable];
+    if (raw === undefined || raw === '') continue;
+    if (!('arg' in spec)) {
+      const word = raw.trim().toLowerCase();
+      if (!TRUE.has(word) && !FALSE.has(word)) throw new SluiceError('SLUICE_ERR_OPTION_INVALID', `${variable}: expected true or false, got ${raw}`);
+      values[spec.name] = TRUE.has(word);
+    } else {
+      values[spec.name] = spec.multiple === true ? [raw] : raw;
+    }
+  }
+  return values;
+}
+
+/** One source of option values and how to name it in an error. */
+interface Layer {
+  values: Record<string, unknown>;
+  source(name: string): string;
+}
+
+/**
+ * Merges layers of option values, weakest first, and remembers where each value came from. A
+ * layer that sets --proxy-listen also replaces the --host and --port of weaker layers (it names
+ * both); within one layer --host and --port win over --proxy-listen (they are narrower).
+ */
+function merge(layers: Layer[]): { values: OptionValues; source(name: string): string } {
+  const merged: Record<string, unknown> = {};
+  const from = new Map<string, Layer>();
+  for (const layer of layers) {
+    if (layer.values['proxy-listen'] !== undefined) {
+      delete merged.host;
+      delete merged.port;
+    }
+    for (const [name, value] of Object.entries(layer.values)) {
+      if (value === undefined) continue;
+      merged[name] = value;
+      from.set(name, layer);
+    }
+  }
+  return { values: merged as OptionValues, source: (name) => from.get(name)?.source(name) ?? `--${name}` };
+}
+
+/** A whole number from a flag, within min..max. */
+function whole(value: string | undefined, fallback: number, min: number, max: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`${flag}: expected a whole number ${min}..${max}, got ${value}`);
+  return n;
 }
 
 /** Milliseconds from a flag, within what the timer wheel takes. */
@@ -103,65 +205,75 @@ function rateLimitSlots(value: string | undefined): number {
   return n;
 }
 
-export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options | 'help' {
-  const { values } = parseArgs({
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Options | 'help' {
+  const { values: flags } = parseArgs({
     args: argv,
     strict: true,
     options: {
-      config: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'admin-listen': { type: 'string' },
-      'status-listen': { type: 'string' },
-      workers: { type: 'string' },
-      'drain-timeout': { type: 'string' },
-      'drain-idle-grace': { type: 'string' },
-      'client-idle-timeout': { type: 'string' },
-      'client-body-timeout': { type: 'string' },
-      'rebuild-all': { type: 'boolean' },
-      'no-spare': { type: 'boolean' },
-      'upstream-tls-verify': { type: 'boolean' },
-      'upstream-trusted-ca': { type: 'string' },
-      'admin-allow-host': { type: 'string', multiple: true },
-      'admin-allow-origin': { type: 'string', multiple: true },
-      'admin-token': { type: 'string' },
-      'rate-limit-slots': { type: 'string' },
+      ...Object.fromEntries((OPTIONS as readonly OptionSpec[]).map((spec) => [spec.name, { type: 'arg' in spec ? 'string' : 'boolean', multiple: spec.multiple ?? false }] as const)),
       help: { type: 'boolean', short: 'h' },
-      ...DNS_OPTIONS,
     },
   });
-  if (values.help) return 'help';
+  if (flags.help === true) return 'help';
+  const { values, source } = merge([
+    { values: kongValues(env), source: kongVariable },
+    { values: envValues(env), source: envName },
+    { values: flags, source: (name) => `--${name}` },
+  ]);
   const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new Error(`--workers: expected 1..256, got ${values.workers}`);
-  const drainTimeoutMs = duration(values['drain-timeout'], 10_000, 0, '--drain-timeout');
-  const admin = parseHostPort(values['admin-listen'] ?? '127.0.0.1:8001', '--admin-listen');
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new Error(`${source('workers')}: expected 1..256, got ${values.workers}`);
+  const proxy = values['proxy-listen'] === undefined ? null : parseListen(values['proxy-listen'], source('proxy-listen'));
+  const admin = parseListen(values['admin-listen'] ?? '127.0.0.1:8001', source('admin-listen'))!;
   const options: Options = {
     config: values.config ?? null,
-    proxyHost: values.host ?? '0.0.0.0',
-    proxyPort: values.port === undefined ? 8000 : parsePort(values.port, '--port'),
+    proxyHost: values.host ?? proxy?.host ?? '0.0.0.0',
+    proxyPort: values.port !== undefined ? parsePort(values.port, source('port')) : (proxy?.port ?? 8000),
+    proxyBacklog: proxy?.backlog ?? null,
     adminHost: admin.host,
     adminPort: admin.port,
-    statusListen: values['status-listen'] ? parseHostPort(values['status-listen'], '--status-listen') : null,
+    adminBacklog: admin.backlog,
+    statusListen: values['status-listen'] === undefined ? null : parseListen(values['status-listen'], source('status-listen'), true),
     workers,
-    drainTimeoutMs,
+    drainTimeoutMs: duration(values['drain-timeout'], 10_000, 0, '--drain-timeout'),
     drainIdleGraceMs: duration(values['drain-idle-grace'], 1000, 0, '--drain-idle-grace'),
     rebuildAll: values['rebuild-all'] ?? false,
     spare: !(values['no-spare'] ?? false),
     upstreamTls: { verify: values['upstream-tls-verify'] ?? false, trustedCa: trustedCa(values['upstream-trusted-ca']) },
     adminAllowHosts: list(values['admin-allow-host']).map(allowHost),
     adminAllowOrigins: list(values['admin-allow-origin']).map(allowOrigin),
-    // The flag wins over the environment; the environment keeps the token out of `ps`.
-    adminToken: values['admin-token'] ?? (env['SLUICE_ADMIN_TOKEN'] || null),
+    // SLUICE_ADMIN_TOKEN (like every option's variable) keeps the token out of `ps`.
+    adminToken: values['admin-token'] ?? null,
     rateLimitSlots: rateLimitSlots(values['rate-limit-slots']),
     clientTimeouts: {
       idleMs: duration(values['client-idle-timeout'], 60_000, 1, '--client-idle-timeout'),
       bodyMs: duration(values['client-body-timeout'], 60_000, 1, '--client-body-timeout'),
+      sendMs: duration(values['client-send-timeout'], 60_000, 1, '--client-send-timeout'),
     },
+    listenerLimits: listenerLimits(values),
     dns: parseDnsOptions(values),
   };
   if (options.adminToken === '') throw new Error('--admin-token: must not be empty');
   if (options.adminPort !== 0 && options.adminPort === options.proxyPort) throw new Error('--admin-listen must not use the proxy port');
   return options;
+}
+
+function listenerLimits(values: Record<string, string | string[] | boolean | undefined>): ListenerLimits {
+  const get = (flag: string): string | undefined => values[flag] as string | undefined;
+  const d = DEFAULT_LISTENER_LIMITS;
+  const underscore = get('underscore-headers') ?? d.underscoreHeaders;
+  if (underscore !== 'drop' && underscore !== 'reject' && underscore !== 'allow') throw new Error(`--underscore-headers: expected drop, reject or allow, got ${underscore}`);
+  const limits: ListenerLimits = {
+    // A request line needs room for at least "GET / HTTP/1.1"; a head for a line and a Host.
+    maxRequestLineBytes: whole(get('max-request-line'), d.maxRequestLineBytes, 64, 1 << 20, '--max-request-line'),
+    maxHeadBytes: whole(get('max-request-head'), d.maxHeadBytes, 128, 1 << 24, '--max-request-head'),
+    maxHeaderFields: whole(get('max-header-fields'), d.maxHeaderFields, 1, 10_000, '--max-header-fields'),
+    keepaliveRequests: whole(get('keepalive-requests'), d.keepaliveRequests, 1, 2 ** 31 - 1, '--keepalive-requests'),
+    maxBodyBytes: whole(get('client-max-body-size'), d.maxBodyBytes, 0, Number.MAX_SAFE_INTEGER, '--client-max-body-size'),
+    maxConnections: whole(get('max-connections'), d.maxConnections, 0, 1 << 24, '--max-connections'),
+    underscoreHeaders: underscore satisfies UnderscoreHeaders,
+  };
+  if (limits.maxRequestLineBytes > limits.maxHeadBytes) throw new Error('--max-request-line must not exceed --max-request-head');
+  return limits;
 }
 
 /** The PEM of --upstream-trusted-ca, read at start so a missing or empty file stops the start. */

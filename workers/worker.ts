@@ -5,7 +5,6 @@
 // a MessageChannel.
 import type { MessagePort } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
-import { applyDelta } from '../config/apply.ts';
 import type { Delta, Snapshot } from '../config/types.ts';
 import { SluiceError, type WireError } from '../runtime/protocol/errors.ts';
 import { createLogger, type Logger } from '../runtime/protocol/log.ts';
@@ -22,7 +21,7 @@ import { ClientTimeouts } from './proxy/client-timeouts.ts';
 import { Proxy } from './proxy/handler.ts';
 import { Targets } from './proxy/targets.ts';
 import { RebuildCounter } from './rebuilds.ts';
-import { buildState, liveOrigins, withDnsChanges, type StateDeps, type WorkerState } from './state.ts';
+import { buildState, liveOrigins, nextSnapshot, withDnsChanges, type StateDeps, type WorkerState } from './state.ts';
 import { TimerWheel } from './timers/wheel.ts';
 import { UpstreamConnector } from './upstream/pool.ts';
 
@@ -162,7 +161,7 @@ export class GatewayWorker {
       return this.#askSnapshot(delta.version);
     }
     try {
-      this.#install(applyDelta(state.snapshot, delta), false);
+      this.#install(nextSnapshot(state, delta), false);
     } catch (error) {
       // The snapshot of the same config is the second chance; a failure there is reported.
       this.#log.warn({ err: error, version: delta.version }, 'worker could not apply a config delta; asking for a snapshot');
@@ -222,6 +221,8 @@ export class GatewayWorker {
       {
         handler: (req, res) => this.#proxy!.handle(req, res),
         failed: (error) => this.#log.error({ err: error }, 'proxy connection closed on an internal error'),
+        blocked: (socket) => this.#timeouts.blocked(socket),
+        drained: (socket) => this.#timeouts.drained(socket),
       },
       (socket) => {
         this.#connections.active++;
@@ -232,6 +233,7 @@ export class GatewayWorker {
           this.#timeouts.closed(socket);
         });
       },
+      boot.listenerLimits,
     );
     this.#server = server;
     server.net.once('error', (error) => {
@@ -239,7 +241,8 @@ export class GatewayWorker {
       process.exitCode = 1;
       throw error;
     });
-    server.listen({ host: boot.proxyHost, port: boot.proxyPort, reusePort: true }, () => {
+    const listen = { host: boot.proxyHost, port: boot.proxyPort, reusePort: boot.reusePort ?? true, ...(boot.proxyBacklog === undefined ? {} : { backlog: boot.proxyBacklog }) };
+    server.listen(listen, () => {
       this.#post({ type: 'ready', index: boot.index, address: `${boot.proxyHost}:${boot.proxyPort}` });
     });
   }
@@ -255,6 +258,7 @@ export class GatewayWorker {
       in_flight: this.#proxy?.inFlight ?? 0,
       connections: { ...this.#connections },
       rebuilds: this.#rebuilds.counts,
+      updates: this.#rebuilds.updates,
       config_applies: { ...this.#applies },
       upstream_pools: this.#connector.size,
       upstream: { ...this.#connector.counters, idle: this.#connector.idle },

@@ -2,6 +2,7 @@
 // Both threads import this file; it holds types and tiny constructors only.
 import type { Delta, Snapshot } from '../../config/types.ts';
 import type { WireError } from './errors.ts';
+import type { ListenerLimits } from './listener-limits.ts';
 
 /** Passed as `workerData` when the primary spawns a worker: what every worker shares. */
 export interface WorkerBoot {
@@ -19,6 +20,11 @@ export interface WorkerBoot {
   rebuildAll: boolean;
   clientTimeouts: ClientTimeoutSettings;
   upstreamTls: UpstreamTlsBoot;
+  /** Listen with SO_REUSEPORT; false where the platform lacks it (then there is one worker). Absent: true. */
+  reusePort?: boolean;
+  /** listen(2) backlog of the proxy socket (Kong's `backlog=N`); absent: Node's default. */
+  proxyBacklog?: number;
+  listenerLimits: ListenerLimits;
 }
 
 /** TLS to https upstreams (workers/proxy/targets.ts). */
@@ -35,6 +41,8 @@ export interface ClientTimeoutSettings {
   idleMs: number;
   /** A request body may make no progress for this long (nginx client_body_timeout); then 408. */
   bodyMs: number;
+  /** A client that takes no bytes of its pending output for this long is closed (nginx send_timeout). */
+  sendMs: number;
 }
 
 /**

@@ -9,6 +9,7 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { diff } from '../../config/diff.ts';
 import type { Snapshot } from '../../config/types.ts';
+import { DEFAULT_LISTENER_LIMITS } from '../../runtime/protocol/listener-limits.ts';
 import { createCounterMemory } from '../../runtime/protocol/counters.ts';
 import type { FromWorker, ToWorker, WorkerBoot } from '../../runtime/protocol/messages.ts';
 import { createVersionMemory, VersionMemory } from '../../runtime/protocol/shared-memory.ts';
@@ -91,7 +92,8 @@ async function startWorker(t: TestContext, failVersion: number | null = null): P
     upstreams: createUpstreamMemory(64),
     dns: createDnsMemory(1024),
     rebuildAll: false,
-    clientTimeouts: { idleMs: 60_000, bodyMs: 60_000 },
+    clientTimeouts: { idleMs: 60_000, bodyMs: 60_000, sendMs: 60_000 },
+    listenerLimits: DEFAULT_LISTENER_LIMITS,
     upstreamTls: { verify: false, trustedCa: null },
   };
   const worker = new GatewayWorker(channel.port1, boot, { index: 0, generation: 1 }, { failVersion, log: pino({ level: 'silent' }), registry: new Registry() });
@@ -218,7 +220,8 @@ test('stop-accepting closes the listener at once; drain then answers drained', a
     upstreams: createUpstreamMemory(64),
     dns: createDnsMemory(1024),
     rebuildAll: false,
-    clientTimeouts: { idleMs: 60_000, bodyMs: 60_000 },
+    clientTimeouts: { idleMs: 60_000, bodyMs: 60_000, sendMs: 60_000 },
+    listenerLimits: DEFAULT_LISTENER_LIMITS,
     upstreamTls: { verify: false, trustedCa: null },
   };
   new GatewayWorker(channel.port1, boot, { index: 0, generation: 1 }, { log: pino({ level: 'silent' }), registry: new Registry() }).start();

@@ -14,7 +14,7 @@
 //                                             connection is cut (a response that stops short)
 import type { Socket } from 'node:net';
 import type { Service } from '../../config/types.ts';
-import { ErrorCodes, type ErrorCode } from '../../runtime/protocol/errors.ts';
+import type { ErrorCode } from '../../runtime/protocol/errors.ts';
 import type { Balancer } from '../balancer/balancers.ts';
 import { PickState, type Peer } from '../balancer/peer.ts';
 import type { DrainWaiter } from '../http1/response.ts';
@@ -23,6 +23,7 @@ import type { BufferedResponse, UpstreamResponse } from '../plugins/types.ts';
 import type { WorkerState } from '../state.ts';
 import type { UpstreamConnection, UpstreamFault, UpstreamHandler } from '../upstream/connection.ts';
 import { BufferedAnswer } from './buffered-response.ts';
+import { answerError } from './errors.ts';
 import type { RequestContext } from './context.ts';
 import { downstreamResponseHeaders, relayedResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import type { Target, Targets } from './targets.ts';
@@ -370,10 +371,6 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     this.head = null;
     answerError(ctx, code);
   }
-}
-
-export function answerError(ctx: RequestContext, code: ErrorCode, message?: string): void {
-  ctx.exit(ErrorCodes[code].status, { message: message ?? ErrorCodes[code].message });
 }
 
 export function forward(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, targets: Targets, listener: ListenerInfo): void {

@@ -7,7 +7,8 @@ import type { PluginRunner } from '../plugins/iterator.ts';
 import type { WorkerState } from '../state.ts';
 import type { ClientTimeouts } from './client-timeouts.ts';
 import { RequestContext } from './context.ts';
-import { answerError, forward, type ListenerInfo } from './forward.ts';
+import { answerError } from './errors.ts';
+import { forward, type ListenerInfo } from './forward.ts';
 import type { Targets } from './targets.ts';
 
 const kContext = Symbol('sluice.context');
