@@ -23,6 +23,12 @@ export class ErrorList {
     this.list.push({ entity_type: target.type, entity: target.label(), field, message });
   }
 
+  /** A valid Kong setting Sluice does not implement (the message says "not supported by Sluice"). */
+  unsupported(target: ErrorTarget, field: string, message: string): void {
+    this.add(target, field, message);
+    (this.list[this.list.length - 1] as FlatError).code = 'SLUICE_ERR_UNSUPPORTED';
+  }
+
   get size(): number {
     return this.list.length;
   }

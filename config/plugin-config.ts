@@ -63,6 +63,11 @@ export function checkPlugin(item: Item, plugins: PluginSchemas, errors: ErrorLis
       }
     });
   }
+  // Sluice serves plain HTTP (and gRPC-less HTTP/1.1): a plugin whose protocols leave out `http`
+  // would never run here, so the file is refused rather than loaded with the plugin silently off.
+  if (Array.isArray(protocols) && !item.hasFailed('protocols') && !protocols.includes('http')) {
+    errors.unsupported(item, 'protocols', "not supported by Sluice: a plugin must run on 'http' (Sluice serves plain HTTP, so this plugin would never run)");
+  }
   const config = item.value['config'];
   if (!isRecord(config) || item.hasFailed('config')) return;
   const validate = configValidator(schema);
@@ -72,7 +77,8 @@ export function checkPlugin(item: Item, plugins: PluginSchemas, errors: ErrorLis
   }
   const failed: string[] = [];
   for (const fe of runSchema(validate, config, 'config')) {
-    errors.add(item, fe.field, fe.message);
+    if (fe.unsupported === true) errors.unsupported(item, fe.field, fe.message);
+    else errors.add(item, fe.field, fe.message);
     failed.push(fe.field);
   }
   for (const fe of runPluginChecks(schema.checks ?? [], config, failed)) errors.add(item, fe.field, fe.message);

@@ -205,4 +205,9 @@ export interface FlatError {
   /** Dotted path inside the entity (`paths.0`, `config.minute`), or '' for the entity itself. */
   field: string;
   message: string;
+  /**
+   * Set when the value is valid Kong but names a feature Sluice does not implement: the file is
+   * refused for that, loudly, instead of loading with the setting ignored.
+   */
+  code?: 'SLUICE_ERR_UNSUPPORTED';
 }

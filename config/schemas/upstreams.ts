@@ -1,6 +1,9 @@
 // Schema of a Kong 3.x upstream, with Kong's nested healthcheck defaults. Pure data; any thread.
+// Sluice balances round-robin by weight and does not probe targets yet: a non-default `algorithm`,
+// `hash_*` or `healthchecks` setting is refused with SLUICE_ERR_UNSUPPORTED (`refuse`), so a file
+// that asks for stickiness or failover is never loaded without it.
 import { LIMITS } from '../limits.ts';
-import { ABSOLUTE_PATH, HEADER_NAME, ID, TAGS, bool, nullable, oneOf, record, unsupported } from './common.ts';
+import { ABSOLUTE_PATH, HEADER_NAME, ID, TAGS, bool, nullable, oneOf, record, refuse, refuseLeaves, unsupported } from './common.ts';
 import type { EntitySchema, Schema } from './common.ts';
 
 const HASH_ON = ['none', 'consumer', 'ip', 'header', 'cookie', 'path', 'query_arg', 'uri_capture'];
@@ -19,9 +22,9 @@ function section(properties: Record<string, Schema>): Schema {
   return { ...record(properties), default: {} };
 }
 
-const checkType = oneOf(['tcp', 'http', 'https'], 'http');
+const checkType = oneOf(['tcp', 'http', 'https', 'grpc', 'grpcs'], 'http');
 
-const healthchecks = section({
+const healthchecks = refuseLeaves(section({
   threshold: { type: 'number', minimum: 0, maximum: 100, default: 0 },
   active: section({
     type: checkType,
@@ -61,7 +64,7 @@ const healthchecks = section({
       http_failures: counter(0),
     }),
   }),
-});
+}));
 
 const ARG: Schema = { type: 'string', minLength: 1, maxLength: LIMITS.nameLength };
 
@@ -71,25 +74,26 @@ export const upstreams: EntitySchema = {
       id: ID,
       // A virtual host name; checked as a hostname in entity-checks.ts.
       name: { type: 'string', minLength: 1, maxLength: LIMITS.hostLength },
-      algorithm: oneOf(['round-robin', 'consistent-hashing', 'least-connections', 'latency'], 'round-robin'),
-      hash_on: oneOf(HASH_ON, 'none'),
-      hash_fallback: oneOf(HASH_ON, 'none'),
-      hash_on_header: nullable(HEADER_NAME),
-      hash_fallback_header: nullable(HEADER_NAME),
-      hash_on_cookie: nullable(ARG),
-      hash_on_cookie_path: { ...ABSOLUTE_PATH, default: '/' },
-      hash_on_query_arg: nullable(ARG),
-      hash_fallback_query_arg: nullable(ARG),
-      hash_on_uri_capture: nullable(ARG),
-      hash_fallback_uri_capture: nullable(ARG),
+      algorithm: refuse(oneOf(['round-robin', 'consistent-hashing', 'least-connections', 'latency'], 'round-robin')),
+      hash_on: refuse(oneOf(HASH_ON, 'none')),
+      hash_fallback: refuse(oneOf(HASH_ON, 'none')),
+      hash_on_header: refuse(nullable(HEADER_NAME)),
+      hash_fallback_header: refuse(nullable(HEADER_NAME)),
+      hash_on_cookie: refuse(nullable(ARG)),
+      hash_on_cookie_path: refuse({ ...ABSOLUTE_PATH, default: '/' }),
+      hash_on_query_arg: refuse(nullable(ARG)),
+      hash_fallback_query_arg: refuse(nullable(ARG)),
+      hash_on_uri_capture: refuse(nullable(ARG)),
+      hash_fallback_uri_capture: refuse(nullable(ARG)),
       slots: { type: 'integer', minimum: 10, maximum: 2 ** 16, default: 10000 },
       host_header: nullable({ type: 'string', minLength: 1, maxLength: LIMITS.hostLength }),
       healthchecks,
       tags: TAGS,
       client_certificate: unsupported,
-      use_srv_name: { type: ['boolean', 'null'], enum: [false, null], 'x-message': 'not supported by Sluice: must be false' },
+      use_srv_name: refuse({ type: ['boolean', 'null'] }, [false, null]),
+      // Kong 3.11 (sticky-sessions algorithm); accepted empty so a newer export still loads.
       sticky_sessions_cookie: unsupported,
-      sticky_sessions_cookie_path: nullable({ type: 'string' }),
+      sticky_sessions_cookie_path: refuse(nullable({ type: 'string' }), [null, '/']),
     },
     ['name'],
   ),

@@ -61,6 +61,7 @@ export async function postConfig(req: IncomingMessage, res: ServerResponse, url:
       return sendJson(res, 200, { version: outcome.version, configuration_hash: outcome.hash, unchanged: true });
     case 'applied': {
       const body: Record<string, unknown> = { version: outcome.version, configuration_hash: outcome.hash, ...deltaSize(outcome.delta) };
+      if (outcome.migration !== null) body.migrated = outcome.migration;
       if (url.searchParams.get('wait') === '1') {
         try {
           body.converged_ms = Number((await supervisor.waitApplied(outcome.version, CONVERGE_TIMEOUT_MS)).toFixed(3));
