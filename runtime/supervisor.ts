@@ -1,9 +1,13 @@
 // Spawns and watches the worker threads (primary thread): full snapshot to every new or respawned
 // worker, deltas to the rest, respawn with backoff, queries with a deadline, graceful drain.
+// Config messages: a thread gets none before it said `loaded`; then `assign` and the current
+// snapshot. After that it gets each change as a delta from the version last SENT to it (not the one
+// it has applied yet), so under churn deltas keep flowing instead of falling back to snapshots.
 import { EventEmitter } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import type { Delta, Snapshot } from '../config/types.ts';
 import type { Logger } from './protocol/log.ts';
+import { SluiceError, type WireError } from './protocol/errors.ts';
 import type { FromWorker, QueryKind, ToWorker, WorkerBoot } from './protocol/messages.ts';
 import { VersionMemory } from './protocol/shared-memory.ts';
 
@@ -37,6 +41,14 @@ export interface WorkerSlot {
   /** performance.now() when this worker's last `applied` message arrived. */
   appliedAt: number;
   appliedVersion: number;
+  /** The thread said `loaded` and got its assignment and a snapshot; config messages may follow. */
+  assigned: boolean;
+  /** The config version the last snapshot or delta sent to this thread brings it to. */
+  sentVersion: number;
+  /** The version of the last snapshot sent to this thread. */
+  snapshotSentVersion: number;
+  /** The last snapshot this thread reported it could not apply, until it applies a later one. */
+  failure: { version: number; error: WireError } | null;
   lastExit: { code: number; at: string } | null;
 }
 
@@ -68,7 +80,7 @@ export class Supervisor extends EventEmitter {
     this.#log = log;
     this.versions = new VersionMemory(options.boot.versions);
     for (let index = 0; index < options.boot.workerCount; index++) {
-      this.slots.push({ index, worker: null, generation: 0, threadId: 0, ready: false, startedAt: 0, restarts: 0, quickCrashes: 0, nextStartAt: 0, lastApplyMs: 0, appliedAt: 0, appliedVersion: 0, lastExit: null });
+      this.slots.push({ index, worker: null, generation: 0, threadId: 0, ready: false, startedAt: 0, restarts: 0, quickCrashes: 0, nextStartAt: 0, lastApplyMs: 0, appliedAt: 0, appliedVersion: 0, assigned: false, sentVersion: 0, snapshotSentVersion: 0, failure: null, lastExit: null });
     }
   }
 
@@ -122,6 +134,10 @@ export class Supervisor extends EventEmitter {
     slot.ready = false;
     slot.startedAt = Date.now();
     slot.appliedVersion = 0;
+    slot.assigned = false;
+    slot.sentVersion = 0;
+    slot.snapshotSentVersion = 0;
+    slot.failure = null;
     this.versions.setApplied(slot.index, 0);
     this.#owner.set(worker, slot);
     if (this.#loaded.has(worker)) this.#assign(slot, worker);
@@ -135,7 +151,15 @@ export class Supervisor extends EventEmitter {
 
   #assign(slot: WorkerSlot, worker: Worker): void {
     this.#post(worker, { type: 'assign', index: slot.index, generation: slot.generation });
-    this.#post(worker, { type: 'snapshot', snapshot: this.#options.snapshot() });
+    slot.assigned = true;
+    this.#sendSnapshot(slot, worker);
+  }
+
+  #sendSnapshot(slot: WorkerSlot, worker: Worker): void {
+    const snapshot = this.#options.snapshot();
+    this.#post(worker, { type: 'snapshot', snapshot });
+    slot.sentVersion = snapshot.version;
+    slot.snapshotSentVersion = snapshot.version;
   }
 
   #ensureSpare(): void {
@@ -154,10 +178,21 @@ export class Supervisor extends EventEmitter {
         slot.lastApplyMs = message.ms;
         slot.appliedAt = performance.now();
         slot.appliedVersion = message.version;
+        if (slot.failure !== null && slot.failure.version <= message.version) slot.failure = null;
         this.emit('applied', slot, message.version, message.ms);
         return;
       case 'need-snapshot':
-        this.#post(worker, { type: 'snapshot', snapshot: this.#options.snapshot() });
+        // A snapshot sent after the delta that failed is already on its way: it brings the worker
+        // past `got`, and the worker drops deltas until it arrives.
+        if (slot.snapshotSentVersion >= message.got) return;
+        this.#sendSnapshot(slot, worker);
+        return;
+      case 'apply-failed':
+        this.#log.error({ worker: slot.index, version: message.version, serving: message.have, err: message.error }, 'worker could not apply the config; it keeps the last good one');
+        slot.failure = { version: message.version, error: message.error };
+        // What it holds is what it had: the next change reaches it as a snapshot.
+        slot.sentVersion = message.have;
+        this.emit('apply-failed', slot);
         return;
       case 'reply': {
         const resolve = this.#pending.get(message.id);
@@ -174,6 +209,7 @@ export class Supervisor extends EventEmitter {
     if (slot.worker !== worker) return;
     slot.worker = null;
     slot.ready = false;
+    slot.assigned = false;
     slot.lastExit = { code, at: new Date().toISOString() };
     this.versions.setApplied(slot.index, 0);
     this.emit('exit', slot);
@@ -194,15 +230,23 @@ export class Supervisor extends EventEmitter {
     worker.postMessage(message);
   }
 
-  /** Sends a delta to every live worker; a worker not at `fromVersion` gets the snapshot instead. */
+  /**
+   * Sends a delta to every assigned worker that was last sent `fromVersion`, the snapshot to the
+   * others. A thread still loading gets nothing now: it gets the then-current snapshot on `loaded`.
+   */
   broadcast(delta: Delta, snapshot: Snapshot): void {
     this.#publishedAt = performance.now();
     this.versions.publish(delta.version);
     for (const slot of this.slots) {
-      if (slot.worker === null) continue;
-      const applied = this.versions.applied(slot.index);
-      if (applied === delta.fromVersion) this.#post(slot.worker, { type: 'delta', delta });
-      else this.#post(slot.worker, { type: 'snapshot', snapshot });
+      if (slot.worker === null || !slot.assigned) continue;
+      if (slot.sentVersion === delta.fromVersion) {
+        this.#post(slot.worker, { type: 'delta', delta });
+        slot.sentVersion = delta.version;
+      } else {
+        this.#post(slot.worker, { type: 'snapshot', snapshot });
+        slot.sentVersion = snapshot.version;
+        slot.snapshotSentVersion = snapshot.version;
+      }
     }
   }
 
@@ -215,24 +259,40 @@ export class Supervisor extends EventEmitter {
     // Judged by the `applied` messages (not the shared memory) so their arrival times are known.
     const done = (): boolean => this.slots.every((slot) => slot.worker === null || slot.appliedVersion >= version);
     const elapsed = (): number => Math.max(0, ...this.slots.map((slot) => (slot.worker === null ? 0 : slot.appliedAt - started)));
+    // A worker that could not apply this version (or a later one) will not get there by waiting.
+    const failed = (): SluiceError | null => {
+      const slots = this.slots.filter((slot) => slot.worker !== null && slot.appliedVersion < version && slot.failure !== null && slot.failure.version >= version);
+      if (slots.length === 0) return null;
+      return new SluiceError('SLUICE_ERR_CONFIG_APPLY_FAILED', undefined, slots.map((slot) => ({ worker: slot.index, version: slot.failure!.version, error: slot.failure!.error })));
+    };
     if (done()) return Promise.resolve(elapsed());
+    const failure = failed();
+    if (failure !== null) return Promise.reject(failure);
     return new Promise((resolve, reject) => {
       const check = (): void => {
-        if (!done()) return;
+        if (done()) {
+          cleanup();
+          resolve(elapsed());
+          return;
+        }
+        const failure = failed();
+        if (failure === null) return;
         cleanup();
-        resolve(elapsed());
+        reject(failure);
       };
       const timer = setTimeout(() => {
         cleanup();
-        reject(new Error(`workers did not apply version ${version} within ${timeoutMs} ms`));
+        reject(new SluiceError('SLUICE_ERR_WORKER_TIMEOUT', `workers did not apply version ${version} within ${timeoutMs} ms`));
       }, timeoutMs);
       const cleanup = (): void => {
         clearTimeout(timer);
         this.off('applied', check);
         this.off('exit', check);
+        this.off('apply-failed', check);
       };
       this.on('applied', check);
       this.on('exit', check);
+      this.on('apply-failed', check);
     });
   }
 

@@ -1,15 +1,17 @@
 // One data-plane worker, once the primary has assigned it a slot (worker thread). nginx-style, each
 // worker owns its own listener on the proxy port (reusePort: the kernel spreads connections), its
 // own state, timer wheel and pools. It talks to the primary only through its MessagePort and the
-// shared version memory.
-import { Http1Server } from './http1/server.ts';
+// shared version memory; `handle` is the whole of that conversation, so a test drives it through
+// a MessageChannel.
 import type { MessagePort } from 'node:worker_threads';
+import type { Registry } from 'prom-client';
 import { applyDelta } from '../config/apply.ts';
 import type { Delta, Snapshot } from '../config/types.ts';
-import { SluiceError } from '../runtime/protocol/errors.ts';
-import { createLogger } from '../runtime/protocol/log.ts';
+import { SluiceError, type WireError } from '../runtime/protocol/errors.ts';
+import { createLogger, type Logger } from '../runtime/protocol/log.ts';
 import type { Assignment, FromWorker, QueryKind, ToWorker, WorkerBoot } from '../runtime/protocol/messages.ts';
 import { VersionMemory } from '../runtime/protocol/shared-memory.ts';
+import { Http1Server } from './http1/server.ts';
 import { WorkerMetrics } from './metrics/worker.ts';
 import { PluginInstances } from './plugins/instances.ts';
 import { createRegistry } from './plugins/registry.ts';
@@ -24,175 +26,254 @@ import { TimerWheel } from './timers/wheel.ts';
 /** How long after a config change unused upstream pools are closed. */
 const POOL_SWEEP_DELAY_MS = 30_000;
 
-export function runWorker(port: MessagePort, shared: WorkerBoot, assignment: Assignment): void {
-  const boot = { ...shared, ...assignment };
-  const log = createLogger({ worker: boot.index });
-  const versions = new VersionMemory(boot.versions);
-  const wheel = new TimerWheel({ workerId: boot.index, workerCount: boot.workerCount, onError: (error, name) => log.error({ err: error, timer: name }, 'timer callback failed') });
-  const rebuilds = new RebuildCounter();
-  const dispatchers = new Dispatchers(wheel);
-  const timeouts = new ClientTimeouts(wheel, boot.clientTimeouts);
-  let state: WorkerState | null = null;
-  let poolSweep: number | null = null;
-  let proxy: Proxy | null = null;
-  let server: Http1Server | null = null;
-  const connections = { active: 0, total: 0 };
-  const metrics = new WorkerMetrics({
-    index: boot.index,
-    config: () => (state === null ? null : { version: state.version, hash: state.snapshot.hash }),
-    requests: () => proxy?.requests ?? 0,
-    inFlight: () => proxy?.inFlight ?? 0,
-    connections: () => connections,
-    rebuilds,
-    wheel,
-  });
+export interface GatewayWorkerOptions {
+  /**
+   * Test-only fault (workers/test-hooks.ts): building this config version throws, as a config the
+   * worker cannot apply would. Null in production.
+   */
+  failVersion?: number | null;
+  log?: Logger;
+  /** Where this worker's own metrics register; the thread's one registry unless a test runs several workers in one thread. */
+  registry?: Registry;
+}
 
-  const env: PluginEnv = {
-    worker: boot.index,
-    wheel,
-    counters: boot.counters,
-    credentials: () => state!.credentials,
-    log,
-  };
-  const deps: StateDeps = { registry: createRegistry(), instances: new PluginInstances(log), env, rebuilds, rebuildAll: boot.rebuildAll, listenPort: boot.proxyPort };
+export class GatewayWorker {
+  readonly #port: MessagePort;
+  readonly #boot: WorkerBoot & Assignment;
+  readonly #log: Logger;
+  readonly #versions: VersionMemory;
+  readonly #wheel: TimerWheel;
+  readonly #rebuilds = new RebuildCounter();
+  readonly #dispatchers: Dispatchers;
+  readonly #timeouts: ClientTimeouts;
+  readonly #metrics: WorkerMetrics;
+  readonly #deps: StateDeps;
+  readonly #failVersion: number | null;
+  readonly #connections = { active: 0, total: 0 };
+  /** Config messages applied, by kind: under churn the primary keeps sending deltas, not snapshots. */
+  readonly #applies = { full: 0, delta: 0, failed: 0 };
+  #state: WorkerState | null = null;
+  #proxy: Proxy | null = null;
+  #server: Http1Server | null = null;
+  #poolSweep: number | null = null;
+  /** Set once a snapshot was asked for: deltas until it arrives cannot apply and are dropped. */
+  #awaitingSnapshot = false;
+  #draining = false;
 
-  function post(message: FromWorker): void {
-    port.postMessage(message);
+  constructor(port: MessagePort, shared: WorkerBoot, assignment: Assignment, options: GatewayWorkerOptions = {}) {
+    this.#port = port;
+    this.#boot = { ...shared, ...assignment };
+    const boot = this.#boot;
+    const log = options.log ?? createLogger({ worker: boot.index });
+    this.#log = log;
+    this.#failVersion = options.failVersion ?? null;
+    this.#versions = new VersionMemory(boot.versions);
+    this.#wheel = new TimerWheel({ workerId: boot.index, workerCount: boot.workerCount, onError: (error, name) => log.error({ err: error, timer: name }, 'timer callback failed') });
+    this.#dispatchers = new Dispatchers(this.#wheel);
+    this.#timeouts = new ClientTimeouts(this.#wheel, boot.clientTimeouts);
+    this.#metrics = new WorkerMetrics({
+      index: boot.index,
+      config: () => (this.#state === null ? null : { version: this.#state.version, hash: this.#state.snapshot.hash }),
+      requests: () => this.#proxy?.requests ?? 0,
+      inFlight: () => this.#proxy?.inFlight ?? 0,
+      connections: () => this.#connections,
+      rebuilds: this.#rebuilds,
+      wheel: this.#wheel,
+    }, options.registry);
+    const env: PluginEnv = {
+      worker: boot.index,
+      wheel: this.#wheel,
+      counters: boot.counters,
+      credentials: () => this.#state!.credentials,
+      log,
+    };
+    this.#deps = { registry: createRegistry(), instances: new PluginInstances(log), env, rebuilds: this.#rebuilds, rebuildAll: boot.rebuildAll, listenPort: boot.proxyPort };
+  }
+
+  /** Starts taking the primary's messages on the port. */
+  start(): void {
+    this.#port.on('message', (message: ToWorker) => this.handle(message));
+  }
+
+  /** The version of the config being served, 0 before the first one. */
+  get version(): number {
+    return this.#state?.version ?? 0;
+  }
+
+  handle(message: ToWorker): void {
+    switch (message.type) {
+      case 'snapshot':
+        return this.#onSnapshot(message.snapshot);
+      case 'delta':
+        return this.#onDelta(message.delta);
+      case 'query':
+        return this.#answer(message.id, message.kind);
+      case 'drain':
+        return this.#drain(message.timeoutMs);
+      case 'assign':
+        // The entry (main.ts) takes the one assignment; a second one is a primary bug, not fatal.
+        this.#log.error({ index: message.index }, 'worker was assigned a slot twice; ignored');
+        return;
+    }
+  }
+
+  #post(message: FromWorker): void {
+    this.#port.postMessage(message);
+  }
+
+  #onSnapshot(snapshot: Snapshot): void {
+    this.#awaitingSnapshot = false;
+    try {
+      this.#install(snapshot, true);
+    } catch (error) {
+      // A config this worker cannot apply must not take it down: keep serving the last good state
+      // (or none yet) and say so, so that `POST /config?wait=1` answers with this error at once.
+      this.#applies.failed++;
+      this.#log.error({ err: error, version: snapshot.version }, 'worker could not apply a config snapshot');
+      this.#post({ type: 'apply-failed', version: snapshot.version, have: this.version, error: toWire(error) });
+    }
+  }
+
+  #onDelta(delta: Delta): void {
+    if (this.#awaitingSnapshot) return;
+    const state = this.#state;
+    if (state === null || delta.fromVersion !== state.version) {
+      // Deltas apply strictly in order; on a gap the primary sends a full snapshot instead.
+      return this.#askSnapshot(delta.version);
+    }
+    try {
+      this.#install(applyDelta(state.snapshot, delta), false);
+    } catch (error) {
+      // The snapshot of the same config is the second chance; a failure there is reported.
+      this.#log.warn({ err: error, version: delta.version }, 'worker could not apply a config delta; asking for a snapshot');
+      this.#askSnapshot(delta.version);
+    }
+  }
+
+  #askSnapshot(got: number): void {
+    this.#awaitingSnapshot = true;
+    this.#post({ type: 'need-snapshot', have: this.version, got });
   }
 
   /**
    * Builds the next state to the side, then swaps it in with one assignment. Snapshots (first boot,
    * gap recovery) go through the same gating as deltas: only a worker with no state builds it all.
    */
-  function install(snapshot: Snapshot, full: boolean): void {
+  #install(snapshot: Snapshot, full: boolean): void {
     const started = performance.now();
-    const next = buildState(state, snapshot, deps);
-    state = next;
-    if (proxy === null) proxy = new Proxy(next, dispatchers, timeouts, { port: String(boot.proxyPort), proto: 'http' }, log);
-    else proxy.swap(next);
-    deps.instances.retain(snapshot);
-    versions.setApplied(boot.index, snapshot.version);
+    if (snapshot.version === this.#failVersion) throw new Error(`test hook: worker refuses config version ${snapshot.version}`);
+    const next = buildState(this.#state, snapshot, this.#deps);
+    this.#state = next;
+    if (this.#proxy === null) this.#proxy = new Proxy(next, this.#dispatchers, this.#timeouts, { port: String(this.#boot.proxyPort), proto: 'http' }, this.#log);
+    else this.#proxy.swap(next);
+    this.#deps.instances.retain(snapshot);
+    this.#versions.setApplied(this.#boot.index, snapshot.version);
     const ms = performance.now() - started;
-    metrics.configApplied(ms, full);
-    post({ type: 'applied', version: snapshot.version, ms, full });
-    if (server === null) listen();
+    this.#metrics.configApplied(ms, full);
+    if (full) this.#applies.full++;
+    else this.#applies.delta++;
+    this.#post({ type: 'applied', version: snapshot.version, ms, full });
+    if (this.#server === null && !this.#draining) this.#listen();
     // Connection pools to origins the new config no longer names are closed a while later, once,
     // however many changes arrive meanwhile (churning targets must not open and close pools).
-    if (poolSweep === null) poolSweep = wheel.schedule('upstream-pool-sweep', POOL_SWEEP_DELAY_MS, sweepPools);
+    if (this.#poolSweep === null) this.#poolSweep = this.#wheel.schedule('upstream-pool-sweep', POOL_SWEEP_DELAY_MS, () => this.#sweepPools());
   }
 
-  function sweepPools(): void {
-    poolSweep = null;
-    if (state !== null) dispatchers.retain(liveOrigins(state));
+  #sweepPools(): void {
+    this.#poolSweep = null;
+    if (this.#state !== null) this.#dispatchers.retain(liveOrigins(this.#state));
   }
 
-  function onDelta(delta: Delta): void {
-    if (state === null || delta.fromVersion !== state.version) {
-      // Deltas apply strictly in order; on a gap the primary sends a full snapshot instead.
-      post({ type: 'need-snapshot', have: state?.version ?? 0, got: delta.version });
-      return;
-    }
-    install(applyDelta(state.snapshot, delta), false);
-  }
-
-  function listen(): void {
-    // Node's own idle, header and request timers are off: the wheel keeps them (client-timeouts.ts).
+  #listen(): void {
+    const boot = this.#boot;
     // Idle, header and body timeouts are on the wheel (client-timeouts.ts); malformed requests are
     // answered 400 by the connection itself (http1/connection.ts).
-    server = new Http1Server(
+    const server = new Http1Server(
       {
-        handler: (req, res) => proxy!.handle(req, res),
-        failed: (error) => log.error({ err: error }, 'proxy connection closed on an internal error'),
+        handler: (req, res) => this.#proxy!.handle(req, res),
+        failed: (error) => this.#log.error({ err: error }, 'proxy connection closed on an internal error'),
       },
       (socket) => {
-        connections.active++;
-        connections.total++;
-        timeouts.connected(socket);
+        this.#connections.active++;
+        this.#connections.total++;
+        this.#timeouts.connected(socket);
         socket.once('close', () => {
-          connections.active--;
-          timeouts.closed(socket);
+          this.#connections.active--;
+          this.#timeouts.closed(socket);
         });
       },
     );
+    this.#server = server;
     server.net.once('error', (error) => {
-      log.fatal({ err: error }, 'proxy listener failed');
+      this.#log.fatal({ err: error }, 'proxy listener failed');
       process.exitCode = 1;
       throw error;
     });
     server.listen({ host: boot.proxyHost, port: boot.proxyPort, reusePort: true }, () => {
-      post({ type: 'ready', index: boot.index, address: `${boot.proxyHost}:${boot.proxyPort}` });
+      this.#post({ type: 'ready', index: boot.index, address: `${boot.proxyHost}:${boot.proxyPort}` });
     });
   }
 
-  function status(): unknown {
+  #status(): unknown {
     const memory = process.memoryUsage();
     return {
-      worker: boot.index,
-      generation: boot.generation,
-      version: state?.version ?? 0,
-      configuration_hash: state?.snapshot.hash ?? null,
-      requests: proxy?.requests ?? 0,
-      in_flight: proxy?.inFlight ?? 0,
-      connections: { ...connections },
-      rebuilds: rebuilds.counts,
-      upstream_pools: dispatchers.size,
+      worker: this.#boot.index,
+      generation: this.#boot.generation,
+      version: this.version,
+      configuration_hash: this.#state?.snapshot.hash ?? null,
+      requests: this.#proxy?.requests ?? 0,
+      in_flight: this.#proxy?.inFlight ?? 0,
+      connections: { ...this.#connections },
+      rebuilds: this.#rebuilds.counts,
+      config_applies: { ...this.#applies },
+      upstream_pools: this.#dispatchers.size,
       heap_used: memory.heapUsed,
     };
   }
 
-  function answer(id: number, kind: QueryKind): void {
+  #answer(id: number, kind: QueryKind): void {
     if (kind === 'metrics') {
-      metrics.collect().then(
-        (data) => post({ type: 'reply', id, data }),
-        (error: unknown) => post({ type: 'reply', id, error: new SluiceError('SLUICE_ERR_WORKER_TIMEOUT', String(error)).toWire() }),
+      this.#metrics.collect().then(
+        (data) => this.#post({ type: 'reply', id, data }),
+        (error: unknown) => this.#post({ type: 'reply', id, error: new SluiceError('SLUICE_ERR_WORKER_TIMEOUT', String(error)).toWire() }),
       );
       return;
     }
     try {
-      const data = kind === 'status' ? status() : kind === 'timers' ? wheel.stats() : null;
-      post({ type: 'reply', id, data });
+      const data = kind === 'status' ? this.#status() : kind === 'timers' ? this.#wheel.stats() : null;
+      this.#post({ type: 'reply', id, data });
     } catch (error) {
-      post({ type: 'reply', id, error: new SluiceError('SLUICE_ERR_WORKER_TIMEOUT', String(error)).toWire() });
+      this.#post({ type: 'reply', id, error: new SluiceError('SLUICE_ERR_WORKER_TIMEOUT', String(error)).toWire() });
     }
   }
 
-  function drain(timeoutMs: number): void {
+  #drain(timeoutMs: number): void {
+    if (this.#draining) return;
+    this.#draining = true;
+    const proxy = this.#proxy;
+    const server = this.#server;
     if (proxy !== null) proxy.draining = true;
     const done = (): void => {
-      void dispatchers.close();
-      wheel.close();
-      post({ type: 'drained', inFlight: proxy?.inFlight ?? 0 });
-      port.close();
+      void this.#dispatchers.close();
+      this.#wheel.close();
+      this.#post({ type: 'drained', inFlight: proxy?.inFlight ?? 0 });
+      this.#port.close();
     };
     if (server === null) return done();
     server.close();
     server.closeIdleConnections();
     if (proxy === null || proxy.inFlight === 0) return done();
     // Idle keep-alive sockets are closed as soon as their response ends; the deadline bounds the rest.
-    const deadline = wheel.schedule('drain-deadline', timeoutMs, done);
+    const deadline = this.#wheel.schedule('drain-deadline', timeoutMs, done);
     proxy.onIdle = () => {
-      wheel.cancel(deadline);
-      server?.closeIdleConnections();
+      this.#wheel.cancel(deadline);
+      server.closeIdleConnections();
       done();
     };
   }
+}
 
-  port.on('message', (message: ToWorker) => {
-    try {
-      switch (message.type) {
-        case 'snapshot':
-          return install(message.snapshot, true);
-        case 'delta':
-          return onDelta(message.delta);
-        case 'query':
-          return answer(message.id, message.kind);
-        case 'drain':
-          return drain(message.timeoutMs);
-      }
-    } catch (error) {
-      // A config this worker cannot apply must not take it down: keep serving the last good state.
-      log.error({ err: error }, 'worker could not apply a config message');
-      if (message.type === 'delta') post({ type: 'need-snapshot', have: state?.version ?? 0, got: message.delta.version });
-    }
-  });
+function toWire(error: unknown): WireError {
+  if (error instanceof SluiceError) return error.toWire();
+  return { code: 'SLUICE_ERR_CONFIG_APPLY_FAILED', message: error instanceof Error ? error.message : String(error) };
 }

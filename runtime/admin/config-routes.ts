@@ -3,7 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GROUPS } from '../../config/types.ts';
 import type { ConfigStore } from '../config-store.ts';
 import { deltaSize } from '../config-store.ts';
-import { ErrorCodes } from '../protocol/errors.ts';
+import { ErrorCodes, SluiceError } from '../protocol/errors.ts';
 import type { Supervisor } from '../supervisor.ts';
 import { BodyTooLarge, readBody, sendJson } from './http.ts';
 
@@ -66,7 +66,10 @@ export async function postConfig(req: IncomingMessage, res: ServerResponse, url:
         try {
           body.converged_ms = Number((await supervisor.waitApplied(outcome.version, CONVERGE_TIMEOUT_MS)).toFixed(3));
         } catch (error) {
-          return sendJson(res, 504, { ...body, message: String((error as Error).message) });
+          // A worker that reported it cannot apply the config answers at once (500, with its error);
+          // one that did not apply in time answers 504. Either way the config stays the current one.
+          if (!(error instanceof SluiceError)) throw error;
+          return sendJson(res, error.status, { ...body, code: error.code, message: error.message, workers: error.details });
         }
       }
       return sendJson(res, 201, body);

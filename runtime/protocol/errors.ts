@@ -11,6 +11,8 @@ export const ErrorCodes = {
   SLUICE_ERR_CONFIG_TOO_LARGE: { status: 413, message: 'declarative config is too large to prepare' },
   // A delta that does not follow the worker's version (config/apply.ts throws it): resync by snapshot.
   SLUICE_ERR_DELTA_GAP: { status: 500, message: 'config delta does not follow the applied version' },
+  // Valid on the primary, but a worker could not build its state from it (it keeps the last good one).
+  SLUICE_ERR_CONFIG_APPLY_FAILED: { status: 500, message: 'a worker could not apply the configuration' },
   SLUICE_ERR_CONFIG_BUSY: { status: 429, message: 'another configuration is being applied' },
   SLUICE_ERR_NO_ROUTE: { status: 404, message: 'no Route matched with those values' },
   SLUICE_ERR_UPSTREAM_UNAVAILABLE: { status: 502, message: 'An invalid response was received from the upstream server' },

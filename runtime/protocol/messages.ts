@@ -24,7 +24,10 @@ export interface ClientTimeoutSettings {
   bodyMs: number;
 }
 
-/** Which slot a loaded worker takes; sent once, as its first message. */
+/**
+ * Which slot a loaded worker takes; sent once, as its first message, and only after the worker said
+ * `loaded`. The current config snapshot follows it; deltas follow that.
+ */
 export interface Assignment {
   index: number;
   /** Incremented each time slot `index` gets a new thread. */
@@ -46,6 +49,8 @@ export type FromWorker =
   | { type: 'ready'; index: number; address: string }
   | { type: 'applied'; version: number; ms: number; full: boolean }
   | { type: 'need-snapshot'; have: number; got: number }
+  /** A snapshot of `version` could not be applied; the worker still serves `have` (0: nothing). */
+  | { type: 'apply-failed'; version: number; have: number; error: WireError }
   | { type: 'reply'; id: number; data?: unknown; error?: WireError }
   | { type: 'drained'; inFlight: number };
 
