@@ -4,6 +4,7 @@
 import stringify from 'fast-json-stable-stringify';
 import type { ValidateFunction } from 'ajv';
 import { ajv, runSchema } from './ajv.ts';
+import { KONG_BUNDLED_PLUGINS } from './collections.ts';
 import { isRecord } from './document.ts';
 import type { ErrorList } from './errors.ts';
 import type { Item, RefField } from './item.ts';
@@ -47,7 +48,8 @@ export function checkPlugin(item: Item, plugins: PluginSchemas, errors: ErrorLis
   if (typeof name !== 'string' || item.hasFailed('name')) return;
   const schema = Object.hasOwn(plugins, name) ? plugins[name] : undefined;
   if (schema === undefined) {
-    errors.add(item, 'name', `plugin '${name}' not enabled: Sluice has no plugin by that name`);
+    if (KONG_BUNDLED_PLUGINS.has(name)) errors.unsupported(item, 'name', `plugin '${name}' is not supported by Sluice yet`);
+    else errors.add(item, 'name', `plugin '${name}' not enabled: Sluice has no plugin by that name`);
     return;
   }
   for (const [field, flag] of SCOPES) {

@@ -32,6 +32,7 @@ export function expandServiceShorthands(item: Item, errors: ErrorList): void {
 }
 
 const URL_PARTS = ['protocol', 'host', 'port', 'path'];
+const KONG_PROTOCOLS = new Set(['http', 'https', 'grpc', 'grpcs', 'tcp', 'tls', 'tls_passthrough', 'udp', 'ws', 'wss']);
 
 function expandUrl(item: Item, url: string, errors: ErrorList): boolean {
   const m = URL_RE.exec(url);
@@ -40,7 +41,8 @@ function expandUrl(item: Item, url: string, errors: ErrorList): boolean {
     return false;
   }
   const scheme = (m[1] as string).toLowerCase();
-  if (scheme !== 'http' && scheme !== 'https') {
+  // Kong's other service protocols are valid: `protocol` is set and refused as unsupported there.
+  if (!KONG_PROTOCOLS.has(scheme)) {
     errors.add(item, 'url', 'invalid url: scheme must be http or https');
     return false;
   }
