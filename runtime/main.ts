@@ -14,6 +14,8 @@ import { TaskPool } from './pool.ts';
 import { createCounterMemory } from './protocol/counters.ts';
 import { createLogger } from './protocol/log.ts';
 import { createVersionMemory } from './protocol/shared-memory.ts';
+import { createUpstreamMemory, UpstreamMemory } from './protocol/upstream-memory.ts';
+import { TargetSlots } from './health/slots.ts';
 import { Supervisor } from './supervisor.ts';
 
 const DEFAULT_CONFIG = new URL('../config/default.yaml', import.meta.url);
@@ -47,6 +49,10 @@ if (first.status !== 'applied') {
   process.exit(1);
 }
 
+// Every target's shared slot is assigned before any worker sees the config that names it.
+const targetSlots = new TargetSlots(new UpstreamMemory(createUpstreamMemory()));
+targetSlots.sync(store.snapshot);
+
 // With --port 0 the primary picks the port: each worker binding port 0 would get a different one.
 const proxyPort = options.proxyPort === 0 ? await freePort(options.proxyHost) : options.proxyPort;
 const proxyUrl = `http://${urlHost(options.proxyHost)}:${proxyPort}`;
@@ -58,6 +64,7 @@ const supervisor = new Supervisor(
       proxyPort,
       versions: createVersionMemory(),
       counters: createCounterMemory(),
+      upstreams: targetSlots.memory.view.buffer as SharedArrayBuffer,
       rebuildAll: options.rebuildAll,
       clientTimeouts: options.clientTimeouts,
     },
@@ -84,6 +91,7 @@ if (options.statusListen !== null) {
 let echo: Server | null = null;
 if (configFile === null) echo = await startEchoUpstream({ version: VERSION, adminUrl, snapshot: () => store.snapshot });
 store.onChange = (delta, snapshot) => {
+  targetSlots.sync(snapshot);
   supervisor.broadcast(delta, snapshot);
   // The echo upstream belongs to the embedded default only.
   if (echo !== null && store.source !== 'embedded default') {

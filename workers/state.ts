@@ -13,6 +13,7 @@ import { buildPluginsIterator, type PluginsIterator } from './plugins/iterator.t
 import type { PluginInstances } from './plugins/instances.ts';
 import type { PluginRegistry } from './plugins/registry.ts';
 import type { PluginEnv } from './plugins/types.ts';
+import type { UpstreamMemory } from '../runtime/protocol/upstream-memory.ts';
 import type { RebuildCounter } from './rebuilds.ts';
 import { buildRouter, type Router } from './router/router.ts';
 
@@ -34,6 +35,8 @@ export interface StateDeps {
   readonly rebuildAll: boolean;
   /** The proxy port, assumed for a Host header without one (host entries may name a port). */
   readonly listenPort: number;
+  /** Shared per-target in-flight counts and health; null in tests that run no primary. */
+  readonly upstreamMemory?: UpstreamMemory | null;
 }
 
 export function buildState(previous: WorkerState | null, snapshot: Snapshot, deps: StateDeps): WorkerState {
@@ -69,7 +72,7 @@ export function buildState(previous: WorkerState | null, snapshot: Snapshot, dep
   let balancers = previous?.balancers ?? NO_BALANCERS;
   const balancersReason = changed('upstreams', 'targets');
   if (previous === null || balancersReason !== null) {
-    balancers = buildBalancers(balancers, previous?.snapshot ?? null, snapshot, deps.rebuildAll, () => rebuilds.count('balancer', balancersReason ?? 'initial'));
+    balancers = buildBalancers(balancers, previous?.snapshot ?? null, snapshot, deps.rebuildAll, () => rebuilds.count('balancer', balancersReason ?? 'initial'), deps.upstreamMemory ?? null);
   }
 
   return { version: snapshot.version, snapshot, router, plugins, balancers, credentials };

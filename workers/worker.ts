@@ -11,6 +11,7 @@ import { SluiceError, type WireError } from '../runtime/protocol/errors.ts';
 import { createLogger, type Logger } from '../runtime/protocol/log.ts';
 import type { Assignment, FromWorker, QueryKind, ToWorker, WorkerBoot } from '../runtime/protocol/messages.ts';
 import { VersionMemory } from '../runtime/protocol/shared-memory.ts';
+import { UpstreamMemory } from '../runtime/protocol/upstream-memory.ts';
 import { Http1Server } from './http1/server.ts';
 import { WorkerMetrics } from './metrics/worker.ts';
 import { PluginInstances } from './plugins/instances.ts';
@@ -87,7 +88,15 @@ export class GatewayWorker {
       credentials: () => this.#state!.credentials,
       log,
     };
-    this.#deps = { registry: createRegistry(), instances: new PluginInstances(log), env, rebuilds: this.#rebuilds, rebuildAll: boot.rebuildAll, listenPort: boot.proxyPort };
+    this.#deps = {
+      registry: createRegistry(),
+      instances: new PluginInstances(log),
+      env,
+      rebuilds: this.#rebuilds,
+      rebuildAll: boot.rebuildAll,
+      listenPort: boot.proxyPort,
+      upstreamMemory: new UpstreamMemory(boot.upstreams),
+    };
   }
 
   /** Starts taking the primary's messages on the port. */

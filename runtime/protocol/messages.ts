@@ -11,6 +11,8 @@ export interface WorkerBoot {
   versions: SharedArrayBuffer;
   /** Cross-worker counters (rate limiting); layout owned by workers/plugins/rate-limiting. */
   counters: SharedArrayBuffer;
+  /** Per-target in-flight counts and health (runtime/protocol/upstream-memory.ts). */
+  upstreams: SharedArrayBuffer;
   /** Diagnostic: rebuild every component on every change, as Kong does. */
   rebuildAll: boolean;
   clientTimeouts: ClientTimeoutSettings;

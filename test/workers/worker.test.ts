@@ -12,6 +12,7 @@ import type { Snapshot } from '../../config/types.ts';
 import { createCounterMemory } from '../../runtime/protocol/counters.ts';
 import type { FromWorker, ToWorker, WorkerBoot } from '../../runtime/protocol/messages.ts';
 import { createVersionMemory, VersionMemory } from '../../runtime/protocol/shared-memory.ts';
+import { createUpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
 import { GatewayWorker } from '../../workers/worker.ts';
 import { snapshot } from '../config/helpers.ts';
 import { request } from '../helpers/http.ts';
@@ -86,6 +87,7 @@ async function startWorker(t: TestContext, failVersion: number | null = null): P
     proxyPort,
     versions: createVersionMemory(),
     counters: createCounterMemory(),
+    upstreams: createUpstreamMemory(64),
     rebuildAll: false,
     clientTimeouts: { idleMs: 60_000, bodyMs: 60_000 },
   };
@@ -210,6 +212,7 @@ test('drain closes the listener and answers drained', async (t) => {
     proxyPort,
     versions: createVersionMemory(),
     counters: createCounterMemory(),
+    upstreams: createUpstreamMemory(64),
     rebuildAll: false,
     clientTimeouts: { idleMs: 60_000, bodyMs: 60_000 },
   };

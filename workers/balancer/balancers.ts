@@ -8,12 +8,19 @@
 // target ids of each upstream are kept, so rebuilding one upstream reads only its own targets.
 import { deltaOf } from '../../config/apply.ts';
 import type { Snapshot, Target, Upstream } from '../../config/types.ts';
+import type { UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
+import { ConsistentHashingBalancer } from './consistent-hashing.ts';
+import { LatencyBalancer } from './latency.ts';
+import { LeastConnectionsBalancer } from './least-connections.ts';
+import type { Balancer } from './peer.ts';
 import { RoundRobinBalancer } from './round-robin.ts';
 
+export type { Balancer } from './peer.ts';
+
 export interface Balancers {
-  readonly byId: ReadonlyMap<string, RoundRobinBalancer>;
+  readonly byId: ReadonlyMap<string, Balancer>;
   /** Services name an upstream by its name in `host`. */
-  readonly byName: ReadonlyMap<string, RoundRobinBalancer>;
+  readonly byName: ReadonlyMap<string, Balancer>;
   /** Target ids of each upstream (every target, weight 0 too): what a rebuild of that upstream reads. */
   readonly targetIds: ReadonlyMap<string, ReadonlySet<string>>;
 }
@@ -32,8 +39,9 @@ export function buildBalancers(
   snapshot: Snapshot,
   rebuildAll: boolean,
   onRebuild: (upstreamId: string) => void,
+  memory: UpstreamMemory | null = null,
 ): Balancers {
-  if (before === null || rebuildAll) return buildAll(snapshot, onRebuild);
+  if (before === null || rebuildAll) return buildAll(snapshot, onRebuild, memory);
   const dirty = new Set<string>();
   const targetIds = changedTargets(previous.targetIds, before, snapshot, dirty);
   changedUpstreams(before, snapshot, dirty);
@@ -50,7 +58,7 @@ export function buildBalancers(
     }
     const upstream = snapshot.entities.upstreams[id];
     if (upstream === undefined) continue; // removed: its targets went with it (a required reference)
-    const balancer = makeBalancer(snapshot, upstream, targetIds.get(id));
+    const balancer = makeBalancer(snapshot, upstream, targetIds.get(id), memory);
     onRebuild(id);
     byId.set(id, balancer);
     byName.set(upstream.name, balancer);
@@ -58,20 +66,31 @@ export function buildBalancers(
   return { byId, byName, targetIds };
 }
 
-function makeBalancer(snapshot: Snapshot, upstream: Upstream, targetIds: ReadonlySet<string> | undefined): RoundRobinBalancer {
+/** The balancer of the upstream's `algorithm`, one module each. */
+export function makeBalancer(snapshot: Snapshot, upstream: Upstream, targetIds: ReadonlySet<string> | undefined, memory: UpstreamMemory | null): Balancer {
   const targets: Target[] = [];
   for (const targetId of targetIds ?? []) targets.push(snapshot.entities.targets[targetId]!);
-  return new RoundRobinBalancer(upstream, targets, fingerprint(snapshot, upstream.id, targets));
+  const print = fingerprint(snapshot, upstream.id, targets);
+  switch (upstream.algorithm) {
+    case 'consistent-hashing':
+      return new ConsistentHashingBalancer(upstream, targets, print, memory);
+    case 'least-connections':
+      return new LeastConnectionsBalancer(upstream, targets, print, memory);
+    case 'latency':
+      return new LatencyBalancer(upstream, targets, print, memory);
+    default:
+      return new RoundRobinBalancer(upstream, targets, print, memory);
+  }
 }
 
-function buildAll(snapshot: Snapshot, onRebuild: (upstreamId: string) => void): Balancers {
+function buildAll(snapshot: Snapshot, onRebuild: (upstreamId: string) => void, memory: UpstreamMemory | null): Balancers {
   const targetIds = new Map<string, Set<string>>();
   for (const id in snapshot.entities.targets) idsOf(targetIds, snapshot.entities.targets[id]!.upstream.id).add(id);
-  const byId = new Map<string, RoundRobinBalancer>();
-  const byName = new Map<string, RoundRobinBalancer>();
+  const byId = new Map<string, Balancer>();
+  const byName = new Map<string, Balancer>();
   for (const id in snapshot.entities.upstreams) {
     const upstream = snapshot.entities.upstreams[id]!;
-    const balancer = makeBalancer(snapshot, upstream, targetIds.get(id));
+    const balancer = makeBalancer(snapshot, upstream, targetIds.get(id), memory);
     onRebuild(id);
     byId.set(id, balancer);
     byName.set(upstream.name, balancer);

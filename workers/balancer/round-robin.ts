@@ -1,65 +1,50 @@
 // Weighted round-robin balancer of one upstream (worker thread). Smooth weighted round robin, as
 // nginx does it: every pick adds each peer's weight to its current score and takes the highest,
-// so a 3:1 split interleaves (a a b a) instead of bursting (a a a b). Weight 0 disables a target.
+// so a 3:1 split interleaves (a a b a) instead of bursting (a a a b). Unhealthy peers, and peers
+// this request already tried, take no part in a pick (while another one can).
 import type { Target, Upstream } from '../../config/types.ts';
+import type { UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
+import type { RequestContext } from '../proxy/context.ts';
+import { eligible, makePeers, type Balancer, type Peer, type PickState } from './peer.ts';
 
-export interface Peer {
-  readonly host: string;
-  readonly port: number;
-  /** `http://host:port`, the key of the connection pool to this peer. */
-  readonly origin: string;
-  readonly weight: number;
-  readonly targetId: string;
-}
+export { parseTarget, type Peer } from './peer.ts';
 
-export function parseTarget(target: string): { host: string; port: number } {
-  // `[::1]:8080`, `10.0.0.1:8080`, `name:8080`, or no port (Kong's default for targets is 8000).
-  if (target.startsWith('[')) {
-    const end = target.indexOf(']');
-    const port = target.slice(end + 2);
-    return { host: target.slice(0, end + 1), port: port === '' ? 8000 : Number(port) };
-  }
-  const colon = target.lastIndexOf(':');
-  if (colon === -1) return { host: target, port: 8000 };
-  return { host: target.slice(0, colon), port: Number(target.slice(colon + 1)) };
-}
-
-export class RoundRobinBalancer {
+export class RoundRobinBalancer implements Balancer {
   readonly upstream: Upstream;
   readonly peers: readonly Peer[];
-  /** Fingerprint of the upstream and its targets; equal fingerprints mean no rebuild is needed. */
   readonly fingerprint: string;
   readonly #current: Float64Array;
-  readonly #totalWeight: number;
 
-  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string) {
+  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null) {
     this.upstream = upstream;
     this.fingerprint = fingerprint;
-    const peers: Peer[] = [];
-    for (const target of targets) {
-      if (target.weight <= 0) continue;
-      const { host, port } = parseTarget(target.target);
-      peers.push({ host, port, origin: `http://${host}:${port}`, weight: target.weight, targetId: target.id });
-    }
-    // Stable order, so every worker walks the same sequence for the same config.
-    peers.sort((a, b) => (a.targetId < b.targetId ? -1 : a.targetId > b.targetId ? 1 : 0));
-    this.peers = peers;
-    this.#current = new Float64Array(peers.length);
-    this.#totalWeight = peers.reduce((sum, peer) => sum + peer.weight, 0);
+    this.peers = makePeers(upstream, targets, memory);
+    this.#current = new Float64Array(this.peers.length);
   }
 
-  /** Next peer, or null when the upstream has no usable target (the proxy answers 503). */
-  pick(): Peer | null {
+  pick(_ctx: RequestContext | null, state: PickState): Peer | null {
     const peers = this.peers;
-    if (peers.length === 0) return null;
-    if (peers.length === 1) return peers[0]!;
+    if (peers.length === 1) return peers[0]!.memory.healthy(peers[0]!.slot) ? peers[0]! : null;
+    const best = this.#pick(state, true);
+    return best !== null || state.tried === null ? best : this.#pick(state, false);
+  }
+
+  #pick(state: PickState, skipTried: boolean): Peer | null {
+    const peers = this.peers;
     const current = this.#current;
-    let best = 0;
+    let best = -1;
+    let total = 0;
     for (let i = 0; i < peers.length; i++) {
-      current[i]! += peers[i]!.weight;
-      if (current[i]! > current[best]!) best = i;
+      const peer = peers[i]!;
+      if (!(skipTried ? eligible(peer, state) : peer.memory.healthy(peer.slot))) continue;
+      current[i]! += peer.weight;
+      total += peer.weight;
+      if (best === -1 || current[i]! > current[best]!) best = i;
     }
-    current[best]! -= this.#totalWeight;
+    if (best === -1) return null;
+    current[best]! -= total;
     return peers[best]!;
   }
+
+  done(): void {}
 }

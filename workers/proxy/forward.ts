@@ -9,6 +9,8 @@ import type { Dispatcher } from 'undici';
 import type { Service } from '../../config/types.ts';
 import { ErrorCodes, SluiceError, type ErrorCode } from '../../runtime/protocol/errors.ts';
 import type { DrainWaiter } from '../http1/response.ts';
+import type { Balancer } from '../balancer/balancers.ts';
+import { PickState, type Peer } from '../balancer/peer.ts';
 import type { PluginRunner } from '../plugins/iterator.ts';
 import type { UpstreamResponse } from '../plugins/types.ts';
 import type { WorkerState } from '../state.ts';
@@ -50,6 +52,13 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
   /** Wheel timers of read_timeout and write_timeout, or 0 (upstream-timeouts.ts). */
   readTimer = 0;
   writeTimer = 0;
+  /** The upstream's balancer and the peer of the current try (null for a plain service). */
+  balancer: Balancer | null = null;
+  peer: Peer | null = null;
+  /** ms from sending this try to its response head, or -1 before it. */
+  tryMs = -1;
+  /** Consistent-hashing point and peers tried, kept across tries. */
+  readonly picks = new PickState();
 
   constructor(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, dispatchers: Dispatchers, listener: ListenerInfo) {
     this.ctx = ctx;
@@ -63,6 +72,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
   /** The client went away before its response ended: drop the upstream request. */
   abort(): void {
     this.done = true;
+    this.endTry();
     this.stopReadTimer();
     const controller = this.controller;
     if (controller !== null && !controller.aborted) controller.abort(CLIENT_GONE);
@@ -97,7 +107,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
     const ctx = this.ctx;
     const res = ctx.res;
     ctx.upstreamStatus = statusCode;
-    ctx.upstreamLatencyMs = performance.now() - this.sentAt;
+    ctx.upstreamLatencyMs = this.tryMs = performance.now() - this.sentAt;
     const runner = this.runner;
     let upstream: UpstreamResponse;
     if (runner !== null) {
@@ -129,6 +139,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
       // the end of the response in one write.
       if (this.remaining === 0) {
         this.done = true;
+        this.endTry();
         this.stopReadTimer();
         this.ctx.res.end(chunk);
         return;
@@ -154,7 +165,16 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
     this.controller?.resume();
   }
 
+  /** The current try is over, whichever way: the balancer learns its round trip (-1: failed). */
+  endTry(): void {
+    const peer = this.peer;
+    if (peer === null) return;
+    this.peer = null;
+    this.balancer!.done(peer, this.tryMs);
+  }
+
   onResponseEnd(): void {
+    this.endTry();
     this.stopReadTimer();
     if (this.discard || this.done) return;
     this.done = true;
@@ -162,6 +182,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    this.endTry();
     this.stopReadTimer();
     const ctx = this.ctx;
     if (this.done || ctx.exited) return;
@@ -200,8 +221,13 @@ function send(exchange: Exchange): void {
   let upstreamHost: string;
   const balancer = state.balancers.byName.get(service.host);
   if (balancer !== undefined) {
-    const peer = balancer.pick();
+    const picks = exchange.picks;
+    const peer = balancer.pick(ctx, picks);
     if (peer === null) return answerError(ctx, 'SLUICE_ERR_NO_HEALTHY_TARGET');
+    exchange.balancer = balancer;
+    exchange.peer = peer;
+    exchange.tryMs = -1;
+    (picks.tried ??= []).push(peer);
     pool = exchange.dispatchers.get(peer.origin, service.connect_timeout);
     upstreamHost = balancer.upstream.host_header ?? hostHeader(peer.host, peer.port, service.protocol);
   } else {
