@@ -20,7 +20,6 @@ export const DELIBERATE_NO_OPS: Readonly<Record<string, string>> = {
   'jwt_secrets.tags': 'labels for tools',
   'acls.tags': 'labels for tools',
   'plugins.instance_name': 'a name for the Admin API and logs; no proxy behaviour in Kong either',
-  'upstreams.slots': "the size of Kong's balancer ring; Sluice's weighted round robin has no ring, and the order and shares of targets are the same",
   'jwt_secrets.algorithm': 'credential data for the jwt plugin, which Sluice does not ship yet (a jwt plugin entry is refused); held and served by the Admin API',
   'jwt_secrets.rsa_public_key': 'credential data for the jwt plugin, as above',
   'jwt_secrets.secret': 'credential data for the jwt plugin, as above',

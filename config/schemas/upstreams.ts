@@ -1,7 +1,7 @@
 // Schema of a Kong 3.x upstream, with Kong's nested healthcheck defaults. Pure data; any thread.
-// Sluice balances round-robin by weight and does not probe targets yet: a non-default `algorithm`,
-// `hash_*` or `healthchecks` setting is refused with SLUICE_ERR_UNSUPPORTED (`refuse`), so a file
-// that asks for stickiness or failover is never loaded without it.
+// Every algorithm and hash setting is implemented (workers/balancer/). Targets are not probed yet:
+// a non-default `healthchecks` setting is refused with SLUICE_ERR_UNSUPPORTED (`refuseLeaves`), so
+// a file that asks for failover is never loaded without it.
 import { LIMITS } from '../limits.ts';
 import { ABSOLUTE_PATH, HEADER_NAME, ID, TAGS, bool, nullable, oneOf, record, refuse, refuseLeaves, unsupported } from './common.ts';
 import type { EntitySchema, Schema } from './common.ts';
@@ -74,17 +74,17 @@ export const upstreams: EntitySchema = {
       id: ID,
       // A virtual host name; checked as a hostname in entity-checks.ts.
       name: { type: 'string', minLength: 1, maxLength: LIMITS.hostLength },
-      algorithm: refuse(oneOf(['round-robin', 'consistent-hashing', 'least-connections', 'latency'], 'round-robin')),
-      hash_on: refuse(oneOf(HASH_ON, 'none')),
-      hash_fallback: refuse(oneOf(HASH_ON, 'none')),
-      hash_on_header: refuse(nullable(HEADER_NAME)),
-      hash_fallback_header: refuse(nullable(HEADER_NAME)),
-      hash_on_cookie: refuse(nullable(ARG)),
-      hash_on_cookie_path: refuse({ ...ABSOLUTE_PATH, default: '/' }),
-      hash_on_query_arg: refuse(nullable(ARG)),
-      hash_fallback_query_arg: refuse(nullable(ARG)),
-      hash_on_uri_capture: refuse(nullable(ARG)),
-      hash_fallback_uri_capture: refuse(nullable(ARG)),
+      algorithm: oneOf(['round-robin', 'consistent-hashing', 'least-connections', 'latency'], 'round-robin'),
+      hash_on: oneOf(HASH_ON, 'none'),
+      hash_fallback: oneOf(HASH_ON, 'none'),
+      hash_on_header: nullable(HEADER_NAME),
+      hash_fallback_header: nullable(HEADER_NAME),
+      hash_on_cookie: nullable(ARG),
+      hash_on_cookie_path: { ...ABSOLUTE_PATH, default: '/' },
+      hash_on_query_arg: nullable(ARG),
+      hash_fallback_query_arg: nullable(ARG),
+      hash_on_uri_capture: nullable(ARG),
+      hash_fallback_uri_capture: nullable(ARG),
       slots: { type: 'integer', minimum: 10, maximum: 2 ** 16, default: 10000 },
       host_header: nullable({ type: 'string', minLength: 1, maxLength: LIMITS.hostLength }),
       healthchecks,
