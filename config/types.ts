@@ -210,4 +210,9 @@ export interface FlatError {
    * refused for that, loudly, instead of loading with the setting ignored.
    */
   code?: 'SLUICE_ERR_UNSUPPORTED';
+  /** Where the entity sits in the file (`services.0.routes.1`); absent for document-level errors. */
+  position?: string;
+  /** The entity's id and tags as written, when it has them (Kong's flattened_errors carry both). */
+  entity_id?: string;
+  entity_tags?: string[];
 }

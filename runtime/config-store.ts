@@ -22,6 +22,11 @@ export type LoadOutcome =
   | { status: 'invalid'; code: ErrorCode; errors: FlatError[] }
   | { status: 'busy' };
 
+export type CheckOutcome =
+  | { status: 'checked'; hash: string; delta: Delta | null }
+  | { status: 'invalid'; code: ErrorCode; errors: FlatError[] }
+  | { status: 'busy' };
+
 export interface LoadRequest {
   text: string;
   source: string;
@@ -31,6 +36,7 @@ export interface LoadRequest {
 export class ConfigStore {
   #snapshot: Snapshot | null = null;
   #source = '';
+  #loadedAt = 0;
   #queue: Promise<unknown> = Promise.resolve();
   #queued = 0;
   readonly #pool: TaskPool;
@@ -50,14 +56,38 @@ export class ConfigStore {
     return this.#snapshot;
   }
 
+  /** When the current config was accepted, Unix seconds with millisecond precision (Kong's timestamps). */
+  get loadedAt(): number {
+    return this.#loadedAt;
+  }
+
   get source(): string {
     return this.#source;
   }
 
   load(request: LoadRequest): Promise<LoadOutcome> {
+    return this.#enqueue(() => this.#load(request));
+  }
+
+  /**
+   * Validates, hashes and diffs `request` against the current config without applying it (POST
+   * /config?dry_run=1): `delta` is null when nothing would change. Queued with the loads, so it is
+   * diffed against the config that will be current when its turn comes.
+   */
+  check(request: LoadRequest): Promise<CheckOutcome> {
+    return this.#enqueue(async () => {
+      const result = await this.#prepare(request.text, request.format);
+      if (!result.ok) return { status: 'invalid' as const, code: result.code, errors: result.errors };
+      const previous = this.snapshot;
+      if (previous.hash === result.hash) return { status: 'checked' as const, hash: result.hash, delta: null };
+      return { status: 'checked' as const, hash: result.hash, delta: diff(previous, toSnapshot(result, previous.version + 1)) };
+    });
+  }
+
+  #enqueue<T>(task: () => Promise<T>): Promise<T | { status: 'busy' }> {
     if (this.#queued >= MAX_QUEUED) return Promise.resolve({ status: 'busy' });
     this.#queued++;
-    const run = this.#queue.then(() => this.#load(request));
+    const run = this.#queue.then(task);
     this.#queue = run.then(
       () => this.#queued--,
       () => this.#queued--,
@@ -80,6 +110,7 @@ export class ConfigStore {
     const delta = previous === null ? null : diff(previous, snapshot);
     this.#snapshot = snapshot;
     this.#source = source;
+    this.#loadedAt = Math.round(Date.now()) / 1000;
     if (result.migration !== null) this.#log.warn({ source, migrated: result.migration }, `config migrated from _format_version ${result.migration.from} to 3.0`);
     this.#log.info({ source, version: snapshot.version, hash: snapshot.hash, ms: Math.round(performance.now() - started), ...(delta && deltaSize(delta)) }, 'config applied');
     if (delta !== null) this.onChange?.(delta, snapshot);
