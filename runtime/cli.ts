@@ -19,6 +19,7 @@ export interface Options {
 }
 
 export const USAGE = `Usage: node runtime [options]
+       node runtime check FILE   validate a declarative config: every error, or entity counts and hash
   --config FILE          Kong 3.x declarative config (YAML or JSON); default: the embedded config/default.yaml
   --port N               proxy port (default 8000)
   --host ADDR            proxy address (default 0.0.0.0)
