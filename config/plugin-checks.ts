@@ -63,6 +63,7 @@ function matches(v: unknown, m: FieldMatch): boolean {
   if (m.present !== undefined && present(v) !== m.present) return false;
   if (m.one_of !== undefined && !m.one_of.includes(v)) return false;
   if (m.not_one_of !== undefined && m.not_one_of.includes(v)) return false;
+  if (m.contains !== undefined && !(Array.isArray(v) && v.includes(m.contains))) return false;
   return true;
 }
 
@@ -71,5 +72,6 @@ function describe(m: FieldMatch): string {
   if (m.present === false) return 'must not be set';
   if (m.one_of !== undefined) return `expected one of: ${m.one_of.map(String).join(', ')}`;
   if (m.not_one_of !== undefined) return `must not be one of: ${m.not_one_of.map(String).join(', ')}`;
+  if (m.contains !== undefined) return `expected to contain: '${String(m.contains)}'`;
   return 'invalid value';
 }

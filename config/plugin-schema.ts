@@ -13,6 +13,8 @@ export interface FieldMatch {
   present?: boolean;
   one_of?: readonly unknown[];
   not_one_of?: readonly unknown[];
+  /** The value is an array holding this element (Kong's `contains`). */
+  contains?: unknown;
 }
 
 /**

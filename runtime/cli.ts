@@ -12,6 +12,7 @@ export interface Options {
   statusListen: { host: string; port: number } | null;
   workers: number;
   drainTimeoutMs: number;
+  drainIdleGraceMs: number;
   rebuildAll: boolean;
   clientTimeouts: ClientTimeoutSettings;
   /** Keep one loaded spare worker thread to take a dead worker's slot at once. */
@@ -27,6 +28,7 @@ export const USAGE = `Usage: node runtime [options]
   --status-listen H:P    optional listener serving only /metrics and readiness (off by default)
   --workers N            worker threads (default: available cores)
   --drain-timeout MS     how long SIGTERM waits for in-flight requests (default 10000)
+  --drain-idle-grace MS  while draining, how long an idle keep-alive connection stays open for a request already sent (default 1000)
   --client-idle-timeout MS   close a client connection idle (or sending a request head) this long (default 60000)
   --client-body-timeout MS   answer 408 when a request body makes no progress this long (default 60000)
   --no-spare             do not keep a loaded spare worker thread (saves one V8 heap; a dead worker is then replaced in ~1 s, not ms)
@@ -66,6 +68,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
       'status-listen': { type: 'string' },
       workers: { type: 'string' },
       'drain-timeout': { type: 'string' },
+      'drain-idle-grace': { type: 'string' },
       'client-idle-timeout': { type: 'string' },
       'client-body-timeout': { type: 'string' },
       'rebuild-all': { type: 'boolean' },
@@ -87,6 +90,7 @@ export function parseOptions(argv: string[]): Options | 'help' {
     statusListen: values['status-listen'] ? parseHostPort(values['status-listen'], '--status-listen') : null,
     workers,
     drainTimeoutMs,
+    drainIdleGraceMs: duration(values['drain-idle-grace'], 1000, 0, '--drain-idle-grace'),
     rebuildAll: values['rebuild-all'] ?? false,
     spare: !(values['no-spare'] ?? false),
     clientTimeouts: {

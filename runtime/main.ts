@@ -125,9 +125,9 @@ let stopping = false;
 const stop = async (signal: string): Promise<void> => {
   if (stopping) return;
   stopping = true;
-  log.info({ signal, drain_timeout_ms: options.drainTimeoutMs }, 'draining');
+  log.info({ signal, drain_timeout_ms: options.drainTimeoutMs, idle_grace_ms: options.drainIdleGraceMs }, 'draining');
   watcher?.close();
-  await supervisor.drain(options.drainTimeoutMs);
+  await supervisor.drain(options.drainTimeoutMs, options.drainIdleGraceMs);
   adminServer.close();
   statusServer?.close();
   echo?.close();

@@ -16,6 +16,12 @@ const WORKER_ENTRY = new URL('../workers/main.ts', import.meta.url);
 /** A worker that dies sooner than this after starting counts as crash-looping. */
 const STABLE_AFTER_MS = 10_000;
 const MAX_BACKOFF_MS = 30_000;
+/** How long drain waits for a worker to close its listener before going on without it. */
+const STOP_ACCEPTING_MS = 1000;
+
+function delay(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
 
 export interface SupervisorOptions {
   /** What every worker thread starts with; `workerCount` is also how many slots there are. */
@@ -199,6 +205,9 @@ export class Supervisor extends EventEmitter {
         if (resolve !== undefined) resolve(message.error ? { error: message.error.message } : { data: message.data });
         return;
       }
+      case 'not-accepting':
+        this.emit('not-accepting', slot);
+        return;
       case 'drained':
         this.emit('drained', slot);
         return;
@@ -317,32 +326,48 @@ export class Supervisor extends EventEmitter {
     );
   }
 
-  /** Stops accepting everywhere, lets in-flight requests finish (bounded), then ends the workers. */
-  async drain(timeoutMs: number): Promise<void> {
+  /**
+   * Stops accepting everywhere, lets in-flight requests finish (bounded), then ends the workers.
+   * Two steps: every worker closes its listener first, and only then do they start answering
+   * with `Connection: close`. Clients reconnect on that close; were a sibling's listener still
+   * open they could land in its accept queue just as it closes, and the kernel resets what is
+   * queued on a closing SO_REUSEPORT socket.
+   */
+  async drain(timeoutMs: number, idleGraceMs: number): Promise<void> {
     this.#stopping = true;
     const spare = this.#spare;
     this.#spare = null;
     if (spare !== null) void spare.terminate();
+    const live = this.slots.filter((slot) => slot.worker !== null).map((slot) => ({ slot, worker: slot.worker! }));
+    const exited = new Map(live.map(({ worker }) => [worker, new Promise<void>((resolve) => worker.once('exit', () => resolve()))]));
     await Promise.all(
-      this.slots.map(async (slot) => {
-        const worker = slot.worker;
-        if (worker === null) return;
-        const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
-        const drained = new Promise<void>((resolve) => {
-          const onDrained = (drainedSlot: WorkerSlot): void => {
-            if (drainedSlot !== slot) return;
-            this.off('drained', onDrained);
-            resolve();
-          };
-          this.on('drained', onDrained);
-        });
-        this.#post(worker, { type: 'drain', timeoutMs });
+      live.map(({ slot, worker }) => {
+        const closed = this.#replyFrom(slot, 'not-accepting');
+        this.#post(worker, { type: 'stop-accepting' });
+        return Promise.race([closed, exited.get(worker), delay(STOP_ACCEPTING_MS)]);
+      }),
+    );
+    await Promise.all(
+      live.map(async ({ slot, worker }) => {
+        const drained = this.#replyFrom(slot, 'drained');
+        this.#post(worker, { type: 'drain', timeoutMs, idleGraceMs });
         // A wedged worker cannot hold the shutdown: terminate it shortly after its deadline.
-        const deadline = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs + 1000).unref());
-        await Promise.race([drained, exited, deadline]);
+        await Promise.race([drained, exited.get(worker), delay(timeoutMs + 1000)]);
         await worker.terminate();
       }),
     );
+  }
+
+  /** Resolves when `slot`'s worker sends `event` (emitted by #onMessage). */
+  #replyFrom(slot: WorkerSlot, event: 'not-accepting' | 'drained'): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const listener = (from: WorkerSlot): void => {
+        if (from !== slot) return;
+        this.off(event, listener);
+        resolve();
+      };
+      this.on(event, listener);
+    });
   }
 
   /** Ends worker `index` as a crash would; it is respawned by the usual rules. */
@@ -356,6 +381,16 @@ export class Supervisor extends EventEmitter {
   /** The spare thread: ready to take a slot, still loading, or absent. */
   get spare(): 'loaded' | 'loading' | 'none' {
     return this.#spare === null ? 'none' : this.#loaded.has(this.#spare) ? 'loaded' : 'loading';
+  }
+
+  /** The spare thread's id (0 when there is none): the next dead worker's slot gets this thread. */
+  get spareThreadId(): number {
+    return this.#spare?.threadId ?? 0;
+  }
+
+  /** drain() has begun: this node is on its way out and must not be reported ready. */
+  get draining(): boolean {
+    return this.#stopping;
   }
 
   get live(): number {

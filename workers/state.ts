@@ -3,9 +3,10 @@
 // reads the state once when it starts, so it finishes on the state it started with. Each component
 // is rebuilt only when a group it depends on changed (ARCHITECTURE.md, "Rebuild gating"):
 //   router      ← routes, services
-//   plugins     ← plugins, and consumers when some plugin is scoped to a consumer
+//   plugins     ← plugins (updated in place for the k plugins a delta names; see plugins/iterator.ts)
 //   balancer U  ← upstream U or its targets (only U's)
 //   credentials ← consumers, credentials
+import { deltaOf } from '../config/apply.ts';
 import type { GroupName, Snapshot } from '../config/types.ts';
 import { buildBalancers, NO_BALANCERS, type Balancers } from './balancer/balancers.ts';
 import { CredentialsIndex } from './credentials.ts';
@@ -62,12 +63,7 @@ export function buildState(previous: WorkerState | null, snapshot: Snapshot, dep
     rebuilds.count('credentials', credentialsReason ?? 'initial');
   }
 
-  let plugins = previous?.plugins;
-  const pluginsReason = pluginsUseConsumers(snapshot) ? changed('plugins', 'consumers') : changed('plugins');
-  if (plugins === undefined || pluginsReason !== null) {
-    plugins = buildPluginsIterator(snapshot, deps.registry, deps.instances, deps.env);
-    rebuilds.count('plugins', pluginsReason ?? 'initial');
-  }
+  const plugins = updatePlugins(previous, snapshot, deps, changed('plugins'));
 
   let balancers = previous?.balancers ?? NO_BALANCERS;
   const balancersReason = changed('upstreams', 'targets');
@@ -79,25 +75,31 @@ export function buildState(previous: WorkerState | null, snapshot: Snapshot, dep
 }
 
 /**
- * Memoized per plugins record: applyDelta keeps an unchanged group's record, so a change that leaves
- * the plugins alone (a target churn) does not walk every plugin again to answer this.
+ * The plugins iterator for `snapshot`: the previous one updated in place when a delta from the
+ * previous snapshot names what changed (O(changed plugins)), else a new one. Consumers do not
+ * matter: configs refer to a consumer by id, and a consumer's removal removes its configs in the
+ * same delta (the config layer refuses dangling references).
  */
-const usesConsumers = new WeakMap<Snapshot['entities']['plugins'], boolean>();
-
-function pluginsUseConsumers(snapshot: Snapshot): boolean {
-  const plugins = snapshot.entities.plugins;
-  let uses = usesConsumers.get(plugins);
-  if (uses === undefined) {
-    uses = false;
-    for (const id in plugins) {
-      if (plugins[id]!.consumer !== null) {
-        uses = true;
-        break;
-      }
+function updatePlugins(previous: WorkerState | null, snapshot: Snapshot, deps: StateDeps, reason: string | null): PluginsIterator {
+  const { rebuilds } = deps;
+  const delta = deltaOf(snapshot);
+  if (previous !== null && !deps.rebuildAll && delta !== undefined && delta.fromVersion === previous.version) {
+    const changedPlugins = (delta.upserts.plugins ?? []).map((plugin) => plugin.id).concat(delta.removes.plugins ?? []);
+    const removedRoutes = delta.removes.routes ?? [];
+    if (changedPlugins.length === 0 && removedRoutes.length === 0) return previous.plugins;
+    try {
+      const touched = previous.plugins.update(snapshot, { plugins: changedPlugins, removedRoutes });
+      if (touched > 0) rebuilds.updated('plugins', reason ?? 'plugins', touched);
+      return previous.plugins;
+    } catch (error) {
+      deps.env.log.error({ err: error }, 'plugins iterator update failed; building a new one');
+      reason = 'update-failed';
     }
-    usesConsumers.set(plugins, uses);
   }
-  return uses;
+  if (previous !== null && reason === null) return previous.plugins;
+  const plugins = buildPluginsIterator(snapshot, deps.registry, deps.instances, deps.env);
+  rebuilds.count('plugins', reason ?? 'initial');
+  return plugins;
 }
 
 /** Every upstream origin `state` can send to: plain services and every balancer peer. */

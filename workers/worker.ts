@@ -117,8 +117,11 @@ export class GatewayWorker {
         return this.#onDelta(message.delta);
       case 'query':
         return this.#answer(message.id, message.kind);
+      case 'stop-accepting':
+        this.#server?.close();
+        return this.#post({ type: 'not-accepting' });
       case 'drain':
-        return this.#drain(message.timeoutMs);
+        return this.#drain(message.timeoutMs, message.idleGraceMs);
       case 'assign':
         // The entry (main.ts) takes the one assignment; a second one is a primary bug, not fatal.
         this.#log.error({ index: message.index }, 'worker was assigned a slot twice; ignored');
@@ -256,29 +259,43 @@ export class GatewayWorker {
     }
   }
 
-  #drain(timeoutMs: number): void {
+  /**
+   * Lame duck, then exit: the listener stops accepting (already, after `stop-accepting`) and every
+   * response on an open connection says `Connection: close`; a connection idle at the start is
+   * closed only after `idleGraceMs` (--drain-idle-grace): a keep-alive client may have sent its
+   * next request before it could learn of the drain, and closing at once fails that request
+   * (nginx does; it is what made handovers drop requests). One answered with close ends right
+   * after that response. Done when the last connection is gone, or at `timeoutMs` whatever is left.
+   */
+  #drain(timeoutMs: number, idleGraceMs: number): void {
     if (this.#draining) return;
     this.#draining = true;
+    this.#log.info({ timeout_ms: timeoutMs, idle_grace_ms: idleGraceMs }, 'worker draining');
     const proxy = this.#proxy;
     const server = this.#server;
+    const wheel = this.#wheel;
     if (proxy !== null) proxy.draining = true;
+    let finished = false;
+    let deadline = 0;
+    let grace = 0;
     const done = (): void => {
+      if (finished) return;
+      finished = true;
+      if (deadline !== 0) wheel.cancel(deadline);
+      if (grace !== 0) wheel.cancel(grace);
+      server?.closeAllConnections();
       void this.#dispatchers.close();
-      this.#wheel.close();
+      wheel.close();
       this.#post({ type: 'drained', inFlight: proxy?.inFlight ?? 0 });
       this.#port.close();
     };
     if (server === null) return done();
-    server.close();
-    server.closeIdleConnections();
-    if (proxy === null || proxy.inFlight === 0) return done();
-    // Idle keep-alive sockets are closed as soon as their response ends; the deadline bounds the rest.
-    const deadline = this.#wheel.schedule('drain-deadline', timeoutMs, done);
-    proxy.onIdle = () => {
-      this.#wheel.cancel(deadline);
+    deadline = wheel.schedule('drain-deadline', Math.max(1, timeoutMs), done);
+    grace = wheel.schedule('drain-idle-grace', Math.max(1, Math.min(idleGraceMs, timeoutMs)), () => {
+      grace = 0;
       server.closeIdleConnections();
-      done();
-    };
+    });
+    server.drain(done);
   }
 }
 

@@ -8,12 +8,15 @@
 // behaviour in workers/plugins/<name>/ and its schema in config/plugins/<name>.ts — the handler
 // imports its schema from here, and this list is the one place a new plugin's schema is added.
 import type { PluginSchemas } from '../plugin-schema.ts';
+import { schema as acl } from './acl.ts';
+import { schema as basicAuth } from './basic-auth.ts';
 import { schema as correlationId } from './correlation-id.ts';
+import { schema as jwt } from './jwt.ts';
 import { schema as keyAuth } from './key-auth.ts';
 import { schema as prometheus } from './prometheus.ts';
 import { schema as rateLimiting } from './rate-limiting.ts';
 import { schema as requestTermination } from './request-termination.ts';
 
 export const pluginSchemas: PluginSchemas = Object.fromEntries(
-  [correlationId, keyAuth, prometheus, rateLimiting, requestTermination].map((s) => [s.name, s]),
+  [acl, basicAuth, correlationId, jwt, keyAuth, prometheus, rateLimiting, requestTermination].map((s) => [s.name, s]),
 );

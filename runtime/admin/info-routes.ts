@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { pluginSchemas } from '../../config/plugins/index.ts';
 import { GROUPS } from '../../config/types.ts';
+import { readiness } from '../metrics/status.ts';
 import { sumTimerReports, type TimersReport } from '../protocol/timers-report.ts';
 import type { AdminContext } from './server.ts';
 
@@ -71,6 +72,8 @@ export async function status(ctx: AdminContext): Promise<Record<string, unknown>
     };
   });
   const snapshot = ctx.store.snapshot;
+  // Judged after the replies: a worker that became ready while they were gathered counts.
+  const ready = readiness(ctx.supervisor);
   return {
     // Kong's fields. There is no database (DB-less) and no Lua VM: memory is the primary's heap.
     database: { reachable: true },
@@ -85,6 +88,8 @@ export async function status(ctx: AdminContext): Promise<Record<string, unknown>
     },
     memory: { workers_lua_vms: [], lua_shared_dicts: {}, primary_heap_used: process.memoryUsage().heapUsed },
     // Sluice's own.
+    ready: ready.ready,
+    readiness: ready.message,
     configuration_hash: snapshot.hash,
     config_version: snapshot.version,
     published_version: ctx.supervisor.versions.published,
@@ -98,6 +103,7 @@ export async function workers(ctx: AdminContext): Promise<Record<string, unknown
   const replies = await ctx.supervisor.query('status');
   return {
     spare: ctx.supervisor.spare,
+    spare_thread_id: ctx.supervisor.spareThreadId,
     data: ctx.supervisor.slots.map((slot) => {
       const reply = replies[slot.index];
       return {

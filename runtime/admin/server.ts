@@ -2,7 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ConfigStore } from '../config-store.ts';
 import type { MetricsCollector } from '../metrics/collector.ts';
-import { sendMetrics } from '../metrics/status.ts';
+import { readiness, sendMetrics } from '../metrics/status.ts';
 import type { Logger } from '../protocol/log.ts';
 import type { Supervisor } from '../supervisor.ts';
 import { getConfig, postConfig } from './config-routes.ts';
@@ -24,6 +24,10 @@ type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, ctx: AdminC
 const ROUTES: Record<string, Handler> = {
   'GET /': (_req, res, _url, ctx) => sendJson(res, 200, info(ctx)),
   'GET /status': async (_req, res, _url, ctx) => sendJson(res, 200, await status(ctx)),
+  'GET /status/ready': (_req, res, _url, ctx) => {
+    const state = readiness(ctx.supervisor);
+    sendJson(res, state.ready ? 200 : 503, { message: state.message });
+  },
   'GET /workers': async (_req, res, _url, ctx) => sendJson(res, 200, await workers(ctx)),
   'GET /timers': async (_req, res, _url, ctx) => sendJson(res, 200, await timers(ctx)),
   'GET /config': (_req, res, _url, ctx) => getConfig(res, ctx.store),

@@ -17,7 +17,9 @@ export interface Readiness {
  * config version: a probe never sends traffic to a node still on an older config or short of a
  * worker.
  */
-export function readiness(supervisor: Supervisor): Readiness {
+export function readiness(supervisor: Pick<Supervisor, 'versions' | 'slots' | 'draining'>): Readiness {
+  // A draining node answers its open connections but takes no new ones: send traffic elsewhere.
+  if (supervisor.draining) return { ready: false, message: 'draining' };
   const published = supervisor.versions.published;
   for (const slot of supervisor.slots) {
     if (slot.worker === null || !slot.ready) return { ready: false, message: `worker ${slot.index} is not ready` };

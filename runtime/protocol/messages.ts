@@ -44,7 +44,8 @@ export type ToWorker =
   | { type: 'snapshot'; snapshot: Snapshot }
   | { type: 'delta'; delta: Delta }
   | { type: 'query'; id: number; kind: QueryKind }
-  | { type: 'drain'; timeoutMs: number };
+  | { type: 'stop-accepting' }
+  | { type: 'drain'; timeoutMs: number; idleGraceMs: number };
 
 export type FromWorker =
   | { type: 'loaded' }
@@ -54,6 +55,7 @@ export type FromWorker =
   /** A snapshot of `version` could not be applied; the worker still serves `have` (0: nothing). */
   | { type: 'apply-failed'; version: number; have: number; error: WireError }
   | { type: 'reply'; id: number; data?: unknown; error?: WireError }
+  | { type: 'not-accepting' }
   | { type: 'drained'; inFlight: number };
 
 /** One metric value as prom-client's `registry.getMetricsAsJSON()` gives it. */

@@ -12,7 +12,10 @@ import { byName, load, prepare } from './helpers.ts';
 test('registry: Kong names and priorities, keyed by name', () => {
   const priorities = Object.fromEntries(Object.entries(pluginSchemas).map(([k, s]) => [k, [s.name, s.priority]]));
   assert.deepEqual(priorities, {
+    acl: ['acl', 950],
+    'basic-auth': ['basic-auth', 1100],
     'correlation-id': ['correlation-id', 100001],
+    jwt: ['jwt', 1450],
     'key-auth': ['key-auth', 1250],
     prometheus: ['prometheus', 13],
     'rate-limiting': ['rate-limiting', 910],

@@ -56,7 +56,7 @@ export async function startRuntime(args: string[], options: { timeoutMs?: number
   };
   let ready: Record<string, unknown>;
   try {
-    ready = await waitForLog((line) => line.msg === 'sluice ready', options.timeoutMs ?? 20_000);
+    ready = await waitForLog((line) => line.msg === 'sluice ready', options.timeoutMs ?? 120_000);
   } catch (error) {
     // A runtime that never got ready must not outlive the test file (it would hold it open).
     child.kill('SIGKILL');

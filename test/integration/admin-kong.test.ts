@@ -3,6 +3,7 @@
 // POST /config in each of Kong's body forms, with Kong's error shapes, its 201 body, GET /config
 // as `{"config": "<yaml>"}`, and Sluice's dry run. Hostile bodies go over raw sockets.
 import assert from 'node:assert/strict';
+/* eslint-disable @typescript-eslint/no-explicit-any -- the assertions walk Kong's JSON bodies by path */
 import { after, before, describe, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { request } from '../helpers/http.ts';

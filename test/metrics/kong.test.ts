@@ -3,12 +3,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Registry } from 'prom-client';
-import type { Consumer, Route, Service } from '../../config/types.ts';
+import type { Consumer, Plugin, Route, Service } from '../../config/types.ts';
 import { countBytes } from '../../workers/metrics/bytes.ts';
 import { KONG_LATENCY_BUCKETS, KongRequestMetrics, UPSTREAM_LATENCY_BUCKETS, type KongMetricSwitches } from '../../workers/metrics/kong.ts';
 import { kongRequestMetrics, registerSeriesMetric, workerRegistry } from '../../workers/metrics/registry.ts';
 import prometheus from '../../workers/plugins/prometheus/handler.ts';
 import type { Config } from '../../config/plugins/prometheus.ts';
+import type { PluginEnv } from '../../workers/plugins/types.ts';
 import type { Http1Request } from '../../workers/http1/request.ts';
 import type { Http1Response } from '../../workers/http1/response.ts';
 import { RequestContext } from '../../workers/proxy/context.ts';
@@ -178,7 +179,7 @@ test('countBytes charges each request on a keep-alive connection with its own by
 
 test('the prometheus plugin records into the worker registry, per its switches', async () => {
   const config: Config = { per_consumer: false, status_code_metrics: true, ai_metrics: false, latency_metrics: false, bandwidth_metrics: false, upstream_health_metrics: false, wasm_metrics: false };
-  const instance = await prometheus.create(config);
+  const instance = prometheus.create(config, {} as PluginEnv, {} as Plugin);
   const ctx = context({ status: 204 });
   ctx.service = service;
   ctx.route = route;

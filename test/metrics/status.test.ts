@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import { readiness } from '../../runtime/metrics/status.ts';
 import type { Supervisor, WorkerSlot } from '../../runtime/supervisor.ts';
 
-function supervisorWith(slots: Array<{ running: boolean; ready: boolean; applied: number }>, published: number): Supervisor {
+function supervisorWith(slots: Array<{ running: boolean; ready: boolean; applied: number }>, published: number, draining = false): Supervisor {
   return {
+    draining,
     slots: slots.map((s, index) => ({ index, worker: s.running ? {} : null, ready: s.ready }) as unknown as WorkerSlot),
     versions: { published, applied: (i: number) => slots[i]!.applied },
   } as unknown as Supervisor;
@@ -16,4 +17,10 @@ test('ready only when every worker runs, listens and has applied the published v
   assert.equal(readiness(supervisorWith([{ running: true, ready: true, applied: 3 }, { running: true, ready: true, applied: 2 }], 3)).ready, false);
   assert.equal(readiness(supervisorWith([{ running: true, ready: true, applied: 3 }, { running: false, ready: false, applied: 0 }], 3)).ready, false);
   assert.equal(readiness(supervisorWith([{ running: true, ready: false, applied: 3 }], 3)).ready, false);
+});
+
+test('a draining node is not ready, however its workers stand', () => {
+  const state = readiness(supervisorWith([{ running: true, ready: true, applied: 3 }], 3, true));
+  assert.equal(state.ready, false);
+  assert.equal(state.message, 'draining');
 });

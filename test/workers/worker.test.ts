@@ -95,7 +95,7 @@ async function startWorker(t: TestContext, failVersion: number | null = null): P
   worker.start();
   const primary = new PrimaryEnd(channel.port2);
   t.after(async () => {
-    primary.send({ type: 'drain', timeoutMs: 1000 });
+    primary.send({ type: 'drain', timeoutMs: 1000, idleGraceMs: 1000 });
     await primary.next('drained');
     channel.port2.close();
   });
@@ -203,7 +203,7 @@ test('a snapshot the worker cannot apply before it has any config leaves it unre
   assert.equal((await primary.query(2, 'status'))['version'], 2);
 });
 
-test('drain closes the listener and answers drained', async (t) => {
+test('stop-accepting closes the listener at once; drain then answers drained', async (t) => {
   const channel = new MessageChannel();
   const proxyPort = await freePort();
   const boot: WorkerBoot = {
@@ -221,7 +221,9 @@ test('drain closes the listener and answers drained', async (t) => {
   t.after(() => channel.port2.close());
   primary.send({ type: 'snapshot', snapshot: configSaying('one', 1) });
   await primary.next('ready');
-  primary.send({ type: 'drain', timeoutMs: 1000 });
-  assert.equal((await primary.next('drained')).inFlight, 0);
+  primary.send({ type: 'stop-accepting' });
+  await primary.next('not-accepting');
   await assert.rejects(request(`http://127.0.0.1:${proxyPort}/x`), { code: 'ECONNREFUSED' });
+  primary.send({ type: 'drain', timeoutMs: 1000, idleGraceMs: 1000 });
+  assert.equal((await primary.next('drained')).inFlight, 0);
 });

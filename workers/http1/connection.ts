@@ -64,6 +64,10 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
   #closing = false;
   /** The client shut its side; close ours after the response in progress. */
   #clientEnded = false;
+  /** Lame duck (the server drains): every response from now on says `Connection: close`. */
+  #lameDuck = false;
+  /** Close as soon as no request is in progress (the drain's idle grace is over). */
+  #closeWhenIdle = false;
 
   constructor(socket: Socket, hooks: ConnectionHooks) {
     this.socket = socket;
@@ -80,6 +84,23 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
   /** No request in progress: an idle keep-alive connection. */
   idle(): boolean {
     return this.response === null && this.#reading === null && this.#url === '';
+  }
+
+  /**
+   * The server is draining: a response whose head is not out yet, and every later one, carries
+   * `Connection: close`, and the connection ends right after it. An idle connection stays open
+   * (closeIfIdle, after a grace): a client may already have sent its next request on it.
+   */
+  lameDuck(): void {
+    this.#lameDuck = true;
+    const res = this.response;
+    if (res !== null && !res.headersSent) res.keepAlive = false;
+  }
+
+  /** Ends the connection now if it is idle, else right after the response in progress. */
+  closeIfIdle(): void {
+    this.#closeWhenIdle = true;
+    if (this.idle() && !this.#paused) this.socket.destroy();
   }
 
   #onData(chunk: Buffer): void {
@@ -227,7 +248,7 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
       req.body = body;
       this.#reading = req;
     }
-    const res = new Http1Response(this, req, keepAlive && !upgrade && !this.#clientEnded);
+    const res = new Http1Response(this, req, keepAlive && !upgrade && !this.#clientEnded && !this.#lameDuck);
     this.response = res;
     try {
       this.#hooks.handler(req, res);
@@ -276,7 +297,7 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
       reading.body?.destroy();
       this.socket.resume();
     }
-    if (!res.keepAlive || this.#clientEnded) {
+    if (!res.keepAlive || this.#clientEnded || this.#closeWhenIdle) {
       this.#closing = true;
       this.socket.end();
     }

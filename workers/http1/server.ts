@@ -6,6 +6,8 @@ import { Http1Connection, type ConnectionHooks } from './connection.ts';
 export class Http1Server {
   readonly net: Server;
   readonly #connections = new Set<Http1Connection>();
+  /** Set by drain(): called once the last connection has closed. */
+  #onDrained: (() => void) | null = null;
 
   /** `onConnection` runs first for every accepted socket (counters, idle timers). */
   constructor(hooks: ConnectionHooks, onConnection: (socket: Socket) => void) {
@@ -14,7 +16,12 @@ export class Http1Server {
       onConnection(socket);
       const connection = new Http1Connection(socket, hooks);
       this.#connections.add(connection);
-      socket.once('close', () => this.#connections.delete(connection));
+      // Accepted in the same turn as drain() closed the listener: it is a lame duck from birth.
+      if (this.#onDrained !== null) connection.lameDuck();
+      socket.once('close', () => {
+        this.#connections.delete(connection);
+        if (this.#connections.size === 0 && this.#onDrained !== null) this.#onDrained();
+      });
     });
   }
 
@@ -24,12 +31,35 @@ export class Http1Server {
 
   /** Stops accepting; open connections are left to finish (see closeIdleConnections). */
   close(): void {
-    this.net.close();
+    if (this.net.listening) this.net.close();
   }
 
-  /** Closes every connection with no request in progress. */
+  /**
+   * Lame duck: stops accepting, and every response from now on says `Connection: close` and ends
+   * its connection. Idle keep-alive connections stay open until closeIdleConnections (the owner
+   * calls it after a short grace), since a client may have sent its next request on one already.
+   * `onDrained` runs once, when no connection is left (at once if there is none).
+   */
+  drain(onDrained: () => void): void {
+    if (this.#onDrained !== null) return;
+    let called = false;
+    this.#onDrained = () => {
+      if (called) return;
+      called = true;
+      onDrained();
+    };
+    this.close();
+    for (const connection of this.#connections) connection.lameDuck();
+    if (this.#connections.size === 0) this.#onDrained();
+  }
+
+  get connectionCount(): number {
+    return this.#connections.size;
+  }
+
+  /** Closes every connection with no request in progress; the others close after their response. */
   closeIdleConnections(): void {
-    for (const connection of this.#connections) if (connection.idle()) connection.socket.destroy();
+    for (const connection of this.#connections) connection.closeIfIdle();
   }
 
   /** Closes every connection, busy or not (shutdown, tests). */

@@ -8,10 +8,11 @@
 //     on it at once; the entry goes back to idle, so the next request tries again;
 //   - an instance whose plugin left the config (`retain`) is closed once its last in-flight request
 //     has released it (`acquire`/`release` around each request).
+import { deltaOf } from '../../config/apply.ts';
 import type { Plugin, Snapshot } from '../../config/types.ts';
 import { SluiceError } from '../../runtime/protocol/errors.ts';
 import type { Logger } from '../../runtime/protocol/log.ts';
-import type { PluginDefinition, PluginEnv, PluginInstance } from './types.ts';
+import { PHASES, type PluginDefinition, type PluginEnv, type PluginInstance } from './types.ts';
 
 /** Any plugin's definition: `never` accepts every Config (create's parameter is the only use of it). */
 export type AnyPluginDefinition = PluginDefinition<never>;
@@ -69,6 +70,10 @@ export interface PluginInstancesOptions {
 
 export class PluginInstances {
   readonly #entries = new Map<string, InstanceEntry>();
+  /** plugin id → its live entries (one, or two between a config change and `retain`). */
+  readonly #byPlugin = new Map<string, InstanceEntry[]>();
+  /** The snapshot version `retain` last saw: a delta from it names every plugin that may have changed. */
+  #retainedVersion = -1;
   readonly #log: Logger;
   readonly #createTimeoutMs: number;
   /** Creations that failed, since the worker started (for /workers and tests). */
@@ -97,6 +102,9 @@ export class PluginInstances {
     if (entry === undefined) {
       entry = new InstanceEntry(key, plugin, definition, env);
       this.#entries.set(key, entry);
+      const live = this.#byPlugin.get(plugin.id);
+      if (live === undefined) this.#byPlugin.set(plugin.id, [entry]);
+      else live.push(entry);
     }
     return entry;
   }
@@ -107,10 +115,23 @@ export class PluginInstances {
    */
   retain(snapshot: Snapshot): void {
     const hashes = snapshot.entityHashes.plugins;
-    for (const [key, entry] of this.#entries) {
-      if (hashes[entry.plugin.id] !== undefined && key === `${entry.plugin.id}:${hashes[entry.plugin.id]}`) continue;
-      this.#retire(entry);
+    const delta = deltaOf(snapshot);
+    const from = this.#retainedVersion;
+    this.#retainedVersion = snapshot.version;
+    if (delta !== undefined && delta.fromVersion === from) {
+      // Only the plugins the delta names can have changed: O(changed), not O(plugins).
+      for (const plugin of delta.upserts.plugins ?? []) this.#retainPlugin(plugin.id, hashes);
+      for (const id of delta.removes.plugins ?? []) this.#retainPlugin(id, hashes);
+      return;
     }
+    for (const id of [...this.#byPlugin.keys()]) this.#retainPlugin(id, hashes);
+  }
+
+  #retainPlugin(id: string, hashes: Readonly<Record<string, string>>): void {
+    const live = this.#byPlugin.get(id);
+    if (live === undefined) return;
+    const keep = hashes[id] === undefined ? null : `${id}:${hashes[id]}`;
+    for (const entry of [...live]) if (entry.key !== keep) this.#retire(entry);
   }
 
   /** Retires every entry (worker drain, tests): each closes after its last request. */
@@ -153,6 +174,8 @@ export class PluginInstances {
     }
     if (isThenable(made)) return this.#startAsync(entry, attempt, made, null);
     if (!isInstance(made)) throw this.#failed(entry, new TypeError('create() did not return an object'), null, 1);
+    const undeclared = undeclaredPhase(entry.definition, made);
+    if (undeclared !== null) throw this.#failed(entry, new TypeError(`the instance has a ${undeclared} method its definition does not declare (use definePlugin)`), made, 1);
     if (made.init !== undefined) {
       let initialised: void | Promise<void>;
       try {
@@ -191,6 +214,8 @@ export class PluginInstances {
         const made = await first;
         if (!isInstance(made)) throw new TypeError('create() did not resolve to an object');
         instance = made;
+        const undeclared = undeclaredPhase(entry.definition, made);
+        if (undeclared !== null) throw new TypeError(`the instance has a ${undeclared} method its definition does not declare (use definePlugin)`);
         if (made.init !== undefined) await made.init();
       }
     } catch (error) {
@@ -251,7 +276,14 @@ export class PluginInstances {
   }
 
   #retire(entry: InstanceEntry): void {
+    if (this.#entries.get(entry.key) !== entry) return;
     this.#entries.delete(entry.key);
+    const live = this.#byPlugin.get(entry.plugin.id);
+    if (live !== undefined) {
+      const at = live.indexOf(entry);
+      if (at !== -1) live.splice(at, 1);
+      if (live.length === 0) this.#byPlugin.delete(entry.plugin.id);
+    }
     entry.retired = true;
     if (entry.refs === 0) this.#close(entry);
   }
@@ -314,3 +346,12 @@ function isInstance(value: unknown): value is PluginInstance {
 }
 
 function noop(): void {}
+
+/**
+ * A phase method the definition does not list would never be called (the compiled phase lists
+ * come from the definition): refuse the instance rather than skip its phase silently.
+ */
+function undeclaredPhase(definition: AnyPluginDefinition, instance: PluginInstance): string | null {
+  for (const phase of PHASES) if (typeof instance[phase] === 'function' && !definition.phases.has(phase)) return phase;
+  return null;
+}

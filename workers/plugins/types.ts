@@ -1,5 +1,7 @@
 // The plugin API of the data plane (worker threads). A plugin is a definition — name, priority,
-// schema, create(config) — and `create` returns an instance with optional phase methods.
+// schema, the phases it implements, create(config) — and `create` returns an instance with those
+// phase methods. Write one with `definePlugin` (define.ts); a plugin's folder is
+// workers/plugins/<name>/ and its schema config/plugins/<name>.ts (docs/plugins.md).
 // Instances are keyed by plugin id + config hash and live across reconfigures that do not touch
 // them (Kong re-creates them; that is the "Could not claim instance_id" wedge, Kong #11173).
 import type { PluginSchema } from '../../config/plugin-schema.ts';
@@ -20,14 +22,27 @@ export interface PluginEnv {
   readonly log: Logger;
 }
 
-/** The upstream's answer, as a `response` phase sees it before the client does. */
+/** The upstream's answer head, as header_filter sees it before the client does. */
 export interface UpstreamResponse {
   statusCode: number;
   /** Lower-case names; a plugin may add, change or delete entries before they are sent. */
   headers: Record<string, string | string[] | undefined>;
 }
 
+/** The upstream's whole answer, as the buffered `response` phase sees it; a plugin may replace `body`. */
+export interface BufferedResponse extends UpstreamResponse {
+  body: Buffer;
+}
+
 type Phase = (ctx: RequestContext) => void | Promise<void>;
+
+/**
+ * Kong's phases, in the order a request meets them: rewrite, access, then either `response`
+ * (the upstream answer buffered whole) or not, then header_filter and body_filter on what the
+ * client gets, then log. (`certificate` comes with TLS.)
+ */
+export const PHASES = ['rewrite', 'access', 'response', 'headerFilter', 'bodyFilter', 'log'] as const;
+export type PhaseName = (typeof PHASES)[number];
 
 export interface PluginInstance {
   /**
@@ -40,8 +55,19 @@ export interface PluginInstance {
   rewrite?: Phase;
   /** Authentication, rate limiting, termination. May end the request with `ctx.exit`. */
   access?: Phase;
-  /** Synchronous, like Kong's header_filter: the response head is about to be written. */
-  response?: (ctx: RequestContext, upstream: UpstreamResponse) => void;
+  /**
+   * Kong's `response`: the upstream answer read whole (its presence on a route makes the proxy
+   * buffer that route's answers). May change status, headers and body, or `ctx.exit`.
+   */
+  response?: (ctx: RequestContext, upstream: BufferedResponse) => void | Promise<void>;
+  /** Kong's header_filter. Synchronous: the response head is about to be written. */
+  headerFilter?: (ctx: RequestContext, upstream: UpstreamResponse) => void;
+  /**
+   * Kong's body_filter, once per chunk on its way to the client and once more with `last` (and an
+   * empty chunk) at the end. Returns the bytes to send instead (the same chunk to pass it on).
+   * A plugin that changes the body's length removes Content-Length in headerFilter, as in Kong.
+   */
+  bodyFilter?: (ctx: RequestContext, chunk: Buffer, last: boolean) => Buffer;
   /** After the response is finished; never delays the client. */
   log?: Phase;
   /** Called once, after the last request that used this instance has finished. Must tolerate a failed create. */
@@ -53,6 +79,8 @@ export interface PluginDefinition<Config = Record<string, unknown>> {
   /** Kong's priority: higher runs first. */
   priority: number;
   schema: PluginSchema;
+  /** The phase methods every instance has: the compiled per-route phase lists hold only these. */
+  phases: ReadonlySet<PhaseName>;
   /**
    * Makes the instance for one plugin config. `plugin` is the entity (id, scope); its `config` is
    * `config`. Kong injects the same into `conf` (route_id, service_id, __plugin_id).

@@ -2,7 +2,7 @@
 // constructor, so V8 keeps one hidden class on the hot path (see STYLE.md, "Hot paths").
 import type { Socket } from 'node:net';
 import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
-import type { PluginRun } from '../plugins/iterator.ts';
+import type { PluginRun } from '../plugins/runner.ts';
 import type { Http1Request } from '../http1/request.ts';
 import { assertHeader, type Http1Response } from '../http1/response.ts';
 import type { Match } from '../router/types.ts';

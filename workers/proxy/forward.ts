@@ -11,9 +11,10 @@ import { ErrorCodes, SluiceError, type ErrorCode } from '../../runtime/protocol/
 import type { DrainWaiter } from '../http1/response.ts';
 import type { Balancer } from '../balancer/balancers.ts';
 import { PickState, type Peer } from '../balancer/peer.ts';
-import type { PluginRunner } from '../plugins/iterator.ts';
-import type { UpstreamResponse } from '../plugins/types.ts';
+import type { PluginRunner } from '../plugins/route-plugins.ts';
+import type { BufferedResponse, UpstreamResponse } from '../plugins/types.ts';
 import type { WorkerState } from '../state.ts';
+import { BufferedAnswer } from './buffered-response.ts';
 import type { RequestContext } from './context.ts';
 import { hostHeader, type Dispatchers } from './dispatchers.ts';
 import { isConnectFailure, upstreamErrorCode } from './errors.ts';
@@ -25,6 +26,8 @@ export interface ListenerInfo {
   port: string;
   proto: string;
 }
+
+const EMPTY = Buffer.alloc(0);
 
 /** Why the upstream request was abandoned when the client went away first. */
 const CLIENT_GONE = new SluiceError('SLUICE_ERR_CLIENT_GONE');
@@ -43,6 +46,10 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
   controller: Dispatcher.DispatchController | null = null;
   /** Response-phase plugin exit: the upstream body is read and dropped. */
   discard = false;
+  /** The answer being read whole for a `response` plugin (buffered-response.ts), else null. */
+  buffered: BufferedAnswer | null = null;
+  /** Chunks pass through the route's body_filter plugins. */
+  filtersBody = false;
   /** Upstream Content-Length still to come, or -1 when unknown (chunked, HEAD, 204, 304). */
   remaining = -1;
   /** Set once the client response ended or was cut: later upstream events are ignored. */
@@ -105,34 +112,50 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
     // 1xx informational answers are not relayed (the listener answers 100-continue itself).
     if (statusCode < 200 || this.done) return;
     const ctx = this.ctx;
-    const res = ctx.res;
     ctx.upstreamStatus = statusCode;
     ctx.upstreamLatencyMs = this.tryMs = performance.now() - this.sentAt;
     const runner = this.runner;
-    let upstream: UpstreamResponse;
     if (runner !== null) {
-      upstream = { statusCode, headers: headers as UpstreamResponse['headers'] };
-      runner.response(ctx, upstream);
-      // A response phase that failed has already answered 500: the upstream body goes nowhere.
+      const upstream: UpstreamResponse = { statusCode, headers: headers as UpstreamResponse['headers'] };
+      if (runner.buffersResponse) {
+        this.buffered = new BufferedAnswer(upstream);
+        return;
+      }
+      runner.headerFilter(ctx, upstream);
+      // A header_filter that failed has already answered 500: the upstream body goes nowhere.
       if (ctx.exited) {
         this.discard = true;
         return;
       }
       statusCode = upstream.statusCode;
       headers = upstream.headers;
+      this.filtersBody = runner.filtersBody;
     }
+    this.writeHead(statusCode, headers);
+  }
+
+  writeHead(statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+    const ctx = this.ctx;
     const extra = ctx.responseHeaders;
     const flat = downstreamResponseHeaders(headers, extra);
     if (extra !== null) for (const name in extra) flat.push(name, extra[name]!);
     flat.push('via', '1.1 sluice');
     const length = headers['content-length'];
-    this.remaining = typeof length === 'string' && ctx.req.method !== 'HEAD' ? Number(length) : -1;
-    res.writeHead(statusCode, flat);
+    // Through a body_filter the length may change: the end is the upstream's end, not a count.
+    this.remaining = typeof length === 'string' && ctx.req.method !== 'HEAD' && !this.filtersBody ? Number(length) : -1;
+    ctx.res.writeHead(statusCode, flat);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.done) return;
     if (this.discard) return this.touchReadTimer();
+    if (this.buffered !== null) return this.bufferChunk(chunk);
+    if (this.filtersBody) {
+      chunk = this.runner!.bodyFilter(this.ctx, chunk, false);
+      if (this.ctx.exited) return this.cut();
+      // An empty write would end a chunked body early.
+      if (chunk.length === 0) return this.touchReadTimer();
+    }
     if (this.remaining !== -1) {
       this.remaining -= chunk.length;
       // The chunk that completes the body leaves with the head (when nothing was written yet) and
@@ -178,7 +201,36 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
     this.stopReadTimer();
     if (this.discard || this.done) return;
     this.done = true;
+    if (this.buffered !== null) return this.buffered.finish(this.ctx, this.runner!, (answer) => this.sendBuffered(answer));
+    if (this.filtersBody) {
+      const last = this.runner!.bodyFilter(this.ctx, EMPTY, true);
+      if (this.ctx.exited) return;
+      this.ctx.res.end(last.length === 0 ? undefined : last);
+      return;
+    }
     this.ctx.res.end();
+  }
+
+  bufferChunk(chunk: Buffer): void {
+    if (this.buffered!.add(chunk)) return this.touchReadTimer();
+    // Past the cap: the answer is refused whole, not cut (nothing was sent yet).
+    this.done = true;
+    this.discard = true;
+    this.stopReadTimer();
+    this.controller?.abort(new SluiceError('SLUICE_ERR_UPSTREAM_UNAVAILABLE', 'buffered upstream response too large'));
+    answerError(this.ctx, 'SLUICE_ERR_UPSTREAM_UNAVAILABLE');
+  }
+
+  sendBuffered(answer: BufferedResponse): void {
+    this.writeHead(answer.statusCode, answer.headers);
+    this.ctx.res.end(this.ctx.req.method === 'HEAD' || answer.body.length === 0 ? undefined : answer.body);
+  }
+
+  /** A body_filter failed mid-body: the client sees a cut response. */
+  cut(): void {
+    this.done = true;
+    this.stopReadTimer();
+    this.controller?.abort(CLIENT_GONE);
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {

@@ -27,7 +27,6 @@ export class Proxy {
   inFlight = 0;
   /** While draining every response says `Connection: close`, so keep-alive clients move on. */
   draining = false;
-  onIdle: (() => void) | null = null;
 
   constructor(state: WorkerState, dispatchers: Dispatchers, timeouts: ClientTimeouts, listener: ListenerInfo, log: Logger) {
     this.state = state;
@@ -110,5 +109,4 @@ function onResponseClose(res: TrackedResponse): void {
   if (runner !== null && runner !== undefined) runner.after(ctx);
   proxy.timeouts.requestEnded(ctx);
   proxy.inFlight--;
-  if (proxy.inFlight === 0 && proxy.onIdle !== null) proxy.onIdle();
 }

@@ -2,7 +2,7 @@
 // a real PluginEnv (timer wheel, shared counters), and a tiny real server on 127.0.0.1 (the worker's
 // own HTTP/1.1 listener, workers/http1)
 // that does what the worker's proxy does around plugins — route, before(), a stand-in upstream
-// answer through response(), after() on close — so every request in these tests is a real one.
+// answer through headerFilter(), after() on close — so every request in these tests is a real one.
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { after, type TestContext } from 'node:test';
@@ -194,7 +194,7 @@ function upstream(ctx: RequestContext, runner: ReturnType<PluginsIterator['forRo
   const req = ctx.req;
   const extra = req.headers['x-upstream-headers'];
   const answer: UpstreamResponse = { statusCode: 200, headers: typeof extra === 'string' ? (JSON.parse(extra) as UpstreamResponse['headers']) : {} };
-  if (runner !== null) runner.response(ctx, answer);
+  if (runner !== null) runner.headerFilter(ctx, answer);
   if (ctx.exited) return;
   const echo: UpstreamEcho = {
     path: req.url,

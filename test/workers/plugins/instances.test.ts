@@ -23,6 +23,8 @@ function probe(create: (config: Record<string, unknown>, serial: number) => Plug
     name: 'probe',
     priority: 1000,
     schema,
+    // Every phase a probe may have: a phase it lacks is skipped at run time.
+    phases: new Set(['access', 'headerFilter', 'log'] as const),
     create(config: Record<string, unknown>) {
       calls++;
       return create(config, calls);
@@ -196,7 +198,7 @@ describe('creation', () => {
 });
 
 describe('a throwing plugin', () => {
-  for (const phase of ['access-sync', 'access-async', 'response'] as const) {
+  for (const phase of ['access-sync', 'access-async', 'header_filter'] as const) {
     test(`${phase}: answers 500 with one log line and the worker keeps serving`, async (t) => {
       const plugin = probe((_config, serial) => ({
         access(ctx: RequestContext) {
@@ -205,8 +207,8 @@ describe('a throwing plugin', () => {
           if (phase === 'access-sync') throw new Error('boom');
           if (phase === 'access-async') return Promise.reject(new Error('boom'));
         },
-        response(ctx: RequestContext) {
-          if (phase === 'response' && ctx.req.url === '/r1/boom') throw new Error('boom');
+        headerFilter(ctx: RequestContext) {
+          if (phase === 'header_filter' && ctx.req.url === '/r1/boom') throw new Error('boom');
         },
       }));
       const gateway = await startGateway(t, snapshotOf({ services, plugins: [{ name: 'probe' }] }, [schema]), { extra: [plugin.definition] });
@@ -216,7 +218,7 @@ describe('a throwing plugin', () => {
       const logged = failures(gateway.lines);
       assert.equal(logged.length, 1);
       assert.equal(logged[0]!.plugin, 'probe');
-      assert.equal(logged[0]!.phase, phase === 'response' ? 'response' : 'access');
+      assert.equal(logged[0]!.phase, phase === 'header_filter' ? 'header_filter' : 'access');
       assert.equal((await request(`${gateway.url}/r1`)).status, 200);
       assert.equal((await request(`${gateway.url}/r2`)).status, 200);
       assert.equal(plugin.calls(), 1, 'the instance itself stays');

@@ -128,6 +128,7 @@ describe('phases', () => {
     const stopper: AnyPluginDefinition = { ...stop.definition, create: () => ({ access: (ctx: RequestContext) => ctx.exit(418, { message: 'stopped' }) }) };
     const later: AnyPluginDefinition = {
       ...after.definition,
+      phases: new Set(['access', 'log'] as const),
       create: () => ({ access: () => void ran.push('access'), log: () => void ran.push('log') }),
     };
     const snapshot = snapshotOf({ services, plugins: [{ name: 'p-stop' }, { name: 'p-after' }] }, [stop.schema, after.schema]);

@@ -2,7 +2,7 @@
 // so the iterator's choices are visible in real responses.
 import type { PluginSchema } from '../../../config/plugin-schema.ts';
 import type { AnyPluginDefinition } from '../../../workers/plugins/instances.ts';
-import type { PluginEnv, PluginInstance } from '../../../workers/plugins/types.ts';
+import type { PhaseName, PluginEnv, PluginInstance } from '../../../workers/plugins/types.ts';
 import type { RequestContext } from '../../../workers/proxy/context.ts';
 import { openSchema } from './helpers.ts';
 
@@ -13,13 +13,14 @@ export function tagPlugin(name: string, priority: number, phases: { rewrite?: bo
     name,
     priority,
     schema,
+    phases: new Set<PhaseName>(['access', 'headerFilter', ...(phases.rewrite === true ? (['rewrite'] as const) : []), ...(phases.log !== undefined ? (['log'] as const) : [])]),
     create(config: { tag?: string }): PluginInstance {
       const label = `${name}:${config.tag ?? ''}`;
       const instance: PluginInstance = {
         access(ctx: RequestContext) {
           ctx.setUpstreamHeader('x-trail', `${ctx.upstreamHeaders?.['x-trail'] ?? ''}${label},`);
         },
-        response(ctx: RequestContext) {
+        headerFilter(ctx: RequestContext) {
           ctx.addResponseHeader('x-response-trail', `${ctx.responseHeaders?.['x-response-trail'] ?? ''}${label},`);
         },
       };
@@ -43,6 +44,7 @@ export function headerAuthPlugin(): { definition: AnyPluginDefinition; schema: P
     name: 'test-auth',
     priority: 1500,
     schema,
+    phases: new Set<PhaseName>(['access']),
     create(_config: unknown, env: PluginEnv): PluginInstance {
       return {
         access(ctx: RequestContext) {

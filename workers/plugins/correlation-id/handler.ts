@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { RequestContext } from '../../proxy/context.ts';
-import type { PluginDefinition, PluginEnv, PluginInstance, UpstreamResponse } from '../types.ts';
+import type { PluginEnv, PluginInstance, UpstreamResponse } from '../types.ts';
+import { definePlugin } from '../define.ts';
 import { schema, type Config } from '../../../config/plugins/correlation-id.ts';
 
 // Per worker thread, as Kong's per nginx worker: one uuid, then a counter (`uuid#counter`).
@@ -44,7 +45,7 @@ class CorrelationId implements PluginInstance {
   }
 
   /** Kong's header_filter sets (replaces) the header: drop an upstream copy so the client sees one value. */
-  response(_ctx: RequestContext, upstream: UpstreamResponse): void {
+  headerFilter(_ctx: RequestContext, upstream: UpstreamResponse): void {
     if (this.#echo && upstream.headers[this.#lower] !== undefined) upstream.headers[this.#lower] = undefined;
   }
 
@@ -72,11 +73,4 @@ function tracker(ctx: RequestContext, worker: number): string {
   return `${socket.localAddress ?? ''}-${socket.localPort ?? ''}-${process.pid}-${worker}.${connection}-${requests}-${(Date.now() / 1000).toFixed(3)}`;
 }
 
-export default {
-  name: schema.name,
-  priority: schema.priority!,
-  schema,
-  create(config: Config, env: PluginEnv): PluginInstance {
-    return new CorrelationId(config, env);
-  },
-} satisfies PluginDefinition<Config>;
+export default definePlugin<Config>(schema, CorrelationId);

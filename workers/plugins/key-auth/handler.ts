@@ -4,9 +4,10 @@
 // X-Consumer-* headers upstream; failure answers 401, or falls back to the `anonymous` consumer.
 // `key_in_body` is not supported: the proxy streams request bodies to the upstream unread, so a
 // body is never parsed here; a key only present in the body counts as missing.
-import type { Consumer, Credential } from '../../../config/types.ts';
 import type { RequestContext } from '../../proxy/context.ts';
-import type { PluginDefinition, PluginEnv, PluginInstance } from '../types.ts';
+import type { PluginEnv, PluginInstance } from '../types.ts';
+import { alreadyAuthenticated, failAuth, failure, setConsumer } from '../auth-common.ts';
+import { definePlugin } from '../define.ts';
 import { schema, type Config } from '../../../config/plugins/key-auth.ts';
 
 const NO_KEY = Object.freeze({ message: 'No API key found in request' });
@@ -34,22 +35,9 @@ class KeyAuth implements PluginInstance {
   access(ctx: RequestContext): void {
     const config = this.#config;
     if (!config.run_on_preflight && ctx.req.method === 'OPTIONS') return;
-    // With `anonymous`, auth plugins are a logical OR: one that already authenticated wins.
-    if (config.anonymous !== null && ctx.credential !== null) return;
-    const failure = this.#authenticate(ctx);
-    if (failure === null) return;
-    if (config.anonymous === null) {
-      ctx.exit(401, failure, this.#challenge);
-      return;
-    }
-    const anonymous = this.#env.credentials().consumerByIdOrUsername(config.anonymous);
-    if (anonymous === null) {
-      const message = `anonymous consumer ${config.anonymous} is configured but doesn't exist`;
-      this.#env.log.error({ plugin: 'key-auth', anonymous: config.anonymous }, message);
-      ctx.exit(500, { message });
-      return;
-    }
-    authenticate(ctx, anonymous, null);
+    if (alreadyAuthenticated(ctx, config.anonymous)) return;
+    const body = this.#authenticate(ctx);
+    if (body !== null) failAuth(ctx, this.#env, 'key-auth', config.anonymous, failure(401, body, this.#challenge));
   }
 
   /** null on success (consumer set), else the 401 body. */
@@ -88,29 +76,9 @@ class KeyAuth implements PluginInstance {
     if (key === undefined || key === '') return NO_KEY;
     const match = this.#env.credentials().keyAuth(key);
     if (match === null) return INVALID_KEY;
-    authenticate(ctx, match.consumer, match.credential);
+    setConsumer(ctx, match.consumer, match.credential, match.credential.id);
     return null;
   }
 }
 
-/** Kong's set_consumer: the consumer for later plugins, and X-Consumer-* headers for the upstream (cleared when absent, so a client cannot forge them). */
-function authenticate(ctx: RequestContext, consumer: Consumer, credential: Credential | null): void {
-  ctx.consumer = consumer;
-  ctx.credential = credential;
-  // Names already lower-case: written straight into the overrides (no setUpstreamHeader lower-casing).
-  const headers = (ctx.upstreamHeaders ??= {});
-  headers['x-consumer-id'] = consumer.id;
-  headers['x-consumer-custom-id'] = consumer.custom_id;
-  headers['x-consumer-username'] = consumer.username;
-  headers['x-credential-identifier'] = credential === null ? null : credential.id;
-  headers['x-anonymous-consumer'] = credential === null ? 'true' : null;
-}
-
-export default {
-  name: schema.name,
-  priority: schema.priority!,
-  schema,
-  create(config: Config, env: PluginEnv): PluginInstance {
-    return new KeyAuth(config, env);
-  },
-} satisfies PluginDefinition<Config>;
+export default definePlugin<Config>(schema, KeyAuth);

@@ -10,7 +10,8 @@ import { performance } from 'node:perf_hooks';
 import { kongRequestMetrics } from '../../metrics/registry.ts';
 import type { KongMetricSwitches, KongRequestMetrics } from '../../metrics/kong.ts';
 import type { RequestContext } from '../../proxy/context.ts';
-import type { PluginDefinition, PluginInstance } from '../types.ts';
+import type { PluginInstance } from '../types.ts';
+import { definePlugin } from '../define.ts';
 import { schema, type Config } from '../../../config/plugins/prometheus.ts';
 
 class PrometheusInstance implements PluginInstance {
@@ -32,11 +33,4 @@ class PrometheusInstance implements PluginInstance {
   }
 }
 
-export default {
-  name: schema.name,
-  priority: schema.priority!,
-  schema,
-  create(config: Config): PluginInstance {
-    return new PrometheusInstance(config);
-  },
-} satisfies PluginDefinition<Config>;
+export default definePlugin<Config>(schema, PrometheusInstance);

@@ -12,7 +12,8 @@
 import { COUNTER_PERIODS, SharedCounters, windowToken } from '../../../runtime/protocol/counters.ts';
 import type { Plugin } from '../../../config/types.ts';
 import type { RequestContext } from '../../proxy/context.ts';
-import type { PluginDefinition, PluginEnv, PluginInstance } from '../types.ts';
+import type { PluginEnv, PluginInstance } from '../types.ts';
+import { definePlugin } from '../define.ts';
 import { KeyHash } from './key-hash.ts';
 import { schema, WINDOWS, type Config } from '../../../config/plugins/rate-limiting.ts';
 import { PERIOD_SECONDS, WindowClock } from './windows.ts';
@@ -196,11 +197,4 @@ function requestPath(ctx: RequestContext): string {
   return q === -1 ? url : url.slice(0, q);
 }
 
-export default {
-  name: schema.name,
-  priority: schema.priority!,
-  schema,
-  create(config: Config, env: PluginEnv, plugin: Readonly<Plugin>): PluginInstance {
-    return new RateLimiting(config, env, plugin);
-  },
-} satisfies PluginDefinition<Config>;
+export default definePlugin<Config>(schema, RateLimiting);

@@ -4,7 +4,8 @@
 // body), or with `echo`, a JSON reflection of the request for debugging.
 import { hostname } from 'node:os';
 import type { RequestContext } from '../../proxy/context.ts';
-import type { PluginDefinition, PluginEnv, PluginInstance } from '../types.ts';
+import type { PluginEnv, PluginInstance } from '../types.ts';
+import { definePlugin } from '../define.ts';
 import { schema, type Config } from '../../../config/plugins/request-termination.ts';
 
 /** nginx's default client_body_buffer_size is 8-16k; a body above this cap echoes as absent, as Kong's does. */
@@ -153,11 +154,4 @@ function hasTrigger(ctx: RequestContext, trigger: string, header: string): boole
   return q !== -1 && new URLSearchParams(url.slice(q + 1)).has(trigger);
 }
 
-export default {
-  name: schema.name,
-  priority: schema.priority!,
-  schema,
-  create(config: Config, env: PluginEnv): PluginInstance {
-    return new RequestTermination(config, env);
-  },
-} satisfies PluginDefinition<Config>;
+export default definePlugin<Config>(schema, RequestTermination);

@@ -1,0 +1,69 @@
+// The worker's real data path in the test process: its HTTP/1.1 listener, the Proxy (router,
+// plugins iterator, phase runner, forward to a real upstream) and the worker's state building
+// (buildState, with its O(changed) plugin updates), with extra test plugins in the registry.
+// For plugin behaviour that a spawned runtime cannot show (test-only plugins, the iterator's
+// identity across reconfigures).
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { applyDelta } from '../../../config/apply.ts';
+import { diff } from '../../../config/diff.ts';
+import type { Snapshot } from '../../../config/types.ts';
+import { createCounterMemory } from '../../../runtime/protocol/counters.ts';
+import { Http1Server } from '../../../workers/http1/server.ts';
+import type { AnyPluginDefinition } from '../../../workers/plugins/instances.ts';
+import { PluginInstances } from '../../../workers/plugins/instances.ts';
+import { createRegistry } from '../../../workers/plugins/registry.ts';
+import type { PluginEnv } from '../../../workers/plugins/types.ts';
+import { ClientTimeouts } from '../../../workers/proxy/client-timeouts.ts';
+import { Dispatchers } from '../../../workers/proxy/dispatchers.ts';
+import { Proxy } from '../../../workers/proxy/handler.ts';
+import { RebuildCounter } from '../../../workers/rebuilds.ts';
+import { buildState, type StateDeps, type WorkerState } from '../../../workers/state.ts';
+import { TimerWheel } from '../../../workers/timers/wheel.ts';
+import { captureLog, type Cleanups, type LogLine } from './helpers.ts';
+
+export interface ProxyHarness {
+  url: string;
+  state: WorkerState;
+  deps: StateDeps;
+  lines: LogLine[];
+  /** Applies `next` as the worker does: as a delta from the current snapshot, then retain. */
+  install(next: Snapshot): void;
+}
+
+export async function startProxy(t: Cleanups, snapshot: Snapshot, extra: readonly AnyPluginDefinition[] = []): Promise<ProxyHarness> {
+  const { log, lines } = captureLog();
+  const wheel = new TimerWheel();
+  const dispatchers = new Dispatchers(wheel);
+  let state: WorkerState | null = null;
+  const env: PluginEnv = { worker: 0, wheel, counters: createCounterMemory(1024), credentials: () => state!.credentials, log };
+  const deps: StateDeps = { registry: createRegistry(extra), instances: new PluginInstances(log), env, rebuilds: new RebuildCounter(), rebuildAll: false, listenPort: 0 };
+  state = buildState(null, snapshot, deps);
+  deps.instances.retain(snapshot);
+  const proxy = new Proxy(state, dispatchers, new ClientTimeouts(wheel, { idleMs: 60_000, bodyMs: 60_000 }), { port: '0', proto: 'http' }, log);
+  const server = new Http1Server({ handler: (req, res) => proxy.handle(req, res), failed: (error) => log.error({ err: error }, 'connection failed') }, () => {});
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  t.after(async () => {
+    server.closeAllConnections();
+    server.close();
+    await once(server.net, 'close');
+    await dispatchers.close();
+    wheel.close();
+  });
+  const harness: ProxyHarness = {
+    url: `http://127.0.0.1:${(server.net.address() as AddressInfo).port}`,
+    state,
+    deps,
+    lines,
+    install(next: Snapshot): void {
+      const current = harness.state;
+      const delta = diff(current.snapshot, { ...next, version: current.version + 1 });
+      const applied = applyDelta(current.snapshot, delta);
+      harness.state = buildState(current, applied, deps);
+      state = harness.state;
+      proxy.swap(harness.state);
+      deps.instances.retain(applied);
+    },
+  };
+  return harness;
+}
