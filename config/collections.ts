@@ -17,6 +17,7 @@ export const COLLECTIONS: Record<string, Collection> = {
   basicauth_credentials: c('basicauth_credentials', 'credentials', 'basicauth_credential', ['consumer'], 'basicauth_credentials'),
   jwt_secrets: c('jwt_secrets', 'credentials', 'jwt_secret', ['consumer'], 'jwt_secrets'),
   acls: c('acls', 'credentials', 'acl', ['consumer'], 'acls'),
+  hmacauth_credentials: c('hmacauth_credentials', 'credentials', 'hmacauth_credential', ['consumer'], 'hmacauth_credentials'),
   plugins: c('plugins', 'plugins', 'plugin', ['route', 'service', 'consumer']),
 };
 
@@ -34,6 +35,7 @@ export const TOP_LEVEL = [
   'basicauth_credentials',
   'jwt_secrets',
   'acls',
+  'hmacauth_credentials',
   'plugins',
 ] as const;
 
@@ -50,6 +52,7 @@ export const CHILDREN: Record<string, readonly { key: string; field: RefField }[
     { key: 'basicauth_credentials', field: 'consumer' },
     { key: 'jwt_secrets', field: 'consumer' },
     { key: 'acls', field: 'consumer' },
+    { key: 'hmacauth_credentials', field: 'consumer' },
     { key: 'plugins', field: 'consumer' },
   ],
 };
@@ -66,7 +69,6 @@ export const KONG_ONLY = new Set([
   'filter_chains',
   'keys',
   'key_sets',
-  'hmacauth_credentials',
   'oauth2_credentials',
   'oauth2_authorization_codes',
   'oauth2_tokens',
@@ -88,7 +90,7 @@ export const KONG_BUNDLED_PLUGINS = new Set([
 
 /** Kong collections an entity may nest that Sluice does not implement: empty is fine, anything else is refused. */
 export const KONG_ONLY_CHILDREN: Record<string, readonly string[]> = {
-  consumers: ['hmacauth_credentials', 'oauth2_credentials', 'mtls_auth_credentials'],
+  consumers: ['oauth2_credentials', 'mtls_auth_credentials'],
   services: ['filter_chains'],
   routes: ['filter_chains'],
 };

@@ -1,5 +1,5 @@
 // Values Kong generates when a declarative file leaves them out: a key-auth credential's `key`, a
-// jwt secret's `key` and `secret`. Pure; runs on any thread.
+// jwt secret's `key` and `secret`, an hmac-auth credential's `secret`. Pure; runs on any thread.
 //
 // Kong fills them with random strings. Sluice derives them with an HMAC of the entity's id under a
 // secret the running gateway holds (PrepareOptions.generatorSecret): unguessable from the file, as
@@ -17,6 +17,7 @@ const THREAD_SECRET = randomBytes(32).toString('hex');
 const GENERATED: Partial<Record<string, readonly string[]>> = {
   keyauth_credentials: ['key'],
   jwt_secrets: ['key', 'secret'],
+  hmacauth_credentials: ['secret'],
 };
 
 /** Fills generated fields in place; runs after ids are assigned (the values derive from them). */

@@ -19,6 +19,7 @@ export const DELIBERATE_NO_OPS: Readonly<Record<string, string>> = {
   'basicauth_credentials.tags': 'labels for tools',
   'jwt_secrets.tags': 'labels for tools',
   'acls.tags': 'labels for tools',
+  'hmacauth_credentials.tags': 'labels for tools',
   'plugins.instance_name': 'a name for the Admin API and logs; no proxy behaviour in Kong either',
   'plugin:prometheus.config.wasm_metrics': 'Sluice runs no Wasm filters, so there are no Wasm metrics to export either way',
   'plugin:prometheus.config.ai_metrics': 'Sluice ships no AI plugins, so there are no AI metrics to export either way',

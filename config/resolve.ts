@@ -88,6 +88,7 @@ function naturalKey(item: Item, unnamed: Map<string, number>): (string | number)
     case 'jwt_secrets':
       return ['key', str('key') ?? item.path];
     case 'basicauth_credentials':
+    case 'hmacauth_credentials':
       return ['username', str('username') ?? item.path];
     case 'acls':
       return [item.resolved.consumer ?? '', str('group') ?? item.path];
@@ -105,6 +106,7 @@ const REQUIRED_REF: Partial<Record<string, RefField>> = {
   basicauth_credential: 'consumer',
   jwt_secret: 'consumer',
   acl: 'consumer',
+  hmacauth_credential: 'consumer',
 };
 
 function resolveRef(item: Item, field: RefField, indexes: Map<GroupName, Index>, errors: ErrorList): void {

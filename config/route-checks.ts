@@ -33,10 +33,21 @@ export function checkRoute(item: Item, errors: ErrorList): void {
     });
   }
   if (v['headers'] !== null && typeof v['headers'] === 'object' && !item.hasFailed('headers')) {
-    for (const name of Object.keys(v['headers'] as object)) {
+    for (const [name, values] of Object.entries(v['headers'] as Record<string, unknown>)) {
       if (name.toLowerCase() === 'host') {
         errors.add(item, `headers.${name}`, "cannot contain 'host' header, which must be specified in the 'hosts' attribute");
       }
+      // A `~*` value is a case-insensitive regex (the router compiles it with the `i` flag): one that
+      // does not compile is refused here, not left to fail in every worker.
+      if (!Array.isArray(values)) continue;
+      values.forEach((value, i) => {
+        if (typeof value !== 'string' || !value.startsWith('~*')) return;
+        try {
+          new RegExp(value.slice(2), 'i');
+        } catch (error) {
+          errors.add(item, `headers.${name}.${i}`, `invalid regex: '${value.slice(2)}' (${(error as Error).message})`);
+        }
+      });
     }
   }
   // Kong: an HTTP route matches on something. Only judged when those fields were well-formed, and

@@ -80,7 +80,7 @@ export interface Consumer {
 }
 
 /** Kong keeps one DAO per credential type; Sluice keeps them in one group, told apart by `kind`. */
-export type CredentialKind = 'keyauth_credentials' | 'basicauth_credentials' | 'jwt_secrets' | 'acls';
+export type CredentialKind = 'keyauth_credentials' | 'basicauth_credentials' | 'jwt_secrets' | 'acls' | 'hmacauth_credentials';
 
 export interface Credential {
   id: string;
@@ -125,6 +125,13 @@ export interface JwtSecret extends Credential {
   secret: string | null;
   algorithm: string;
   rsa_public_key: string | null;
+  tags: string[] | null;
+}
+
+export interface HmacAuthCredential extends Credential {
+  kind: 'hmacauth_credentials';
+  username: string;
+  secret: string;
   tags: string[] | null;
 }
 

@@ -42,6 +42,7 @@ const CONSTRAINTS: Record<string, readonly Constraint[]> = {
   keyauth_credential: [byField('keyauth_credentials', 'key', true)],
   basicauth_credential: [byField('basicauth_credentials', 'username')],
   jwt_secret: [byField('jwt_secrets', 'key', true)],
+  hmacauth_credential: [byField('hmacauth_credentials', 'username')],
   acl: [
     {
       field: 'group',

@@ -1,6 +1,8 @@
 // Command-line options of `node runtime` (primary thread).
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { hostName } from './admin/guard.ts';
+import { DEFAULT_COUNTER_SLOTS, MAX_COUNTER_SLOTS } from './protocol/counters.ts';
 import type { ClientTimeoutSettings } from './protocol/messages.ts';
 
 export interface Options {
@@ -17,6 +19,12 @@ export interface Options {
   clientTimeouts: ClientTimeoutSettings;
   /** Keep one loaded spare worker thread to take a dead worker's slot at once. */
   spare: boolean;
+  /** Admin API: Host names and browser origins let through (runtime/admin/guard.ts), and the token. */
+  adminAllowHosts: string[];
+  adminAllowOrigins: string[];
+  adminToken: string | null;
+  /** Slots per period of the shared rate-limiting counter table (runtime/protocol/counters.ts). */
+  rateLimitSlots: number;
 }
 
 export const USAGE = `Usage: node runtime [options]
@@ -31,6 +39,10 @@ export const USAGE = `Usage: node runtime [options]
   --drain-idle-grace MS  while draining, how long an idle keep-alive connection stays open for a request already sent (default 1000)
   --client-idle-timeout MS   close a client connection idle (or sending a request head) this long (default 60000)
   --client-body-timeout MS   answer 408 when a request body makes no progress this long (default 60000)
+  --admin-allow-host NAME    a Host name the Admin API answers besides its listen address and localhost (repeatable, or comma-separated)
+  --admin-allow-origin ORIGIN  a browser origin (scheme://host[:port]) allowed to call the Admin API (repeatable, or comma-separated)
+  --admin-token TOKEN    require "Authorization: Bearer TOKEN" or "Kong-Admin-Token: TOKEN" on every Admin API request (or env SLUICE_ADMIN_TOKEN)
+  --rate-limit-slots N   live rate-limiting keys per period the shared counter table holds (default 1048576, 16 B each; rounded up to a power of two)
   --no-spare             do not keep a loaded spare worker thread (saves one V8 heap; a dead worker is then replaced in ~1 s, not ms)
   --rebuild-all          diagnostic: rebuild every worker component on every change, as Kong does
   -h, --help             this text`;
@@ -56,7 +68,35 @@ function duration(value: string | undefined, fallback: number, min: number, flag
   return ms;
 }
 
-export function parseOptions(argv: string[]): Options | 'help' {
+/** Values of a repeatable flag, each possibly a comma-separated list. */
+function list(values: string[] | undefined): string[] {
+  return (values ?? []).flatMap((value) => value.split(',')).map((value) => value.trim()).filter((value) => value !== '');
+}
+
+function allowHost(value: string): string {
+  if (hostName(value) === null || /:[0-9]+$/.test(value)) throw new Error(`--admin-allow-host: expected a host name or IP literal without port, got ${value}`);
+  return value;
+}
+
+function allowOrigin(value: string): string {
+  let origin: string | null = null;
+  try {
+    origin = new URL(value).origin;
+  } catch {
+    // reported below
+  }
+  if (origin === null || origin === 'null' || origin !== value.toLowerCase().replace(/\/$/, '')) throw new Error(`--admin-allow-origin: expected scheme://host[:port], got ${value}`);
+  return origin;
+}
+
+function rateLimitSlots(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_COUNTER_SLOTS;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 16 || n > MAX_COUNTER_SLOTS) throw new Error(`--rate-limit-slots: expected 16..${MAX_COUNTER_SLOTS}, got ${value}`);
+  return n;
+}
+
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options | 'help' {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -73,6 +113,10 @@ export function parseOptions(argv: string[]): Options | 'help' {
       'client-body-timeout': { type: 'string' },
       'rebuild-all': { type: 'boolean' },
       'no-spare': { type: 'boolean' },
+      'admin-allow-host': { type: 'string', multiple: true },
+      'admin-allow-origin': { type: 'string', multiple: true },
+      'admin-token': { type: 'string' },
+      'rate-limit-slots': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -93,11 +137,17 @@ export function parseOptions(argv: string[]): Options | 'help' {
     drainIdleGraceMs: duration(values['drain-idle-grace'], 1000, 0, '--drain-idle-grace'),
     rebuildAll: values['rebuild-all'] ?? false,
     spare: !(values['no-spare'] ?? false),
+    adminAllowHosts: list(values['admin-allow-host']).map(allowHost),
+    adminAllowOrigins: list(values['admin-allow-origin']).map(allowOrigin),
+    // The flag wins over the environment; the environment keeps the token out of `ps`.
+    adminToken: values['admin-token'] ?? (env['SLUICE_ADMIN_TOKEN'] || null),
+    rateLimitSlots: rateLimitSlots(values['rate-limit-slots']),
     clientTimeouts: {
       idleMs: duration(values['client-idle-timeout'], 60_000, 1, '--client-idle-timeout'),
       bodyMs: duration(values['client-body-timeout'], 60_000, 1, '--client-body-timeout'),
     },
   };
+  if (options.adminToken === '') throw new Error('--admin-token: must not be empty');
   if (options.adminPort !== 0 && options.adminPort === options.proxyPort) throw new Error('--admin-listen must not use the proxy port');
   return options;
 }

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { AdminGuard, isLoopback } from './admin/guard.ts';
 import { createAdminHandler } from './admin/server.ts';
 import { parseOptions, USAGE, type Options } from './cli.ts';
 import { ConfigStore } from './config-store.ts';
@@ -69,7 +70,7 @@ const supervisor = new Supervisor(
       proxyHost: options.proxyHost,
       proxyPort,
       versions: createVersionMemory(),
-      counters: createCounterMemory(),
+      counters: createCounterMemory(options.rateLimitSlots),
       upstreams: targetSlots.memory.view.buffer as SharedArrayBuffer,
       rebuildAll: options.rebuildAll,
       clientTimeouts: options.clientTimeouts,
@@ -80,16 +81,20 @@ const supervisor = new Supervisor(
   log,
 );
 supervisor.versions.publish(store.snapshot.version);
-const metrics = new MetricsCollector({ supervisor, snapshot: () => store.snapshot, pool, version: VERSION });
+const metrics = new MetricsCollector({ supervisor, snapshot: () => store.snapshot, pool, version: VERSION, counters: supervisor.boot.counters });
 
-const adminServer = createServer(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl, metrics }));
+// Every Admin request passes the guard (Host, Origin, token) before any route; see admin/guard.ts.
+const adminGuard = new AdminGuard({ listenHosts: [options.adminHost], allowHosts: options.adminAllowHosts, allowOrigins: options.adminAllowOrigins, token: options.adminToken });
+const adminServer = createServer(adminGuard.wrap(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl, metrics })));
 const adminAddress = await listen(adminServer, options.adminHost, options.adminPort);
+adminGuard.allowListenAddress(adminAddress.address);
+if (options.adminToken === null && !isLoopback(adminAddress.address)) log.warn({ admin: adminAddress.address }, 'Admin API listens beyond loopback without --admin-token');
 const adminUrl = `http://${urlHost(adminAddress.address)}:${adminAddress.port}`;
 
 // Up before the workers: until they are ready /status/ready answers 503, as a probe expects.
 let statusServer: Server | null = null;
 if (options.statusListen !== null) {
-  statusServer = createServer(createStatusHandler(metrics, supervisor, log));
+  statusServer = createServer(adminGuard.wrapStatus(createStatusHandler(metrics, supervisor, log)));
   const statusAddress = await listen(statusServer, options.statusListen.host, options.statusListen.port);
   log.info({ status: `http://${urlHost(statusAddress.address)}:${statusAddress.port}` }, 'status listener ready');
 }

@@ -383,6 +383,11 @@ export class Supervisor extends EventEmitter {
     return this.#spare === null ? 'none' : this.#loaded.has(this.#spare) ? 'loaded' : 'loading';
   }
 
+  /** What every worker thread starts with (shared memory included). */
+  get boot(): WorkerBoot {
+    return this.#options.boot;
+  }
+
   /** The spare thread's id (0 when there is none): the next dead worker's slot gets this thread. */
   get spareThreadId(): number {
     return this.#spare?.threadId ?? 0;

@@ -1,5 +1,5 @@
 // Runs on a worker thread: consumers and their credentials, indexed for O(1) lookups on the
-// request path (key-auth keys, anonymous consumers, ACL groups). Built from a snapshot's
+// request path (key-auth keys, basic-auth and hmac-auth usernames, jwt keys, anonymous consumers, ACL groups). Built from a snapshot's
 // `consumers` and `credentials` groups, and rebuilt only when one of those two groups changed
 // (ARCHITECTURE.md, "Rebuild gating"). Immutable once built: requests may hold one across a swap.
 import type { Consumer, Credential, Entities } from '../config/types.ts';
@@ -22,6 +22,7 @@ export class CredentialsIndex {
   readonly #keyAuth = new Map<string, CredentialMatch>();
   readonly #basicAuth = new Map<string, CredentialMatch>();
   readonly #jwt = new Map<string, CredentialMatch>();
+  readonly #hmacAuth = new Map<string, CredentialMatch>();
   readonly #aclGroups = new Map<string, string[]>();
 
   constructor(consumers: Entities['consumers'], credentials: Entities['credentials']) {
@@ -47,6 +48,9 @@ export class CredentialsIndex {
           break;
         case 'jwt_secrets':
           addOnce(this.#jwt, credential.key, credential, consumer);
+          break;
+        case 'hmacauth_credentials':
+          addOnce(this.#hmacAuth, credential.username, credential, consumer);
           break;
         case 'acls': {
           if (typeof credential.group !== 'string') break;
@@ -76,6 +80,11 @@ export class CredentialsIndex {
   /** The JWT secret whose `key` (the token's `iss` claim by default) is this, or null. */
   jwtSecret(key: string): CredentialMatch | null {
     return this.#jwt.get(key) ?? null;
+  }
+
+  /** The hmac-auth credential of this username, or null. */
+  hmacAuth(username: string): CredentialMatch | null {
+    return this.#hmacAuth.get(username) ?? null;
   }
 
   consumerById(id: string): Consumer | null {

@@ -11,6 +11,7 @@ import type { PluginSchemas } from '../plugin-schema.ts';
 import { schema as acl } from './acl.ts';
 import { schema as basicAuth } from './basic-auth.ts';
 import { schema as correlationId } from './correlation-id.ts';
+import { schema as hmacAuth } from './hmac-auth.ts';
 import { schema as jwt } from './jwt.ts';
 import { schema as keyAuth } from './key-auth.ts';
 import { schema as prometheus } from './prometheus.ts';
@@ -18,5 +19,5 @@ import { schema as rateLimiting } from './rate-limiting.ts';
 import { schema as requestTermination } from './request-termination.ts';
 
 export const pluginSchemas: PluginSchemas = Object.fromEntries(
-  [acl, basicAuth, correlationId, jwt, keyAuth, prometheus, rateLimiting, requestTermination].map((s) => [s.name, s]),
+  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, rateLimiting, requestTermination].map((s) => [s.name, s]),
 );

@@ -46,4 +46,9 @@ export const credentials: Record<CredentialKind, EntitySchema> = {
     schema: record({ id: ID, group: { type: 'string', minLength: 1, maxLength: LIMITS.nameLength }, tags: TAGS }, ['group']),
     dropped: [],
   },
+  hmacauth_credentials: {
+    // Kong generates a missing `secret` (config/generated.ts).
+    schema: record({ id: ID, username: { type: 'string', minLength: 1, maxLength: LIMITS.nameLength }, secret: SECRET, tags: TAGS }, ['username']),
+    dropped: [],
+  },
 };

@@ -16,6 +16,7 @@ import type { QueryResult, Supervisor } from '../supervisor.ts';
 import { Floors, aggregate, cumulativeOnly, registryJSON } from './merge.ts';
 import { PackedMerge } from './packed.ts';
 import { PrimaryMetrics, type WorkerScrape } from './primary.ts';
+import { SharedCounters } from '../protocol/counters.ts';
 
 /** How long a scrape waits for a worker. Prometheus' default scrape timeout is 10 s. */
 export const WORKER_SCRAPE_TIMEOUT_MS = 1000;
@@ -27,6 +28,8 @@ export interface CollectorDeps {
   version: string;
   nodeId?: string;
   workerTimeoutMs?: number;
+  /** The shared rate-limiting counters (runtime/protocol/counters.ts): their refusals are exported. */
+  counters?: SharedArrayBuffer;
 }
 
 interface Answer {
@@ -48,8 +51,10 @@ export class MetricsCollector {
   readonly #packed = new PackedMerge();
   readonly #floors = new Floors();
   #inflight: Promise<string> | null = null;
+  readonly #counters: SharedCounters | null;
 
   constructor(deps: CollectorDeps) {
+    this.#counters = deps.counters === undefined ? null : new SharedCounters(deps.counters);
     this.#deps = deps;
     this.#timeoutMs = deps.workerTimeoutMs ?? WORKER_SCRAPE_TIMEOUT_MS;
     this.primary = new PrimaryMetrics(deps.version, deps.nodeId ?? randomUUID());
@@ -115,6 +120,7 @@ export class MetricsCollector {
         applied: (index) => supervisor.versions.applied(index),
         snapshot,
         pool: this.#deps.pool.stats,
+        rateLimitTableFull: this.#counters?.refused ?? 0,
       },
       scrapes,
       mergedJSON,

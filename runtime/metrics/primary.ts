@@ -29,6 +29,8 @@ export interface PrimaryView {
   applied: (index: number) => number;
   snapshot: Snapshot;
   pool: { threads: number; queueSize: number; completed: number };
+  /** Rate-limiting requests that found the shared counter table full (all workers, since start). */
+  rateLimitTableFull: number;
 }
 
 export class PrimaryMetrics {
@@ -46,6 +48,7 @@ export class PrimaryMetrics {
   readonly #poolThreads: Gauge;
   readonly #poolQueue: Gauge;
   readonly #poolCompleted: Counter;
+  readonly #rateLimitTableFull: Counter;
   readonly #kongConnections: Gauge<'node_id' | 'subsystem' | 'state'>;
   readonly #kongRequests: Gauge<'node_id' | 'subsystem'>;
   readonly #kongTimers: Gauge<'state'>;
@@ -72,6 +75,12 @@ export class PrimaryMetrics {
     this.#poolThreads = new Gauge({ name: 'sluice_pool_threads', help: "Threads in the primary's piscina pool (config preparation)", registers });
     this.#poolQueue = new Gauge({ name: 'sluice_pool_queue_size', help: "Tasks waiting in the primary's piscina pool", registers });
     this.#poolCompleted = new Counter({ name: 'sluice_pool_tasks_completed_total', help: "Tasks the primary's piscina pool has completed", registers });
+
+    this.#rateLimitTableFull = new Counter({
+      name: 'sluice_rate_limiting_table_full_total',
+      help: 'Rate-limiting requests whose key found no slot in the shared counter table (see --rate-limit-slots); they passed uncounted, or got 500 without fault_tolerant',
+      registers,
+    });
 
     const kongInfo = new Gauge({ name: 'kong_node_info', help: 'Kong Node metadata information', labelNames: ['node_id', 'version'], registers });
     kongInfo.set({ node_id: nodeId, version }, 1);
@@ -124,6 +133,8 @@ export class PrimaryMetrics {
     this.#poolQueue.set(view.pool.queueSize);
     this.#poolCompleted.reset();
     this.#poolCompleted.inc(view.pool.completed);
+    this.#rateLimitTableFull.reset();
+    this.#rateLimitTableFull.inc(view.rateLimitTableFull);
 
     // Kong's nginx figures, from the workers' own. `total` is requests, a Kong quirk kept because
     // its dashboard charts it as "Total Connections"; `reading` is not exported: Node parses the

@@ -7,6 +7,8 @@
 //
 // Layout (Int32 words):
 //   [0] MAGIC   [1] slots per period   [2] inserts refused because a table was full
+//   [3] the second (since 2020-01-01Z) of the last "table full" warning, so that one thread of all
+//       the workers logs it, at most once a second
 //   then one open-addressed table per period (second, minute, hour, day, month, year), each
 //   `slots` slots of 4 words: [window, key hash high, key hash low, count].
 //
@@ -20,15 +22,21 @@
 // reader meeting a claim in progress waits for it (at most CLAIM_WAIT_MS). Only a thread stalled
 // longer than that in the middle of a claim (three stores) could split one key over two slots.
 //
-// Capacity: `slots` distinct keys (plugin id + identifier) per period per window; 16384 by default
-// (1.5 MiB for the six tables). A key is placed within MAX_PROBES slots of its hash or not at all:
-// when that fails `increment` returns -1 and counts the refusal; the rate-limiting plugin then acts
-// as Kong does on a policy error (fault_tolerant: let the request through uncounted, else 500).
+// Capacity: `slots` distinct live keys (plugin id + identifier, stored as a 64-bit hash, so a key of
+// any length takes 16 bytes) per period table, `--rate-limit-slots`, 2^20 by default: 1M live keys
+// per period, 16 MiB per table, 96 MiB of address space for the six, of which only the pages keys
+// land on become resident. Slots of ended windows are reclaimed as described above. A key is placed
+// within MAX_PROBES slots of its hash or not at all: when that fails `increment` returns -1 and
+// counts the refusal (`sluice_rate_limiting_table_full_total`); the rate-limiting plugin then acts as
+// Kong does when its policy cannot read a count (fault_tolerant: let the request through uncounted,
+// else 500). A live count is never evicted to make room: that would reset a key's count, which is
+// failing open too.
 
 const MAGIC = 0x534c4331; // "SLC1"
 const HEADER_WORDS = 4;
 const WORD_SLOTS = 1;
 const WORD_FULL = 2;
+const WORD_WARNED = 3;
 const SLOT_WORDS = 4;
 const MAX_PROBES = 128;
 /** How long a reader waits for another thread's claim (three stores) before giving up on it. */
@@ -40,10 +48,13 @@ const TOKEN_EPOCH_S = 1_577_836_800;
 export const COUNTER_PERIODS = ['second', 'minute', 'hour', 'day', 'month', 'year'] as const;
 export type CounterPeriod = (typeof COUNTER_PERIODS)[number];
 
-export const DEFAULT_COUNTER_SLOTS = 16_384;
+export const DEFAULT_COUNTER_SLOTS = 1 << 20;
+/** 4M slots per period: 384 MiB of address space for the six tables. */
+export const MAX_COUNTER_SLOTS = 1 << 22;
 
 /** Allocates the counters buffer. `slotsPerPeriod` is rounded up to a power of two. */
 export function createCounterMemory(slotsPerPeriod: number = DEFAULT_COUNTER_SLOTS): SharedArrayBuffer {
+  if (!(slotsPerPeriod <= MAX_COUNTER_SLOTS)) throw new RangeError(`at most ${MAX_COUNTER_SLOTS} counter slots per period, got ${slotsPerPeriod}`);
   let slots = 16;
   while (slots < slotsPerPeriod) slots *= 2;
   const buffer = new SharedArrayBuffer(Int32Array.BYTES_PER_ELEMENT * (HEADER_WORDS + COUNTER_PERIODS.length * slots * SLOT_WORDS));
@@ -80,6 +91,16 @@ export class SharedCounters {
   /** Inserts refused so far because a table had no free slot near the key's hash (all workers). */
   get refused(): number {
     return Atomics.load(this.#view, WORD_FULL);
+  }
+
+  /**
+   * True for exactly one caller (of every thread) per second: the one to log that a table is full.
+   * @param nowMs epoch ms
+   */
+  claimWarning(nowMs: number): boolean {
+    const second = Math.floor(nowMs / 1000) - TOKEN_EPOCH_S;
+    const last = Atomics.load(this.#view, WORD_WARNED);
+    return second > last && Atomics.compareExchange(this.#view, WORD_WARNED, last, second) === last;
   }
 
   /**

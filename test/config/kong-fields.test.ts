@@ -35,6 +35,8 @@ const KONG_3_10: Record<string, string> = {
   'plugin:acl': 'allow always_use_authenticated_groups deny hide_groups_header',
   'plugin:basic-auth': 'anonymous hide_credentials realm',
   'plugin:jwt': 'anonymous claims_to_verify cookie_names header_names key_claim_name maximum_expiration realm run_on_preflight secret_is_base64 uri_param_names',
+  'plugin:hmac-auth': 'algorithms anonymous clock_skew enforce_headers hide_credentials realm validate_request_body',
+  hmacauth_credentials: 'id username secret tags',
   'plugin:rate-limiting': 'day error_code error_message fault_tolerant header_name hide_client_headers hour limit_by minute month path policy redis redis_database redis_host redis_password redis_port redis_server_name redis_ssl redis_ssl_verify redis_timeout redis_username second sync_rate year',
 };
 
@@ -120,6 +122,16 @@ const IMPLEMENTED: Record<string, string> = {
   'plugin:jwt.config.maximum_expiration': 'test/workers/plugins/jwt/access.test.ts',
   'plugin:jwt.config.header_names': 'test/workers/plugins/jwt/access.test.ts',
   'plugin:jwt.config.realm': 'test/workers/plugins/jwt/access.test.ts',
+  'plugin:hmac-auth.config.hide_credentials': 'test/workers/plugins/hmac-auth/access.test.ts',
+  'plugin:hmac-auth.config.clock_skew': 'test/workers/plugins/hmac-auth/access.test.ts',
+  'plugin:hmac-auth.config.anonymous': 'test/workers/plugins/hmac-auth/access.test.ts',
+  'plugin:hmac-auth.config.validate_request_body': 'test/workers/plugins/hmac-auth/access.test.ts',
+  'plugin:hmac-auth.config.enforce_headers': 'test/workers/plugins/hmac-auth/access.test.ts',
+  'plugin:hmac-auth.config.algorithms': 'test/workers/plugins/hmac-auth/access.test.ts',
+  'plugin:hmac-auth.config.realm': 'test/workers/plugins/hmac-auth/access.test.ts',
+  'hmacauth_credentials.id': 'test/config/ids.test.ts',
+  'hmacauth_credentials.username': 'test/workers/plugins/hmac-auth/access.test.ts',
+  'hmacauth_credentials.secret': 'test/workers/plugins/hmac-auth/access.test.ts',
   'acls.id': 'test/config/ids.test.ts',
   'acls.group': 'test/workers/credentials.test.ts',
   'plugin:key-auth.config.key_names': 'test/workers/plugins/key-auth/access.test.ts',
@@ -226,6 +238,7 @@ function docFor(owner: string, value: Record<string, unknown>): Record<string, u
     case 'basicauth_credentials': return consumer(owner, { username: 'b', password: 'p' });
     case 'jwt_secrets': return consumer(owner, { key: 'k' });
     case 'acls': return consumer(owner, { group: 'g' });
+    case 'hmacauth_credentials': return consumer(owner, { username: 'h', secret: 's' });
   }
   const plugin = owner.slice('plugin:'.length);
   const base = plugin === 'rate-limiting' ? { minute: 1 } : {};

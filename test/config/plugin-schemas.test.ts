@@ -15,6 +15,7 @@ test('registry: Kong names and priorities, keyed by name', () => {
     acl: ['acl', 950],
     'basic-auth': ['basic-auth', 1100],
     'correlation-id': ['correlation-id', 100001],
+    'hmac-auth': ['hmac-auth', 1030],
     jwt: ['jwt', 1450],
     'key-auth': ['key-auth', 1250],
     prometheus: ['prometheus', 13],

@@ -1,6 +1,7 @@
 // Per-request state on a worker thread. One object per request with every field set in the
 // constructor, so V8 keeps one hidden class on the hot path (see STYLE.md, "Hot paths").
 import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
 import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
 import type { PluginRun } from '../plugins/runner.ts';
 import type { Http1Request } from '../http1/request.ts';
@@ -28,6 +29,8 @@ export class RequestContext {
   upstreamQueryRemove: string[] | null = null;
   /** Headers added to the response the client sees (rate-limit headers, correlation id). */
   responseHeaders: Record<string, string> | null = null;
+  /** The request body, read whole by a plugin (`readBody`); forwarded instead of the stream. */
+  bufferedBody: Buffer | null = null;
   /** Plugin-to-plugin data for this request (Kong's `kong.ctx.shared`). */
   readonly shared: Record<string, unknown> = {};
   /** The plugins resolved for this request and the instances it holds (owned by workers/plugins/iterator.ts). */
@@ -53,6 +56,19 @@ export class RequestContext {
     this.socket = req.socket;
     this.clientIp = req.socket.remoteAddress ?? '';
     this.hasBody = req.body !== null;
+  }
+
+  /**
+   * The whole request body (empty when there is none), read once and kept for the upstream; null
+   * when it is longer than `limit` bytes (as Kong's get_raw_body answers nil for a body past the
+   * client body buffer) — the rest is then left unread, so the caller must answer the request itself.
+   */
+  readBody(limit: number): Buffer | null | Promise<Buffer | null> {
+    if (this.bufferedBody !== null) return this.bufferedBody.length > limit ? null : this.bufferedBody;
+    const body = this.req.body;
+    // No body: nothing to keep (the upstream request stays body-less).
+    if (body === null) return EMPTY_BODY;
+    return readWhole(this, body, limit);
   }
 
   setUpstreamHeader(name: string, value: string | null): void {
@@ -84,4 +100,17 @@ export class RequestContext {
     res.end(payload);
     this.bytesOut += Buffer.byteLength(payload);
   }
+}
+
+const EMPTY_BODY = Buffer.alloc(0);
+
+async function readWhole(ctx: RequestContext, body: Readable, limit: number): Promise<Buffer | null> {
+  const chunks: Buffer[] = [];
+  let length = 0;
+  for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+    length += (chunk as Buffer).length;
+    if (length > limit) return null;
+    chunks.push(chunk as Buffer);
+  }
+  return (ctx.bufferedBody = Buffer.concat(chunks, length));
 }

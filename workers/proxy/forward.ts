@@ -89,7 +89,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
     this.controller = controller;
     if (this.done || this.ctx.res.destroyed) return controller.abort(CLIENT_GONE);
     // A request without a body is sent whole now; one with a body once requestBody() ends.
-    if (!this.ctx.hasBody) this.touchReadTimer();
+    if (!this.ctx.hasBody || this.ctx.bufferedBody !== null) this.touchReadTimer();
   }
 
   stopReadTimer(): void {
@@ -313,7 +313,8 @@ function send(exchange: Exchange): void {
       method: req.method as Dispatcher.HttpMethod,
       headers,
       // undici takes async iterables as bodies (request.js checks isIterable); its types omit them.
-      body: ctx.hasBody ? (requestBody(exchange) as unknown as Dispatcher.DispatchOptions['body']) : null,
+      // A body a plugin read whole (ctx.readBody) goes as is; otherwise the client's stream.
+      body: ctx.bufferedBody !== null ? ctx.bufferedBody : ctx.hasBody ? (requestBody(exchange) as unknown as Dispatcher.DispatchOptions['body']) : null,
       // undici's timers are off: the wheel keeps the timeouts (upstream-timeouts.ts).
       headersTimeout: 0,
       bodyTimeout: 0,

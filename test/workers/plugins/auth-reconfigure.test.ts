@@ -1,7 +1,8 @@
-// The auth plugins keep their instances — and the state on them (acl's verdict cache, jwt's parsed
+// The auth plugins (basic-auth, acl, jwt, hmac-auth, key-auth) keep their instances — and the state on them (acl's verdict cache, jwt's parsed
 // keys) — across a reconfigure that does not touch them: a service, a route and a consumer added.
 // Through the worker's real data path (proxy-harness.ts) and a real upstream.
 import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import type { JwtSecret, Snapshot } from '../../../config/types.ts';
 import type { PluginInstance } from '../../../workers/plugins/types.ts';
@@ -24,12 +25,13 @@ function doc(upstream: string, unrelated: boolean): Record<string, unknown> {
           { name: 'basic', paths: ['/basic'], plugins: [{ name: 'basic-auth' }, { name: 'acl', config: { allow: ['admins'] } }] },
           { name: 'jwt', paths: ['/jwt'], plugins: [{ name: 'jwt' }] },
           { name: 'key', paths: ['/key'], plugins: [{ name: 'key-auth' }] },
+          { name: 'hmac', paths: ['/hmac'], plugins: [{ name: 'hmac-auth' }] },
         ],
       },
       ...(unrelated ? [{ name: 'other', url: upstream, routes: [{ name: 'other', paths: ['/other'] }] }] : []),
     ],
     consumers: [
-      { username: 'alice', basicauth_credentials: [{ username: 'alice', password: 'pw' }], acls: [{ group: 'admins' }], jwt_secrets: [{ key: 'alice-rsa', algorithm: 'RS256', rsa_public_key: rsa.publicPem }], keyauth_credentials: [{ key: 'k' }] },
+      { username: 'alice', basicauth_credentials: [{ username: 'alice', password: 'pw' }], acls: [{ group: 'admins' }], jwt_secrets: [{ key: 'alice-rsa', algorithm: 'RS256', rsa_public_key: rsa.publicPem }], keyauth_credentials: [{ key: 'k' }], hmacauth_credentials: [{ username: 'alice-hmac', secret: 'hs' }] },
       ...(unrelated ? [{ username: 'zed', keyauth_credentials: [{ key: 'zed-key' }] }] : []),
     ],
   };
@@ -44,7 +46,7 @@ function instances(proxy: ProxyHarness, snapshot: Snapshot): Map<string, PluginI
   return out;
 }
 
-test('basic-auth, acl, jwt and key-auth keep their instances and state across an unrelated reconfigure', async (t) => {
+test('basic-auth, acl, jwt, hmac-auth and key-auth keep their instances and state across an unrelated reconfigure', async (t) => {
   const upstream = await startUpstream(echoHandler);
   t.after(() => upstream.close());
   const proxy = await startProxy(t, snapshotOf(doc(upstream.url, false)));
@@ -53,6 +55,10 @@ test('basic-auth, acl, jwt and key-auth keep their instances and state across an
     assert.equal((await request(`${proxy.url}/basic`, { headers: { authorization: `Basic ${Buffer.from('alice:pw').toString('base64')}` } })).status, 200);
     assert.equal((await request(`${proxy.url}/jwt`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
     assert.equal((await request(`${proxy.url}/key?apikey=k`)).status, 200);
+    const date = new Date().toUTCString();
+    const signature = createHmac('sha256', 'hs').update(`date: ${date}`).digest('base64');
+    const hmac = `hmac username="alice-hmac", algorithm="hmac-sha256", headers="date", signature="${signature}"`;
+    assert.equal((await request(`${proxy.url}/hmac`, { headers: { date, authorization: hmac } })).status, 200);
   };
   await authorized();
   const before = instances(proxy, proxy.state.snapshot);

@@ -27,8 +27,6 @@ function decimal(n: number): string {
 }
 
 const INTERNAL_ERROR = Object.freeze({ message: 'An unexpected error occurred' });
-/** A full counter table is logged at most this often per instance. */
-const FULL_LOG_INTERVAL_MS = 10_000;
 
 const LIMIT_BY_CONSUMER = 0;
 const LIMIT_BY_CREDENTIAL = 1;
@@ -66,7 +64,6 @@ class RateLimiting implements PluginInstance {
   readonly #starts: number[] = [];
   readonly #slots: number[] = [];
   readonly #counts: number[] = [];
-  #lastFullLog = -Infinity;
 
   constructor(config: Config, env: PluginEnv, plugin: Readonly<Plugin>) {
     this.#config = config;
@@ -178,13 +175,21 @@ class RateLimiting implements PluginInstance {
     for (let i = 0; i < n; i++) this.#counters.decrement(this.#slots[i]!, this.#tokens[i]!);
   }
 
-  /** Kong's policy error: with fault_tolerant the request passes uncounted, else 500. */
+  /**
+   * No slot for this key (counters.ts: the table is full even after ended windows were reclaimed).
+   * Kong's handler.lua treats a policy that cannot give the usage this way: with `fault_tolerant`
+   * (Kong's default) it logs and lets the request through uncounted, else it answers 500 "An
+   * unexpected error occurred". The refusal is counted in the shared memory (the primary exports it
+   * as sluice_rate_limiting_table_full_total) and warned about once a second across all workers.
+   */
   #tableFull(ctx: RequestContext, now: number): void {
-    if (now - this.#lastFullLog >= FULL_LOG_INTERVAL_MS) {
-      this.#lastFullLog = now;
-      this.#env.log.error(
-        { plugin: 'rate-limiting', slots_per_period: this.#counters.slotsPerPeriod, refused: this.#counters.refused },
-        'rate-limiting: shared counter table is full; requests are not being counted',
+    const counters = this.#counters;
+    if (counters.claimWarning(now)) {
+      this.#env.log.warn(
+        { plugin: 'rate-limiting', slots_per_period: counters.slotsPerPeriod, refused: counters.refused, fault_tolerant: this.#config.fault_tolerant },
+        this.#config.fault_tolerant
+          ? 'rate-limiting: shared counter table is full; requests of new keys pass uncounted (fault_tolerant), raise --rate-limit-slots'
+          : 'rate-limiting: shared counter table is full; requests of new keys are answered 500 (fault_tolerant off), raise --rate-limit-slots',
       );
     }
     if (!this.#config.fault_tolerant) ctx.exit(500, INTERNAL_ERROR);

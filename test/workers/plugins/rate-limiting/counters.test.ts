@@ -6,16 +6,16 @@ import { describe, test } from 'node:test';
 import { Worker } from 'node:worker_threads';
 import { createCounterMemory, SharedCounters, windowToken } from '../../../../runtime/protocol/counters.ts';
 import { snapshotOf } from '../helpers.ts';
-import type { HammerJob } from './hammer-worker.ts';
+import type { FillResult, HammerJob } from './hammer-worker.ts';
 
 const WORKER = new URL('./hammer-worker.ts', import.meta.url);
 
-async function hammer(jobs: Omit<HammerJob, 'barrier'>[]): Promise<number[]> {
-  const barrier = new SharedArrayBuffer(4);
+async function hammer<T = number>(jobs: Omit<HammerJob, 'barrier'>[]): Promise<T[]> {
+  const barrier = new SharedArrayBuffer(8);
   const workers = jobs.map((job) => new Worker(WORKER, { workerData: { ...job, barrier } }));
   return Promise.all(
     workers.map(async (worker) => {
-      const [result] = (await once(worker, 'message')) as [number];
+      const [result] = (await once(worker, 'message')) as [T];
       await worker.terminate();
       return result;
     }),
@@ -48,6 +48,48 @@ describe('SharedCounters', () => {
     assert.equal(counters.refused, 1);
     assert.equal(counters.increment(0, token, 3, 3), 2, 'existing keys still count');
     assert.equal(counters.increment(0, token + 1, 99, 99), 1);
+  });
+
+  test('the default table holds 1M live keys per period', () => {
+    assert.equal(new SharedCounters(createCounterMemory()).slotsPerPeriod, 1 << 20);
+    assert.equal(new SharedCounters(createCounterMemory(1000)).slotsPerPeriod, 1024, 'rounded up to a power of two');
+    assert.throws(() => createCounterMemory(2 ** 23), RangeError);
+  });
+
+  test('a full table is warned about once a second, whoever asks', () => {
+    const memory = createCounterMemory(16);
+    const a = new SharedCounters(memory);
+    const b = new SharedCounters(memory);
+    const t0 = Date.UTC(2030, 0, 1, 0, 0, 0);
+    assert.equal(a.claimWarning(t0), true);
+    assert.equal(b.claimWarning(t0 + 999), false, 'same second, another worker');
+    assert.equal(a.claimWarning(t0 + 500), false);
+    assert.equal(b.claimWarning(t0 + 1000), true, 'next second');
+    assert.equal(a.claimWarning(t0 + 1000), false);
+    assert.equal(a.claimWarning(t0 - 5000), false, 'a late caller does not warn again');
+  });
+
+  test('a key of an ended window frees its slot for any key of a later window', () => {
+    const counters = new SharedCounters(createCounterMemory(16));
+    for (let key = 0; key < 16; key++) assert.equal(counters.increment(0, 500, key, key), 1);
+    assert.equal(counters.increment(0, 500, 77, 77), -1, 'full in its window');
+    for (let key = 100; key < 116; key++) assert.equal(counters.increment(0, 501, key, key), 1, 'every slot reclaimed in the next');
+    assert.equal(counters.peek(0, 500, 3, 3), 0);
+  });
+
+  test('100k distinct keys live in one `second` window, then a new key is limited exactly across two worker threads', async () => {
+    const counters = createCounterMemory();
+    const limit = 1_000;
+    const results = await hammer<FillResult>([
+      { mode: 'fill-then-limit', counters, iterations: 5_000, fill: { from: 0, to: 50_000, limit } },
+      { mode: 'fill-then-limit', counters, iterations: 5_000, fill: { from: 50_000, to: 100_000, limit } },
+    ]);
+    assert.deepEqual(results.map((r) => r.noSlot), [0, 0], 'every key found a slot');
+    assert.equal(results[0]!.admitted + results[1]!.admitted, limit);
+    const view = new SharedCounters(counters);
+    assert.equal(view.refused, 0);
+    assert.equal(view.peek(0, 2_000_000, 0x7fff_0001, -7), limit, 'refused hits were taken back');
+    for (const key of [0, 49_999, 50_000, 99_999]) assert.equal(view.peek(0, 2_000_000, Math.imul(key, 0x9e3779b1), key), 1, `key ${key} still counted`);
   });
 
   test('a buffer not made by createCounterMemory is refused', () => {

@@ -1,0 +1,147 @@
+// Runs on a worker thread: hmac-auth, as Kong 3.x's kong/plugins/hmac-auth/access.lua behaves.
+// The request carries `Authorization` (or `Proxy-Authorization`, tried first):
+//   hmac username="alice", algorithm="hmac-sha256", headers="date @request-target", signature="<base64>"
+// and a `Date` or `X-Date` within `clock_skew` seconds. The signing string is, per listed header,
+// `name: value` (`@request-target` is `<method lower-cased> <path?query>`, `request-line` is
+// `<METHOD> <path?query> HTTP/<version>`, an absent header is `name:`), joined with "\n", signed
+// with the credential's secret. `enforce_headers` must all be signed; `algorithms` limits the
+// algorithm; `validate_request_body` checks `Digest: SHA-256=<base64 sha256 of the body>` (no
+// Digest: the body must be empty). Failures answer 401 with Kong's messages and
+// `WWW-Authenticate: hmac[ realm="..."]`, or fall back to the `anonymous` consumer.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { schema, type Config } from '../../../config/plugins/hmac-auth.ts';
+import type { HmacAuthCredential } from '../../../config/types.ts';
+import type { CredentialMatch } from '../../credentials.ts';
+import type { RequestContext } from '../../proxy/context.ts';
+import { alreadyAuthenticated, failAuth, failure, setConsumer, type AuthFailure } from '../auth-common.ts';
+import { definePlugin } from '../define.ts';
+import type { PluginEnv, PluginInstance } from '../types.ts';
+
+const AUTHORIZATION = /\s*[Hh]mac\s*username="(.+)",\s*algorithm="(.+)",\s*headers="(.+)",\s*signature="(.+)"/;
+const DIGESTS: Readonly<Record<string, string>> = { 'hmac-sha1': 'sha1', 'hmac-sha256': 'sha256', 'hmac-sha384': 'sha384', 'hmac-sha512': 'sha512' };
+/**
+ * The longest body `validate_request_body` reads. Kong reads it from nginx's client body buffer
+ * (8 KiB by default) and fails a longer one; Sluice reads up to this, in memory, then fails.
+ */
+export const MAX_VALIDATED_BODY_BYTES = 1024 * 1024;
+// nginx's parse_http_time formats: RFC 1123, RFC 850, asctime.
+const HTTP_DATE = /^(?:[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]+, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})$/;
+
+interface Signed {
+  username: string;
+  algorithm: string;
+  headers: string[];
+  signature: string;
+}
+
+class HmacAuth implements PluginInstance {
+  readonly #config: Config;
+  readonly #env: PluginEnv;
+  readonly #algorithms: ReadonlySet<string>;
+  readonly #unauthorized: AuthFailure;
+  readonly #noDate: AuthFailure;
+  readonly #notValid: AuthFailure;
+  readonly #notSame: AuthFailure;
+
+  constructor(config: Config, env: PluginEnv) {
+    this.#config = config;
+    this.#env = env;
+    this.#algorithms = new Set(config.algorithms);
+    const challenge = { 'WWW-Authenticate': config.realm === null ? 'hmac' : `hmac realm="${config.realm}"` };
+    this.#unauthorized = failure(401, { message: 'Unauthorized' }, challenge);
+    this.#noDate = failure(401, { message: 'HMAC signature cannot be verified, a valid date or x-date header is required for HMAC Authentication' }, challenge);
+    this.#notValid = failure(401, { message: 'HMAC signature cannot be verified' }, challenge);
+    this.#notSame = failure(401, { message: 'HMAC signature does not match' }, challenge);
+  }
+
+  access(ctx: RequestContext): void | Promise<void> {
+    const anonymous = this.#config.anonymous;
+    if (alreadyAuthenticated(ctx, anonymous)) return;
+    const result = this.#authenticate(ctx);
+    if (result === null) return;
+    if (result instanceof Promise) return result.then((failed) => this.#finish(ctx, failed));
+    this.#finish(ctx, result);
+  }
+
+  #finish(ctx: RequestContext, failed: AuthFailure | null): void {
+    if (failed !== null) failAuth(ctx, this.#env, 'hmac-auth', this.#config.anonymous, failed);
+  }
+
+  /** null when authenticated; a promise only while the body is read for `validate_request_body`. */
+  #authenticate(ctx: RequestContext): AuthFailure | null | Promise<AuthFailure | null> {
+    const config = this.#config;
+    const headers = ctx.req.headers;
+    const authorization = headers.authorization;
+    const proxyAuthorization = headers['proxy-authorization'];
+    if (authorization === undefined && proxyAuthorization === undefined) return this.#unauthorized;
+    if (!withinSkew(headers['x-date'], config.clock_skew) && !withinSkew(headers.date, config.clock_skew)) return this.#noDate;
+    let signed = parse(proxyAuthorization);
+    if (signed === null) {
+      signed = parse(authorization);
+      if (config.hide_credentials) ctx.setUpstreamHeader('authorization', null);
+    } else if (config.hide_credentials) {
+      ctx.setUpstreamHeader('proxy-authorization', null);
+    }
+    if (signed === null || !this.#validParams(signed)) return this.#notValid;
+    const match = this.#env.credentials().hmacAuth(signed.username);
+    if (match === null) return this.#notValid;
+    if (!sameSignature(ctx, signed, (match.credential as HmacAuthCredential).secret)) return this.#notSame;
+    if (!config.validate_request_body) return this.#authenticated(ctx, match);
+    const body = ctx.readBody(MAX_VALIDATED_BODY_BYTES);
+    if (body instanceof Promise) return body.then((read) => (validDigest(ctx, read) ? this.#authenticated(ctx, match) : this.#notSame));
+    return validDigest(ctx, body) ? this.#authenticated(ctx, match) : this.#notSame;
+  }
+
+  #authenticated(ctx: RequestContext, match: CredentialMatch): null {
+    setConsumer(ctx, match.consumer, match.credential, (match.credential as HmacAuthCredential).username);
+    return null;
+  }
+
+  /** Kong's validate_params: every enforced header signed, an allowed algorithm. */
+  #validParams(signed: Signed): boolean {
+    for (const header of this.#config.enforce_headers) if (!signed.headers.includes(header)) return false;
+    return this.#algorithms.has(signed.algorithm);
+  }
+}
+
+function parse(header: string | undefined): Signed | null {
+  if (header === undefined) return null;
+  const m = AUTHORIZATION.exec(header);
+  if (m === null) return null;
+  return { username: m[1]!, algorithm: m[2]!, headers: m[3]!.split(' '), signature: m[4]! };
+}
+
+function withinSkew(date: string | string[] | undefined, skew: number): boolean {
+  if (typeof date !== 'string' || !HTTP_DATE.test(date)) return false;
+  const at = Date.parse(date);
+  return !Number.isNaN(at) && Math.abs(Date.now() / 1000 - Math.floor(at / 1000)) <= skew;
+}
+
+/** Kong's create_hash over the listed headers, compared with the given base64 signature in constant time. */
+function sameSignature(ctx: RequestContext, signed: Signed, secret: string): boolean {
+  const req = ctx.req;
+  const lines: string[] = [];
+  for (const header of signed.headers) {
+    const lower = header.toLowerCase();
+    const raw = req.headers[lower];
+    // kong.request.get_header: the first value of a repeated header.
+    const value = typeof raw === 'string' ? (raw.includes(',') ? (req.headerValues(lower)[0] ?? raw) : raw) : Array.isArray(raw) ? raw[0] : undefined;
+    if (value !== undefined) lines.push(`${header}: ${value}`);
+    else if (header === '@request-target') lines.push(`${header}: ${req.method.toLowerCase()} ${req.url}`);
+    else if (header === 'request-line') lines.push(`${req.method} ${req.url} HTTP/${req.httpVersion}`);
+    else lines.push(`${header}:`);
+  }
+  const expected = createHmac(DIGESTS[signed.algorithm]!, secret).update(lines.join('\n')).digest();
+  const given = Buffer.from(signed.signature, 'base64');
+  return given.length === expected.length && timingSafeEqual(given, expected);
+}
+
+/** Kong's validate_body: with no Digest header the body must be empty. */
+function validDigest(ctx: RequestContext, body: Buffer | null): boolean {
+  if (body === null) return false;
+  const digest = ctx.req.headers.digest;
+  if (digest === undefined) return body.length === 0;
+  return digest === `SHA-256=${createHash('sha256').update(body).digest('base64')}`;
+}
+
+export default definePlugin<Config>(schema, HmacAuth);
