@@ -12,18 +12,20 @@ import type { BenchContext } from './harness/context.ts';
 import { pickDriver } from './harness/load.ts';
 import { nginxVersion } from './harness/nginx.ts';
 import { freePorts } from './harness/net.ts';
+import { runAuthPluginsScenario } from './harness/auth-plugins.ts';
 import { runPluginsScenario } from './harness/plugins.ts';
 import { installCleanupHandlers, stopAll } from './harness/proc.ts';
 import { runProxyScenario } from './harness/proxy.ts';
 import { NGINX_MISSING } from './harness/targets.ts';
 import { startUpstream, type UpstreamKind } from './harness/upstream.ts';
 
-const SCENARIOS = ['single', 'multi', 'plugins', 'churn', 'floor'] as const;
+const SCENARIOS = ['single', 'multi', 'plugins', 'auth', 'churn', 'floor'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const DEFAULT_SCENARIOS: Scenario[] = ['single', 'multi', 'plugins'];
 
 const USAGE = `usage: node bench/run.ts [options]
   --scenario LIST    comma-separated: single (1 worker each), multi (all cores each), plugins,
+                     auth (each auth plugin alone vs none, 1 worker),
                      churn, floor (nginx vs a raw Node relay vs llhttp+undici vs Sluice, 1 worker
                      each: where the floor for a Node proxy lies), or all. Default: single,multi,plugins
   --duration S       seconds per measured run (default 5; --quick 3)
@@ -105,6 +107,7 @@ function estimateSeconds(): number {
   for (const s of scenarios) {
     if (s === 'single' || s === 'multi') total += 3 * perTarget + setup;
     if (s === 'plugins') total += 2 * perTarget + setup;
+    if (s === 'auth') total += 7 * perTarget + setup;
     if (s === 'floor') total += 4 * perTarget + setup;
     if (s === 'churn') total += 3 * rounds * durationS + 2 * warmupS + Math.max(3, Math.ceil(durationS / 2)) + 2 * setup;
   }
@@ -150,6 +153,7 @@ try {
       if (cores === 1) out('\n## all cores: skipped: 1 core, same as the 1-worker scenario');
       else await runProxyScenario(ctx, cores);
     } else if (scenario === 'plugins') await runPluginsScenario(ctx);
+    else if (scenario === 'auth') await runAuthPluginsScenario(ctx);
     else if (scenario === 'floor') await runFloorScenario(ctx);
     else await runChurnScenario(ctx);
   }

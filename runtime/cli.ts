@@ -1,6 +1,9 @@
 // Command-line options of `node runtime` (primary thread).
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+import { DEFAULT_LISTENER_LIMITS, type ListenerLimits, type UnderscoreHeaders } from './protocol/listener-limits.ts';
+import { DNS_OPTIONS, DNS_USAGE, parseDnsOptions } from './dns-options.ts';
+import type { DnsSettings } from './protocol/health-messages.ts';
 import { hostName } from './admin/guard.ts';
 import { DEFAULT_COUNTER_SLOTS, MAX_COUNTER_SLOTS } from './protocol/counters.ts';
 import type { ClientTimeoutSettings } from './protocol/messages.ts';
@@ -17,8 +20,10 @@ export interface Options {
   drainIdleGraceMs: number;
   rebuildAll: boolean;
   clientTimeouts: ClientTimeoutSettings;
+  listenerLimits: ListenerLimits;
   /** Keep one loaded spare worker thread to take a dead worker's slot at once. */
   spare: boolean;
+  dns: DnsSettings;
   /** Admin API: Host names and browser origins let through (runtime/admin/guard.ts), and the token. */
   adminAllowHosts: string[];
   adminAllowOrigins: string[];
@@ -39,11 +44,20 @@ export const USAGE = `Usage: node runtime [options]
   --drain-idle-grace MS  while draining, how long an idle keep-alive connection stays open for a request already sent (default 1000)
   --client-idle-timeout MS   close a client connection idle (or sending a request head) this long (default 60000)
   --client-body-timeout MS   answer 408 when a request body makes no progress this long (default 60000)
+  --client-send-timeout MS   close a client that takes none of its response this long (default 60000)
+  --max-request-line BYTES   longer request lines get 414 (default 8192)
+  --max-request-head BYTES   longer request heads, whitespace included, get 431 (default 16384)
+  --max-header-fields N      more header fields get 431 (default 100)
+  --keepalive-requests N     requests per client connection, then Connection: close (default 1000)
+  --client-max-body-size BYTES   larger request bodies get 413 (default 0 = unlimited)
+  --max-connections N        open client connections per worker (default 0 = unlimited)
+  --underscore-headers drop|reject|allow   request header names with "_" (default drop; reject = 400)
   --admin-allow-host NAME    a Host name the Admin API answers besides its listen address and localhost (repeatable, or comma-separated)
   --admin-allow-origin ORIGIN  a browser origin (scheme://host[:port]) allowed to call the Admin API (repeatable, or comma-separated)
   --admin-token TOKEN    require "Authorization: Bearer TOKEN" or "Kong-Admin-Token: TOKEN" on every Admin API request (or env SLUICE_ADMIN_TOKEN)
   --rate-limit-slots N   live rate-limiting keys per period the shared counter table holds (default 1048576, 16 B each; rounded up to a power of two)
   --no-spare             do not keep a loaded spare worker thread (saves one V8 heap; a dead worker is then replaced in ~1 s, not ms)
+${DNS_USAGE}
   --rebuild-all          diagnostic: rebuild every worker component on every change, as Kong does
   -h, --help             this text`;
 
@@ -58,6 +72,14 @@ function parsePort(value: string, flag: string): number {
   const port = Number(value);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag}: not a port: ${value}`);
   return port;
+}
+
+/** A whole number from a flag, within min..max. */
+function whole(value: string | undefined, fallback: number, min: number, max: number, flag: string): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n < min || n > max) throw new Error(`${flag}: expected a whole number ${min}..${max}, got ${value}`);
+  return n;
 }
 
 /** Milliseconds from a flag, within what the timer wheel takes. */
@@ -111,6 +133,14 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'drain-idle-grace': { type: 'string' },
       'client-idle-timeout': { type: 'string' },
       'client-body-timeout': { type: 'string' },
+      'client-send-timeout': { type: 'string' },
+      'max-request-line': { type: 'string' },
+      'max-request-head': { type: 'string' },
+      'max-header-fields': { type: 'string' },
+      'keepalive-requests': { type: 'string' },
+      'client-max-body-size': { type: 'string' },
+      'max-connections': { type: 'string' },
+      'underscore-headers': { type: 'string' },
       'rebuild-all': { type: 'boolean' },
       'no-spare': { type: 'boolean' },
       'admin-allow-host': { type: 'string', multiple: true },
@@ -118,6 +148,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
       'admin-token': { type: 'string' },
       'rate-limit-slots': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
+      ...DNS_OPTIONS,
     },
   });
   if (values.help) return 'help';
@@ -145,9 +176,31 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.en
     clientTimeouts: {
       idleMs: duration(values['client-idle-timeout'], 60_000, 1, '--client-idle-timeout'),
       bodyMs: duration(values['client-body-timeout'], 60_000, 1, '--client-body-timeout'),
+      sendMs: duration(values['client-send-timeout'], 60_000, 1, '--client-send-timeout'),
     },
+    listenerLimits: listenerLimits(values),
+    dns: parseDnsOptions(values),
   };
   if (options.adminToken === '') throw new Error('--admin-token: must not be empty');
   if (options.adminPort !== 0 && options.adminPort === options.proxyPort) throw new Error('--admin-listen must not use the proxy port');
   return options;
+}
+
+function listenerLimits(values: Record<string, string | string[] | boolean | undefined>): ListenerLimits {
+  const get = (flag: string): string | undefined => values[flag] as string | undefined;
+  const d = DEFAULT_LISTENER_LIMITS;
+  const underscore = get('underscore-headers') ?? d.underscoreHeaders;
+  if (underscore !== 'drop' && underscore !== 'reject' && underscore !== 'allow') throw new Error(`--underscore-headers: expected drop, reject or allow, got ${underscore}`);
+  const limits: ListenerLimits = {
+    // A request line needs room for at least "GET / HTTP/1.1"; a head for a line and a Host.
+    maxRequestLineBytes: whole(get('max-request-line'), d.maxRequestLineBytes, 64, 1 << 20, '--max-request-line'),
+    maxHeadBytes: whole(get('max-request-head'), d.maxHeadBytes, 128, 1 << 24, '--max-request-head'),
+    maxHeaderFields: whole(get('max-header-fields'), d.maxHeaderFields, 1, 10_000, '--max-header-fields'),
+    keepaliveRequests: whole(get('keepalive-requests'), d.keepaliveRequests, 1, 2 ** 31 - 1, '--keepalive-requests'),
+    maxBodyBytes: whole(get('client-max-body-size'), d.maxBodyBytes, 0, Number.MAX_SAFE_INTEGER, '--client-max-body-size'),
+    maxConnections: whole(get('max-connections'), d.maxConnections, 0, 1 << 24, '--max-connections'),
+    underscoreHeaders: underscore satisfies UnderscoreHeaders,
+  };
+  if (limits.maxRequestLineBytes > limits.maxHeadBytes) throw new Error('--max-request-line must not exceed --max-request-head');
+  return limits;
 }

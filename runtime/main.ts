@@ -16,7 +16,11 @@ import { createCounterMemory } from './protocol/counters.ts';
 import { createLogger } from './protocol/log.ts';
 import { createVersionMemory } from './protocol/shared-memory.ts';
 import { createUpstreamMemory, UpstreamMemory } from './protocol/upstream-memory.ts';
+import { createDnsMemory, DnsMemory } from './protocol/dns-memory.ts';
+import { registerDnsMetrics } from './metrics/dns.ts';
 import { TargetSlots } from './health/slots.ts';
+import { HealthThread } from './health/thread.ts';
+import { HealthView } from './health/view.ts';
 import { Supervisor } from './supervisor.ts';
 
 const DEFAULT_CONFIG = new URL('../config/default.yaml', import.meta.url);
@@ -59,6 +63,12 @@ if (first.status !== 'applied') {
 // Every target's shared slot is assigned before any worker sees the config that names it.
 const targetSlots = new TargetSlots(new UpstreamMemory(createUpstreamMemory()));
 targetSlots.sync(store.snapshot);
+// The health-check thread starts beside the workers, not before them: probes can wait a moment,
+// serving cannot. It takes the config it was given meanwhile once it is up.
+const dnsMemory = createDnsMemory();
+const health = new HealthThread({ upstreams: targetSlots.memory.view.buffer as SharedArrayBuffer, dns: dnsMemory, dnsSettings: options.dns }, log);
+health.update(store.snapshot);
+health.start().catch((error: unknown) => log.error({ err: error }, 'health-check thread did not start'));
 
 // With --port 0 the primary picks the port: each worker binding port 0 would get a different one.
 const proxyPort = options.proxyPort === 0 ? await freePort(options.proxyHost) : options.proxyPort;
@@ -72,8 +82,10 @@ const supervisor = new Supervisor(
       versions: createVersionMemory(),
       counters: createCounterMemory(options.rateLimitSlots),
       upstreams: targetSlots.memory.view.buffer as SharedArrayBuffer,
+      dns: dnsMemory,
       rebuildAll: options.rebuildAll,
       clientTimeouts: options.clientTimeouts,
+      listenerLimits: options.listenerLimits,
     },
     spare: options.spare,
     snapshot: () => store.snapshot,
@@ -81,11 +93,13 @@ const supervisor = new Supervisor(
   log,
 );
 supervisor.versions.publish(store.snapshot.version);
-const metrics = new MetricsCollector({ supervisor, snapshot: () => store.snapshot, pool, version: VERSION, counters: supervisor.boot.counters });
+const healthView = new HealthView(targetSlots, new DnsMemory(dnsMemory));
+const metrics = new MetricsCollector({ supervisor, snapshot: () => store.snapshot, pool, version: VERSION, counters: supervisor.boot.counters, health: healthView });
+registerDnsMetrics(metrics.primary.registry, new DnsMemory(dnsMemory));
 
 // Every Admin request passes the guard (Host, Origin, token) before any route; see admin/guard.ts.
 const adminGuard = new AdminGuard({ listenHosts: [options.adminHost], allowHosts: options.adminAllowHosts, allowOrigins: options.adminAllowOrigins, token: options.adminToken });
-const adminServer = createServer(adminGuard.wrap(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl, metrics })));
+const adminServer = createServer(adminGuard.wrap(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl, metrics, health: healthView })));
 const adminAddress = await listen(adminServer, options.adminHost, options.adminPort);
 adminGuard.allowListenAddress(adminAddress.address);
 if (options.adminToken === null && !isLoopback(adminAddress.address)) log.warn({ admin: adminAddress.address }, 'Admin API listens beyond loopback without --admin-token');
@@ -103,6 +117,7 @@ let echo: Server | null = null;
 if (configFile === null) echo = await startEchoUpstream({ version: VERSION, adminUrl, snapshot: () => store.snapshot });
 store.onChange = (delta, snapshot) => {
   targetSlots.sync(snapshot);
+  health.update(snapshot);
   supervisor.broadcast(delta, snapshot);
   // The echo upstream belongs to the embedded default only.
   if (echo !== null && store.source !== 'embedded default') {
@@ -133,6 +148,7 @@ const stop = async (signal: string): Promise<void> => {
   log.info({ signal, drain_timeout_ms: options.drainTimeoutMs, idle_grace_ms: options.drainIdleGraceMs }, 'draining');
   watcher?.close();
   await supervisor.drain(options.drainTimeoutMs, options.drainIdleGraceMs);
+  await health.stop();
   adminServer.close();
   statusServer?.close();
   echo?.close();

@@ -8,13 +8,14 @@
 //   credentials ← consumers, credentials
 import { deltaOf } from '../config/apply.ts';
 import type { GroupName, Snapshot } from '../config/types.ts';
-import { buildBalancers, NO_BALANCERS, type Balancers } from './balancer/balancers.ts';
+import { buildBalancers, NO_BALANCERS, rebuildForDns, type Balancers } from './balancer/balancers.ts';
 import { CredentialsIndex } from './credentials.ts';
 import { buildPluginsIterator, type PluginsIterator } from './plugins/iterator.ts';
 import type { PluginInstances } from './plugins/instances.ts';
 import type { PluginRegistry } from './plugins/registry.ts';
 import type { PluginEnv } from './plugins/types.ts';
 import type { UpstreamMemory } from '../runtime/protocol/upstream-memory.ts';
+import type { DnsView } from './dns/view.ts';
 import type { RebuildCounter } from './rebuilds.ts';
 import { buildRouter, type Router } from './router/router.ts';
 
@@ -38,6 +39,8 @@ export interface StateDeps {
   readonly listenPort: number;
   /** Shared per-target in-flight counts and health; null in tests that run no primary. */
   readonly upstreamMemory?: UpstreamMemory | null;
+  /** The process's DNS answers (workers/dns/view.ts); null in tests that run no resolver. */
+  readonly dns?: DnsView | null;
 }
 
 export function buildState(previous: WorkerState | null, snapshot: Snapshot, deps: StateDeps): WorkerState {
@@ -68,10 +71,17 @@ export function buildState(previous: WorkerState | null, snapshot: Snapshot, dep
   let balancers = previous?.balancers ?? NO_BALANCERS;
   const balancersReason = changed('upstreams', 'targets');
   if (previous === null || balancersReason !== null) {
-    balancers = buildBalancers(balancers, previous?.snapshot ?? null, snapshot, deps.rebuildAll, () => rebuilds.count('balancer', balancersReason ?? 'initial'), deps.upstreamMemory ?? null);
+    balancers = buildBalancers(balancers, previous?.snapshot ?? null, snapshot, deps.rebuildAll, () => rebuilds.count('balancer', balancersReason ?? 'initial'), deps.upstreamMemory ?? null, deps.dns?.answers ?? null);
   }
 
   return { version: snapshot.version, snapshot, router, plugins, balancers, credentials };
+}
+
+/** `state` with the balancers of upstreams targeting `names` rebuilt on new DNS answers (reason `dns`). */
+export function withDnsChanges(state: WorkerState, names: ReadonlySet<string>, deps: StateDeps): WorkerState {
+  if (deps.dns === null || deps.dns === undefined) return state;
+  const balancers = rebuildForDns(state.balancers, state.snapshot, names, () => deps.rebuilds.count('balancer', 'dns'), deps.upstreamMemory ?? null, deps.dns.answers);
+  return balancers === state.balancers ? state : { ...state, balancers };
 }
 
 /**

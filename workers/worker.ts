@@ -12,6 +12,7 @@ import { createLogger, type Logger } from '../runtime/protocol/log.ts';
 import type { Assignment, FromWorker, QueryKind, ToWorker, WorkerBoot } from '../runtime/protocol/messages.ts';
 import { VersionMemory } from '../runtime/protocol/shared-memory.ts';
 import { UpstreamMemory } from '../runtime/protocol/upstream-memory.ts';
+import { DNS_POLL_MS, DnsView } from './dns/view.ts';
 import { Http1Server } from './http1/server.ts';
 import { WorkerMetrics } from './metrics/worker.ts';
 import { PluginInstances } from './plugins/instances.ts';
@@ -21,7 +22,7 @@ import { ClientTimeouts } from './proxy/client-timeouts.ts';
 import { Dispatchers } from './proxy/dispatchers.ts';
 import { Proxy } from './proxy/handler.ts';
 import { RebuildCounter } from './rebuilds.ts';
-import { buildState, liveOrigins, type StateDeps, type WorkerState } from './state.ts';
+import { buildState, liveOrigins, withDnsChanges, type StateDeps, type WorkerState } from './state.ts';
 import { TimerWheel } from './timers/wheel.ts';
 
 /** How long after a config change unused upstream pools are closed. */
@@ -96,7 +97,10 @@ export class GatewayWorker {
       rebuildAll: boot.rebuildAll,
       listenPort: boot.proxyPort,
       upstreamMemory: new UpstreamMemory(boot.upstreams),
+      dns: new DnsView(boot.dns),
     };
+    // New DNS answers rebuild the balancers of the upstreams naming those hosts, and no other.
+    this.#wheel.every('dns-poll', DNS_POLL_MS, () => this.#pollDns());
   }
 
   /** Starts taking the primary's messages on the port. */
@@ -191,6 +195,16 @@ export class GatewayWorker {
     if (this.#poolSweep === null) this.#poolSweep = this.#wheel.schedule('upstream-pool-sweep', POOL_SWEEP_DELAY_MS, () => this.#sweepPools());
   }
 
+  #pollDns(): void {
+    const names = this.#deps.dns?.poll() ?? null;
+    const state = this.#state;
+    if (names === null || state === null) return;
+    const next = withDnsChanges(state, names, this.#deps);
+    if (next === state) return;
+    this.#state = next;
+    this.#proxy?.swap(next);
+  }
+
   #sweepPools(): void {
     this.#poolSweep = null;
     if (this.#state !== null) this.#dispatchers.retain(liveOrigins(this.#state));
@@ -204,6 +218,8 @@ export class GatewayWorker {
       {
         handler: (req, res) => this.#proxy!.handle(req, res),
         failed: (error) => this.#log.error({ err: error }, 'proxy connection closed on an internal error'),
+        blocked: (socket) => this.#timeouts.blocked(socket),
+        drained: (socket) => this.#timeouts.drained(socket),
       },
       (socket) => {
         this.#connections.active++;
@@ -214,6 +230,7 @@ export class GatewayWorker {
           this.#timeouts.closed(socket);
         });
       },
+      boot.listenerLimits,
     );
     this.#server = server;
     server.net.once('error', (error) => {

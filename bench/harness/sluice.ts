@@ -17,6 +17,8 @@ export interface SluiceOptions {
   rebuildAll?: boolean;
   /** Extra node flags for the primary, e.g. --cpu-prof (which also profiles worker threads). */
   nodeArgs?: string[];
+  /** Extra `node runtime` options, e.g. --dns-resolver. */
+  runtimeArgs?: string[];
 }
 
 export interface Sluice {
@@ -38,6 +40,7 @@ export async function startSluice(options: SluiceOptions): Promise<Sluice> {
     '--workers', String(options.workers),
     '--admin-listen', `${HOST}:${adminPort}`,
     ...(options.rebuildAll === true ? ['--rebuild-all'] : []),
+    ...(options.runtimeArgs ?? []),
   ];
   // Graceful exit can take a moment (drain, and writing CPU profiles under --profile).
   const child = start(options.name, process.execPath, args, { cwd: REPO_ROOT, graceMs: 10_000 });

@@ -1,9 +1,7 @@
 // Schema of a Kong 3.x upstream, with Kong's nested healthcheck defaults. Pure data; any thread.
-// Every algorithm and hash setting is implemented (workers/balancer/). Targets are not probed yet:
-// a non-default `healthchecks` setting is refused with SLUICE_ERR_UNSUPPORTED (`refuseLeaves`), so
-// a file that asks for failover is never loaded without it.
+// Every algorithm, hash and healthchecks setting is implemented (workers/balancer/, runtime/health/).
 import { LIMITS } from '../limits.ts';
-import { ABSOLUTE_PATH, HEADER_NAME, ID, TAGS, bool, nullable, oneOf, record, refuse, refuseLeaves, unsupported } from './common.ts';
+import { ABSOLUTE_PATH, HEADER_NAME, ID, TAGS, bool, nullable, oneOf, record, refuse, unsupported } from './common.ts';
 import type { EntitySchema, Schema } from './common.ts';
 
 const HASH_ON = ['none', 'consumer', 'ip', 'header', 'cookie', 'path', 'query_arg', 'uri_capture'];
@@ -24,7 +22,7 @@ function section(properties: Record<string, Schema>): Schema {
 
 const checkType = oneOf(['tcp', 'http', 'https', 'grpc', 'grpcs'], 'http');
 
-const healthchecks = refuseLeaves(section({
+const healthchecks = section({
   threshold: { type: 'number', minimum: 0, maximum: 100, default: 0 },
   active: section({
     type: checkType,
@@ -64,7 +62,7 @@ const healthchecks = refuseLeaves(section({
       http_failures: counter(0),
     }),
   }),
-}));
+});
 
 const ARG: Schema = { type: 'string', minLength: 1, maxLength: LIMITS.nameLength };
 

@@ -4,11 +4,13 @@ import type { ConfigStore } from '../config-store.ts';
 import type { MetricsCollector } from '../metrics/collector.ts';
 import { readiness, sendMetrics } from '../metrics/status.ts';
 import type { Logger } from '../protocol/log.ts';
+import type { HealthView } from '../health/view.ts';
 import type { Supervisor } from '../supervisor.ts';
 import { getConfig, postConfig } from './config-routes.ts';
 import { sendJson } from './http.ts';
 import { info, status, timers, workers } from './info-routes.ts';
 import { KONG_PATHS, kongRoute } from './kong-router.ts';
+import { upstreamHealthRoute } from './upstream-health-routes.ts';
 
 export interface AdminContext {
   store: ConfigStore;
@@ -17,6 +19,8 @@ export interface AdminContext {
   version: string;
   proxyUrl: string;
   metrics: MetricsCollector;
+  /** Target health in the shared upstream memory (upstream-health-routes.ts). */
+  health: HealthView;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, ctx: AdminContext) => void | Promise<void>;
@@ -55,6 +59,7 @@ export function createAdminHandler(ctx: AdminContext): (req: IncomingMessage, re
     const url = new URL(req.url ?? '/', 'http://admin');
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const handler = ROUTES[`${req.method} ${path}`] ?? (req.method === 'DELETE' && WORKER_PATH.test(path) ? killWorker : undefined);
+    if (handler === undefined && upstreamHealthRoute(req, res, path, ctx)) return;
     if (handler === undefined) {
       // Kong's entity endpoints (read side; writes answer 405 as Kong DB-less does).
       const reply = kongRoute(req.method ?? 'GET', path, url, ctx.store);

@@ -7,6 +7,7 @@
 // Cost on the proxy: each worker spends `collectMs` (sluice_worker_metrics_collect_seconds)
 // producing its answer; everything else runs on the primary. Concurrent scrapes (the Admin API
 // and the status listener at once) share one round trip.
+import type { TargetHealthOf } from './upstream-health.ts';
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Registry, type Metric } from 'prom-client';
@@ -28,6 +29,8 @@ export interface CollectorDeps {
   version: string;
   nodeId?: string;
   workerTimeoutMs?: number;
+  /** Target health from the shared upstream memory; without it every target is healthchecks_off. */
+  health?: TargetHealthOf;
   /** The shared rate-limiting counters (runtime/protocol/counters.ts): their refusals are exported. */
   counters?: SharedArrayBuffer;
 }
@@ -120,6 +123,7 @@ export class MetricsCollector {
         applied: (index) => supervisor.versions.applied(index),
         snapshot,
         pool: this.#deps.pool.stats,
+        health: this.#deps.health,
         rateLimitTableFull: this.#counters?.refused ?? 0,
       },
       scrapes,

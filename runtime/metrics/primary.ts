@@ -13,7 +13,7 @@ import type { Snapshot } from '../../config/types.ts';
 import type { MetricJSON } from '../protocol/messages.ts';
 import type { WorkerSlot } from '../supervisor.ts';
 import { total } from './merge.ts';
-import { targetHealthLines, upstreamHealthWanted } from './upstream-health.ts';
+import { targetHealthLines, upstreamHealthWanted, type TargetHealthOf } from './upstream-health.ts';
 
 /** What one scrape learnt about each worker slot. */
 export interface WorkerScrape {
@@ -29,6 +29,7 @@ export interface PrimaryView {
   applied: (index: number) => number;
   snapshot: Snapshot;
   pool: { threads: number; queueSize: number; completed: number };
+  health?: TargetHealthOf | undefined;
   /** Rate-limiting requests that found the shared counter table full (all workers, since start). */
   rateLimitTableFull: number;
 }
@@ -157,7 +158,7 @@ export class PrimaryMetrics {
     this.#kongConfigHash.set(this.#kongConfigHashLabels, hashNumber(view.snapshot.hash));
     this.#kongTargetHealth.reset();
     if (upstreamHealthWanted(view.snapshot)) {
-      for (const line of targetHealthLines(view.snapshot)) {
+      for (const line of targetHealthLines(view.snapshot, view.health)) {
         this.#kongTargetHealth.set({ upstream: line.upstream, target: line.target, address: line.address, state: line.state, subsystem: this.#subsystem }, line.value);
       }
     }

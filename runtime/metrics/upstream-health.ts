@@ -4,10 +4,14 @@
 // Kong quirk, until the next reload after it is turned off); Sluice reads the current config, so
 // turning it off takes effect at once. Each target gets one line per state — healthchecks_off,
 // healthy, unhealthy, dns_error — valued 1 for its state and 0 for the others, as Kong does.
-// Sluice has no health checks yet, so every target is `healthchecks_off`. Kong labels `address`
-// with each resolved ip:port; Sluice resolves in the workers (undici) and reports the target's
-// host:port as configured (port 8000 when none, Kong's default).
-import type { Snapshot } from '../../config/types.ts';
+// The state comes from the shared upstream memory (runtime/health/view.ts): healthchecks_off when
+// the upstream checks nothing and no manual override marked the target down. Kong labels `address`
+// with each resolved ip:port; Sluice reports the target's host:port as configured (port 8000 when
+// none, Kong's default).
+import type { Snapshot, Target, Upstream } from '../../config/types.ts';
+
+/** The health of one target, as runtime/health/view.ts reads it. */
+export type TargetHealthOf = { of(upstream: Upstream, target: Target): 'HEALTHY' | 'UNHEALTHY' | 'HEALTHCHECKS_OFF' | 'DNS_ERROR' };
 
 export const HEALTH_STATES = ['healthchecks_off', 'healthy', 'unhealthy', 'dns_error'] as const;
 
@@ -29,7 +33,7 @@ export function upstreamHealthWanted(snapshot: Snapshot): boolean {
   return false;
 }
 
-export function targetHealthLines(snapshot: Snapshot): TargetHealthLine[] {
+export function targetHealthLines(snapshot: Snapshot, health?: TargetHealthOf): TargetHealthLine[] {
   const lines: TargetHealthLine[] = [];
   const upstreams = snapshot.entities.upstreams;
   const targets = snapshot.entities.targets;
@@ -38,8 +42,9 @@ export function targetHealthLines(snapshot: Snapshot): TargetHealthLine[] {
     const upstream = upstreams[target.upstream.id];
     if (upstream === undefined) continue;
     const address = withPort(target.target);
+    const now = health === undefined ? 'healthchecks_off' : health.of(upstream, target).toLowerCase();
     for (const state of HEALTH_STATES) {
-      lines.push({ upstream: upstream.name, target: target.target, address, state, value: state === 'healthchecks_off' ? 1 : 0 });
+      lines.push({ upstream: upstream.name, target: target.target, address, state, value: state === now ? 1 : 0 });
     }
   }
   return lines;

@@ -2,6 +2,7 @@
 // Both threads import this file; it holds types and tiny constructors only.
 import type { Delta, Snapshot } from '../../config/types.ts';
 import type { WireError } from './errors.ts';
+import type { ListenerLimits } from './listener-limits.ts';
 
 /** Passed as `workerData` when the primary spawns a worker: what every worker shares. */
 export interface WorkerBoot {
@@ -13,9 +14,12 @@ export interface WorkerBoot {
   counters: SharedArrayBuffer;
   /** Per-target in-flight counts and health (runtime/protocol/upstream-memory.ts). */
   upstreams: SharedArrayBuffer;
+  /** DNS answers of upstream target names, written by the one resolving thread (dns-memory.ts). */
+  dns: SharedArrayBuffer;
   /** Diagnostic: rebuild every component on every change, as Kong does. */
   rebuildAll: boolean;
   clientTimeouts: ClientTimeoutSettings;
+  listenerLimits: ListenerLimits;
 }
 
 /** The proxy listener's client timeouts (workers/proxy/client-timeouts.ts), in ms. */
@@ -24,6 +28,8 @@ export interface ClientTimeoutSettings {
   idleMs: number;
   /** A request body may make no progress for this long (nginx client_body_timeout); then 408. */
   bodyMs: number;
+  /** A client that takes no bytes of its pending output for this long is closed (nginx send_timeout). */
+  sendMs: number;
 }
 
 /**

@@ -82,6 +82,7 @@ const IMPLEMENTED: Record<string, string> = {
   'upstreams.hash_fallback_query_arg': 'test/workers/balancer/hash-fallback.test.ts',
   'upstreams.hash_on_uri_capture': 'test/workers/balancer/hash-value.test.ts',
   'upstreams.hash_fallback_uri_capture': 'test/workers/balancer/hash-fallback.test.ts',
+  'upstreams.healthchecks': 'test/integration/health.test.ts',
   'upstreams.host_header': 'test/integration/kong-fields.test.ts',
   'targets.id': 'test/config/ids.test.ts',
   'targets.target': 'test/integration/kong-fields.test.ts',

@@ -1,7 +1,7 @@
 // Real upstream servers on 127.0.0.1 port 0 for integration tests.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -13,8 +13,8 @@ export interface Upstream {
   close(): Promise<void>;
 }
 
-export async function startUpstream(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<Upstream> {
-  const server = createServer(handler);
+export async function startUpstream(handler: (req: IncomingMessage, res: ServerResponse) => void, options: ServerOptions = {}): Promise<Upstream> {
+  const server = createServer(options, handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

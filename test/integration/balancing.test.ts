@@ -59,8 +59,8 @@ services:
 
 after(async () => {
   for (const res of held) res.end('released');
-  await runtime.stop();
-  for (const u of [...named, hanging, quick]) await u.close();
+  await runtime?.stop();
+  for (const u of [...named, hanging, quick]) await u?.close();
 });
 
 test('consistent-hashing on a header: each key always reaches the same target, on every worker; keys spread', async () => {

@@ -71,7 +71,7 @@ function metric(text: string, name: string): number {
 
 test('100k live keys in the default table: a new key is still limited exactly across two workers', { timeout: 300_000 }, async (t) => {
   const file = await writeConfig(limitedConfig([{ path: '/', faultTolerant: true }]), 'kong.json');
-  const runtime = await startRuntime(['--config', file, '--workers', '2'], { timeoutMs: 60_000 });
+  const runtime = await startRuntime(['--config', file, '--workers', '2', '--keepalive-requests', '1000000'], { timeoutMs: 60_000 });
   t.after(() => runtime.stop());
   const KEYS = 100_000;
   // Raw pipelined requests on a few connections, in batches: the client costs next to nothing, so

@@ -9,10 +9,12 @@ import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { diff } from '../../config/diff.ts';
 import type { Snapshot } from '../../config/types.ts';
+import { DEFAULT_LISTENER_LIMITS } from '../../runtime/protocol/listener-limits.ts';
 import { createCounterMemory } from '../../runtime/protocol/counters.ts';
 import type { FromWorker, ToWorker, WorkerBoot } from '../../runtime/protocol/messages.ts';
 import { createVersionMemory, VersionMemory } from '../../runtime/protocol/shared-memory.ts';
 import { createUpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
+import { createDnsMemory } from '../../runtime/protocol/dns-memory.ts';
 import { GatewayWorker } from '../../workers/worker.ts';
 import { snapshot } from '../config/helpers.ts';
 import { request } from '../helpers/http.ts';
@@ -88,8 +90,10 @@ async function startWorker(t: TestContext, failVersion: number | null = null): P
     versions: createVersionMemory(),
     counters: createCounterMemory(),
     upstreams: createUpstreamMemory(64),
+    dns: createDnsMemory(1024),
     rebuildAll: false,
-    clientTimeouts: { idleMs: 60_000, bodyMs: 60_000 },
+    clientTimeouts: { idleMs: 60_000, bodyMs: 60_000, sendMs: 60_000 },
+    listenerLimits: DEFAULT_LISTENER_LIMITS,
   };
   const worker = new GatewayWorker(channel.port1, boot, { index: 0, generation: 1 }, { failVersion, log: pino({ level: 'silent' }), registry: new Registry() });
   worker.start();
@@ -213,8 +217,10 @@ test('stop-accepting closes the listener at once; drain then answers drained', a
     versions: createVersionMemory(),
     counters: createCounterMemory(),
     upstreams: createUpstreamMemory(64),
+    dns: createDnsMemory(1024),
     rebuildAll: false,
-    clientTimeouts: { idleMs: 60_000, bodyMs: 60_000 },
+    clientTimeouts: { idleMs: 60_000, bodyMs: 60_000, sendMs: 60_000 },
+    listenerLimits: DEFAULT_LISTENER_LIMITS,
   };
   new GatewayWorker(channel.port1, boot, { index: 0, generation: 1 }, { log: pino({ level: 'silent' }), registry: new Registry() }).start();
   const primary = new PrimaryEnd(channel.port2);

@@ -8,11 +8,12 @@
 // target ids of each upstream are kept, so rebuilding one upstream reads only its own targets.
 import { deltaOf } from '../../config/apply.ts';
 import type { Snapshot, Target, Upstream } from '../../config/types.ts';
+import type { DnsAnswers } from '../../runtime/protocol/dns-memory.ts';
 import type { UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
 import { ConsistentHashingBalancer } from './consistent-hashing.ts';
 import { LatencyBalancer } from './latency.ts';
 import { LeastConnectionsBalancer } from './least-connections.ts';
-import type { Balancer } from './peer.ts';
+import { parseTarget, type Balancer } from './peer.ts';
 import { RoundRobinBalancer } from './round-robin.ts';
 
 export type { Balancer } from './peer.ts';
@@ -40,8 +41,9 @@ export function buildBalancers(
   rebuildAll: boolean,
   onRebuild: (upstreamId: string) => void,
   memory: UpstreamMemory | null = null,
+  dns: DnsAnswers | null = null,
 ): Balancers {
-  if (before === null || rebuildAll) return buildAll(snapshot, onRebuild, memory);
+  if (before === null || rebuildAll) return buildAll(snapshot, onRebuild, memory, dns);
   const dirty = new Set<string>();
   const targetIds = changedTargets(previous.targetIds, before, snapshot, dirty);
   changedUpstreams(before, snapshot, dirty);
@@ -58,7 +60,7 @@ export function buildBalancers(
     }
     const upstream = snapshot.entities.upstreams[id];
     if (upstream === undefined) continue; // removed: its targets went with it (a required reference)
-    const balancer = makeBalancer(snapshot, upstream, targetIds.get(id), memory);
+    const balancer = makeBalancer(snapshot, upstream, targetIds.get(id), memory, dns);
     onRebuild(id);
     byId.set(id, balancer);
     byName.set(upstream.name, balancer);
@@ -66,31 +68,67 @@ export function buildBalancers(
   return { byId, byName, targetIds };
 }
 
+/**
+ * After new DNS answers: rebuilds the balancers of the upstreams with a target named `names` (whose
+ * addresses changed), and only those; the others keep their balancer object.
+ */
+export function rebuildForDns(
+  previous: Balancers,
+  snapshot: Snapshot,
+  names: ReadonlySet<string>,
+  onRebuild: (upstreamId: string) => void,
+  memory: UpstreamMemory | null,
+  dns: DnsAnswers,
+): Balancers {
+  const dirty: string[] = [];
+  for (const [upstreamId, ids] of previous.targetIds) {
+    for (const id of ids) {
+      const target = snapshot.entities.targets[id];
+      if (target !== undefined && names.has(parseTarget(target.target).host.toLowerCase())) {
+        dirty.push(upstreamId);
+        break;
+      }
+    }
+  }
+  if (dirty.length === 0) return previous;
+  const byId = new Map(previous.byId);
+  const byName = new Map(previous.byName);
+  for (const id of dirty) {
+    const upstream = snapshot.entities.upstreams[id];
+    if (upstream === undefined) continue;
+    const balancer = makeBalancer(snapshot, upstream, previous.targetIds.get(id), memory, dns);
+    onRebuild(id);
+    byId.set(id, balancer);
+    byName.set(upstream.name, balancer);
+  }
+  return { byId, byName, targetIds: previous.targetIds };
+}
+
 /** The balancer of the upstream's `algorithm`, one module each. */
-export function makeBalancer(snapshot: Snapshot, upstream: Upstream, targetIds: ReadonlySet<string> | undefined, memory: UpstreamMemory | null): Balancer {
+export function makeBalancer(snapshot: Snapshot, upstream: Upstream, targetIds: ReadonlySet<string> | undefined, memory: UpstreamMemory | null, dns: DnsAnswers | null = null): Balancer {
   const targets: Target[] = [];
   for (const targetId of targetIds ?? []) targets.push(snapshot.entities.targets[targetId]!);
   const print = fingerprint(snapshot, upstream.id, targets);
   switch (upstream.algorithm) {
     case 'consistent-hashing':
-      return new ConsistentHashingBalancer(upstream, targets, print, memory);
+      return new ConsistentHashingBalancer(upstream, targets, print, memory, dns);
     case 'least-connections':
-      return new LeastConnectionsBalancer(upstream, targets, print, memory);
+      return new LeastConnectionsBalancer(upstream, targets, print, memory, dns);
     case 'latency':
-      return new LatencyBalancer(upstream, targets, print, memory);
+      return new LatencyBalancer(upstream, targets, print, memory, dns);
     default:
-      return new RoundRobinBalancer(upstream, targets, print, memory);
+      return new RoundRobinBalancer(upstream, targets, print, memory, dns);
   }
 }
 
-function buildAll(snapshot: Snapshot, onRebuild: (upstreamId: string) => void, memory: UpstreamMemory | null): Balancers {
+function buildAll(snapshot: Snapshot, onRebuild: (upstreamId: string) => void, memory: UpstreamMemory | null, dns: DnsAnswers | null): Balancers {
   const targetIds = new Map<string, Set<string>>();
   for (const id in snapshot.entities.targets) idsOf(targetIds, snapshot.entities.targets[id]!.upstream.id).add(id);
   const byId = new Map<string, Balancer>();
   const byName = new Map<string, Balancer>();
   for (const id in snapshot.entities.upstreams) {
     const upstream = snapshot.entities.upstreams[id]!;
-    const balancer = makeBalancer(snapshot, upstream, targetIds.get(id), memory);
+    const balancer = makeBalancer(snapshot, upstream, targetIds.get(id), memory, dns);
     onRebuild(id);
     byId.set(id, balancer);
     byName.set(upstream.name, balancer);

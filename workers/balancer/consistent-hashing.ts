@@ -8,10 +8,12 @@
 // p (wrapping), precomputed with the ring, so empty points are never walked one by one.
 import { hash } from 'node:crypto';
 import type { Target, Upstream } from '../../config/types.ts';
+import type { DnsAnswers } from '../../runtime/protocol/dns-memory.ts';
 import type { UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import { valueToHash } from './hash-value.ts';
-import { eligible, makePeers, type Balancer, type Peer, type PickState } from './peer.ts';
+import { passiveOf, type PassiveHealth } from './passive.ts';
+import { belowThreshold, eligible, makePeers, thresholdOf, type Balancer, type Peer, type PickState } from './peer.ts';
 
 const SERVER_POINTS = 160;
 const MIN_POINTS = 1000;
@@ -25,16 +27,21 @@ export class ConsistentHashingBalancer implements Balancer {
   readonly upstream: Upstream;
   readonly peers: readonly Peer[];
   readonly fingerprint: string;
+  readonly passive: PassiveHealth | null;
+  /** `healthchecks.threshold` (percent of weight that must be healthy), 0 when off. */
+  readonly threshold: number;
   readonly points: number;
   /** Peer index at each point, -1 where none. */
   readonly #owner: Int32Array;
   /** The nearest taken point at or below each point, going round; -1 when the ring is empty. */
   readonly #next: Int32Array;
 
-  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null) {
+  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null, dns: DnsAnswers | null = null) {
     this.upstream = upstream;
     this.fingerprint = fingerprint;
-    this.peers = makePeers(upstream, targets, memory);
+    this.passive = passiveOf(upstream);
+    this.threshold = thresholdOf(upstream);
+    this.peers = makePeers(upstream, targets, memory, dns);
     this.points = upstream.slots >= MIN_POINTS ? upstream.slots : MIN_POINTS;
     this.#owner = new Int32Array(this.points).fill(-1);
     this.#next = new Int32Array(this.points).fill(-1);
@@ -72,6 +79,7 @@ export class ConsistentHashingBalancer implements Balancer {
   }
 
   pick(ctx: RequestContext, state: PickState): Peer | null {
+    if (this.threshold > 0 && belowThreshold(this.peers, this.threshold)) return null;
     const peers = this.peers;
     if (peers.length === 0) return null;
     if (state.hash === -1) state.hash = hash32(valueToHash(this.upstream, ctx)) % this.points;

@@ -7,9 +7,11 @@
 //
 // The averages are this worker's own: each worker measures the round trips it sees.
 import type { Target, Upstream } from '../../config/types.ts';
+import type { DnsAnswers } from '../../runtime/protocol/dns-memory.ts';
 import type { UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
 import type { RequestContext } from '../proxy/context.ts';
-import { eligible, makePeers, type Balancer, type Peer, type PickState } from './peer.ts';
+import { passiveOf, type PassiveHealth } from './passive.ts';
+import { belowThreshold, eligible, makePeers, thresholdOf, type Balancer, type Peer, type PickState } from './peer.ts';
 
 const DECAY_MS = 10_000;
 
@@ -17,16 +19,21 @@ export class LatencyBalancer implements Balancer {
   readonly upstream: Upstream;
   readonly peers: readonly Peer[];
   readonly fingerprint: string;
+  readonly passive: PassiveHealth | null;
+  /** `healthchecks.threshold` (percent of weight that must be healthy), 0 when off. */
+  readonly threshold: number;
   /** Per peer: the average round trip in ms (0 until measured), and when it was last updated. */
   readonly ewma: Float64Array;
   readonly #touched: Float64Array;
   readonly #now: () => number;
   readonly #candidates: number[] = [];
 
-  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null, now: () => number = performance.now.bind(performance)) {
+  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null, dns: DnsAnswers | null = null, now: () => number = performance.now.bind(performance)) {
     this.upstream = upstream;
     this.fingerprint = fingerprint;
-    this.peers = makePeers(upstream, targets, memory);
+    this.passive = passiveOf(upstream);
+    this.threshold = thresholdOf(upstream);
+    this.peers = makePeers(upstream, targets, memory, dns);
     this.ewma = new Float64Array(this.peers.length);
     this.#touched = new Float64Array(this.peers.length);
     this.#now = now;
@@ -41,6 +48,7 @@ export class LatencyBalancer implements Balancer {
   }
 
   pick(_ctx: RequestContext | null, state: PickState): Peer | null {
+    if (this.threshold > 0 && belowThreshold(this.peers, this.threshold)) return null;
     const chosen = this.#choose(state, true) ?? (state.tried === null ? null : this.#choose(state, false));
     if (chosen !== null) chosen.memory.acquire(chosen.slot);
     return chosen;

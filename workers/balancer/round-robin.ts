@@ -3,9 +3,11 @@
 // so a 3:1 split interleaves (a a b a) instead of bursting (a a a b). Unhealthy peers, and peers
 // this request already tried, take no part in a pick (while another one can).
 import type { Target, Upstream } from '../../config/types.ts';
+import type { DnsAnswers } from '../../runtime/protocol/dns-memory.ts';
 import type { UpstreamMemory } from '../../runtime/protocol/upstream-memory.ts';
 import type { RequestContext } from '../proxy/context.ts';
-import { eligible, makePeers, type Balancer, type Peer, type PickState } from './peer.ts';
+import { passiveOf, type PassiveHealth } from './passive.ts';
+import { belowThreshold, eligible, makePeers, thresholdOf, type Balancer, type Peer, type PickState } from './peer.ts';
 
 export { parseTarget, type Peer } from './peer.ts';
 
@@ -13,16 +15,22 @@ export class RoundRobinBalancer implements Balancer {
   readonly upstream: Upstream;
   readonly peers: readonly Peer[];
   readonly fingerprint: string;
+  readonly passive: PassiveHealth | null;
+  /** `healthchecks.threshold` (percent of weight that must be healthy), 0 when off. */
+  readonly threshold: number;
   readonly #current: Float64Array;
 
-  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null) {
+  constructor(upstream: Upstream, targets: readonly Target[], fingerprint: string, memory: UpstreamMemory | null = null, dns: DnsAnswers | null = null) {
     this.upstream = upstream;
     this.fingerprint = fingerprint;
-    this.peers = makePeers(upstream, targets, memory);
+    this.passive = passiveOf(upstream);
+    this.threshold = thresholdOf(upstream);
+    this.peers = makePeers(upstream, targets, memory, dns);
     this.#current = new Float64Array(this.peers.length);
   }
 
   pick(_ctx: RequestContext | null, state: PickState): Peer | null {
+    if (this.threshold > 0 && belowThreshold(this.peers, this.threshold)) return null;
     const peers = this.peers;
     if (peers.length === 1) return peers[0]!.memory.healthy(peers[0]!.slot) ? peers[0]! : null;
     const best = this.#pick(state, true);

@@ -16,22 +16,34 @@ const wasm = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
 
 /** llhttp's error numbers this module acts on (llhttp's `ERROR` enum). */
 export const OK = 0;
+export const INVALID_VERSION = 9;
 export const PAUSED = 21;
 export const PAUSED_UPGRADE = 22;
+export const PAUSED_H2_UPGRADE = 23;
 export const USER = 24;
 const TYPE_REQUEST = 1;
 
-/** What a parser reports; each callback returns 0 to go on, or PAUSED / USER. */
+/**
+ * What a parser reports; each callback returns 0 to go on, or PAUSED / USER (from
+ * onHeadersComplete, any non-zero value but PAUSED makes llhttp report CB_HEADERS_COMPLETE).
+ * `end`: where the span ends, as an offset into the chunk being executed.
+ */
 export interface ParserEvents {
   onMessageBegin(): number;
-  onUrl(url: string): number;
-  onHeaderField(name: string): number;
-  onHeaderValue(value: string): number;
+  onUrl(url: string, end: number): number;
+  onHeaderField(name: string, end: number): number;
+  onHeaderValue(value: string, end: number): number;
   onHeadersComplete(method: number, major: number, minor: number, upgrade: boolean, keepAlive: boolean): number;
   /** A slice of the chunk being executed (no copy): valid as long as that chunk is. */
-  onBody(chunk: Buffer): number;
+  onBody(chunk: Buffer, end: number): number;
   onMessageComplete(): number;
 }
+
+/** Offsets in llhttp_t (llhttp.h, wasm32): the body bytes still expected, and the version. */
+const CONTENT_LENGTH_HIGH = 36;
+const CONTENT_LENGTH_LOW = 32;
+const HTTP_MAJOR = 42;
+const HTTP_MINOR = 43;
 
 interface LlhttpExports {
   memory: { buffer: ArrayBuffer };
@@ -76,15 +88,15 @@ function load(): LlhttpExports {
   const instance = new wasm.Instance(module, {
     env: {
       wasm_on_message_begin: () => current!.onMessageBegin(),
-      wasm_on_url: (_p: number, at: number, length: number) => current!.onUrl(text(at, length)),
+      wasm_on_url: (_p: number, at: number, length: number) => current!.onUrl(text(at, length), at + length - chunkPtr),
       wasm_on_status: () => 0,
-      wasm_on_header_field: (_p: number, at: number, length: number) => current!.onHeaderField(text(at, length)),
-      wasm_on_header_value: (_p: number, at: number, length: number) => current!.onHeaderValue(text(at, length)),
+      wasm_on_header_field: (_p: number, at: number, length: number) => current!.onHeaderField(text(at, length), at + length - chunkPtr),
+      wasm_on_header_value: (_p: number, at: number, length: number) => current!.onHeaderValue(text(at, length), at + length - chunkPtr),
       wasm_on_headers_complete: (p: number, _status: number, upgrade: number, keepAlive: number) =>
         current!.onHeadersComplete(llhttp.llhttp_get_method(p), llhttp.llhttp_get_http_major(p), llhttp.llhttp_get_http_minor(p), upgrade === 1, keepAlive === 1),
       wasm_on_body: (_p: number, at: number, length: number) => {
         const start = at - chunkPtr + chunkRef!.byteOffset;
-        return current!.onBody(Buffer.from(chunkRef!.buffer, start, length));
+        return current!.onBody(Buffer.from(chunkRef!.buffer, start, length), at + length - chunkPtr);
       },
       wasm_on_message_complete: () => current!.onMessageComplete(),
     },
@@ -135,6 +147,27 @@ export class RequestParser {
   /** Bytes of the last executed chunk the parser got through before it stopped. */
   consumed(): number {
     return llhttp.llhttp_get_error_pos(this.#ptr) - chunkPtr;
+  }
+
+  /**
+   * Body bytes llhttp still expects: of the Content-Length body, or of the current chunk. A 64-bit
+   * counter; above 2^53 (never honoured: no such body is ever read to its end) this returns Infinity.
+   */
+  remaining(): number {
+    const view = heapView();
+    const high = view.readUInt32LE(this.#ptr + CONTENT_LENGTH_HIGH);
+    if (high >= 0x200000) return Infinity;
+    return high * 0x1_0000_0000 + view.readUInt32LE(this.#ptr + CONTENT_LENGTH_LOW);
+  }
+
+  /** The request line ended right after the target: HTTP/0.9, which this proxy refuses. */
+  http09(): boolean {
+    const view = heapView();
+    return view[this.#ptr + HTTP_MAJOR] === 0 && view[this.#ptr + HTTP_MINOR] === 9;
+  }
+
+  method(): number {
+    return llhttp.llhttp_get_method(this.#ptr);
   }
 
   resume(): void {

@@ -16,6 +16,8 @@ const INLINE_MAX = 4096;
 /** What the connection does when a response is done with the socket. */
 export interface ResponseOwner {
   finished(res: Http1Response): void;
+  /** A write left the socket's output above its high-water mark. */
+  blocked(): void;
 }
 
 /** Called when the client's socket can take more after a write returned false. */
@@ -156,13 +158,15 @@ export class Http1Response {
   write(chunk: Buffer | string): boolean {
     if (this.writableFinished || this.destroyed) return false;
     if (!this.headersSent) this.writeHead(this.statusCode);
-    return this.#send(chunk, false);
+    if (this.#send(chunk, false)) return true;
+    this.#owner.blocked();
+    return false;
   }
 
   end(chunk?: Buffer | string): void {
     if (this.writableFinished || this.destroyed) return;
     if (!this.headersSent) this.writeHead(this.statusCode);
-    this.#send(chunk ?? '', true);
+    if (!this.#send(chunk ?? '', true)) this.#owner.blocked();
     this.writableFinished = true;
     this.#owner.finished(this);
   }

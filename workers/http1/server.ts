@@ -1,6 +1,7 @@
 // The proxy listener of a worker thread: a net.Server whose connections speak HTTP/1.1 through
 // llhttp (connection.ts). Each worker listens on the shared port itself (reusePort).
 import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
+import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from '../../runtime/protocol/listener-limits.ts';
 import { Http1Connection, type ConnectionHooks } from './connection.ts';
 
 export class Http1Server {
@@ -10,11 +11,11 @@ export class Http1Server {
   #onDrained: (() => void) | null = null;
 
   /** `onConnection` runs first for every accepted socket (counters, idle timers). */
-  constructor(hooks: ConnectionHooks, onConnection: (socket: Socket) => void) {
+  constructor(hooks: ConnectionHooks, onConnection: (socket: Socket) => void, limits: ListenerLimits = DEFAULT_LISTENER_LIMITS) {
     // allowHalfOpen: a client that shuts its side after a request still gets the response.
     this.net = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       onConnection(socket);
-      const connection = new Http1Connection(socket, hooks);
+      const connection = new Http1Connection(socket, hooks, limits);
       this.#connections.add(connection);
       // Accepted in the same turn as drain() closed the listener: it is a lame duck from birth.
       if (this.#onDrained !== null) connection.lameDuck();
@@ -23,6 +24,9 @@ export class Http1Server {
         if (this.#connections.size === 0 && this.#onDrained !== null) this.#onDrained();
       });
     });
+    // nginx's worker_connections: beyond it a new connection is closed at once, unanswered (the
+    // client sees the close; every worker has its own count).
+    if (limits.maxConnections > 0) this.net.maxConnections = limits.maxConnections;
   }
 
   listen(options: ListenOptions, ready: () => void): void {

@@ -4,34 +4,44 @@
 //   idle    a connection with no request in progress must send a complete request head within
 //           `idleMs` (keepalive_timeout and client_header_timeout, both 60 s in Kong);
 //   body    a request body that makes no progress for `bodyMs` gets 408 and the connection is
-//           closed (client_body_timeout, 60 s in Kong).
-// One wheel timer per idle connection and one per request with a body still arriving; both are
-// cancelled (and their memory freed) as soon as they are moot, so none outlives its socket.
+//           closed (client_body_timeout, 60 s in Kong);
+//   send    a client whose unsent output stays above the socket's high-water mark and takes none
+//           of it for `sendMs` is closed (send_timeout, 60 s in Kong); closing it aborts the
+//           upstream request of its response and so releases that upstream connection.
+// One wheel timer per idle connection, one per request with a body still arriving and one per
+// connection whose output is blocked; each is cancelled (and its memory freed) as soon as it is
+// moot, so none outlives its socket.
 import type { Socket } from 'node:net';
 import type { ClientTimeoutSettings } from '../../runtime/protocol/messages.ts';
 import type { TimerHandle, TimerWheel } from '../timers/wheel.ts';
 import type { RequestContext } from './context.ts';
-import { answerError } from './forward.ts';
+import { answerError } from './errors.ts';
 
 const kIdle = Symbol('sluice.idle-timer');
 const kActive = Symbol('sluice.active-requests');
-type TrackedSocket = Socket & { [kIdle]: TimerHandle; [kActive]: number };
+const kSend = Symbol('sluice.send-timer');
+const kUnsent = Symbol('sluice.unsent-bytes');
+type TrackedSocket = Socket & { [kIdle]: TimerHandle; [kActive]: number; [kSend]: TimerHandle; [kUnsent]: number };
 
 export class ClientTimeouts {
   readonly #wheel: TimerWheel;
   readonly #idleMs: number;
   readonly #bodyMs: number;
+  readonly #sendMs: number;
 
   constructor(wheel: TimerWheel, options: ClientTimeoutSettings) {
     this.#wheel = wheel;
     this.#idleMs = options.idleMs;
     this.#bodyMs = options.bodyMs;
+    this.#sendMs = options.sendMs;
   }
 
   /** A new connection: idle until its first request head is complete. */
   connected(socket: Socket): void {
     const tracked = socket as TrackedSocket;
     tracked[kActive] = 0;
+    tracked[kSend] = 0;
+    tracked[kUnsent] = 0;
     tracked[kIdle] = this.#wheel.schedule('client-idle-timeout', this.#idleMs, closeIdle, tracked);
   }
 
@@ -39,6 +49,24 @@ export class ClientTimeouts {
     const tracked = socket as TrackedSocket;
     if (tracked[kIdle] !== 0) this.#wheel.cancel(tracked[kIdle]);
     tracked[kIdle] = 0;
+    if (tracked[kSend] !== 0) this.#wheel.cancel(tracked[kSend]);
+    tracked[kSend] = 0;
+  }
+
+  /** The socket's output passed its high-water mark: the client has `sendMs` to take some of it. */
+  blocked(socket: Socket): void {
+    const tracked = socket as TrackedSocket;
+    if (tracked[kSend] !== 0 || tracked.destroyed) return;
+    tracked[kUnsent] = tracked.writableLength;
+    tracked[kSend] = this.#wheel.schedule('client-send-timeout', this.#sendMs, this.#checkSend, tracked);
+  }
+
+  /** The output went back under its high-water mark. */
+  drained(socket: Socket): void {
+    const tracked = socket as TrackedSocket;
+    if (tracked[kSend] === 0) return;
+    this.#wheel.cancel(tracked[kSend]);
+    tracked[kSend] = 0;
   }
 
   /** A request head arrived: the connection is busy; a body still to come is watched. */
@@ -86,6 +114,22 @@ export class ClientTimeouts {
     ctx.res.setHeader('connection', 'close');
     answerError(ctx, 'SLUICE_ERR_CLIENT_TIMEOUT');
     ctx.exchange?.abort();
+  };
+
+  /**
+   * Progress is what the client took since the last check: every completed write lowers
+   * writableLength (a proxied body is written chunk by chunk, and nothing new is written to a
+   * blocked socket), so a client reading slowly keeps its connection, one reading nothing loses it.
+   */
+  readonly #checkSend = (socket: TrackedSocket, handle: TimerHandle): void => {
+    const unsent = socket.writableLength;
+    if (!socket.destroyed && unsent !== 0 && unsent < socket[kUnsent]) {
+      socket[kUnsent] = unsent;
+      this.#wheel.reschedule(handle, this.#sendMs);
+      return;
+    }
+    socket[kSend] = 0;
+    if (unsent !== 0) socket.destroy();
   };
 }
 

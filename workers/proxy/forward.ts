@@ -7,7 +7,7 @@
 // with the head in one `res.end(chunk)`.
 import type { Dispatcher } from 'undici';
 import type { Service } from '../../config/types.ts';
-import { ErrorCodes, SluiceError, type ErrorCode } from '../../runtime/protocol/errors.ts';
+import { SluiceError } from '../../runtime/protocol/errors.ts';
 import type { DrainWaiter } from '../http1/response.ts';
 import type { Balancer } from '../balancer/balancers.ts';
 import { PickState, type Peer } from '../balancer/peer.ts';
@@ -17,7 +17,7 @@ import type { WorkerState } from '../state.ts';
 import { BufferedAnswer } from './buffered-response.ts';
 import type { RequestContext } from './context.ts';
 import { hostHeader, type Dispatchers } from './dispatchers.ts';
-import { isConnectFailure, upstreamErrorCode } from './errors.ts';
+import { answerError, isConnectFailure, upstreamErrorCode } from './errors.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import { readTimedOut, requestBody } from './upstream-timeouts.ts';
 
@@ -114,6 +114,7 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
     const ctx = this.ctx;
     ctx.upstreamStatus = statusCode;
     ctx.upstreamLatencyMs = this.tryMs = performance.now() - this.sentAt;
+    if (this.peer !== null) this.balancer!.passive?.status(this.peer, statusCode);
     const runner = this.runner;
     if (runner !== null) {
       const upstream: UpstreamResponse = { statusCode, headers: headers as UpstreamResponse['headers'] };
@@ -234,6 +235,10 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
   }
 
   onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
+    // Passive checks count a failed try before any response; a failure mid-body (after the status
+    // was counted) or the client leaving is not the target's fault.
+    const peer = this.peer;
+    if (peer !== null && this.tryMs === -1 && error !== CLIENT_GONE) this.balancer!.passive?.failed(peer, upstreamErrorCode(error) === 'SLUICE_ERR_UPSTREAM_TIMEOUT');
     this.endTry();
     this.stopReadTimer();
     const ctx = this.ctx;
@@ -254,10 +259,6 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
     this.done = true;
     answerError(ctx, upstreamErrorCode(error));
   }
-}
-
-export function answerError(ctx: RequestContext, code: ErrorCode, message?: string): void {
-  ctx.exit(ErrorCodes[code].status, { message: message ?? ErrorCodes[code].message });
 }
 
 export function forward(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, dispatchers: Dispatchers, listener: ListenerInfo): void {
@@ -281,7 +282,7 @@ function send(exchange: Exchange): void {
     exchange.tryMs = -1;
     (picks.tried ??= []).push(peer);
     pool = exchange.dispatchers.get(peer.origin, service.connect_timeout);
-    upstreamHost = balancer.upstream.host_header ?? hostHeader(peer.host, peer.port, service.protocol);
+    upstreamHost = balancer.upstream.host_header ?? hostHeader(peer.name, peer.port, service.protocol);
   } else {
     const target = exchange.dispatchers.direct(service);
     pool = target.pool;

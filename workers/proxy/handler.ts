@@ -8,7 +8,8 @@ import type { WorkerState } from '../state.ts';
 import type { ClientTimeouts } from './client-timeouts.ts';
 import { RequestContext } from './context.ts';
 import type { Dispatchers } from './dispatchers.ts';
-import { answerError, forward, type ListenerInfo } from './forward.ts';
+import { answerError } from './errors.ts';
+import { forward, type ListenerInfo } from './forward.ts';
 import { answerHttpsOnly, needsHttps } from './https-only.ts';
 
 const kContext = Symbol('sluice.context');

@@ -1,6 +1,7 @@
 // Upstreams, targets and request contexts for the balancer tests (test thread).
 import type { Snapshot, Target, Upstream } from '../../../config/types.ts';
 import type { RequestContext } from '../../../workers/proxy/context.ts';
+import { checks } from '../health/fixtures.ts';
 
 export function upstream(fields: Partial<Upstream> = {}): Upstream {
   return {
@@ -19,9 +20,10 @@ export function upstream(fields: Partial<Upstream> = {}): Upstream {
     hash_fallback_uri_capture: null,
     slots: 10000,
     host_header: null,
-    healthchecks: {},
     tags: null,
     ...fields,
+    // Validation always fills Kong's nested defaults; a test gives only what it changes.
+    healthchecks: { ...(checks() as unknown as Record<string, unknown>), ...fields.healthchecks },
   };
 }
 

@@ -8,7 +8,7 @@ const LATENCY = upstream({ algorithm: 'latency' });
 
 test('a slow target gets a small share once its round trips are known', () => {
   let now = 0;
-  const balancer = new LatencyBalancer(LATENCY, targets(3), 'f', null, () => now);
+  const balancer = new LatencyBalancer(LATENCY, targets(3), 'f', null, null, () => now);
   const slow = balancer.peers[0]!;
   const counts = new Map<string, number>();
   for (let i = 0; i < 3000; i++) {
@@ -23,7 +23,7 @@ test('a slow target gets a small share once its round trips are known', () => {
 
 test('peak-sensitive: one slow answer takes effect at once; recovery is gradual', () => {
   let now = 0;
-  const balancer = new LatencyBalancer(LATENCY, targets(2), 'f', null, () => now);
+  const balancer = new LatencyBalancer(LATENCY, targets(2), 'f', null, null, () => now);
   const peer = balancer.peers[0]!;
   balancer.pick(null, new PickState());
   balancer.done(peer, 10);
@@ -37,7 +37,7 @@ test('peak-sensitive: one slow answer takes effect at once; recovery is gradual'
 
 test('power of two choices: with two targets, the cheaper one wins every pick', () => {
   let now = 0;
-  const balancer = new LatencyBalancer(LATENCY, targets(2), 'f', null, () => now);
+  const balancer = new LatencyBalancer(LATENCY, targets(2), 'f', null, null, () => now);
   balancer.done(balancer.peers[0]!, 50);
   balancer.done(balancer.peers[1]!, 5);
   for (let i = 0; i < 50; i++) {

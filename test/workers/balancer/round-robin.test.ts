@@ -34,3 +34,16 @@ test('a retry goes to a target not yet tried', () => {
   const third = balancer.pick(null, state)!;
   assert.equal(new Set([first, second, third]).size, 3);
 });
+
+test('healthchecks.threshold: below that percentage of healthy weight the whole upstream gives no peer', () => {
+  const list = targets(4);
+  const memory = new UpstreamMemory(createUpstreamMemory(8));
+  list.forEach((t, i) => memory.publish(targetKey('u-1', t.target), i));
+  const balancer = new RoundRobinBalancer(upstream({ healthchecks: { threshold: 60 } }), list, 'f', memory);
+  memory.resetSlot(balancer.peers[0]!.slot, 1);
+  assert.notEqual(balancer.pick(null, new PickState()), null, '75% healthy >= 60%');
+  memory.resetSlot(balancer.peers[1]!.slot, 1);
+  assert.equal(balancer.pick(null, new PickState()), null, '50% healthy < 60%');
+  memory.resetSlot(balancer.peers[1]!.slot, 0);
+  assert.notEqual(balancer.pick(null, new PickState()), null);
+});

@@ -40,7 +40,7 @@ export async function startProxy(t: Cleanups, snapshot: Snapshot, extra: readonl
   const deps: StateDeps = { registry: createRegistry(extra), instances: new PluginInstances(log), env, rebuilds: new RebuildCounter(), rebuildAll: false, listenPort: 0 };
   state = buildState(null, snapshot, deps);
   deps.instances.retain(snapshot);
-  const proxy = new Proxy(state, dispatchers, new ClientTimeouts(wheel, { idleMs: 60_000, bodyMs: 60_000 }), { port: '0', proto: 'http' }, log);
+  const proxy = new Proxy(state, dispatchers, new ClientTimeouts(wheel, { idleMs: 60_000, bodyMs: 60_000, sendMs: 60_000 }), { port: '0', proto: 'http' }, log);
   const server = new Http1Server({ handler: (req, res) => proxy.handle(req, res), failed: (error) => log.error({ err: error }, 'connection failed') }, () => {});
   await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
   t.after(async () => {

@@ -8,11 +8,34 @@
 // or fall back to the `anonymous` consumer. Kong's jwt has no hide_credentials.
 import type { JwtSecret } from '../../../config/types.ts';
 import { schema, type Config } from '../../../config/plugins/jwt.ts';
+import type { CredentialMatch } from '../../credentials.ts';
 import type { RequestContext } from '../../proxy/context.ts';
 import { alreadyAuthenticated, failAuth, failure, setConsumer, type AuthFailure } from '../auth-common.ts';
 import { definePlugin } from '../define.ts';
 import type { PluginEnv, PluginInstance } from '../types.ts';
 import { decodeToken, keyOf, verifySignature, type DecodedToken } from './token.ts';
+
+/**
+ * Tokens whose signature was verified, with the credential they were verified against. A client
+ * sends the same token until it expires, and an RS256 verification costs tens of microseconds: a
+ * hit skips the decoding and the signature, never the claims (exp/nbf are checked on every
+ * request) nor the credential lookup (a token is reused only while its key still names the very
+ * credential object it was verified with). Bounded in entries and token size.
+ */
+const VERIFIED_MAX_ENTRIES = 1024;
+const VERIFIED_MAX_TOKEN = 4096;
+
+class Verified {
+  readonly token: DecodedToken;
+  readonly keyValue: string;
+  readonly secret: JwtSecret;
+
+  constructor(token: DecodedToken, keyValue: string, secret: JwtSecret) {
+    this.token = token;
+    this.keyValue = keyValue;
+    this.secret = secret;
+  }
+}
 
 /** Kong: `\s*[Bb]earer\s+(.+)`. */
 const BEARER = /^\s*[Bb]earer\s+(.+)/;
@@ -26,6 +49,8 @@ class Jwt implements PluginInstance {
   /** `WWW-Authenticate` for a token that was found but is not good. */
   readonly #invalid: Record<string, string>;
   readonly #multiple: AuthFailure;
+  /** token → its verification (insertion order: the oldest goes first when full). */
+  readonly #verified = new Map<string, Verified>();
 
   constructor(config: Config, env: PluginEnv) {
     this.#config = config;
@@ -50,6 +75,12 @@ class Jwt implements PluginInstance {
     const token = this.#token(ctx);
     if (token === null) return this.#unauthorized;
     if (token === MULTIPLE) return this.#multiple;
+    const hit = this.#verified.get(token);
+    if (hit !== undefined) {
+      const match = this.#env.credentials().jwtSecret(hit.keyValue);
+      if (match !== null && match.credential === hit.secret) return this.#accept(ctx, token, hit.token, match);
+      this.#verified.delete(token);
+    }
     const decoded = decodeToken(token);
     if (typeof decoded === 'string') return this.#fail(`Bad token; ${decoded}`);
     const claimName = this.#config.key_claim_name;
@@ -63,9 +94,18 @@ class Jwt implements PluginInstance {
     const key = keyOf(secret, this.#config.secret_is_base64, (error) => this.#env.log.error({ err: error, plugin: 'jwt', credential: secret.id }, 'jwt: the public key of this credential cannot be read'));
     if (key.hmac === null && key.key === null) return this.#fail('Invalid key/secret');
     if (!verifySignature(decoded, key)) return this.#fail('Invalid signature');
+    if (token.length <= VERIFIED_MAX_TOKEN) {
+      if (this.#verified.size >= VERIFIED_MAX_ENTRIES) this.#verified.delete(this.#verified.keys().next().value!);
+      this.#verified.set(token, new Verified(decoded, keyValue as string, secret));
+    }
+    return this.#accept(ctx, token, decoded, match);
+  }
+
+  /** A token whose signature holds: its claims, then the consumer. */
+  #accept(ctx: RequestContext, token: string, decoded: DecodedToken, match: CredentialMatch): AuthFailure | null {
     const errors = this.#claimErrors(decoded);
     if (errors !== null) return failure(401, errors, this.#invalid);
-    setConsumer(ctx, match.consumer, match.credential, secret.key);
+    setConsumer(ctx, match.consumer, match.credential, (match.credential as JwtSecret).key);
     ctx.shared.authenticated_jwt_token = token;
     return null;
   }

@@ -17,14 +17,14 @@ const RAW_SECRET = Buffer.from('raw bytes \u00ff\u0001 secret', 'latin1');
 
 const ASYMMETRIC: Record<string, KeyPair> = { RS256: rsa, RS384: rsa, RS512: rsa, PS256: rsa, PS384: rsa, PS512: rsa, ...ec, EdDSA: ed };
 
-function secrets(): string {
+function secrets(replaced: Record<string, KeyPair> = {}): string {
   const lines = ['HS256', 'HS384', 'HS512'].map((alg) => `      - { key: key-${alg}, algorithm: ${alg}, secret: ${SECRET} }`);
-  for (const [alg, pair] of Object.entries(ASYMMETRIC)) lines.push(`      - { key: key-${alg}, algorithm: ${alg}, rsa_public_key: ${JSON.stringify(pair.publicPem)} }`);
+  for (const [alg, pair] of Object.entries({ ...ASYMMETRIC, ...replaced })) lines.push(`      - { key: key-${alg}, algorithm: ${alg}, rsa_public_key: ${JSON.stringify(pair.publicPem)} }`);
   lines.push(`      - { key: key-b64, algorithm: HS256, secret: ${RAW_SECRET.toString('base64url')} }`);
   return lines.join('\n');
 }
 
-const CONFIG = `
+const config = (replaced: Record<string, KeyPair> = {}): string => `
 _format_version: "3.0"
 services:
   - name: s
@@ -39,9 +39,10 @@ services:
 consumers:
   - username: alice
     jwt_secrets:
-${secrets()}
+${secrets(replaced)}
   - username: guest
 `;
+const CONFIG = config();
 
 const now = (): number => Math.floor(Date.now() / 1000);
 const bearer = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}` });
@@ -128,6 +129,20 @@ describe('jwt', () => {
     const token = signToken('HS256', { iss: 'key-b64' }, RAW_SECRET);
     assert.equal((await gw.get('/b64', bearer(token))).status, 200);
     assert.equal((await gw.get('/plain', bearer(token))).status, 401, 'without the flag the encoded text is the secret');
+  });
+
+  test('a verified token is checked again for its claims on every request, and for its signature once its credential changes', async () => {
+    const short = signToken('RS256', { iss: 'key-RS256', exp: now() + 2, nbf: now() - 1 }, rsa.privateKey);
+    assert.equal((await gw.get('/claims', bearer(short))).status, 200);
+    assert.equal((await gw.get('/claims', bearer(short))).status, 200, 'again, from the remembered verification');
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    assert.deepEqual((await gw.get('/claims', bearer(short))).json(), { exp: 'token expired' });
+    const lasting = signToken('RS256', { iss: 'key-RS256' }, rsa.privateKey);
+    assert.equal((await gw.get('/plain', bearer(lasting))).status, 200);
+    await gw.reload(config({ RS256: keyPair('rsa') }));
+    const after = await gw.get('/plain', bearer(lasting));
+    assert.equal(after.status, 401, 'the key was replaced: the remembered verification no longer counts');
+    assert.deepEqual(after.json(), { message: 'Invalid signature' });
   });
 
   test('anonymous and run_on_preflight', async () => {

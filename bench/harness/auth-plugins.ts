@@ -1,0 +1,99 @@
+// Runs on the bench orchestrator. Scenario "auth": what each authentication plugin costs alone.
+// One Sluice with 1 worker and one route per case — no plugins, key-auth, basic-auth, hmac-auth,
+// jwt HS256, jwt RS256, key-auth + acl — loaded in alternation (compare.ts), so every case runs
+// on the same process and the same upstream; each is reported as a ratio to "no plugins" of the
+// same rounds. Credentials are made up front (a fresh Date for hmac-auth with a clock skew that
+// covers the run; jwt tokens without exp), so every request is a 200 that ran the whole check.
+import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
+import { compare, type Target } from './compare.ts';
+import type { BenchContext } from './context.ts';
+import { describeBackground } from './machine.ts';
+import { stop, type Child } from './proc.ts';
+import { brief, pairedRatio, summaryTable, type Summary } from './report.ts';
+import { startSluice } from './sluice.ts';
+
+const GOAL_MAX_COST_PCT = 10;
+
+const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+
+function jwt(alg: 'HS256' | 'RS256', iss: string, key: string | Parameters<typeof sign>[2]): string {
+  const input = `${b64({ typ: 'JWT', alg })}.${b64({ iss, sub: 'bench' })}`;
+  const signature = alg === 'HS256' ? createHmac('sha256', key as string).update(input).digest() : sign('sha256', Buffer.from(input), key as Parameters<typeof sign>[2]);
+  return `${input}.${signature.toString('base64url')}`;
+}
+
+export async function runAuthPluginsScenario(ctx: BenchContext): Promise<void> {
+  ctx.out('\n## Auth plugin cost: Sluice 1 worker, each plugin alone vs no plugins (one process, one route per case)');
+  ctx.out(await describeBackground());
+  const children: Child[] = [];
+  try {
+    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const route = (name: string, plugins: unknown[]): Record<string, unknown> => ({ name, paths: [`/${name}`], plugins });
+    const config = {
+      _format_version: '3.0',
+      services: [
+        {
+          name: 'bench',
+          url: ctx.upstreamUrl,
+          routes: [
+            route('none', []),
+            route('key-auth', [{ name: 'key-auth' }]),
+            route('basic-auth', [{ name: 'basic-auth' }]),
+            route('hmac-auth', [{ name: 'hmac-auth', config: { clock_skew: 86_400 } }]),
+            route('jwt-hs256', [{ name: 'jwt' }]),
+            route('jwt-rs256', [{ name: 'jwt' }]),
+            route('acl', [{ name: 'key-auth' }, { name: 'acl', config: { allow: ['bench'] } }]),
+          ],
+        },
+      ],
+      consumers: [
+        {
+          username: 'bench',
+          keyauth_credentials: [{ key: 'bench-key' }],
+          basicauth_credentials: [{ username: 'bench', password: 'bench-password' }],
+          hmacauth_credentials: [{ username: 'bench-hmac', secret: 'bench-hmac-secret' }],
+          jwt_secrets: [
+            { key: 'bench-hs', algorithm: 'HS256', secret: 'bench-jwt-secret' },
+            { key: 'bench-rs', algorithm: 'RS256', rsa_public_key: rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+          ],
+          acls: [{ group: 'bench' }],
+        },
+      ],
+    };
+    const sluice = await startSluice({ name: 'sluice-auth', workers: 1, config, tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs });
+    children.push(sluice.child);
+    const date = new Date().toUTCString();
+    const hmac = createHmac('sha256', 'bench-hmac-secret').update(`date: ${date}\n@request-target: get /hmac-auth`).digest('base64');
+    const base = sluice.proxyUrl;
+    const pid = sluice.child.pid;
+    const targets: Target[] = [
+      { name: 'no plugins', url: `${base}/none`, pid },
+      { name: 'key-auth', url: `${base}/key-auth`, headers: { apikey: 'bench-key' }, pid },
+      { name: 'basic-auth', url: `${base}/basic-auth`, headers: { authorization: `Basic ${Buffer.from('bench:bench-password').toString('base64')}` }, pid },
+      { name: 'hmac-auth (sha256)', url: `${base}/hmac-auth`, headers: { date, authorization: `hmac username="bench-hmac", algorithm="hmac-sha256", headers="date @request-target", signature="${hmac}"` }, pid },
+      { name: 'jwt HS256', url: `${base}/jwt-hs256`, headers: { authorization: `Bearer ${jwt('HS256', 'bench-hs', 'bench-jwt-secret')}` }, pid },
+      { name: 'jwt RS256', url: `${base}/jwt-rs256`, headers: { authorization: `Bearer ${jwt('RS256', 'bench-rs', rsa.privateKey)}` }, pid },
+      { name: 'key-auth + acl', url: `${base}/acl`, headers: { apikey: 'bench-key' }, pid },
+    ];
+    const outcomes = await compare(targets, ctx.settings);
+    for (const o of outcomes) if ('skipped' in o) ctx.out(`${o.name}: skipped: ${o.skipped}`);
+    const measured = outcomes.filter((o): o is { name: string; summary: Summary } => 'summary' in o);
+    ctx.out('');
+    ctx.out(summaryTable(measured));
+    const none = measured.find((m) => m.name === 'no plugins');
+    if (none === undefined) return;
+    ctx.out('');
+    ctx.out(`| plugin | throughput cost vs no plugins | CPU/request vs no plugins | goal ≤ ${GOAL_MAX_COST_PCT} % |`);
+    ctx.out('|---|---|---|---|');
+    for (const m of measured) {
+      if (m === none) continue;
+      const cost = (1 - pairedRatio(m.summary, none.summary, 'rps')) * 100;
+      const cpu = (pairedRatio(m.summary, none.summary, 'cpuUsPerReq') - 1) * 100;
+      ctx.out(`| ${m.name} | ${cost.toFixed(1)} % | ${Number.isFinite(cpu) ? `${cpu >= 0 ? '+' : ''}${cpu.toFixed(1)} %` : 'n/a'} | ${cost <= GOAL_MAX_COST_PCT ? 'met' : 'missed'} |`);
+    }
+  } catch (err) {
+    ctx.out(`skipped: ${brief(err)}`);
+  } finally {
+    await Promise.all(children.map((c) => stop(c)));
+  }
+}
