@@ -1,5 +1,6 @@
-// Time from POST /config to every worker applied (issue #3): a one-target change against a full
-// replacement, at 1k and 10k routes with plugins and upstreams to match, side by side in one run.
+// Time from POST /config to every worker applied (issue #3): a one-target change and a one-route
+// change against a full replacement, at 1k and 10k routes with plugins and upstreams to match, side by
+// side in one run. For the one-route change also the workers' own apply time (sluice_config_apply_seconds).
 // Run: node bench/config-apply.ts [--rounds N] [--workers N] [--baseline DIR]
 // --baseline DIR also runs the Sluice of another checkout (e.g. `git worktree add DIR <commit>`),
 // both running at once and the POSTs alternated between them, so drift in the machine's background
@@ -38,7 +39,7 @@ if (values.baseline !== undefined) {
  * every entity's tags, so changing it changes every entity (a full replacement); `targetPort`
  * changes exactly one target.
  */
-function bigConfig(routes: number, generation: number, targetPort: number): DeclarativeConfig {
+function bigConfig(routes: number, generation: number, targetPort: number, routeChange = 0): DeclarativeConfig {
   const services = routes / 10;
   const tags = [`gen-${generation}`];
   const upstreams = [];
@@ -48,7 +49,7 @@ function bigConfig(routes: number, generation: number, targetPort: number): Decl
   for (let s = 0; s < services; s++) {
     upstreams.push({ name: `up-${s}`, tags, targets: [{ target: `127.0.0.1:${s === 0 ? targetPort : 9000}`, tags }, { target: `127.0.0.2:9000`, tags }] });
     const serviceRoutes = [];
-    for (let r = 0; r < 10; r++) serviceRoutes.push({ name: `r-${s}-${r}`, paths: [`/s${s}/r${r}`], tags });
+    for (let r = 0; r < 10; r++) serviceRoutes.push({ name: `r-${s}-${r}`, paths: [s === 0 && r === 0 ? `/s0/r0/${routeChange}` : `/s${s}/r${r}`], tags });
     serviceList.push({ name: `svc-${s}`, host: `up-${s}`, tags, routes: serviceRoutes });
     consumers.push({ username: `c-${s}`, tags, keyauth_credentials: [{ key: `key-${s}`, tags }] });
     plugins.push({ name: 'rate-limiting', service: `svc-${s}`, tags, config: { minute: 1000 + s, policy: 'local' } });
@@ -59,32 +60,55 @@ function bigConfig(routes: number, generation: number, targetPort: number): Decl
 interface Figures {
   converged: number[];
   roundTrip: number[];
+  /** Mean worker apply (ms) per POST, from sluice_config_apply_seconds{kind="delta"}; route changes only. */
+  workerApply: number[];
+}
+
+/** Sum and count of sluice_config_apply_seconds{kind="delta"} over all workers. */
+async function deltaApplies(adminUrl: string): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  let sum = 0;
+  let count = 0;
+  for (const line of text.split('\n')) {
+    if (!line.includes('kind="delta"')) continue;
+    if (line.startsWith('sluice_config_apply_seconds_sum')) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    else if (line.startsWith('sluice_config_apply_seconds_count')) count += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return { sum, count };
 }
 
 /** One Sluice per variant, all started before any is measured. */
-async function measure(routes: number): Promise<{ target: Figures; full: Figures }[]> {
+async function measure(routes: number): Promise<{ target: Figures; full: Figures; route: Figures }[]> {
   const tmpDir = mkdtempSync(join(tmpdir(), 'sluice-bench-apply-'));
   const running: Sluice[] = [];
-  const figures = variants.map(() => ({ target: { converged: [], roundTrip: [] } as Figures, full: { converged: [], roundTrip: [] } as Figures }));
+  const empty = (): Figures => ({ converged: [], roundTrip: [], workerApply: [] });
+  const figures = variants.map(() => ({ target: empty(), full: empty(), route: empty() }));
   try {
     for (const [i, variant] of variants.entries()) {
       running.push(await variant.start({ name: `sluice-${routes}-${i}`, workers: WORKERS, config: bigConfig(routes, 0, 9001), tmpDir }));
     }
     const generation = variants.map(() => 0);
     const port = variants.map(() => 9001);
+    const routeChange = variants.map(() => 0);
     // Alternate the two kinds, and the variants (in turn first), so drift on this noisy machine hits all alike.
     for (let round = 0; round < ROUNDS; round++) {
-      for (const kind of ['target', 'full'] as const) {
+      for (const kind of ['target', 'route', 'full'] as const) {
         for (let k = 0; k < variants.length; k++) {
           const v = (k + round) % variants.length;
           if (kind === 'target') port[v] = port[v] === 9001 ? 9002 : 9001;
+          else if (kind === 'route') routeChange[v]!++;
           else generation[v]!++;
-          const answer = await postConfig(running[v]!.adminUrl, bigConfig(routes, generation[v]!, port[v]!), true, 120_000);
+          const before = kind === 'route' ? await deltaApplies(running[v]!.adminUrl) : null;
+          const answer = await postConfig(running[v]!.adminUrl, bigConfig(routes, generation[v]!, port[v]!, routeChange[v]!), true, 120_000);
           if (answer.status !== 201) throw new Error(`${variants[v]!.name}: POST /config answered ${answer.status}: ${answer.body.slice(0, 300)}`);
           const body = JSON.parse(answer.body) as { converged_ms: number; upserts: number };
           const into = figures[v]![kind];
           into.converged.push(body.converged_ms);
           into.roundTrip.push(answer.ms);
+          if (before !== null) {
+            const after = await deltaApplies(running[v]!.adminUrl);
+            if (after.count > before.count) into.workerApply.push(((after.sum - before.sum) / (after.count - before.count)) * 1000);
+          }
         }
       }
     }
@@ -102,20 +126,23 @@ const rows: string[][] = [];
 for (const routes of [1000, 10_000]) {
   const results = await measure(routes);
   const fmt = (n: number): string => n.toFixed(1);
-  for (const [v, { target, full }] of results.entries()) {
+  for (const [v, { target, full, route }] of results.entries()) {
     rows.push([
       ...(variants.length > 1 ? [variants[v]!.name] : []),
       String(routes),
       fmt(median(target.converged)),
+      fmt(median(route.converged)),
       fmt(median(full.converged)),
       `${(median(full.converged) / median(target.converged)).toFixed(1)}×`,
       fmt(median(target.roundTrip)),
+      fmt(median(route.roundTrip)),
       fmt(median(full.roundTrip)),
+      route.workerApply.length > 0 ? median(route.workerApply).toFixed(2) : 'n/a',
     ]);
   }
 }
 console.log(`POST /config?wait=1, ${WORKERS} workers, median of ${ROUNDS} rounds each (ms)`);
-console.log('converged = after the config was accepted, until every worker applied it; round trip = the whole POST (parse, validate, hash, diff, apply)');
-const header = ['routes', 'one target: converged', 'full: converged', 'full / target', 'one target: round trip', 'full: round trip'];
+console.log('converged = after the config was accepted, until every worker applied it; round trip = the whole POST (parse, validate, hash, diff, apply); worker apply = mean of sluice_config_apply_seconds{kind="delta"} over the workers for that POST');
+const header = ['routes', 'one target: converged', 'one route: converged', 'full: converged', 'full / target', 'one target: round trip', 'one route: round trip', 'full: round trip', 'one route: worker apply'];
 console.log(table(variants.length > 1 ? ['variant', ...header] : header, rows));
 await stopAll();

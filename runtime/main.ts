@@ -19,6 +19,7 @@ import { createUpstreamMemory, UpstreamMemory } from './protocol/upstream-memory
 import { createDnsMemory, DnsMemory } from './protocol/dns-memory.ts';
 import { registerDnsMetrics } from './metrics/dns.ts';
 import { TargetSlots } from './health/slots.ts';
+import { reusePortSupported, workerPlan } from './reuse-port.ts';
 import { HealthThread } from './health/thread.ts';
 import { HealthView } from './health/view.ts';
 import { Supervisor } from './supervisor.ts';
@@ -34,9 +35,12 @@ if (process.argv[2] === 'check') {
 
 let parsed: Options | 'help';
 try {
-  parsed = parseOptions(process.argv.slice(2));
+  parsed = parseOptions(process.argv.slice(2), process.env);
 } catch (error) {
-  console.error(`${(error as Error).message}\n\n${USAGE}`);
+  const { code, message } = error as Error & { code?: string };
+  // An option Sluice refuses is one line with its code; a malformed command line gets the usage too.
+  if (code?.startsWith('SLUICE_ERR_') === true) console.error(`${message} (${code})`);
+  else console.error(`${message}\n\n${USAGE}`);
   process.exit(2);
 }
 if (parsed === 'help') {
@@ -73,12 +77,17 @@ health.start().catch((error: unknown) => log.error({ err: error }, 'health-check
 // With --port 0 the primary picks the port: each worker binding port 0 would get a different one.
 const proxyPort = options.proxyPort === 0 ? await freePort(options.proxyHost) : options.proxyPort;
 const proxyUrl = `http://${urlHost(options.proxyHost)}:${proxyPort}`;
+const reusePort = await reusePortSupported(options.proxyHost);
+const plan = workerPlan(options.workers, reusePort);
+if (plan.note !== null) log.warn({ platform: process.platform, workers: plan.workers }, plan.note);
 const supervisor = new Supervisor(
   {
     boot: {
-      workerCount: options.workers,
+      workerCount: plan.workers,
       proxyHost: options.proxyHost,
       proxyPort,
+      reusePort,
+      ...(options.proxyBacklog === null ? {} : { proxyBacklog: options.proxyBacklog }),
       versions: createVersionMemory(),
       counters: createCounterMemory(options.rateLimitSlots),
       upstreams: targetSlots.memory.view.buffer as SharedArrayBuffer,
@@ -100,7 +109,7 @@ registerDnsMetrics(metrics.primary.registry, new DnsMemory(dnsMemory));
 // Every Admin request passes the guard (Host, Origin, token) before any route; see admin/guard.ts.
 const adminGuard = new AdminGuard({ listenHosts: [options.adminHost], allowHosts: options.adminAllowHosts, allowOrigins: options.adminAllowOrigins, token: options.adminToken });
 const adminServer = createServer(adminGuard.wrap(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl, metrics, health: healthView })));
-const adminAddress = await listen(adminServer, options.adminHost, options.adminPort);
+const adminAddress = await listen(adminServer, options.adminHost, options.adminPort, options.adminBacklog);
 adminGuard.allowListenAddress(adminAddress.address);
 if (options.adminToken === null && !isLoopback(adminAddress.address)) log.warn({ admin: adminAddress.address }, 'Admin API listens beyond loopback without --admin-token');
 const adminUrl = `http://${urlHost(adminAddress.address)}:${adminAddress.port}`;
@@ -109,7 +118,7 @@ const adminUrl = `http://${urlHost(adminAddress.address)}:${adminAddress.port}`;
 let statusServer: Server | null = null;
 if (options.statusListen !== null) {
   statusServer = createServer(adminGuard.wrapStatus(createStatusHandler(metrics, supervisor, log)));
-  const statusAddress = await listen(statusServer, options.statusListen.host, options.statusListen.port);
+  const statusAddress = await listen(statusServer, options.statusListen.host, options.statusListen.port, options.statusListen.backlog);
   log.info({ status: `http://${urlHost(statusAddress.address)}:${statusAddress.port}` }, 'status listener ready');
 }
 
@@ -127,7 +136,7 @@ store.onChange = (delta, snapshot) => {
 };
 
 await supervisor.start();
-log.info({ proxy: proxyUrl, admin: adminUrl, workers: options.workers, config: configFile ?? 'embedded default', version: store.snapshot.version }, 'sluice ready');
+log.info({ proxy: proxyUrl, admin: adminUrl, workers: plan.workers, config: configFile ?? 'embedded default', version: store.snapshot.version }, 'sluice ready');
 
 const reload = (text: string, source: string): void => {
   store.load({ text, source }).catch((error: unknown) => log.error({ err: error, source }, 'config reload failed'));
@@ -159,10 +168,10 @@ const stop = async (signal: string): Promise<void> => {
 process.on('SIGTERM', () => void stop('SIGTERM'));
 process.on('SIGINT', () => void stop('SIGINT'));
 
-function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+function listen(server: Server, host: string, port: number, backlog: number | null = null): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () => resolve(server.address() as AddressInfo));
+    server.listen({ port, host, ...(backlog === null ? {} : { backlog }) }, () => resolve(server.address() as AddressInfo));
   });
 }
 

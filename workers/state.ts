@@ -2,12 +2,13 @@
 // A new state is built to the side and swapped in with one assignment by the caller; a request
 // reads the state once when it starts, so it finishes on the state it started with. Each component
 // is rebuilt only when a group it depends on changed (ARCHITECTURE.md, "Rebuild gating"):
-//   router      ← routes, services
+//   router      ← routes, services (updated in place for the changed routes and services; rebuilt
+//                 when there is no router yet, on `--rebuild-all`, or when most routes changed)
 //   plugins     ← plugins (updated in place for the k plugins a delta names; see plugins/iterator.ts)
 //   balancer U  ← upstream U or its targets (only U's)
 //   credentials ← consumers, credentials
-import { deltaOf } from '../config/apply.ts';
-import type { GroupName, Snapshot } from '../config/types.ts';
+import { applyDelta, deltaOf, revertInPlace, settleInPlace } from '../config/apply.ts';
+import type { Delta, GroupName, Snapshot } from '../config/types.ts';
 import { buildBalancers, NO_BALANCERS, rebuildForDns, type Balancers } from './balancer/balancers.ts';
 import { CredentialsIndex } from './credentials.ts';
 import { buildPluginsIterator, type PluginsIterator } from './plugins/iterator.ts';
@@ -17,6 +18,7 @@ import type { PluginEnv } from './plugins/types.ts';
 import type { UpstreamMemory } from '../runtime/protocol/upstream-memory.ts';
 import type { DnsView } from './dns/view.ts';
 import type { RebuildCounter } from './rebuilds.ts';
+import { routerChanges } from './router/changes.ts';
 import { buildRouter, type Router } from './router/router.ts';
 
 export interface WorkerState {
@@ -43,7 +45,34 @@ export interface StateDeps {
   readonly dns?: DnsView | null;
 }
 
+/**
+ * Groups a worker edits in place when it applies a delta (config/apply.ts): only the router reads
+ * them, and it follows them per entity, so copying them (O(routes)) would be the largest cost of a
+ * route change. The previous state's snapshot then shares these records; nothing reads them there.
+ */
+const IN_PLACE_GROUPS: readonly GroupName[] = ['routes', 'services'];
+
+/** The snapshot `delta` makes of `state`'s, to pass to `buildState`. */
+export function nextSnapshot(state: WorkerState, delta: Delta): Snapshot {
+  return applyDelta(state.snapshot, delta, { inPlace: IN_PLACE_GROUPS });
+}
+
+/**
+ * The state for `snapshot`, built to the side; `previous` keeps serving until the caller swaps.
+ * On a throw, `snapshot`'s in-place edits are reverted, so `previous` is as it was.
+ */
 export function buildState(previous: WorkerState | null, snapshot: Snapshot, deps: StateDeps): WorkerState {
+  try {
+    const state = buildComponents(previous, snapshot, deps);
+    settleInPlace(snapshot);
+    return state;
+  } catch (error) {
+    revertInPlace(snapshot);
+    throw error;
+  }
+}
+
+function buildComponents(previous: WorkerState | null, snapshot: Snapshot, deps: StateDeps): WorkerState {
   const changed = (...groups: GroupName[]): string | null => {
     if (previous === null) return 'initial';
     const names = groups.filter((g) => previous.snapshot.groupHashes[g] !== snapshot.groupHashes[g]);
@@ -51,13 +80,6 @@ export function buildState(previous: WorkerState | null, snapshot: Snapshot, dep
     return deps.rebuildAll ? 'rebuild-all' : null;
   };
   const { rebuilds } = deps;
-
-  let router = previous?.router;
-  const routerReason = changed('routes', 'services');
-  if (router === undefined || routerReason !== null) {
-    router = buildRouter(Object.values(snapshot.entities.routes), snapshot.entities.services, { listenPort: deps.listenPort });
-    rebuilds.count('router', routerReason ?? 'initial');
-  }
 
   let credentials = previous?.credentials;
   const credentialsReason = changed('consumers', 'credentials');
@@ -74,6 +96,9 @@ export function buildState(previous: WorkerState | null, snapshot: Snapshot, dep
     balancers = buildBalancers(balancers, previous?.snapshot ?? null, snapshot, deps.rebuildAll, () => rebuilds.count('balancer', balancersReason ?? 'initial'), deps.upstreamMemory ?? null, deps.dns?.answers ?? null);
   }
 
+  // Last: the router is edited in place, so nothing that can still throw may come after it.
+  const router = followRouter(previous, snapshot, changed('routes', 'services'), deps);
+
   return { version: snapshot.version, snapshot, router, plugins, balancers, credentials };
 }
 
@@ -82,6 +107,33 @@ export function withDnsChanges(state: WorkerState, names: ReadonlySet<string>, d
   if (deps.dns === null || deps.dns === undefined) return state;
   const balancers = rebuildForDns(state.balancers, state.snapshot, names, () => deps.rebuilds.count('balancer', 'dns'), deps.upstreamMemory ?? null, deps.dns.answers);
   return balancers === state.balancers ? state : { ...state, balancers };
+}
+
+/**
+ * Above this share of the routes changed at once, building anew is cheaper than editing: a full
+ * replacement, or a first config after an empty one.
+ */
+const REBUILD_SHARE = 0.25;
+
+/**
+ * The router for `snapshot`. The previous router edited in place when routes or services changed
+ * (the previous state then shares it: a request routes once when it starts, so a request in flight
+ * on the previous state is unaffected), a new one when there is none, on `--rebuild-all`, or when
+ * most routes changed.
+ */
+function followRouter(previous: WorkerState | null, snapshot: Snapshot, reason: string | null, deps: StateDeps): Router {
+  const build = (why: string): Router => {
+    deps.rebuilds.count('router', why);
+    return buildRouter(Object.values(snapshot.entities.routes), snapshot.entities.services, { listenPort: deps.listenPort });
+  };
+  if (previous === null) return build('initial');
+  if (reason === null) return previous.router;
+  if (deps.rebuildAll) return build(reason);
+  const changes = routerChanges(previous.snapshot, snapshot);
+  if (changes.routes.length + changes.removedRoutes.length > Math.max(64, previous.router.routeCount * REBUILD_SHARE)) return build(reason);
+  previous.router.update(changes, snapshot.entities.services);
+  deps.rebuilds.updated('router', reason, changes.entities);
+  return previous.router;
 }
 
 /**

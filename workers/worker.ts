@@ -5,7 +5,6 @@
 // a MessageChannel.
 import type { MessagePort } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
-import { applyDelta } from '../config/apply.ts';
 import type { Delta, Snapshot } from '../config/types.ts';
 import { SluiceError, type WireError } from '../runtime/protocol/errors.ts';
 import { createLogger, type Logger } from '../runtime/protocol/log.ts';
@@ -22,7 +21,7 @@ import { ClientTimeouts } from './proxy/client-timeouts.ts';
 import { Dispatchers } from './proxy/dispatchers.ts';
 import { Proxy } from './proxy/handler.ts';
 import { RebuildCounter } from './rebuilds.ts';
-import { buildState, liveOrigins, withDnsChanges, type StateDeps, type WorkerState } from './state.ts';
+import { buildState, liveOrigins, nextSnapshot, withDnsChanges, type StateDeps, type WorkerState } from './state.ts';
 import { TimerWheel } from './timers/wheel.ts';
 
 /** How long after a config change unused upstream pools are closed. */
@@ -158,7 +157,7 @@ export class GatewayWorker {
       return this.#askSnapshot(delta.version);
     }
     try {
-      this.#install(applyDelta(state.snapshot, delta), false);
+      this.#install(nextSnapshot(state, delta), false);
     } catch (error) {
       // The snapshot of the same config is the second chance; a failure there is reported.
       this.#log.warn({ err: error, version: delta.version }, 'worker could not apply a config delta; asking for a snapshot');
@@ -238,7 +237,8 @@ export class GatewayWorker {
       process.exitCode = 1;
       throw error;
     });
-    server.listen({ host: boot.proxyHost, port: boot.proxyPort, reusePort: true }, () => {
+    const listen = { host: boot.proxyHost, port: boot.proxyPort, reusePort: boot.reusePort ?? true, ...(boot.proxyBacklog === undefined ? {} : { backlog: boot.proxyBacklog }) };
+    server.listen(listen, () => {
       this.#post({ type: 'ready', index: boot.index, address: `${boot.proxyHost}:${boot.proxyPort}` });
     });
   }
@@ -254,6 +254,7 @@ export class GatewayWorker {
       in_flight: this.#proxy?.inFlight ?? 0,
       connections: { ...this.#connections },
       rebuilds: this.#rebuilds.counts,
+      updates: this.#rebuilds.updates,
       config_applies: { ...this.#applies },
       upstream_pools: this.#dispatchers.size,
       heap_used: memory.heapUsed,

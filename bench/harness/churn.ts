@@ -6,6 +6,8 @@
 //   steady          Sluice, no reconfigures
 //   churn           Sluice, 10 target-only reconfigures/s (should rebuild one balancer only)
 //   churn, --rebuild-all   Sluice in its diagnostic mode that rebuilds everything (Kong's way)
+// Scenario "route-churn" is the same with a 10,000-route table (route-table.ts) where each change
+// rewrites one route's path and host (new names every time), and the load on `/bench`.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext } from './context.ts';
 import { withCpu } from './compare.ts';
@@ -15,7 +17,29 @@ import { probe } from './net.ts';
 import { stop, type Child } from './proc.ts';
 import { brief, fmtInt, fmtMs, fmtX, median, pairedRatio, summarize, table, type RunResult, type Summary } from './report.ts';
 import { postConfig, rejection, startSluice, type Sluice } from './sluice.ts';
-import { plainConfig, upstreamConfig } from './sluice-configs.ts';
+import { routeTableConfig } from './route-table.ts';
+import { plainConfig, upstreamConfig, type DeclarativeConfig } from './sluice-configs.ts';
+
+export type ChurnKind = 'target' | 'route';
+/** Routes in the route-churn table. */
+const ROUTE_TABLE = 10_000;
+
+/** What a kind of churn posts and loads: the config with change `n`, and the path the load asks for. */
+interface ChurnPlan {
+  kind: ChurnKind;
+  initial: DeclarativeConfig;
+  change(n: number): DeclarativeConfig;
+  loadPath: string;
+  /** POST /config?wait=1 timeout: a 10k-route config takes the primary a while to prepare. */
+  postTimeoutMs: number;
+}
+
+function churnPlan(kind: ChurnKind, upstreamUrl: string, addresses: readonly string[]): ChurnPlan {
+  if (kind === 'route') {
+    return { kind, initial: routeTableConfig(ROUTE_TABLE, 0, upstreamUrl), change: (n) => routeTableConfig(ROUTE_TABLE, n, upstreamUrl), loadPath: '/bench', postTimeoutMs: 30_000 };
+  }
+  return { kind, initial: plainConfig(upstreamUrl), change: (n) => upstreamConfig(addresses[n % addresses.length] ?? ''), loadPath: '/', postTimeoutMs: 5000 };
+}
 
 const RECONFIGS_PER_SECOND = 10;
 /**
@@ -54,17 +78,16 @@ function emptyStats(): ChurnStats {
   return { attempted: 0, ok: 0, errors: 0, latenciesMs: [], convergedMs: [], firstError: null };
 }
 
-/** Posts target-only changes every 1/RECONFIGS_PER_SECOND s for `durationMs`; never bursts to catch up. */
-async function churn(sluice: Sluice, addresses: readonly string[], durationMs: number, stats: ChurnStats, flip: { n: number }): Promise<void> {
+/** Posts a change every 1/RECONFIGS_PER_SECOND s for `durationMs`; never bursts to catch up. */
+async function churn(sluice: Sluice, plan: ChurnPlan, durationMs: number, stats: ChurnStats, flip: { n: number }): Promise<void> {
   const period = 1000 / RECONFIGS_PER_SECOND;
   const end = performance.now() + durationMs;
   let next = performance.now();
   while (performance.now() < end) {
     flip.n += 1;
-    const address = addresses[flip.n % addresses.length] ?? '';
     stats.attempted += 1;
     try {
-      const answer = await postConfig(sluice.adminUrl, upstreamConfig(address), true, 5000);
+      const answer = await postConfig(sluice.adminUrl, plan.change(flip.n), true, plan.postTimeoutMs);
       const refused = rejection(answer);
       if (refused === null) {
         stats.ok += 1;
@@ -135,7 +158,9 @@ function sumOverWorkers(samples: readonly string[]): string[] {
     if (match === null) continue;
     const labels = new Map([...(match[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((m) => [m[1] ?? '', m[2] ?? '']));
     const component = labels.get('component') ?? '?';
-    const reason = labels.get('reason') ?? '?';
+    // Updated in place vs rebuilt (sluice_rebuilds_total{kind}); entity totals of updates apart.
+    const kind = line.startsWith('sluice_rebuild_updated_entities_total') ? ' entities' : labels.get('kind') === 'updated' ? ' updated' : '';
+    const reason = (labels.get('reason') ?? '?') + kind;
     const reasons = byComponent.get(component) ?? new Map<string, number>();
     reasons.set(reason, (reasons.get(reason) ?? 0) + Number(match[2]));
     byComponent.set(component, reasons);
@@ -148,14 +173,16 @@ async function probeFull(url: string): Promise<{ status: number; body: string }>
   return { status: res.status, body: await res.text() };
 }
 
-export async function runChurnScenario(ctx: BenchContext): Promise<void> {
+export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'target'): Promise<void> {
   const { settings } = ctx;
-  ctx.out(`\n## Reconfigure under load: ${RECONFIGS_PER_SECOND} target-only POST /config?wait=1 per second, Sluice ${ctx.churnWorkers} worker(s)`);
+  const what = kind === 'route' ? `one-route (of ${ROUTE_TABLE})` : 'target-only';
+  ctx.out(`\n## Reconfigure under load: ${RECONFIGS_PER_SECOND} ${what} POST /config?wait=1 per second, Sluice ${ctx.churnWorkers} worker(s)`);
   ctx.out(await describeBackground());
   const addresses = ctx.upstream.ports.slice(0, 2).map((p) => `127.0.0.1:${p}`);
+  const plan = churnPlan(kind, ctx.upstreamUrl, addresses);
   const children: Child[] = [];
   try {
-    const common = { workers: ctx.churnWorkers, config: plainConfig(ctx.upstreamUrl), tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs };
+    const common = { workers: ctx.churnWorkers, config: plan.initial, tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs, readyTimeoutMs: plan.postTimeoutMs * 10 };
     const gated = await startSluice({ name: 'sluice-churn', ...common });
     children.push(gated.child);
     const rebuildAll = await startSluice({ name: 'sluice-rebuild-all', ...common, rebuildAll: true });
@@ -163,12 +190,12 @@ export async function runChurnScenario(ctx: BenchContext): Promise<void> {
     for (const sluice of [gated, rebuildAll]) {
       let refused: string | null;
       try {
-        refused = rejection(await postConfig(sluice.adminUrl, upstreamConfig(addresses[0] ?? ''), true));
+        refused = rejection(await postConfig(sluice.adminUrl, plan.change(0), true, plan.postTimeoutMs));
       } catch (err) {
         refused = `POST /config failed: ${brief(err)}`;
       }
       if (refused === null) {
-        const check = await probe(`${sluice.proxyUrl}/`).catch((err: Error) => ({ status: 0, body: err.message }));
+        const check = await probe(`${sluice.proxyUrl}${plan.loadPath}`).catch((err: Error) => ({ status: 0, body: err.message }));
         if (check.status !== 200) refused = `proxy through the upstream entity answered ${check.status}: ${check.body.slice(0, 160)}`;
       }
       if (refused !== null) {
@@ -179,7 +206,7 @@ export async function runChurnScenario(ctx: BenchContext): Promise<void> {
 
     // Warm both up closed-loop first: a cold Sluice (JIT, pools) would understate the capacity.
     const loadSpec = (sluice: Sluice, durationS: number, fixedRate?: number) => ({
-      url: `${sluice.proxyUrl}/`,
+      url: `${sluice.proxyUrl}${plan.loadPath}`,
       durationS,
       ...(fixedRate === undefined ? { connections: settings.connections } : { connections: FIXED_RATE_CONNECTIONS, rate: fixedRate }),
     });
@@ -201,8 +228,8 @@ export async function runChurnScenario(ctx: BenchContext): Promise<void> {
 
     const phases: Phase[] = [
       { name: 'steady', sluice: gated, churn: false, loads: [], stats: emptyStats() },
-      { name: '10 reconfig/s', sluice: gated, churn: true, loads: [], stats: emptyStats() },
-      { name: '10 reconfig/s --rebuild-all', sluice: rebuildAll, churn: true, loads: [], stats: emptyStats() },
+      { name: `10 ${kind} changes/s`, sluice: gated, churn: true, loads: [], stats: emptyStats() },
+      { name: `10 ${kind} changes/s --rebuild-all`, sluice: rebuildAll, churn: true, loads: [], stats: emptyStats() },
     ];
     const flips = new Map<Sluice, { n: number }>([[gated, { n: 0 }], [rebuildAll, { n: 0 }]]);
     for (let round = 0; round < settings.rounds; round += 1) {
@@ -214,7 +241,7 @@ export async function runChurnScenario(ctx: BenchContext): Promise<void> {
         const flip = flips.get(phase.sluice) ?? { n: 0 };
         // The churner starts with the load and stops one second early, so no reconfigure
         // lands after the load generator has stopped measuring.
-        const churner = phase.churn ? churn(phase.sluice, addresses, (settings.durationS - 1) * 1000, phase.stats, flip) : Promise.resolve();
+        const churner = phase.churn ? churn(phase.sluice, plan, (settings.durationS - 1) * 1000, phase.stats, flip) : Promise.resolve();
         const [result] = await Promise.all([load, churner]);
         phase.loads.push(result);
         settings.log(

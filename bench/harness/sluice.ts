@@ -17,6 +17,8 @@ export interface SluiceOptions {
   rebuildAll?: boolean;
   /** Extra node flags for the primary, e.g. --cpu-prof (which also profiles worker threads). */
   nodeArgs?: string[];
+  /** How long to wait for "sluice ready" (default 30 s; a 100k-route config takes longer). */
+  readyTimeoutMs?: number;
   /** Extra `node runtime` options, e.g. --dns-resolver. */
   runtimeArgs?: string[];
 }
@@ -44,7 +46,7 @@ export async function startSluice(options: SluiceOptions): Promise<Sluice> {
   ];
   // Graceful exit can take a moment (drain, and writing CPU profiles under --profile).
   const child = start(options.name, process.execPath, args, { cwd: REPO_ROOT, graceMs: 10_000 });
-  const line = await waitForLine(child, (l) => l.includes('"msg":"sluice ready"'), 30_000);
+  const line = await waitForLine(child, (l) => l.includes('"msg":"sluice ready"'), options.readyTimeoutMs ?? 30_000);
   let proxyUrl = `http://${HOST}:${port}`;
   let adminUrl = `http://${HOST}:${adminPort}`;
   try {

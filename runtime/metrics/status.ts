@@ -1,6 +1,7 @@
 // Primary thread: the status listener (`--status-listen H:P`, off by default), Kong's Status API
-// reduced to what a scraper and a Kubernetes probe need — GET /metrics and GET /status/ready —
-// so they can reach the node while the Admin API stays on loopback. Everything else is 404.
+// reduced to what a scraper and a Kubernetes probe need — GET /metrics, GET /status/ready and
+// GET /status/live (liveness) — so they can reach the node while the Admin API stays on loopback.
+// Everything else is 404.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sendJson } from '../admin/http.ts';
 import type { Logger } from '../protocol/log.ts';
@@ -47,6 +48,8 @@ export function createStatusHandler(collector: MetricsCollector, supervisor: Sup
       });
       return;
     }
+    // Liveness: the primary's loop answers. Workers are the primary's to replace, not the probe's.
+    if (req.method === 'GET' && path === '/status/live') return sendJson(res, 200, { message: 'alive' });
     if (req.method === 'GET' && path === '/status/ready') {
       const state = readiness(supervisor);
       return sendJson(res, state.ready ? 200 : 503, { message: state.message });

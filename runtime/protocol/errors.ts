@@ -26,6 +26,10 @@ export const ErrorCodes = {
   SLUICE_ERR_CLIENT_GONE: { status: 499, message: 'client closed the connection' },
   SLUICE_ERR_WORKER_TIMEOUT: { status: 504, message: 'a worker did not answer in time' },
   SLUICE_ERR_NODE_VERSION: { status: 500, message: 'Sluice needs Node >= 22.12' },
+  // A command-line option or its environment variable (runtime/cli.ts) that is malformed...
+  SLUICE_ERR_OPTION_INVALID: { status: 500, message: 'invalid option' },
+  // ...or asks for what Sluice cannot do (a TLS listener, a database): refused, never ignored.
+  SLUICE_ERR_OPTION_UNSUPPORTED: { status: 500, message: 'option not supported by Sluice' },
 } as const;
 
 export type ErrorCode = keyof typeof ErrorCodes;

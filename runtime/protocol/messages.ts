@@ -19,6 +19,10 @@ export interface WorkerBoot {
   /** Diagnostic: rebuild every component on every change, as Kong does. */
   rebuildAll: boolean;
   clientTimeouts: ClientTimeoutSettings;
+  /** Listen with SO_REUSEPORT; false where the platform lacks it (then there is one worker). Absent: true. */
+  reusePort?: boolean;
+  /** listen(2) backlog of the proxy socket (Kong's `backlog=N`); absent: Node's default. */
+  proxyBacklog?: number;
   listenerLimits: ListenerLimits;
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { applyDelta, DeltaGapError } from '../../config/apply.ts';
+import { applyDelta, DeltaGapError, revertInPlace, settleInPlace } from '../../config/apply.ts';
 import { diff } from '../../config/diff.ts';
 import { hashEntities } from '../../config/hash.ts';
 import { GROUPS } from '../../config/types.ts';
@@ -73,4 +73,30 @@ test('one target change in a 10,000-route snapshot applies fast and leaves the r
   assert.equal(applied.hash, next.hash);
   t.diagnostic(`apply of a one-target delta: ${ms.toFixed(2)} ms`);
   assert.ok(ms < 20, `apply took ${ms.toFixed(2)} ms`);
+});
+
+test('inPlace: the named groups are edited in place to the same result, and revertInPlace puts them back', () => {
+  const prev = snapshot(fixture('nested.yaml'), 1);
+  const before = structuredClone(prev);
+  const next = snapshot(edit(fixture('nested.yaml')), 2);
+  const delta = diff(prev, next);
+  const applied = applyDelta(prev, delta, { inPlace: ['targets', 'consumers'] });
+  assert.deepEqual(applied, next);
+  // Edited in place: the very records of the input, which now hold the new content.
+  assert.equal(applied.entities.targets, prev.entities.targets);
+  assert.equal(applied.entityHashes.consumers, prev.entityHashes.consumers);
+  assert.deepEqual(prev.entities.targets, next.entities.targets);
+  // Not named: copied as always.
+  assert.notEqual(applied.entities.plugins, prev.entities.plugins);
+  revertInPlace(applied);
+  assert.deepEqual(prev, before);
+});
+
+test('inPlace: settleInPlace makes revertInPlace a no-op', () => {
+  const prev = snapshot(fixture('nested.yaml'), 1);
+  const next = snapshot(edit(fixture('nested.yaml')), 2);
+  const applied = applyDelta(prev, diff(prev, next), { inPlace: ['targets'] });
+  settleInPlace(applied);
+  revertInPlace(applied);
+  assert.deepEqual(applied, next);
 });

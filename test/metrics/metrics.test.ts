@@ -196,12 +196,13 @@ test('every metric the example Grafana dashboard queries is exposed', async () =
   }
 });
 
-test('the status listener serves /metrics and /status/ready only', async () => {
+test('the status listener serves /metrics, /status/ready and /status/live only', async () => {
   const s = await scrape(`${statusUrl}/metrics`);
   assert.ok(sum(s, 'kong_http_requests_total', { route: 'api' }) >= 100);
   const ready = await request(`${statusUrl}/status/ready`);
   assert.equal(ready.status, 200);
   assert.deepEqual(ready.json(), { message: 'ready' });
+  assert.deepEqual((await request(`${statusUrl}/status/live`)).json(), { message: 'alive' });
   for (const path of ['/status', '/workers', '/config', '/', '/metrics/x']) assert.equal((await request(`${statusUrl}${path}`)).status, 404, path);
   assert.equal((await request(`${statusUrl}/metrics`, { method: 'POST' })).status, 404);
 });

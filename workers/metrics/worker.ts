@@ -41,7 +41,8 @@ export class WorkerMetrics {
   readonly #configVersion: Gauge<'worker'>;
   readonly #configInfo: Gauge<'worker' | 'hash'>;
   readonly #applySeconds: Histogram<'worker' | 'kind'>;
-  readonly #rebuilds: Counter<'worker' | 'component' | 'reason'>;
+  readonly #rebuilds: Counter<'worker' | 'component' | 'reason' | 'kind'>;
+  readonly #updatedEntities: Counter<'worker' | 'component' | 'reason'>;
   readonly #timers: Gauge<'worker' | 'state'>;
   readonly #timerPending: Gauge<'worker' | 'name'>;
   readonly #timerRuns: Counter<'worker' | 'name'>;
@@ -75,7 +76,18 @@ export class WorkerMetrics {
       buckets: APPLY_BUCKETS,
       registers,
     });
-    this.#rebuilds = new Counter({ name: 'sluice_rebuilds_total', help: 'Worker component rebuilds, by component and the config groups that caused them', labelNames: ['worker', 'component', 'reason'], registers });
+    this.#rebuilds = new Counter({
+      name: 'sluice_rebuilds_total',
+      help: 'Worker components following a config change, by component, the config groups that caused it, and kind (rebuilt: from the whole config; updated: edited in place for the changed entities)',
+      labelNames: ['worker', 'component', 'reason', 'kind'],
+      registers,
+    });
+    this.#updatedEntities = new Counter({
+      name: 'sluice_rebuild_updated_entities_total',
+      help: 'Entities that in-place updates (sluice_rebuilds_total{kind="updated"}) touched, by component and reason',
+      labelNames: ['worker', 'component', 'reason'],
+      registers,
+    });
     this.#timers = new Gauge({ name: 'sluice_timers', help: "Timers on this worker's wheel by state (running, pending: due and not yet run, waiting: not yet due)", labelNames: ['worker', 'state'], registers });
     this.#timerPending = new Gauge({ name: 'sluice_timer_pending', help: 'Live timers of this name on this worker', labelNames: ['worker', 'name'], registers });
     this.#timerRuns = new Counter({ name: 'sluice_timer_runs_total', help: 'Timer callbacks run, failed ones included', labelNames: ['worker', 'name'], registers });
@@ -132,10 +144,19 @@ export class WorkerMetrics {
     if (config !== null) this.#configInfo.set({ worker, hash: config.hash }, 1);
 
     this.#rebuilds.reset();
-    const counts = sources.rebuilds.counts;
+    this.#updatedEntities.reset();
+    const { counts, updates } = sources.rebuilds;
     for (const component in counts) {
       const byReason = counts[component as keyof typeof counts];
-      for (const reason in byReason) this.#rebuilds.inc({ worker, component, reason }, byReason[reason]!);
+      for (const reason in byReason) this.#rebuilds.inc({ worker, component, reason, kind: 'rebuilt' }, byReason[reason]!);
+    }
+    for (const component in updates) {
+      const byReason = updates[component as keyof typeof updates];
+      for (const reason in byReason) {
+        const { times, entities } = byReason[reason]!;
+        this.#rebuilds.inc({ worker, component, reason, kind: 'updated' }, times);
+        this.#updatedEntities.inc({ worker, component, reason }, entities);
+      }
     }
 
     const timers = sources.wheel.stats().stats;

@@ -80,7 +80,7 @@ export class HeaderCondition {
   }
 }
 
-/** One route, or one path group of a split route: the unit Kong ranks. Immutable after `compileRoutes`. */
+/** One route, or one path group of a split route: the unit Kong ranks. Immutable. */
 export class Entry {
   readonly route: Route;
   readonly service: Service | null;
@@ -96,11 +96,17 @@ export class Entry {
   readonly isRegex: boolean;
   readonly regexPriority: number;
   readonly prefixLength: number;
+  /**
+   * The rank packed into two numbers, higher first, so the router's hot scan compares two doubles
+   * before the tie-breakers: `rankHigh` holds rules 1–4 (categories ≤ 4, one bit, header names
+   * below 2^38, one bit — exact in a double), `rankLow` rule 5 or 6 (an entry is regex or plain,
+   * so only one of regex_priority and prefix length is in play between two entries of equal `rankHigh`).
+   */
+  readonly rankHigh: number;
+  readonly rankLow: number;
   // Upstream path join, precomputed.
   readonly serviceBase: string;
   readonly v1: boolean;
-  /** Global order of this entry's first path; path i has `seq + i`. Lower is better. Set once after sorting. */
-  seq = 0;
 
   constructor(route: Route, service: Service | null, shared: Shared, paths: readonly PathCondition[] | null) {
     this.route = route;
@@ -115,6 +121,8 @@ export class Entry {
     this.isRegex = paths !== null && paths[0]!.regex !== null;
     this.regexPriority = this.isRegex ? route.regex_priority : 0;
     this.prefixLength = paths !== null && !this.isRegex ? Buffer.byteLength(paths[0]!.path) : 0;
+    this.rankHigh = this.categories * 2 ** 40 + (this.plainHostsOnly ? 2 ** 39 : 0) + this.headerCount * 2 + (this.isRegex ? 1 : 0);
+    this.rankLow = this.isRegex ? this.regexPriority : this.prefixLength;
     this.serviceBase = service?.path ?? '/';
     this.v1 = route.path_handling === 'v1';
   }
@@ -133,35 +141,37 @@ function isExact(host: HostPattern): boolean {
 const HTTP_PROTOCOLS = new Set(['http', 'https', 'grpc', 'grpcs']);
 
 /**
- * Compiles routes into ranked entries, best first, with `seq` assigned.
- * Left out, as Kong leaves them out of its HTTP router: routes whose service is disabled and routes with no
- * HTTP-family protocol. A route that references a missing service gets `service: null`.
+ * Compiles routes into ranked entries, best first.
  * @throws SluiceError `SLUICE_ERR_CONFIG_INVALID` on an invalid regex (config validation should catch it first).
  */
 export function compileRoutes(routes: readonly Route[], services: Readonly<Record<string, Service>>): Entry[] {
   const entries: Entry[] = [];
   for (const route of routes) {
-    if (!route.protocols.some((p) => HTTP_PROTOCOLS.has(p))) continue;
-    const service = route.service === null ? null : (services[route.service.id] ?? null);
-    if (service !== null && !service.enabled) continue;
-    const shared: Shared = {
-      methods: nonEmpty(route.methods) ? new Set(route.methods.map((m) => m.toUpperCase())) : null,
-      hosts: nonEmpty(route.hosts) ? route.hosts.map((h) => new HostPattern(h)) : null,
-      headers: compileHeaders(route),
-    };
-    if (!nonEmpty(route.paths)) {
-      entries.push(new Entry(route, service, shared, null));
-      continue;
-    }
-    for (const group of groupPaths(route)) entries.push(new Entry(route, service, shared, group));
+    for (const entry of compileRoute(route, services)) entries.push(entry);
   }
   entries.sort(compareEntries);
-  let seq = 0;
-  for (const entry of entries) {
-    entry.seq = seq;
-    seq += entry.paths === null ? 1 : entry.paths.length;
-  }
   return entries;
+}
+
+const NO_ENTRIES: readonly Entry[] = Object.freeze([]);
+
+/**
+ * One route's entries, unsorted. None, as Kong leaves them out of its HTTP router, for a route whose
+ * service is disabled or that has no HTTP-family protocol. A route that references a missing service
+ * gets `service: null`.
+ * @throws SluiceError `SLUICE_ERR_CONFIG_INVALID` on an invalid regex.
+ */
+export function compileRoute(route: Route, services: Readonly<Record<string, Service>>): readonly Entry[] {
+  if (!route.protocols.some((p) => HTTP_PROTOCOLS.has(p))) return NO_ENTRIES;
+  const service = route.service === null ? null : (services[route.service.id] ?? null);
+  if (service !== null && !service.enabled) return NO_ENTRIES;
+  const shared: Shared = {
+    methods: nonEmpty(route.methods) ? new Set(route.methods.map((m) => m.toUpperCase())) : null,
+    hosts: nonEmpty(route.hosts) ? route.hosts.map((h) => new HostPattern(h)) : null,
+    headers: compileHeaders(route),
+  };
+  if (!nonEmpty(route.paths)) return [new Entry(route, service, shared, null)];
+  return groupPaths(route).map((group) => new Entry(route, service, shared, group));
 }
 
 function nonEmpty<T>(list: readonly T[] | null): list is readonly T[] {
@@ -190,15 +200,14 @@ function groupPaths(route: Route): PathCondition[][] {
   return [...groups.values()];
 }
 
+/** Kong's order (top of file): negative when `a` ranks before `b`. Zero only for the same entry. */
 export function compareEntries(a: Entry, b: Entry): number {
-  if (a.categories !== b.categories) return b.categories - a.categories;
-  if (a.plainHostsOnly !== b.plainHostsOnly) return a.plainHostsOnly ? -1 : 1;
-  if (a.headerCount !== b.headerCount) return b.headerCount - a.headerCount;
-  if (a.isRegex !== b.isRegex) return a.isRegex ? -1 : 1;
-  if (a.regexPriority !== b.regexPriority) return b.regexPriority - a.regexPriority;
-  if (a.prefixLength !== b.prefixLength) return b.prefixLength - a.prefixLength;
+  if (a.rankHigh !== b.rankHigh) return b.rankHigh - a.rankHigh;
+  if (a.rankLow !== b.rankLow) return b.rankLow - a.rankLow;
   if (a.route.created_at !== b.route.created_at) return a.route.created_at - b.route.created_at;
-  return a.route.id < b.route.id ? -1 : a.route.id > b.route.id ? 1 : 0;
+  if (a.route.id !== b.route.id) return a.route.id < b.route.id ? -1 : 1;
+  // Two path groups of one route differ in kind or prefix length, so rankHigh or rankLow told them apart.
+  return 0;
 }
 
 /** Every condition must hold; within one, any value of any occurrence of the header may match. */

@@ -36,6 +36,18 @@ export interface RouterOptions {
   listenPort?: number;
   /** Recent-match cache: keys kept per generation (two generations); 0 disables. Default 4096. */
   cacheSize?: number;
+  /** Recent-match cache: estimated bytes it may hold in all (keys, matches, overhead). Default 4 MiB. */
+  cacheBytes?: number;
+}
+
+/** What a config change did to the router's inputs: only these are looked at by `update`. */
+export interface RouterChanges {
+  /** Routes added or changed, as they are now. */
+  readonly routes: readonly Route[];
+  /** Ids of removed routes. */
+  readonly removedRoutes: readonly string[];
+  /** Ids of services added, changed or removed: the routes that name them are filed again. */
+  readonly services: readonly string[];
 }
 
 export interface Router {
@@ -47,10 +59,22 @@ export interface Router {
    *   or holds a '%' that does not begin a valid percent-encoded triplet.
    */
   match(method: string, host: string, rawPath: string, headers: RequestHeaders): Match | null;
+  /**
+   * Edits the router in place to reflect `changes`, `services` being the services as they are now.
+   * Work is proportional to the routes changed (and the routes of changed services), not to the
+   * route count. All or nothing: on a throw the router is unchanged.
+   * @returns how many routes were filed again or removed.
+   * @throws SluiceError `SLUICE_ERR_CONFIG_INVALID` on a route regex JS cannot compile.
+   */
+  update(changes: RouterChanges, services: Readonly<Record<string, Service>>): number;
   /** Routes that can match (routes of disabled services and stream-only routes are left out). */
   readonly routeCount: number;
-  /** False when a route matches on headers: the cache key would not cover the request. */
+  /** False when a route matches on headers (the cache key would not cover the request) or the cache is off. */
   readonly cacheEnabled: boolean;
   readonly cacheHits: number;
   readonly cacheMisses: number;
+  /** Decisions cached now, and their estimated bytes; the bytes stay within `cacheBudget`. */
+  readonly cacheEntries: number;
+  readonly cacheBytes: number;
+  readonly cacheBudget: number;
 }

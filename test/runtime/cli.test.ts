@@ -1,0 +1,151 @@
+// `node runtime`'s options from flags, SLUICE_* variables and Kong's KONG_* variables
+// (runtime/cli.ts, runtime/kong-env.ts, runtime/listen-address.ts).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { envName, OPTIONS, parseOptions, USAGE, type Options } from '../../runtime/cli.ts';
+import { parseListen } from '../../runtime/listen-address.ts';
+
+function parse(argv: string[], env: NodeJS.ProcessEnv = {}): Options {
+  const options = parseOptions(argv, env);
+  assert.notEqual(options, 'help');
+  return options as Options;
+}
+
+function refused(argv: string[], env: NodeJS.ProcessEnv, code: string): Error {
+  let caught: unknown = null;
+  try {
+    parseOptions(argv, env);
+  } catch (error) {
+    caught = error;
+  }
+  assert.ok(caught instanceof Error, 'expected a refusal');
+  assert.equal((caught as Error & { code?: string }).code, code);
+  // One line: it is printed as the whole diagnosis.
+  assert.equal((caught as Error).message.includes('\n'), false);
+  return caught as Error;
+}
+
+test('defaults with no flags and an empty environment', () => {
+  const options = parse([]);
+  assert.equal(options.config, null);
+  assert.equal(options.proxyHost, '0.0.0.0');
+  assert.equal(options.proxyPort, 8000);
+  assert.equal(options.proxyBacklog, null);
+  assert.deepEqual([options.adminHost, options.adminPort], ['127.0.0.1', 8001]);
+  assert.equal(options.statusListen, null);
+  assert.equal(options.drainTimeoutMs, 10_000);
+  assert.equal(options.drainIdleGraceMs, 1000);
+  assert.equal(options.spare, true);
+});
+
+test('every option in the table has a SLUICE_* variable, shown in the usage text', () => {
+  for (const spec of OPTIONS) {
+    assert.match(envName(spec.name), /^SLUICE_[A-Z0-9_]+$/);
+    assert.ok(USAGE.includes(`--${spec.name}`), spec.name);
+  }
+  assert.equal(envName('admin-listen'), 'SLUICE_ADMIN_LISTEN');
+  assert.equal(envName('config'), 'SLUICE_CONFIG');
+});
+
+test('each option read from its SLUICE_* variable', () => {
+  const options = parse([], {
+    SLUICE_CONFIG: '/etc/sluice/kong.yaml',
+    SLUICE_ADMIN_LISTEN: '0.0.0.0:9001',
+    SLUICE_STATUS_LISTEN: '0.0.0.0:8100',
+    SLUICE_WORKERS: '3',
+    SLUICE_DRAIN_TIMEOUT: '20000',
+    SLUICE_DRAIN_IDLE_GRACE: '500',
+    SLUICE_CLIENT_IDLE_TIMEOUT: '5000',
+    SLUICE_CLIENT_BODY_TIMEOUT: '6000',
+    SLUICE_NO_SPARE: 'true',
+    SLUICE_REBUILD_ALL: '1',
+    SLUICE_PORT: '9000',
+    SLUICE_CLIENT_SEND_TIMEOUT: '7000',
+    SLUICE_MAX_HEADER_FIELDS: '50',
+    SLUICE_UNDERSCORE_HEADERS: 'reject',
+    SLUICE_DNS_MAX_TTL: '60',
+  });
+  assert.equal(options.config, '/etc/sluice/kong.yaml');
+  assert.deepEqual([options.adminHost, options.adminPort], ['0.0.0.0', 9001]);
+  assert.deepEqual(options.statusListen, { host: '0.0.0.0', port: 8100, backlog: null });
+  assert.equal(options.workers, 3);
+  assert.equal(options.drainTimeoutMs, 20_000);
+  assert.equal(options.drainIdleGraceMs, 500);
+  assert.deepEqual(options.clientTimeouts, { idleMs: 5000, bodyMs: 6000, sendMs: 7000 });
+  assert.equal(options.listenerLimits.maxHeaderFields, 50);
+  assert.equal(options.listenerLimits.underscoreHeaders, 'reject');
+  assert.equal(options.dns.maxTtl, 60);
+  assert.equal(options.spare, false);
+  assert.equal(options.rebuildAll, true);
+  assert.equal(options.proxyPort, 9000);
+});
+
+test('a flag wins over its SLUICE_* variable, which wins over the Kong one', () => {
+  const env = { KONG_ADMIN_LISTEN: '127.0.0.1:7001', SLUICE_ADMIN_LISTEN: '127.0.0.1:7002', SLUICE_WORKERS: '5', SLUICE_NO_SPARE: 'false' };
+  assert.equal(parse([], env).adminPort, 7002);
+  assert.equal(parse(['--admin-listen', '127.0.0.1:7003'], env).adminPort, 7003);
+  assert.equal(parse([], { KONG_ADMIN_LISTEN: '127.0.0.1:7001' }).adminPort, 7001);
+  assert.equal(parse(['--workers', '2'], env).workers, 2);
+  assert.equal(parse([], env).spare, true);
+  assert.equal(parse(['--no-spare'], env).spare, false);
+  // An empty variable is unset (compose files write `NAME=` for "nothing").
+  assert.equal(parse([], { SLUICE_WORKERS: '', SLUICE_ADMIN_LISTEN: '' }).adminPort, 8001);
+});
+
+test('proxy address: --proxy-listen, then --host/--port within the same layer; a stronger layer replaces both', () => {
+  assert.deepEqual(pick(parse(['--proxy-listen', '127.0.0.2:9000'])), ['127.0.0.2', 9000]);
+  assert.deepEqual(pick(parse(['--proxy-listen', '127.0.0.2:9000', '--port', '9001'])), ['127.0.0.2', 9001]);
+  // SLUICE_PORT from the environment does not override a --proxy-listen flag.
+  assert.deepEqual(pick(parse(['--proxy-listen', '127.0.0.2:9000'], { SLUICE_PORT: '7000' })), ['127.0.0.2', 9000]);
+  // ...but a --port flag overrides the port of KONG_PROXY_LISTEN.
+  assert.deepEqual(pick(parse(['--port', '9002'], { KONG_PROXY_LISTEN: '0.0.0.0:8000' })), ['0.0.0.0', 9002]);
+  assert.deepEqual(pick(parse([], { KONG_PROXY_LISTEN: '[::]:8000 reuseport backlog=16384' })), ['::', 8000]);
+  assert.equal(parse([], { KONG_PROXY_LISTEN: '0.0.0.0:8000 reuseport backlog=16384' }).proxyBacklog, 16384);
+});
+
+function pick(options: Options): [string, number] {
+  return [options.proxyHost, options.proxyPort];
+}
+
+test("Kong's variables: declarative config, the three listeners, status off, database off", () => {
+  const options = parse([], {
+    KONG_DATABASE: 'off',
+    KONG_DECLARATIVE_CONFIG: '/kong/declarative/kong.yml',
+    KONG_PROXY_LISTEN: '0.0.0.0:8000',
+    KONG_ADMIN_LISTEN: '127.0.0.1:8001 reuseport backlog=16384',
+    KONG_STATUS_LISTEN: '0.0.0.0:8100',
+  });
+  assert.equal(options.config, '/kong/declarative/kong.yml');
+  assert.deepEqual(pick(options), ['0.0.0.0', 8000]);
+  assert.deepEqual([options.adminHost, options.adminPort, options.adminBacklog], ['127.0.0.1', 8001, 16384]);
+  assert.deepEqual(options.statusListen, { host: '0.0.0.0', port: 8100, backlog: null });
+  assert.equal(parse([], { KONG_STATUS_LISTEN: 'off' }).statusListen, null);
+});
+
+test('what Sluice cannot do is refused in one line naming the variable: ssl, http2, a second address, off, a database', () => {
+  const ssl = refused([], { KONG_PROXY_LISTEN: '0.0.0.0:8000, 0.0.0.0:8443 ssl' }, 'SLUICE_ERR_OPTION_UNSUPPORTED');
+  assert.match(ssl.message, /^KONG_PROXY_LISTEN=.*`ssl`/);
+  refused([], { KONG_PROXY_LISTEN: '0.0.0.0:8000, [::]:8000' }, 'SLUICE_ERR_OPTION_UNSUPPORTED');
+  assert.match(refused([], { KONG_PROXY_LISTEN: '0.0.0.0:8443 ssl' }, 'SLUICE_ERR_OPTION_UNSUPPORTED').message, /`ssl`/);
+  assert.match(refused([], { KONG_ADMIN_LISTEN: '127.0.0.1:8444 http2 ssl' }, 'SLUICE_ERR_OPTION_UNSUPPORTED').message, /^KONG_ADMIN_LISTEN=.*`http2`/);
+  assert.match(refused([], { KONG_PROXY_LISTEN: '0.0.0.0:8000 proxy_protocol' }, 'SLUICE_ERR_OPTION_UNSUPPORTED').message, /proxy_protocol/);
+  refused([], { KONG_PROXY_LISTEN: '0.0.0.0:8000 deferred' }, 'SLUICE_ERR_OPTION_UNSUPPORTED');
+  refused([], { KONG_ADMIN_LISTEN: 'off' }, 'SLUICE_ERR_OPTION_UNSUPPORTED');
+  refused([], { KONG_PROXY_LISTEN: 'off' }, 'SLUICE_ERR_OPTION_UNSUPPORTED');
+  assert.match(refused([], { KONG_DATABASE: 'postgres' }, 'SLUICE_ERR_OPTION_UNSUPPORTED').message, /DB-less/);
+  assert.match(refused([], { SLUICE_ADMIN_LISTEN: '127.0.0.1:99999' }, 'SLUICE_ERR_OPTION_INVALID').message, /^SLUICE_ADMIN_LISTEN/);
+  assert.match(refused(['--status-listen', '0.0.0.0:8100 ssl'], {}, 'SLUICE_ERR_OPTION_UNSUPPORTED').message, /^--status-listen/);
+  refused([], { SLUICE_NO_SPARE: 'maybe' }, 'SLUICE_ERR_OPTION_INVALID');
+  // A Kong value the flags override is never looked at.
+  assert.equal(parse(['--proxy-listen', '0.0.0.0:8000'], { KONG_PROXY_LISTEN: '0.0.0.0:8443 ssl' }).proxyPort, 8000);
+});
+
+test('listen syntax: IPv6 in brackets, bare port, backlog; malformed values refused', () => {
+  assert.deepEqual(parseListen('[::1]:8001', 'x'), { host: '::1', port: 8001, backlog: null });
+  assert.deepEqual(parseListen('8001', 'x'), { host: '127.0.0.1', port: 8001, backlog: null });
+  assert.deepEqual(parseListen(' 0.0.0.0:8000  bind reuseport backlog=511 ', 'x'), { host: '0.0.0.0', port: 8000, backlog: 511 });
+  for (const bad of ['', ' , ', '::1:8001', '0.0.0.0:', '0.0.0.0:http', '0.0.0.0:70000']) {
+    assert.throws(() => parseListen(bad, 'x'), (error: Error & { code?: string }) => error.code === 'SLUICE_ERR_OPTION_INVALID', bad);
+  }
+  assert.throws(() => parseListen('0.0.0.0:8000 backlog=lots', 'x'), (error: Error & { code?: string }) => error.code === 'SLUICE_ERR_OPTION_UNSUPPORTED');
+});
