@@ -53,6 +53,8 @@ const IMPLEMENTED: Record<string, string> = {
   'services.write_timeout': 'test/integration/timeouts.test.ts',
   'services.read_timeout': 'test/integration/timeouts.test.ts',
   'services.enabled': 'test/workers/router/router.test.ts',
+  'services.tls_verify': 'test/integration/upstream-tls.test.ts',
+  'services.tls_verify_depth': 'test/integration/upstream-tls.test.ts',
   'routes.id': 'test/config/ids.test.ts',
   'routes.name': 'test/config/ids.test.ts',
   'routes.protocols': 'test/integration/kong-fields.test.ts',
