@@ -75,7 +75,7 @@ describe('bot-detection', () => {
     const plugin = Object.values(snapshot.entities.plugins)[0]!;
     const { log } = captureLog();
     const env: PluginEnv = { worker: 0, wheel: new TimerWheel(), counters: createCounterMemory(16), credentials: () => { throw new Error('unused'); }, log };
-    const instance = definition.create(plugin.config as Config, env, plugin) as PluginInstance & { memoSize: number };
+    const instance = definition.create(plugin.config as unknown as Config, env, plugin) as PluginInstance & { memoSize: number };
     const socket = { remoteAddress: '127.0.0.1' } as Socket;
     let refused = 0;
     for (let n = 0; n < 12_000; n++) {
