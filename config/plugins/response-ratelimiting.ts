@@ -46,6 +46,8 @@ export const schema: PluginSchema = {
       limits: {
         type: 'object',
         minProperties: 1,
+        // A name becomes part of header names (X-RateLimit-Remaining-<name>): header characters only.
+        propertyNames: { pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", 'x-message': 'a limit name must be made of header name characters' },
         additionalProperties: {
           type: 'object',
           properties: Object.fromEntries(PERIODS.map((p) => [p, period])),

@@ -81,8 +81,9 @@ class ResponseRateLimiting implements PluginInstance {
         spec.periods.push(COUNTER_PERIODS.indexOf(period));
         spec.limits.push(value);
         spec.limitText.push(String(value));
-        spec.limitHeaders.push(`X-RateLimit-Limit-${name}-${period}`);
-        spec.remainingHeaders.push(`X-RateLimit-Remaining-${name}-${period}`);
+        // Lower-case: header_filter edits the upstream's head, whose names are lower-case.
+        spec.limitHeaders.push(`x-ratelimit-limit-${name}-${period}`.toLowerCase());
+        spec.remainingHeaders.push(`x-ratelimit-remaining-${name}-${period}`.toLowerCase());
       }
       this.#byName.set(name, this.#specs.length);
       this.#specs.push(spec);
@@ -129,8 +130,8 @@ class ResponseRateLimiting implements PluginInstance {
       const left = usage.remaining[l]!;
       for (let i = 0; i < left.length; i++) {
         if (!hide) {
-          upstream.headers[spec.limitHeaders[i]!.toLowerCase()] = spec.limitText[i]!;
-          upstream.headers[spec.remainingHeaders[i]!.toLowerCase()] = String(Math.max(0, left[i]! - (Number.isNaN(cost) ? 0 : cost)));
+          upstream.headers[spec.limitHeaders[i]!] = spec.limitText[i]!;
+          upstream.headers[spec.remainingHeaders[i]!] = String(Math.max(0, left[i]! - (Number.isNaN(cost) ? 0 : cost)));
         }
         if (cost > 0 && left[i]! <= 0) stop = true;
       }

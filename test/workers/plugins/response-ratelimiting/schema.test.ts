@@ -40,6 +40,10 @@ test('response-ratelimiting refusals: limits required and non-empty, a window ea
     ['config.limits.video', "at least one of these fields must be non-empty: 'second', 'minute', 'hour', 'day', 'month', 'year'"],
     ['config.limits.x.hour', 'value must be greater than 0'],
   ]);
+  assert.deepEqual(refusals('response-ratelimiting', '{limits: {"a b": {minute: 1}}}'), [
+    ['config.limits', 'a limit name must be made of header name characters'],
+    ['config.limits.a b', 'invalid field name'],
+  ]);
   for (const policy of ['redis', 'cluster']) {
     assert.deepEqual(refusals('response-ratelimiting', `{limits: {v: {minute: 1}}, policy: ${policy}}`), [
       ['config.policy', "only the 'local' policy is supported by Sluice (counters are shared by the workers of one node)"],
