@@ -13,7 +13,7 @@ import type { ConfigStore } from '../config-store.ts';
 import { deltaSize } from '../config-store.ts';
 import { ErrorCodes, SluiceError } from '../protocol/errors.ts';
 import type { Supervisor } from '../supervisor.ts';
-import { BodyTooLarge, readBody, sendJson } from './http.ts';
+import { BodyTooLarge, readBody, sendJson, sendJsonText } from './http.ts';
 import { flattenedErrors, nestedFields } from './kong-errors.ts';
 import { collectionOf, kongShape } from './kong-shapes.ts';
 
@@ -125,17 +125,47 @@ export async function postConfig(req: IncomingMessage, res: ServerResponse, url:
         }
       }
       // Kong answers 201 with the loaded entities, by collection and id; Sluice's figures beside them.
-      return sendJson(res, 201, { ...loadedEntities(outcome.snapshot), ...answer });
+      return sendJsonText(res, 201, loadedEntitiesJson(outcome.snapshot, answer));
     }
   }
 }
 
-function loadedEntities(snapshot: Snapshot): Record<string, Record<string, unknown>> {
-  const out: Record<string, Record<string, unknown>> = {};
+/**
+ * Each entity's Kong shape as JSON text, less the timestamps and the outer braces, by entity object
+ * (entities are never modified; an unchanged one is the same object load after load). A 201 lists
+ * every entity: at 10,000 routes, shaping and serializing all of them on each load cost more than
+ * preparing a one-route change, so each is serialized once and the body is joined from the texts.
+ */
+const shapedText = new WeakMap<object, string>();
+
+function loadedEntitiesJson(snapshot: Snapshot, answer: Record<string, unknown>): string {
+  const now = Date.now() / 1000;
+  const byCollection = new Map<string, string[]>();
   for (const group of GROUPS) {
-    for (const [id, entity] of Object.entries(snapshot.entities[group])) (out[collectionOf(group, entity)] ??= {})[id] = kongShape(group, entity, Date.now() / 1000);
+    // Kong's timestamps: seconds, targets with milliseconds; credentials have no updated_at.
+    const stamps = group === 'targets' ? `"created_at":${now},"updated_at":${now}` : group === 'credentials' ? `"created_at":${Math.floor(now)}` : `"created_at":${Math.floor(now)},"updated_at":${Math.floor(now)}`;
+    const records = snapshot.entities[group] as Record<string, object>;
+    for (const id in records) {
+      const entity = records[id] as object;
+      let text = shapedText.get(entity);
+      if (text === undefined) {
+        const shaped = kongShape(group, entity, 0);
+        delete shaped['created_at'];
+        delete shaped['updated_at'];
+        text = JSON.stringify(shaped).slice(1, -1);
+        shapedText.set(entity, text);
+      }
+      const collection = collectionOf(group, entity);
+      let list = byCollection.get(collection);
+      if (list === undefined) byCollection.set(collection, (list = []));
+      list.push(`${JSON.stringify(id)}:{${stamps}${text === '' ? '' : ','}${text}}`);
+    }
   }
-  return out;
+  const parts: string[] = [];
+  for (const [collection, list] of byCollection) parts.push(`${JSON.stringify(collection)}:{${list.join(',')}}`);
+  const rest = JSON.stringify(answer).slice(1, -1);
+  if (rest !== '') parts.push(rest);
+  return `{${parts.join(',')}}\n`;
 }
 
 function sendInvalid(res: ServerResponse, url: URL, text: string, format: 'json' | 'yaml' | undefined, code: keyof typeof ErrorCodes, errors: FlatError[]): void {
