@@ -7,12 +7,6 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.end(payload);
 }
 
-/** A body already serialized as JSON (a large one built from cached parts). */
-export function sendJsonText(res: ServerResponse, status: number, payload: string, headers?: Record<string, string>): void {
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload), ...headers });
-  res.end(payload);
-}
-
 export class BodyTooLarge extends Error {}
 
 /** Reads a request body up to `limit` bytes. */
