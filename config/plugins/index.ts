@@ -11,6 +11,7 @@ import type { PluginSchemas } from '../plugin-schema.ts';
 import { schema as acl } from './acl.ts';
 import { schema as basicAuth } from './basic-auth.ts';
 import { schema as correlationId } from './correlation-id.ts';
+import { schema as fileLog } from './file-log.ts';
 import { schema as hmacAuth } from './hmac-auth.ts';
 import { schema as jwt } from './jwt.ts';
 import { schema as keyAuth } from './key-auth.ts';
@@ -18,6 +19,9 @@ import { schema as prometheus } from './prometheus.ts';
 import { schema as rateLimiting } from './rate-limiting.ts';
 import { schema as requestTermination } from './request-termination.ts';
 
+// Logging plugins (http-log, file-log, tcp-log, udp-log, syslog): one line, kept apart so merges stay easy.
+const logging = [fileLog];
+
 export const pluginSchemas: PluginSchemas = Object.fromEntries(
-  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, rateLimiting, requestTermination].map((s) => [s.name, s]),
+  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, rateLimiting, requestTermination, ...logging].map((s) => [s.name, s]),
 );
