@@ -10,15 +10,15 @@ import { request } from '../../../helpers/http.ts';
 import { echoHandler, startUpstream } from '../../../helpers/upstream.ts';
 import { reopenLogFiles } from '../../../../workers/plugins/file-log/files.ts';
 import { snapshotOf } from '../helpers.ts';
-import { assertEntryShape, eventually, instanceOf, logDoc, SHAPED_REQUEST } from '../logging/entries.ts';
+import { assertEntryShape, eventually, type Entry, instanceOf, logDoc, SHAPED_REQUEST } from '../logging/entries.ts';
 import { startProxy } from '../proxy-harness.ts';
 
-async function lines(path: string): Promise<Record<string, any>[]> {
+async function lines(path: string): Promise<Entry[]> {
   const text = await readFile(path, 'utf8').catch(() => '');
-  return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Record<string, any>);
+  return text.split('\n').filter((line) => line !== '').map((line) => JSON.parse(line) as Entry);
 }
 
-async function linesWith(path: string, n: number): Promise<Record<string, any>[]> {
+async function linesWith(path: string, n: number): Promise<Entry[]> {
   return eventually(async () => {
     const got = await lines(path);
     return got.length >= n ? got : undefined;

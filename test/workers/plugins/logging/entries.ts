@@ -3,6 +3,7 @@
 // against Kong's serializer shape.
 import assert from 'node:assert/strict';
 import type { Snapshot } from '../../../../config/types.ts';
+import type { LogEntry } from '../../../../workers/plugins/logging/serialize.ts';
 import type { PluginInstance } from '../../../../workers/plugins/types.ts';
 import type { ProxyHarness } from '../proxy-harness.ts';
 
@@ -22,6 +23,9 @@ export function instanceOf(proxy: ProxyHarness, snapshot: Snapshot, name: string
   return proxy.deps.instances.entry(plugin, snapshot.entityHashes.plugins[plugin.id]!, proxy.deps.registry.get(name)!, proxy.deps.env).instance;
 }
 
+/** A log entry as received (JSON-parsed); route and service are the entities. */
+export type Entry = Omit<LogEntry, 'route' | 'service'> & { route: { name: string }; service: { name: string } };
+
 /** Polls `probe` until it returns a value other than undefined (the logging is asynchronous). */
 export async function eventually<T>(probe: () => T | undefined | Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -37,7 +41,7 @@ export async function eventually<T>(probe: () => T | undefined | Promise<T | und
  * An entry for `GET /log/x?a=1&b&a=2` sent with `authorization: secret` and `x-test: <marker>`,
  * proxied to the service `logged`, as Kong's basic serializer has it.
  */
-export function assertEntryShape(entry: Record<string, any>, marker: string): void {
+export function assertEntryShape(entry: Entry, marker: string): void {
   const request = entry.request;
   assert.equal(request.method, 'GET');
   assert.equal(request.uri, '/log/x?a=1&b&a=2');
@@ -52,7 +56,7 @@ export function assertEntryShape(entry: Record<string, any>, marker: string): vo
   assert.ok(entry.response.size > 0);
   assert.equal(entry.upstream_uri, '/base/x?a=1&b&a=2');
   assert.equal(entry.upstream_status, '200');
-  for (const key of ['kong', 'proxy', 'request']) assert.equal(typeof entry.latencies[key], 'number', `latencies.${key}`);
+  for (const key of ['kong', 'proxy', 'request'] as const) assert.equal(typeof entry.latencies[key], 'number', `latencies.${key}`);
   assert.ok(entry.latencies.proxy >= 0);
   assert.ok(entry.latencies.request >= entry.latencies.proxy);
   assert.equal(entry.service.name, 'logged');
