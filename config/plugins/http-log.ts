@@ -65,12 +65,15 @@ export const schema: PluginSchema = {
       custom_fields_by_lua: LUA_CODE,
     },
     // Kong's custom_validator: user info in the URL and an Authorization header, not both.
-    if: { properties: { http_endpoint: { type: 'string', pattern: '^[^:]+://[^/?#]*@' } }, required: ['http_endpoint'] },
+    // (additionalProperties: true: these describe part of the config, they do not close it.)
+    if: { properties: { http_endpoint: { type: 'string', pattern: '^[^:]+://[^/?#]*@' } }, required: ['http_endpoint'], additionalProperties: true },
     then: {
+      additionalProperties: true,
       properties: {
+        // propertyNames applies to objects only: null headers pass.
         headers: {
-          anyOf: [{ type: 'null' }, { type: 'object', propertyNames: { not: { pattern: AUTHORIZATION } } }],
-          'x-message': "specifying both an 'Authorization' header and user info in 'http_endpoint' is not allowed",
+          type: ['object', 'null'],
+          propertyNames: { not: { pattern: AUTHORIZATION }, 'x-message': "specifying both an 'Authorization' header and user info in 'http_endpoint' is not allowed" },
         },
       },
     },

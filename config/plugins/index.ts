@@ -13,14 +13,18 @@ import { schema as basicAuth } from './basic-auth.ts';
 import { schema as correlationId } from './correlation-id.ts';
 import { schema as fileLog } from './file-log.ts';
 import { schema as hmacAuth } from './hmac-auth.ts';
+import { schema as httpLog } from './http-log.ts';
 import { schema as jwt } from './jwt.ts';
 import { schema as keyAuth } from './key-auth.ts';
 import { schema as prometheus } from './prometheus.ts';
 import { schema as rateLimiting } from './rate-limiting.ts';
 import { schema as requestTermination } from './request-termination.ts';
+import { schema as syslog } from './syslog.ts';
+import { schema as tcpLog } from './tcp-log.ts';
+import { schema as udpLog } from './udp-log.ts';
 
 // Logging plugins (http-log, file-log, tcp-log, udp-log, syslog): one line, kept apart so merges stay easy.
-const logging = [fileLog];
+const logging = [httpLog, fileLog, tcpLog, udpLog, syslog];
 
 export const pluginSchemas: PluginSchemas = Object.fromEntries(
   [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, rateLimiting, requestTermination, ...logging].map((s) => [s.name, s]),

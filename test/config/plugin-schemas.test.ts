@@ -21,6 +21,11 @@ test('registry: Kong names and priorities, keyed by name', () => {
     prometheus: ['prometheus', 13],
     'rate-limiting': ['rate-limiting', 910],
     'request-termination': ['request-termination', 2],
+    'http-log': ['http-log', 12],
+    'file-log': ['file-log', 9],
+    'udp-log': ['udp-log', 8],
+    'tcp-log': ['tcp-log', 7],
+    syslog: ['syslog', 4],
   });
   for (const s of Object.values(pluginSchemas)) assert.equal(configValidator(s) instanceof Error, false, s.name);
 });

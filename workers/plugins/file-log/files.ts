@@ -6,7 +6,7 @@
 // pool), so the event loop never waits on the disk. Every line is written whole within one
 // write(2) on an O_APPEND descriptor, so workers (and other processes) appending to the same file
 // interleave whole lines. A disk slower than the traffic does not grow the heap: past
-// MAX_PENDING_BYTES waiting, new lines are dropped and counted (logging/drops.ts).
+// MAX_PENDING_BYTES waiting, new lines are dropped and counted (workers/logging/drops.ts).
 //
 // Reopening (logrotate): `reopenLogFiles()` — called when the primary relays SIGUSR1 — makes each
 // writer close its descriptor before its next write, which then opens the path anew (a new file
@@ -15,7 +15,7 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import type { Logger } from '../../../runtime/protocol/log.ts';
 import type { TimerWheel } from '../../timers/wheel.ts';
-import { countDropped } from '../logging/drops.ts';
+import { countDropped } from '../../logging/drops.ts';
 
 /** Lines waiting for the disk, per path, before new ones are dropped. */
 export const MAX_PENDING_BYTES = 16 * 1024 * 1024;

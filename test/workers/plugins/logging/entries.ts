@@ -3,7 +3,7 @@
 // against Kong's serializer shape.
 import assert from 'node:assert/strict';
 import type { Snapshot } from '../../../../config/types.ts';
-import type { LogEntry } from '../../../../workers/plugins/logging/serialize.ts';
+import type { LogEntry } from '../../../../workers/logging/serialize.ts';
 import type { PluginInstance } from '../../../../workers/plugins/types.ts';
 import type { ProxyHarness } from '../proxy-harness.ts';
 

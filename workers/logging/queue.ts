@@ -16,8 +16,8 @@
 // Queues are per worker and found by name (Kong: by the log server's parameters), so plugin
 // instances that log to the same place share one, and a queue outlives a reconfigure that replaces
 // an instance. Once no instance holds it, it sends what it has and then closes (closeHandler).
-import type { Logger } from '../../../runtime/protocol/log.ts';
-import type { TimerHandle, TimerWheel } from '../../timers/wheel.ts';
+import type { Logger } from '../../runtime/protocol/log.ts';
+import type { TimerHandle, TimerWheel } from '../timers/wheel.ts';
 import { countDropped } from './drops.ts';
 
 export interface QueueConfig {
@@ -92,6 +92,10 @@ export class LogQueue {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  get handler(): BatchHandler {
+    return this.#handler;
   }
 
   acquire(): void {
@@ -194,7 +198,12 @@ export class LogQueue {
     }
     const delay = Math.min(config.max_retry_delay, 2 ** attempt.retries * config.initial_retry_delay) * 1000;
     attempt.retries++;
-    this.#wheel.schedule('log-queue-retry', delay, runAttempt, attempt);
+    try {
+      this.#wheel.schedule('log-queue-retry', delay, runAttempt, attempt);
+    } catch {
+      // The worker's wheel is closed: the worker is going away, and the batch with it.
+      this.#drop('retry_time', attempt.batch.length, { reason: 'worker stopping' });
+    }
   }
 
   #settled(attempt: Attempt): void {

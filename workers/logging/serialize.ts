@@ -11,7 +11,7 @@
 // proxy is the upstream's time to its response head; kong is the rest of the request; receive is 0
 // (the upstream body streams through and is part of `kong`).
 import { performance } from 'node:perf_hooks';
-import type { RequestContext } from '../../proxy/context.ts';
+import type { RequestContext } from '../proxy/context.ts';
 
 /** Sluice has one workspace, as Kong OSS in DB-less mode; a fixed id for it (Kong's is random per node). */
 export const DEFAULT_WORKSPACE_ID = '00000000-0000-4000-8000-000000000000';

@@ -5,8 +5,8 @@
 // (sluice_log_entries_dropped_total, summed over workers by the primary's /metrics), and logged at
 // most once a minute per plugin and reason.
 import { Counter } from 'prom-client';
-import type { Logger } from '../../../runtime/protocol/log.ts';
-import { workerRegistry } from '../../metrics/registry.ts';
+import type { Logger } from '../../runtime/protocol/log.ts';
+import { workerRegistry } from '../metrics/registry.ts';
 
 export type DropReason = 'queue_full' | 'too_large' | 'retry_time' | 'backlog' | 'send_failed';
 
