@@ -90,6 +90,7 @@ const supervisor = new Supervisor(
       clientTimeouts: options.clientTimeouts,
       upstreamTls: options.upstreamTls,
       listenerLimits: options.listenerLimits,
+      syslogSocket: options.syslogSocket,
     },
     spare: options.spare,
     snapshot: () => store.snapshot,

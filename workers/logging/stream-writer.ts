@@ -38,8 +38,7 @@ export class StreamWriter {
   /** Entries waiting for the connection. */
   #pending: string[] = [];
   #pendingBytes = 0;
-  /** Entries written to the socket and not yet handed to the kernel (their callbacks pending). */
-  #unflushed = 0;
+  /** Bytes written to the socket and not yet handed to the kernel (their callbacks pending). */
   #unflushedBytes = 0;
   #idleTimer: TimerHandle = 0;
   #stallTimer: TimerHandle = 0;
@@ -102,10 +101,8 @@ export class StreamWriter {
 
   #send(line: string): void {
     const socket = this.#socket!;
-    this.#unflushed++;
     this.#unflushedBytes += line.length;
     socket.write(line, (error) => {
-      this.#unflushed--;
       this.#unflushedBytes -= line.length;
       if (error === null || error === undefined) this.sent++;
       else countDropped(this.#plugin, 'send_failed', 1, this.#log, { host: this.#target.host, port: this.#target.port, err: error });

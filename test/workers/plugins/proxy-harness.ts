@@ -32,12 +32,12 @@ export interface ProxyHarness {
   install(next: Snapshot): void;
 }
 
-export async function startProxy(t: Cleanups, snapshot: Snapshot, extra: readonly AnyPluginDefinition[] = []): Promise<ProxyHarness> {
+export async function startProxy(t: Cleanups, snapshot: Snapshot, extra: readonly AnyPluginDefinition[] = [], envExtra: Partial<PluginEnv> = {}): Promise<ProxyHarness> {
   const { log, lines } = captureLog();
   const wheel = new TimerWheel();
   const connector = new UpstreamConnector(wheel);
   let state: WorkerState | null = null;
-  const env: PluginEnv = { worker: 0, wheel, counters: createCounterMemory(1024), credentials: () => state!.credentials, log };
+  const env: PluginEnv = { worker: 0, wheel, counters: createCounterMemory(1024), credentials: () => state!.credentials, log, ...envExtra };
   const deps: StateDeps = { registry: createRegistry(extra), instances: new PluginInstances(log), env, rebuilds: new RebuildCounter(), rebuildAll: false, listenPort: 0 };
   state = buildState(null, snapshot, deps);
   deps.instances.retain(snapshot);

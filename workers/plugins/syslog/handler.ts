@@ -11,6 +11,7 @@
 // loads; where its binary is missing — an install with --omit=optional — the plugin logs that once
 // and counts its entries as dropped instead of failing the worker). Sends never wait; at most MAX_IN_FLIGHT may be outstanding,
 // past that (or with no socket at the path) entries are dropped and counted (workers/logging/drops.ts).
+import type * as UnixSocketModule from 'node-unix-socket';
 import { FACILITIES, schema, type Config, type Facility } from '../../../config/plugins/syslog.ts';
 import type { Severity } from '../../../config/plugins/logging-fields.ts';
 import type { Logger } from '../../../runtime/protocol/log.ts';
@@ -41,7 +42,7 @@ function timestamp(date: Date): string {
   return `${MONTHS[date.getMonth()]!} ${day < 10 ? ` ${day}` : day} ${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}`;
 }
 
-type UnixDgram = typeof import('node-unix-socket');
+type UnixDgram = typeof UnixSocketModule;
 const unix: UnixDgram | Error = await import('node-unix-socket').then(
   (module) => module,
   (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
@@ -57,6 +58,10 @@ class SyslogSocket {
   constructor(module: UnixDgram) {
     this.#socket = new module.DgramSocket();
     this.#socket.on('error', () => {});
+  }
+
+  close(): void {
+    this.#socket.close();
   }
 
   send(path: string, message: Buffer, log: Logger): void {
@@ -78,7 +83,16 @@ class SyslogSocket {
   }
 }
 
+// One socket per worker, opened on the first entry and closed with the last syslog instance (an
+// open DgramSocket holds its thread's event loop).
 let shared: SyslogSocket | null = null;
+let holders = 0;
+
+/** Closes this thread's syslog socket (the next entry opens another). */
+export function closeSyslogSocket(): void {
+  shared?.close();
+  shared = null;
+}
 
 export class Syslog implements PluginInstance {
   readonly #path: string;
@@ -98,6 +112,11 @@ export class Syslog implements PluginInstance {
     this.#success = pri(config.successful_severity);
     this.#client = pri(config.client_errors_severity);
     this.#server = pri(config.server_errors_severity);
+    holders++;
+  }
+
+  close(): void {
+    if (--holders === 0) closeSyslogSocket();
   }
 
   log(ctx: RequestContext): void {
