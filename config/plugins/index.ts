@@ -22,10 +22,19 @@ import { schema as requestTermination } from './request-termination.ts';
 import { schema as syslog } from './syslog.ts';
 import { schema as tcpLog } from './tcp-log.ts';
 import { schema as udpLog } from './udp-log.ts';
+import { schema as botDetection } from './bot-detection.ts';
+import { schema as cors } from './cors.ts';
+import { schema as ipRestriction } from './ip-restriction.ts';
+import { schema as redirect } from './redirect.ts';
+import { schema as requestSizeLimiting } from './request-size-limiting.ts';
+import { schema as responseRatelimiting } from './response-ratelimiting.ts';
 
 // Logging plugins (http-log, file-log, tcp-log, udp-log, syslog): one line, kept apart so merges stay easy.
 const logging = [httpLog, fileLog, tcpLog, udpLog, syslog];
 
+/** The traffic-control plugins (issue 16). */
+const traffic = [botDetection, cors, ipRestriction, redirect, requestSizeLimiting, responseRatelimiting];
+
 export const pluginSchemas: PluginSchemas = Object.fromEntries(
-  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, rateLimiting, requestTermination, ...logging].map((s) => [s.name, s]),
+  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, rateLimiting, requestTermination, ...traffic, ...logging].map((s) => [s.name, s]),
 );

@@ -31,14 +31,10 @@ export const QUEUE: JSONSchema = {
 
 /**
  * Kong's `custom_fields_by_lua` (typedefs.lua_code): Lua run per request. Sluice runs no Lua, so
- * the field is accepted only empty (null or {}), as Kong exports write it, and refused otherwise.
+ * the field is accepted only empty (null or {}), as Kong exports write it, and refused otherwise
+ * with SLUICE_ERR_UNSUPPORTED (config/ajv.ts).
  */
-export const LUA_CODE: JSONSchema = {
-  type: ['object', 'null'],
-  maxProperties: 0,
-  default: null,
-  'x-message': 'not supported by Sluice: custom_fields_by_lua runs Lua; must be null or absent',
-};
+export const LUA_CODE: JSONSchema = { type: ['object', 'null'], default: null, 'x-unsupported': [null, {}] };
 
 /** Kong's typedefs.host: a host name or an IP address. */
 export const HOST: JSONSchema = {

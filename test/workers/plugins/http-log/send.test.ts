@@ -178,3 +178,54 @@ test('the instance and its queue survive an unrelated reconfigure, entries queue
   const got = await eventually(() => receiver.received[0], 'the batch');
   assert.deepEqual((JSON.parse(got.body) as Entry[]).map((e) => e.request.uri), ['/log/before', '/log/after']);
 });
+
+test('concurrency_limit -1: entries are sent at once, each on its own, without waiting for each other', async (t) => {
+  const upstream = await startUpstream(echoHandler);
+  // Holds every answer until three requests are open at the same time.
+  const waiting: (() => void)[] = [];
+  let open = 0;
+  let most = 0;
+  const receiver = await startUpstream((req, res) => {
+    req.resume();
+    open++;
+    most = Math.max(most, open);
+    waiting.push(() => {
+      open--;
+      res.end('ok');
+    });
+    if (waiting.length === 3) for (const release of waiting.splice(0)) release();
+  });
+  t.after(() => Promise.all([upstream.close(), receiver.close()]));
+  const config = { http_endpoint: `http://127.0.0.1:${receiver.port}/`, queue: { concurrency_limit: -1 } };
+  const snapshot = snapshotOf(logDoc(upstream.url, { name: 'http-log', config }));
+  const proxy = await startProxy(t, snapshot);
+  for (let i = 0; i < 3; i++) assert.equal((await request(`${proxy.url}/log/${i}`)).status, 200);
+  const queue = queueOf(proxy, snapshot);
+  await eventually(() => (queue.sent === 3 ? true : undefined), 'three entries sent');
+  // With concurrency_limit 1 the second would wait for the first's answer: never three at once.
+  assert.equal(most, 3);
+});
+
+test('timeout: a log server slower than it fails the try, which is retried; keepalive closes an idle connection', async (t) => {
+  const upstream = await startUpstream(echoHandler);
+  let n = 0;
+  let closed = 0;
+  const receiver = await startUpstream((req, res) => {
+    req.resume();
+    // The first try never gets its answer (the client gives up after `timeout`); the second does.
+    if (n++ === 0) return;
+    res.end('ok');
+  });
+  receiver.server.on('connection', (socket) => socket.on('close', () => closed++));
+  t.after(() => Promise.all([upstream.close(), receiver.close()]));
+  const config = { http_endpoint: `http://127.0.0.1:${receiver.port}/`, timeout: 300, keepalive: 200, queue: { initial_retry_delay: 0.01 } };
+  const snapshot = snapshotOf(logDoc(upstream.url, { name: 'http-log', config }));
+  const proxy = await startProxy(t, snapshot);
+  await request(`${proxy.url}/log/slow`);
+  const queue = queueOf(proxy, snapshot);
+  await eventually(() => (queue.sent === 1 ? true : undefined), 'sent on the second try');
+  assert.equal(n, 2);
+  assert.ok(proxy.lines.some((line) => line.msg === 'http-log: could not send log entries'));
+  // The timed-out connection was dropped; the one that answered is closed after 200 ms idle.
+  await eventually(() => (closed === 2 ? true : undefined), 'both connections closed');
+});

@@ -67,7 +67,7 @@ test("entries reach the local syslog socket with the facility and each status cl
   const logs = await receiver();
   t.after(() => (logs.close(), upstream.close()));
   const config = { facility: 'local3', log_level: 'warning', successful_severity: 'info', client_errors_severity: 'warning', server_errors_severity: 'crit' };
-  const proxy = await startProxy(t, snapshotOf(logDoc(upstream.url, { name: 'syslog', config })), [], { syslogSocket: logs.path });
+  const proxy = await startProxy(t, snapshotOf(logDoc(upstream.url, { name: 'syslog', config })), [], '127.0.0.1', { syslogSocket: logs.path });
   // 200 at info is below log_level warning: not sent (Kong: LOG_PRIORITIES[severity] <= LOG_PRIORITIES[log_level]).
   assert.equal((await request(`${proxy.url}/log/200`)).status, 200);
   assert.equal((await request(`${proxy.url}/log/404`)).status, 404);
@@ -91,7 +91,7 @@ test("with Kong's defaults every request is sent at user.info, in Kong's shape",
   });
   const logs = await receiver();
   t.after(() => (logs.close(), upstream.close()));
-  const proxy = await startProxy(t, snapshotOf(logDoc(upstream.url, { name: 'syslog' })), [], { syslogSocket: logs.path });
+  const proxy = await startProxy(t, snapshotOf(logDoc(upstream.url, { name: 'syslog' })), [], '127.0.0.1', { syslogSocket: logs.path });
   await request(`${proxy.url}${SHAPED_REQUEST.path}`, { headers: SHAPED_REQUEST.headers('sys') });
   const { pri, entry } = parse(await eventually(() => logs.messages[0], 'the message'));
   assert.equal(pri, 1 * 8 + 6);
@@ -102,7 +102,7 @@ test('no socket at the path: entries are dropped and counted, requests answered'
   const upstream = await startUpstream(statusHandler);
   t.after(() => upstream.close());
   const missing = join(await mkdtemp(join(tmpdir(), 'sluice-syslog-')), 'none.sock');
-  const proxy = await startProxy(t, snapshotOf(logDoc(upstream.url, { name: 'syslog' })), [], { syslogSocket: missing });
+  const proxy = await startProxy(t, snapshotOf(logDoc(upstream.url, { name: 'syslog' })), [], '127.0.0.1', { syslogSocket: missing });
   const before = await droppedCount('syslog', 'send_failed');
   for (let i = 0; i < 3; i++) assert.equal((await request(`${proxy.url}/log/200`)).status, 200);
   await eventually(async () => ((await droppedCount('syslog', 'send_failed')) >= before + 3 ? true : undefined), 'three drops counted');
@@ -113,7 +113,7 @@ test('the instance survives an unrelated reconfigure', async (t) => {
   const logs = await receiver();
   t.after(() => (logs.close(), upstream.close()));
   const first = snapshotOf(logDoc(upstream.url, { name: 'syslog' }));
-  const proxy = await startProxy(t, first, [], { syslogSocket: logs.path });
+  const proxy = await startProxy(t, first, [], '127.0.0.1', { syslogSocket: logs.path });
   await request(`${proxy.url}/log/200`);
   const instance = instanceOf(proxy, first, 'syslog');
   proxy.install(snapshotOf(logDoc(upstream.url, { name: 'syslog' }, true), [], 2));

@@ -11,7 +11,7 @@ import type { Snapshot } from '../../../../config/types.ts';
 import { droppedCount } from '../../../../workers/logging/drops.ts';
 import { MAX_BACKLOG_BYTES, type StreamWriter } from '../../../../workers/logging/stream-writer.ts';
 import { request } from '../../../helpers/http.ts';
-import { echoHandler, startUpstream } from '../../../helpers/upstream.ts';
+import { blackholePort, echoHandler, startUpstream } from '../../../helpers/upstream.ts';
 import { snapshotOf } from '../helpers.ts';
 import { assertEntryShape, eventually, instanceOf, logDoc, SHAPED_REQUEST, type Entry } from '../logging/entries.ts';
 import { startProxy, type ProxyHarness } from '../proxy-harness.ts';
@@ -167,4 +167,16 @@ test('the instance and its connection survive an unrelated reconfigure', async (
   await eventually(() => logs.lines[1], 'second line');
   assert.equal(instanceOf(proxy, proxy.state.snapshot, 'tcp-log'), instance, 'same instance');
   assert.equal(logs.sockets.length, 1, 'same connection');
+});
+
+test('timeout: a connect that does not finish within it is abandoned, its entries counted', async (t) => {
+  const upstream = await startUpstream(echoHandler);
+  const hole = await blackholePort();
+  t.after(() => (hole.close(), upstream.close()));
+  const snapshot = snapshotOf(logDoc(upstream.url, { name: 'tcp-log', config: { host: '127.0.0.1', port: hole.port, timeout: 300 } }));
+  const proxy = await startProxy(t, snapshot);
+  const before = await droppedCount('tcp-log', 'send_failed');
+  assert.equal((await request(`${proxy.url}/log/1`)).status, 200);
+  await eventually(async () => ((await droppedCount('tcp-log', 'send_failed')) >= before + 1 ? true : undefined), 'the entry counted as lost');
+  assert.ok(proxy.lines.some((line) => line.msg === 'tcp-log: connection to the log server failed' && /connect timed out after 300 ms/.test(String((line.err as { message?: string } | undefined)?.message))));
 });
