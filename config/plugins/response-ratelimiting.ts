@@ -39,7 +39,7 @@ export const schema: PluginSchema = {
     properties: {
       header_name: { type: 'string', default: 'x-kong-limit' },
       limit_by: { type: 'string', enum: ['consumer', 'credential', 'ip'], default: 'consumer' },
-      policy: { type: 'string', enum: ['local', 'cluster', 'redis'], default: 'local' },
+      policy: { type: 'string', enum: ['local', 'cluster', 'redis'], default: 'local', 'x-unsupported': ['local'] },
       fault_tolerant: { type: 'boolean', default: true },
       block_on_first_violation: { type: 'boolean', default: false },
       hide_client_headers: { type: 'boolean', default: false },
@@ -95,15 +95,4 @@ export const schema: PluginSchema = {
       redis_database: optInteger,
     },
   },
-  checks: [
-    {
-      conditional: {
-        if_field: 'policy',
-        if_match: { one_of: ['cluster', 'redis'] },
-        then_field: 'policy',
-        then_match: { one_of: ['local'] },
-        then_err: "only the 'local' policy is supported by Sluice (counters are shared by the workers of one node)",
-      },
-    },
-  ],
 };

@@ -2,6 +2,8 @@
 // the policies Sluice refuses.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { prepareConfig } from '../../../../config/prepare.ts';
+import { pluginSchemas } from '../../../../config/plugins/index.ts';
 import { pluginConfig, refusals } from '../schema-helpers.ts';
 
 test('response-ratelimiting defaults are Kong 3.x defaults', () => {
@@ -45,8 +47,10 @@ test('response-ratelimiting refusals: limits required and non-empty, a window ea
     ['config.limits.a b', 'invalid field name'],
   ]);
   for (const policy of ['redis', 'cluster']) {
-    assert.deepEqual(refusals('response-ratelimiting', `{limits: {v: {minute: 1}}, policy: ${policy}}`), [
-      ['config.policy', "only the 'local' policy is supported by Sluice (counters are shared by the workers of one node)"],
-    ]);
+    const result = prepareConfig(`_format_version: "3.0"\nplugins:\n  - name: response-ratelimiting\n    config: {limits: {v: {minute: 1}}, policy: ${policy}}\n`, { plugins: pluginSchemas });
+    assert.equal(result.ok, false);
+    if (result.ok) continue;
+    assert.equal(result.code, 'SLUICE_ERR_UNSUPPORTED');
+    assert.deepEqual(result.errors.map((e) => [e.field, e.code]), [['config.policy', 'SLUICE_ERR_UNSUPPORTED']]);
   }
 });
