@@ -122,6 +122,8 @@ function describe(err: ErrorObject): string {
       return `invalid value: does not match ${String(p['pattern'])}`;
     case 'multipleOf':
       return `value must be a multiple of ${String(p['multipleOf'])}`;
+    case 'x-unsupported-unless':
+      return 'not supported by Sluice: only $(headers.x), $(query_params.x), $(uri_captures.x), $(shared.x) and string literals render without Lua';
     default:
       return err.message ?? 'invalid value';
   }
