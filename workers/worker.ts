@@ -18,11 +18,12 @@ import { PluginInstances } from './plugins/instances.ts';
 import { createRegistry } from './plugins/registry.ts';
 import type { PluginEnv } from './plugins/types.ts';
 import { ClientTimeouts } from './proxy/client-timeouts.ts';
-import { Dispatchers } from './proxy/dispatchers.ts';
 import { Proxy } from './proxy/handler.ts';
+import { Targets } from './proxy/targets.ts';
 import { RebuildCounter } from './rebuilds.ts';
 import { buildState, liveOrigins, nextSnapshot, withDnsChanges, type StateDeps, type WorkerState } from './state.ts';
 import { TimerWheel } from './timers/wheel.ts';
+import { UpstreamConnector } from './upstream/pool.ts';
 
 /** How long after a config change unused upstream pools are closed. */
 const POOL_SWEEP_DELAY_MS = 30_000;
@@ -45,7 +46,8 @@ export class GatewayWorker {
   readonly #versions: VersionMemory;
   readonly #wheel: TimerWheel;
   readonly #rebuilds = new RebuildCounter();
-  readonly #dispatchers: Dispatchers;
+  readonly #connector: UpstreamConnector;
+  readonly #targets: Targets;
   readonly #timeouts: ClientTimeouts;
   readonly #metrics: WorkerMetrics;
   readonly #deps: StateDeps;
@@ -70,7 +72,8 @@ export class GatewayWorker {
     this.#failVersion = options.failVersion ?? null;
     this.#versions = new VersionMemory(boot.versions);
     this.#wheel = new TimerWheel({ workerId: boot.index, workerCount: boot.workerCount, onError: (error, name) => log.error({ err: error, timer: name }, 'timer callback failed') });
-    this.#dispatchers = new Dispatchers(this.#wheel);
+    this.#connector = new UpstreamConnector(this.#wheel, { trustedCa: boot.upstreamTls.trustedCa });
+    this.#targets = new Targets(this.#connector, { verify: boot.upstreamTls.verify }, log);
     this.#timeouts = new ClientTimeouts(this.#wheel, boot.clientTimeouts);
     this.#metrics = new WorkerMetrics({
       index: boot.index,
@@ -80,6 +83,7 @@ export class GatewayWorker {
       connections: () => this.#connections,
       rebuilds: this.#rebuilds,
       wheel: this.#wheel,
+      upstream: () => ({ ...this.#connector.counters, idle: this.#connector.idle }),
     }, options.registry);
     const env: PluginEnv = {
       worker: boot.index,
@@ -179,7 +183,7 @@ export class GatewayWorker {
     if (snapshot.version === this.#failVersion) throw new Error(`test hook: worker refuses config version ${snapshot.version}`);
     const next = buildState(this.#state, snapshot, this.#deps);
     this.#state = next;
-    if (this.#proxy === null) this.#proxy = new Proxy(next, this.#dispatchers, this.#timeouts, { port: String(this.#boot.proxyPort), proto: 'http' }, this.#log);
+    if (this.#proxy === null) this.#proxy = new Proxy(next, this.#targets, this.#timeouts, { port: String(this.#boot.proxyPort), proto: 'http' }, this.#log);
     else this.#proxy.swap(next);
     this.#deps.instances.retain(snapshot);
     this.#versions.setApplied(this.#boot.index, snapshot.version);
@@ -206,7 +210,7 @@ export class GatewayWorker {
 
   #sweepPools(): void {
     this.#poolSweep = null;
-    if (this.#state !== null) this.#dispatchers.retain(liveOrigins(this.#state));
+    if (this.#state !== null) this.#connector.retain(liveOrigins(this.#state));
   }
 
   #listen(): void {
@@ -256,7 +260,8 @@ export class GatewayWorker {
       rebuilds: this.#rebuilds.counts,
       updates: this.#rebuilds.updates,
       config_applies: { ...this.#applies },
-      upstream_pools: this.#dispatchers.size,
+      upstream_pools: this.#connector.size,
+      upstream: { ...this.#connector.counters, idle: this.#connector.idle },
       heap_used: memory.heapUsed,
     };
   }
@@ -302,7 +307,7 @@ export class GatewayWorker {
       if (deadline !== 0) wheel.cancel(deadline);
       if (grace !== 0) wheel.cancel(grace);
       server?.closeAllConnections();
-      void this.#dispatchers.close();
+      this.#connector.close();
       wheel.close();
       this.#post({ type: 'drained', inFlight: proxy?.inFlight ?? 0 });
       this.#port.close();
