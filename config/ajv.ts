@@ -87,7 +87,8 @@ function toFieldError(err: ErrorObject, prefix: string): FieldError {
 }
 
 // Size and range errors keep their generated message (with the bound); `x-message` explains the rest.
-const BOUNDS = new Set(['minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum']);
+// So does `x-unsupported-unless`: its message says the value is valid Kong but not implemented.
+const BOUNDS = new Set(['minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'x-unsupported-unless']);
 
 function describe(err: ErrorObject): string {
   const p = err.params as Record<string, unknown>;

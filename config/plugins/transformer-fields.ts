@@ -12,9 +12,9 @@ const HEADER_NAME = '[A-Za-z0-9_-]+';
  * environment offers (`headers`, `query_params`, `uri_captures`, `shared`) by `.name` or `['name']`
  * / `["name"]` / `[n]`, or a string literal (Kong's escape: `$('$(x)')` renders `$(x)`). Anything
  * else is Lua code (`or`, calls, arithmetic) and is refused as not supported. Parentheses inside a
- * literal are refused too: Kong's `%b()` would end the expression at them.
+ * literal must balance (one level): Kong's `%b()` would end the expression at an unbalanced one.
  */
-const LOOKUP = `\\s*(?:(?:headers|query_params|uri_captures|shared)(?:\\.[A-Za-z_][A-Za-z0-9_]*|\\[\\s*(?:'[^'()]*'|"[^"()]*"|\\d+)\\s*\\])|'[^'()]*'|"[^"()]*")\\s*`;
+const LOOKUP = `\\s*(?:(?:headers|query_params|uri_captures|shared)(?:\\.[A-Za-z_][A-Za-z0-9_]*|\\[\\s*(?:'[^'()]*'|"[^"()]*"|\\d+)\\s*\\])|'(?:[^'()]|\\([^'()]*\\))*'|"(?:[^"()]|\\([^"()]*\\))*")\\s*`;
 
 /** A value whose every `$(...)` is a supported template (text without `$(` always is). */
 export const SUPPORTED_TEMPLATE = `^(?:[^$]|\\$(?!\\()|\\$\\(${LOOKUP}\\))*$`;
