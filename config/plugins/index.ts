@@ -18,7 +18,8 @@ import { schema as prometheus } from './prometheus.ts';
 import { schema as rateLimiting } from './rate-limiting.ts';
 import { schema as requestTermination } from './request-termination.ts';
 import { schema as requestTransformer } from './request-transformer.ts';
+import { schema as responseTransformer } from './response-transformer.ts';
 
 export const pluginSchemas: PluginSchemas = Object.fromEntries(
-  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, rateLimiting, requestTermination, requestTransformer].map((s) => [s.name, s]),
+  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, rateLimiting, requestTermination, requestTransformer, responseTransformer].map((s) => [s.name, s]),
 );

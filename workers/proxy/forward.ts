@@ -175,7 +175,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     let headers: Record<string, string | string[] | undefined> = responseHeaderObject(rawHeaders);
     if (runner !== null) {
       const upstream: UpstreamResponse = { statusCode, headers };
-      if (runner.buffersResponse) {
+      if (runner.buffersResponse && runner.wantsResponse(ctx, upstream)) {
         this.buffered = new BufferedAnswer(upstream);
         return;
       }
