@@ -15,11 +15,12 @@ import { schema as hmacAuth } from './hmac-auth.ts';
 import { schema as jwt } from './jwt.ts';
 import { schema as keyAuth } from './key-auth.ts';
 import { schema as prometheus } from './prometheus.ts';
+import { schema as proxyCache } from './proxy-cache.ts';
 import { schema as rateLimiting } from './rate-limiting.ts';
 import { schema as requestTermination } from './request-termination.ts';
 import { schema as requestTransformer } from './request-transformer.ts';
 import { schema as responseTransformer } from './response-transformer.ts';
 
 export const pluginSchemas: PluginSchemas = Object.fromEntries(
-  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, rateLimiting, requestTermination, requestTransformer, responseTransformer].map((s) => [s.name, s]),
+  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, proxyCache, rateLimiting, requestTermination, requestTransformer, responseTransformer].map((s) => [s.name, s]),
 );

@@ -19,8 +19,11 @@ test('registry: Kong names and priorities, keyed by name', () => {
     jwt: ['jwt', 1450],
     'key-auth': ['key-auth', 1250],
     prometheus: ['prometheus', 13],
+    'proxy-cache': ['proxy-cache', 100],
     'rate-limiting': ['rate-limiting', 910],
     'request-termination': ['request-termination', 2],
+    'request-transformer': ['request-transformer', 801],
+    'response-transformer': ['response-transformer', 800],
   });
   for (const s of Object.values(pluginSchemas)) assert.equal(configValidator(s) instanceof Error, false, s.name);
 });
