@@ -12,6 +12,10 @@ export interface JsonTask {
 export default function editJsonTask(task: JsonTask): unknown {
   const out = editJson(task.body, task.edits);
   if (out === null) return null;
-  // A fresh Buffer of this size owns its ArrayBuffer (no pool slab): safe to transfer.
-  return Piscina.move(new Uint8Array(out.buffer, out.byteOffset, out.byteLength));
+  // Copied into an ArrayBuffer of its own to transfer: the Buffer may sit in Node's pool slab or
+  // be backed by memory that cannot be detached (a mid-size Buffer.from(string) is), and a copy
+  // here costs the pool thread, not the worker.
+  const own = new Uint8Array(out.length);
+  own.set(out);
+  return Piscina.move(own);
 }

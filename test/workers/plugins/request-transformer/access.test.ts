@@ -193,9 +193,12 @@ describe('request-transformer', () => {
     const { filler, ...rest } = JSON.parse(seen.body) as Record<string, unknown>;
     assert.ok(filler === big.filler, 'the large value is intact');
     assert.deepEqual(rest, { new: 1, rep: 'R', list: ['3'], str: ['a', 'b'], add: 'A', keep: 'never' });
+    const shrunk = await echo('/json', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ secret: 'x'.repeat(OFFLOAD_BYTES), old: 3 }) });
+    assert.deepEqual(JSON.parse(shrunk.body), { new: 3, add: 'A', keep: 'never', list: ['3'], str: ['b'] }, 'a large body edited down to a small one');
+    assert.equal(jsonPoolStats().completed, before + 2);
     const small = await echo('/json', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"old":2}' });
     assert.deepEqual(JSON.parse(small.body), { new: 2, add: 'A', keep: 'never', list: ['3'], str: ['b'] });
-    assert.equal(jsonPoolStats().completed, before + 1, 'a small body is edited inline');
+    assert.equal(jsonPoolStats().completed, before + 2, 'a small body is edited inline');
   });
 
   test('a body past the limit answers 413 without reading it all; memory stays bounded', async () => {
