@@ -97,6 +97,7 @@ out(`\n## p99 of small requests on one worker, alone and while ${bigClients} cli
 const tmpDir = mkdtempSync(join(tmpdir(), 'sluice-transform-'));
 const [upstreamPort] = await freePorts(1);
 const upstream = await startUpstream('nginx', [upstreamPort!], tmpDir);
+process.once('exit', () => void upstream.child.proc.kill());
 const config = {
   _format_version: '3.0',
   services: [
@@ -110,7 +111,10 @@ const config = {
     },
   ],
 };
-const sluice = await startSluice({ name: 'sluice-offload', workers: 1, config, tmpDir });
+const sluice = await startSluice({ name: 'sluice-offload', workers: 1, config, tmpDir, readyTimeoutMs: 180_000 }).catch(async (err: unknown) => {
+  await stop(upstream.child);
+  throw err;
+});
 const big = body(5 * 1024 * 1024);
 let bigDone = 0;
 let bigFailed = 0;
