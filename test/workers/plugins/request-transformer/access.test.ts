@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { jsonPoolStats, closeJsonPool, OFFLOAD_BYTES } from '../../../../workers/transform/json-pool.ts';
 import { MAX_BODY_BYTES } from '../../../../workers/plugins/request-transformer/handler.ts';
 import { request } from '../../../helpers/http.ts';
-import { RawConnection } from '../../../helpers/raw-http.ts';
+import { RawConnection, rawExchange } from '../../../helpers/raw-http.ts';
 import { echoHandler, startUpstream, type Upstream } from '../../../helpers/upstream.ts';
 import { snapshotOf, suiteCleanup } from '../helpers.ts';
 import { startProxy, type ProxyHarness } from '../proxy-harness.ts';
@@ -138,6 +138,19 @@ describe('request-transformer', () => {
     assert.deepEqual(JSON.parse(seen.body), { a: 1, added: 'yes' });
     assert.equal(seen.headers['transfer-encoding'], undefined);
     assert.equal(seen.headers['content-length'], String(Buffer.byteLength(seen.body)));
+  });
+
+  test('pipelined requests with JSON bodies on one connection are each edited', async () => {
+    const one = '{"old":1}';
+    const two = '{"old":2,"secret":"s"}';
+    const post = (body: string): string => `POST /json HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\n\r\n${body}`;
+    const { connection, responses } = await rawExchange(proxy.url, post(one) + post(two), 2);
+    connection.destroy();
+    assert.deepEqual(responses.map((r) => r.status), [200, 200]);
+    const bodies = responses.map((r) => JSON.parse((JSON.parse(r.body.toString()) as Echo).body) as Record<string, unknown>);
+    assert.equal(bodies[0]!['new'], 1);
+    assert.equal(bodies[1]!['new'], 2);
+    assert.equal(bodies[1]!['secret'], undefined);
   });
 
   test('malformed or non-object JSON is sent as it is', async () => {
