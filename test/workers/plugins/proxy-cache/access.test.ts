@@ -48,6 +48,7 @@ function doc(upstream: string, extra = false): Record<string, unknown> {
           route('cc', { cache_control: true }),
           route('short', { cache_ttl: 1 }),
           route('stale', { cache_ttl: 1, storage_ttl: 60 }),
+          route('case', { ignore_uri_case: true }),
           route('quiet', { response_headers: { age: false, 'X-Cache-Status': false, 'X-Cache-Key': false } }),
         ],
       },
@@ -100,7 +101,14 @@ describe('proxy-cache', () => {
     assert.equal((await get('/vary?a=1&b=1', { 'x-lang': 'fr' })).headers['x-cache-status'], 'Miss', 'X-Lang is a vary header');
   });
 
-  test('Bypass: a method not in request_method, a status not in response_code, a content type not listed exactly', async () => {
+  test('ignore_uri_case: the path is keyed lower-cased; without it, case matters', async () => {
+    await get('/case/Item');
+    assert.equal((await get('/case/ITEM')).headers['x-cache-status'], 'Hit');
+    await get('/basic/Item');
+    assert.equal((await get('/basic/ITEM')).headers['x-cache-status'], 'Miss');
+  });
+
+  test('Bypass: a method not in request_method, a status not in response_code, a content type not listed exactly in content_type', async () => {
     const post = await get('/basic', {}, 'POST');
     assert.equal(post.headers['x-cache-status'], 'Bypass');
     assert.equal(post.headers['x-cache-key'], undefined);
