@@ -1,7 +1,7 @@
 // Schema of a Kong 3.x service. Pure data; any thread.
 // `url` is expanded before this runs (see shorthands.ts); `port` is defaulted by protocol there too.
 import { LIMITS } from '../limits.ts';
-import { ABSOLUTE_PATH, ID, NAME, PORT, TAGS, bool, nullable, oneOf, record, timeout, unsupported } from './common.ts';
+import { ABSOLUTE_PATH, ID, NAME, PORT, TAGS, bool, nullable, oneOf, record, refuse, timeout, unsupported } from './common.ts';
 import type { EntitySchema } from './common.ts';
 
 export const services: EntitySchema = {
@@ -9,7 +9,8 @@ export const services: EntitySchema = {
     {
       id: ID,
       name: nullable(NAME),
-      protocol: oneOf(['http', 'https'], 'http'),
+      // Kong's stream, gRPC and WebSocket protocols are valid Kong that Sluice does not proxy.
+      protocol: refuse(oneOf(['http', 'https', 'grpc', 'grpcs', 'tcp', 'tls', 'tls_passthrough', 'udp', 'ws', 'wss'], 'http'), ['http', 'https']),
       host: { type: 'string', minLength: 1, maxLength: LIMITS.hostLength },
       port: PORT,
       path: nullable(ABSOLUTE_PATH),
