@@ -34,6 +34,21 @@ ajv.addKeyword({
   validate: (allowed: readonly unknown[], data: unknown) => allowed.some((a) => isDeepStrictEqual(a, data)),
 });
 
+/**
+ * `x-unsupported-unless: "<regex>"`: a string that does not match is valid Kong that Sluice does not
+ * implement (a request-transformer template that needs Lua code, for one): refused with
+ * SLUICE_ERR_UNSUPPORTED rather than sent on as text.
+ */
+export const UNSUPPORTED_UNLESS_KEYWORD = 'x-unsupported-unless';
+ajv.addKeyword({
+  keyword: UNSUPPORTED_UNLESS_KEYWORD,
+  schemaType: 'string',
+  compile: (pattern: string) => {
+    const re = new RegExp(pattern);
+    return (data: unknown) => typeof data !== 'string' || re.test(data);
+  },
+});
+
 export interface FieldError {
   field: string;
   message: string;
@@ -96,6 +111,9 @@ function toFieldError(err: ErrorObject, prefix: string): FieldError {
     case 'propertyNames':
       return { field: joinPath(base, String(p['propertyName'])), message: typeof custom === 'string' ? custom : 'invalid field name' };
   }
+  if (err.keyword === UNSUPPORTED_UNLESS_KEYWORD) {
+    return { field: base, message: 'not supported by Sluice: only $(headers.x), $(query_params.x), $(uri_captures.x), $(shared.x) and string literals render without Lua', unsupported: true };
+  }
   if (err.keyword === UNSUPPORTED_KEYWORD) {
     const allowed = ((err.parentSchema as Record<string, unknown>)[UNSUPPORTED_KEYWORD] as unknown[]).map((a) => JSON.stringify(a));
     return { field: base, message: `not supported by Sluice: only ${allowed.join(' or ')} is accepted here`, unsupported: true };
@@ -105,8 +123,7 @@ function toFieldError(err: ErrorObject, prefix: string): FieldError {
 }
 
 // Size and range errors keep their generated message (with the bound); `x-message` explains the rest.
-// So does `x-unsupported-unless`: its message says the value is valid Kong but not implemented.
-const BOUNDS = new Set(['minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'x-unsupported-unless']);
+const BOUNDS = new Set(['minLength', 'maxLength', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum']);
 
 function describe(err: ErrorObject): string {
   const p = err.params as Record<string, unknown>;
@@ -141,8 +158,6 @@ function describe(err: ErrorObject): string {
       return `invalid value: does not match ${String(p['pattern'])}`;
     case 'multipleOf':
       return `value must be a multiple of ${String(p['multipleOf'])}`;
-    case 'x-unsupported-unless':
-      return 'not supported by Sluice: only $(headers.x), $(query_params.x), $(uri_captures.x), $(shared.x) and string literals render without Lua';
     default:
       return err.message ?? 'invalid value';
   }

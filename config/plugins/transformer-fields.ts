@@ -2,7 +2,6 @@
 // kong/plugins/{request,response}-transformer/schema.lua), and Kong's `$(...)` templates as far
 // as Sluice renders them. Plain data and pure functions; imports only config/ types.
 import type { JSONSchema } from '../plugin-schema.ts';
-import '../unsupported-unless.ts';
 
 /** Kong's validate_header_name: the name part of `name` / `name:value` entries. */
 const HEADER_NAME = '[A-Za-z0-9_-]+';
@@ -19,7 +18,7 @@ const LOOKUP = `\\s*(?:(?:headers|query_params|uri_captures|shared)(?:\\.[A-Za-z
 /** A value whose every `$(...)` is a supported template (text without `$(` always is). */
 export const SUPPORTED_TEMPLATE = `^(?:[^$]|\\$(?!\\()|\\$\\(${LOOKUP}\\))*$`;
 
-/** The `x-unsupported-unless` annotation (config/ajv.ts): a value not matching it is refused as not supported. */
+/** `x-unsupported-unless` (config/ajv.ts): a value not matching is refused with SLUICE_ERR_UNSUPPORTED. */
 export const TEMPLATES_ONLY: JSONSchema = { 'x-unsupported-unless': SUPPORTED_TEMPLATE };
 
 export function stringArray(items: JSONSchema = { type: 'string' }): JSONSchema {

@@ -3,7 +3,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Config } from '../../../../config/plugins/request-transformer.ts';
+import { pluginSchemas } from '../../../../config/plugins/index.ts';
 import { parseTemplate } from '../../../../config/plugins/transformer-fields.ts';
+import { prepareConfig } from '../../../../config/prepare.ts';
 import { pluginConfig, refusals } from '../schema-helpers.ts';
 
 test("defaults are Kong's", () => {
@@ -51,6 +53,14 @@ test('templates: lookups render; Lua code is refused as not supported, at its pa
     ['config.add.headers.0', 'config.add.headers.1', 'config.add.headers.2', 'config.add.headers.3', 'config.add.headers.4', 'config.replace.uri'],
   );
   for (const [, message] of errors) assert.match(message, /^not supported by Sluice/);
+  const result = prepareConfig(JSON.stringify({ _format_version: '3.0', plugins: [{ name: 'request-transformer', config: { add: { headers: lua } } }] }), { plugins: pluginSchemas });
+  assert.equal(result.ok, false);
+  if (!result.ok) {
+    assert.equal(result.code, 'SLUICE_ERR_UNSUPPORTED', 'every error is a Kong feature Sluice does not implement');
+    for (const e of result.errors) assert.equal(e.code, 'SLUICE_ERR_UNSUPPORTED');
+  }
+  const mixed = prepareConfig(JSON.stringify({ _format_version: '3.0', plugins: [{ name: 'request-transformer', config: { http_method: 'get', add: { headers: lua } } }] }), { plugins: pluginSchemas });
+  assert.equal(!mixed.ok && mixed.code, 'SLUICE_ERR_CONFIG_INVALID', 'an invalid value besides: the config is invalid');
 });
 
 test('parseTemplate splits literals and lookups', () => {
