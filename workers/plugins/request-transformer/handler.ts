@@ -149,36 +149,42 @@ function upstreamPath(path: string): string {
   return out;
 }
 
+/** A header's value as the edits left it so far: a plugin edit, else the client's lines; null when absent. */
+function current(ctx: RequestContext, name: string): readonly string[] | null {
+  const set = ctx.upstreamHeaders;
+  if (set !== null && Object.hasOwn(set, name)) {
+    const v = set[name];
+    return v === null || v === undefined ? null : typeof v === 'string' ? [v] : v;
+  }
+  if (ctx.req.headers[name] === undefined) return null;
+  return ctx.req.headerValues(name);
+}
+
+function present(ctx: RequestContext, name: string): boolean {
+  const set = ctx.upstreamHeaders;
+  if (set !== null && Object.hasOwn(set, name)) return set[name] !== null && set[name] !== undefined;
+  return ctx.req.headers[name] !== undefined;
+}
+
 function editHeaders(ctx: RequestContext, env: TemplateEnv, lists: CompiledLists): void {
-  const req = ctx.req;
-  // A header's value as the edits left it so far: a plugin edit, else the client's lines.
-  const current = (name: string): readonly string[] | null => {
-    const set = ctx.upstreamHeaders;
-    if (set !== null && Object.hasOwn(set, name)) {
-      const v = set[name];
-      return v === null || v === undefined ? null : typeof v === 'string' ? [v] : v;
-    }
-    if (req.headers[name] === undefined) return null;
-    return req.headerValues(name);
-  };
-  for (const name of lists.remove) if (current(name) !== null) ctx.setUpstreamHeader(name, null);
+  for (const name of lists.remove) if (present(ctx, name)) ctx.setUpstreamHeader(name, null);
   for (const [from, to] of lists.rename) {
     const target = env.render(to).toLowerCase();
-    const value = current(from);
+    const value = current(ctx, from);
     if (value === null || from === target) continue;
     ctx.setUpstreamHeader(from, null);
     ctx.setUpstreamHeader(target, value.length === 1 ? value[0]! : value);
   }
   for (const [name, value] of lists.replace) {
-    if (current(name) !== null || name === 'host') ctx.setUpstreamHeader(name, env.render(value));
+    if (name === 'host' || present(ctx, name)) ctx.setUpstreamHeader(name, env.render(value));
   }
   for (const [name, value] of lists.add) {
-    if (current(name) === null && name !== 'host') ctx.setUpstreamHeader(name, env.render(value));
+    if (name !== 'host' && !present(ctx, name)) ctx.setUpstreamHeader(name, env.render(value));
   }
   for (const [name, value] of lists.append) {
     const rendered = env.render(value);
     // Host is one line: appending to it replaces it.
-    const had = name === 'host' ? null : current(name);
+    const had = name === 'host' ? null : current(ctx, name);
     ctx.setUpstreamHeader(name, had === null ? rendered : [...had, rendered]);
   }
 }
