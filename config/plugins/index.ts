@@ -20,7 +20,18 @@ import { schema as rateLimiting } from './rate-limiting.ts';
 import { schema as requestTermination } from './request-termination.ts';
 import { schema as requestTransformer } from './request-transformer.ts';
 import { schema as responseTransformer } from './response-transformer.ts';
+import { schema as botDetection } from './bot-detection.ts';
+import { schema as cors } from './cors.ts';
+import { schema as ipRestriction } from './ip-restriction.ts';
+import { schema as redirect } from './redirect.ts';
+import { schema as requestSizeLimiting } from './request-size-limiting.ts';
+import { schema as responseRatelimiting } from './response-ratelimiting.ts';
+
+/** The traffic-control plugins (issue 16). */
+const traffic = [botDetection, cors, ipRestriction, redirect, requestSizeLimiting, responseRatelimiting];
+/** The transformation and caching plugins (issue 16). */
+const transformation = [proxyCache, requestTransformer, responseTransformer];
 
 export const pluginSchemas: PluginSchemas = Object.fromEntries(
-  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, proxyCache, rateLimiting, requestTermination, requestTransformer, responseTransformer].map((s) => [s.name, s]),
+  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, rateLimiting, requestTermination, ...traffic, ...transformation].map((s) => [s.name, s]),
 );
