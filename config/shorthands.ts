@@ -25,7 +25,7 @@ export function expandServiceShorthands(item: Item, errors: ErrorList): void {
     delete v['url'];
   }
   if (v['port'] === undefined || v['port'] === null) {
-    v['port'] = v['protocol'] === 'https' ? 443 : 80;
+    v['port'] = v['protocol'] === 'https' || v['protocol'] === 'wss' ? 443 : 80;
   }
 }
 
@@ -38,8 +38,8 @@ function expandUrl(item: Item, url: string, errors: ErrorList): boolean {
     return false;
   }
   const scheme = (m[1] as string).toLowerCase();
-  if (scheme !== 'http' && scheme !== 'https') {
-    errors.add(item, 'url', 'invalid url: scheme must be http or https');
+  if (scheme !== 'http' && scheme !== 'https' && scheme !== 'ws' && scheme !== 'wss') {
+    errors.add(item, 'url', 'invalid url: scheme must be http, https, ws or wss');
     return false;
   }
   const host = m[2] as string;

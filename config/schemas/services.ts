@@ -9,7 +9,9 @@ export const services: EntitySchema = {
     {
       id: ID,
       name: nullable(NAME),
-      protocol: oneOf(['http', 'https'], 'http'),
+      // ws / wss (Kong's WebSocket services) reach their targets as http / https; any request on
+      // them is proxied, a WebSocket handshake becomes a tunnel (workers/proxy/tunnel.ts).
+      protocol: oneOf(['http', 'https', 'ws', 'wss'], 'http'),
       host: { type: 'string', minLength: 1, maxLength: LIMITS.hostLength },
       port: PORT,
       path: nullable(ABSOLUTE_PATH),
