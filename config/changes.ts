@@ -24,6 +24,7 @@ export interface PreparedChanges {
   base: string;
   hash: string;
   groupHashes: GroupHashes;
+  migration: PreparedConfig['migration'];
   /** Only groups whose hash differs from the base's. */
   groups: { [G in GroupName]?: GroupChanges<EntityByGroup[G]> };
 }
@@ -37,7 +38,7 @@ export type GroupChanges<E> = { entityHashes: Record<string, string> } & ({ bodi
 
 /** `result` told against `base`: the groups that differ, and in them only the entities that do. */
 export function changesSince(result: PreparedConfig, base: HashesOf): PreparedChanges {
-  const changes: PreparedChanges = { ok: true, base: base.hash, hash: result.hash, groupHashes: result.groupHashes, groups: {} };
+  const changes: PreparedChanges = { ok: true, base: base.hash, hash: result.hash, groupHashes: result.groupHashes, migration: result.migration, groups: {} };
   for (const g of GROUPS) {
     if (result.groupHashes[g] === base.groupHashes[g]) continue;
     const hashes = result.entityHashes[g];
@@ -58,7 +59,7 @@ export function changesSince(result: PreparedConfig, base: HashesOf): PreparedCh
 
 /** "Nothing changed" against `base`. */
 export function noChanges(base: HashesOf): PreparedChanges {
-  return { ok: true, base: base.hash, hash: base.hash, groupHashes: base.groupHashes, groups: {} };
+  return { ok: true, base: base.hash, hash: base.hash, groupHashes: base.groupHashes, migration: null, groups: {} };
 }
 
 /**
@@ -95,5 +96,5 @@ export function withChanges(base: Snapshot, changes: PreparedChanges): PreparedC
     }
     entities[g] = group;
   }
-  return { ok: true, entities: entities as PreparedConfig['entities'], entityHashes, groupHashes: changes.groupHashes, hash: changes.hash };
+  return { ok: true, entities: entities as PreparedConfig['entities'], entityHashes, groupHashes: changes.groupHashes, hash: changes.hash, migration: changes.migration };
 }

@@ -2,7 +2,7 @@
 // Children (routes in a service, targets in an upstream, credentials and plugins in a consumer...)
 // come out right after their parent, remembering it; `resolve.ts` later turns that into the
 // reference (`service: {id}`) the flat form would have written.
-import { CHILDREN, COLLECTIONS, IGNORED_FIELDS, TOP_LEVEL } from './collections.ts';
+import { CHILDREN, COLLECTIONS, IGNORED_FIELDS, KONG_ONLY_CHILDREN, TOP_LEVEL } from './collections.ts';
 import { isRecord } from './document.ts';
 import { documentTarget, joinPath } from './errors.ts';
 import type { ErrorList } from './errors.ts';
@@ -35,6 +35,10 @@ export function flatten(doc: Record<string, unknown>, errors: ErrorList): Item[]
         }
         if (children.some((ch) => ch.key === field)) continue;
         if ((IGNORED_FIELDS as readonly string[]).includes(field)) continue;
+        if (KONG_ONLY_CHILDREN[key]?.includes(field) === true) {
+          if (!(Array.isArray(v) && v.length === 0) && v !== null) errors.unsupported(item, field, `'${field}' entities are not supported by Sluice`);
+          continue;
+        }
         if ((collection.refs as readonly string[]).includes(field)) {
           item.refs[field as RefField] = v;
           continue;

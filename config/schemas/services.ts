@@ -1,7 +1,7 @@
 // Schema of a Kong 3.x service. Pure data; any thread.
 // `url` is expanded before this runs (see shorthands.ts); `port` is defaulted by protocol there too.
 import { LIMITS } from '../limits.ts';
-import { ABSOLUTE_PATH, ID, NAME, PORT, TAGS, bool, nullable, oneOf, record, timeout, unsupported } from './common.ts';
+import { ABSOLUTE_PATH, ID, NAME, PORT, TAGS, bool, nullable, oneOf, record, refuse, timeout, unsupported } from './common.ts';
 import type { EntitySchema } from './common.ts';
 
 export const services: EntitySchema = {
@@ -9,9 +9,10 @@ export const services: EntitySchema = {
     {
       id: ID,
       name: nullable(NAME),
-      // ws / wss (Kong's WebSocket services) reach their targets as http / https; any request on
-      // them is proxied, a WebSocket handshake becomes a tunnel (workers/proxy/tunnel.ts).
-      protocol: oneOf(['http', 'https', 'ws', 'wss'], 'http'),
+      // Kong's stream and gRPC protocols are valid Kong that Sluice does not proxy. ws / wss (Kong's
+      // WebSocket services) reach their targets as http / https; any request on them is proxied, a
+      // WebSocket handshake becomes a tunnel (workers/proxy/tunnel.ts).
+      protocol: refuse(oneOf(['http', 'https', 'grpc', 'grpcs', 'tcp', 'tls', 'tls_passthrough', 'udp', 'ws', 'wss'], 'http'), ['http', 'https', 'ws', 'wss']),
       host: { type: 'string', minLength: 1, maxLength: LIMITS.hostLength },
       port: PORT,
       path: nullable(ABSOLUTE_PATH),

@@ -43,6 +43,7 @@ test('correlation-id, prometheus and request-termination defaults are Kong\'s', 
     latency_metrics: false,
     bandwidth_metrics: false,
     upstream_health_metrics: false,
+    wasm_metrics: false,
   };
   assert.deepEqual(configOf('prometheus'), prom);
   const rt: RequestTerminationConfig = { status_code: 503, message: null, body: null, content_type: null, echo: false, trigger: null };

@@ -9,6 +9,7 @@ import type { ClientTimeouts } from './client-timeouts.ts';
 import { RequestContext } from './context.ts';
 import { answerError } from './errors.ts';
 import { forward, type ListenerInfo } from './forward.ts';
+import { answerHttpsOnly, needsHttps } from './https-only.ts';
 import type { Targets } from './targets.ts';
 
 const kContext = Symbol('sluice.context');
@@ -68,6 +69,7 @@ export class Proxy {
     ctx.route = match.route;
     ctx.service = match.service;
     if (match.service === null) return answerError(ctx, 'SLUICE_ERR_NO_HEALTHY_TARGET', 'no Service found with those values');
+    if (needsHttps(match.route, this.listener.proto)) return answerHttpsOnly(ctx, match.route);
 
     const runner = state.plugins.forRoute(match.route, match.service);
     tracked[kRunner] = runner;
