@@ -4,6 +4,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { joinPath } from './errors.ts';
+import { addValueKeywords } from './value-keywords.ts';
 
 export const ajv = new Ajv({
   allErrors: true,
@@ -21,6 +22,8 @@ export const ajv = new Ajv({
 
 // `x-message`: an annotation that replaces the generated message for a failing subschema.
 ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
+// `x-regex`, `x-ip-or-cidr`, `x-url`: Kong's validators of string values (value-keywords.ts).
+addValueKeywords(ajv);
 
 /**
  * `x-unsupported: [v1, v2...]`: a valid Kong setting Sluice does not implement. Only these values

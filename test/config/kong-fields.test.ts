@@ -37,6 +37,12 @@ const KONG_3_10: Record<string, string> = {
   'plugin:jwt': 'anonymous claims_to_verify cookie_names header_names key_claim_name maximum_expiration realm run_on_preflight secret_is_base64 uri_param_names',
   'plugin:hmac-auth': 'algorithms anonymous clock_skew enforce_headers hide_credentials realm validate_request_body',
   hmacauth_credentials: 'id username secret tags',
+  'plugin:cors': 'allow_origin_absent credentials exposed_headers headers max_age methods origins preflight_continue private_network',
+  'plugin:ip-restriction': 'allow deny message status',
+  'plugin:bot-detection': 'allow deny',
+  'plugin:request-size-limiting': 'allowed_payload_size require_content_length size_unit',
+  'plugin:redirect': 'keep_incoming_path location status_code',
+  'plugin:response-ratelimiting': 'block_on_first_violation fault_tolerant header_name hide_client_headers limit_by limits policy redis redis_database redis_host redis_password redis_port redis_server_name redis_ssl redis_ssl_verify redis_timeout redis_username',
   'plugin:rate-limiting': 'day error_code error_message fault_tolerant header_name hide_client_headers hour limit_by minute month path policy redis redis_database redis_host redis_password redis_port redis_server_name redis_ssl redis_ssl_verify redis_timeout redis_username second sync_rate year',
 };
 
@@ -170,6 +176,32 @@ const IMPLEMENTED: Record<string, string> = {
   'plugin:rate-limiting.config.error_code': 'test/workers/plugins/rate-limiting/access.test.ts',
   'plugin:rate-limiting.config.error_message': 'test/workers/plugins/rate-limiting/access.test.ts',
   'plugin:rate-limiting.config.hide_client_headers': 'test/workers/plugins/rate-limiting/access.test.ts',
+  'plugin:cors.config.origins': 'test/workers/plugins/cors/access.test.ts',
+  'plugin:cors.config.headers': 'test/workers/plugins/cors/access.test.ts',
+  'plugin:cors.config.exposed_headers': 'test/workers/plugins/cors/access.test.ts',
+  'plugin:cors.config.methods': 'test/workers/plugins/cors/access.test.ts',
+  'plugin:cors.config.max_age': 'test/workers/plugins/cors/access.test.ts',
+  'plugin:cors.config.credentials': 'test/workers/plugins/cors/access.test.ts',
+  'plugin:cors.config.private_network': 'test/workers/plugins/cors/access.test.ts',
+  'plugin:cors.config.preflight_continue': 'test/workers/plugins/cors/access.test.ts',
+  'plugin:cors.config.allow_origin_absent': 'test/workers/plugins/cors/access.test.ts',
+  'plugin:ip-restriction.config.allow': 'test/workers/plugins/ip-restriction/access.test.ts',
+  'plugin:ip-restriction.config.deny': 'test/workers/plugins/ip-restriction/access.test.ts',
+  'plugin:ip-restriction.config.status': 'test/workers/plugins/ip-restriction/access.test.ts',
+  'plugin:ip-restriction.config.message': 'test/workers/plugins/ip-restriction/access.test.ts',
+  'plugin:bot-detection.config.allow': 'test/workers/plugins/bot-detection/access.test.ts',
+  'plugin:bot-detection.config.deny': 'test/workers/plugins/bot-detection/access.test.ts',
+  'plugin:request-size-limiting.config.allowed_payload_size': 'test/workers/plugins/request-size-limiting/access.test.ts',
+  'plugin:request-size-limiting.config.size_unit': 'test/workers/plugins/request-size-limiting/access.test.ts',
+  'plugin:request-size-limiting.config.require_content_length': 'test/workers/plugins/request-size-limiting/access.test.ts',
+  'plugin:redirect.config.status_code': 'test/workers/plugins/redirect/access.test.ts',
+  'plugin:redirect.config.location': 'test/workers/plugins/redirect/access.test.ts',
+  'plugin:redirect.config.keep_incoming_path': 'test/workers/plugins/redirect/access.test.ts',
+  'plugin:response-ratelimiting.config.limits': 'test/workers/plugins/response-ratelimiting/access.test.ts',
+  'plugin:response-ratelimiting.config.header_name': 'test/workers/plugins/response-ratelimiting/access.test.ts',
+  'plugin:response-ratelimiting.config.limit_by': 'test/workers/plugins/response-ratelimiting/access.test.ts',
+  'plugin:response-ratelimiting.config.block_on_first_violation': 'test/workers/plugins/response-ratelimiting/access.test.ts',
+  'plugin:response-ratelimiting.config.hide_client_headers': 'test/workers/plugins/response-ratelimiting/access.test.ts',
 };
 
 interface Field {
@@ -244,7 +276,7 @@ function docFor(owner: string, value: Record<string, unknown>): Record<string, u
     case 'hmacauth_credentials': return consumer(owner, { username: 'h', secret: 's' });
   }
   const plugin = owner.slice('plugin:'.length);
-  const base = plugin === 'rate-limiting' ? { minute: 1 } : {};
+  const base = plugin === 'rate-limiting' ? { minute: 1 } : plugin === 'response-ratelimiting' ? { limits: { video: { minute: 1 } } } : {};
   return { plugins: [{ name: plugin, config: { ...base, ...(value['config'] as object) } }] };
 }
 

@@ -22,13 +22,13 @@ test('a valid file: exit 0, entity counts and the configuration hash', async () 
 });
 
 test('an invalid file: exit 1, every error with its entity and field path', async () => {
-  const file = await writeConfig('_format_version: "3.0"\nservices:\n  - name: s\n    host: example.com\n    retries: -1\n    routes:\n      - name: r\n        paths: [/a]\n        protocols: [grpc]\nplugins:\n  - name: cors\n');
+  const file = await writeConfig('_format_version: "3.0"\nservices:\n  - name: s\n    host: example.com\n    retries: -1\n    routes:\n      - name: r\n        paths: [/a]\n        protocols: [grpc]\nplugins:\n  - name: acme\n');
   const { status, out } = check(file);
   assert.equal(status, 1, out);
   assert.match(out, /3 error\(s\)/);
   assert.match(out, /service 's' retries: /);
   assert.match(out, /route 'r' protocols\.0: .*\[SLUICE_ERR_UNSUPPORTED\]/);
-  assert.match(out, /plugin 'cors' name: .*\[SLUICE_ERR_UNSUPPORTED\]/);
+  assert.match(out, /plugin 'acme' name: .*\[SLUICE_ERR_UNSUPPORTED\]/);
 });
 
 test('a missing file or no argument: a message and a non-zero exit', () => {
