@@ -85,6 +85,7 @@ export class GatewayWorker {
       rebuilds: this.#rebuilds,
       wheel: this.#wheel,
       upstream: () => ({ ...this.#connector.counters, idle: this.#connector.idle }),
+      tunnels: () => this.#targets.tunnels,
     }, options.registry);
     const env: PluginEnv = {
       worker: boot.index,
@@ -92,7 +93,6 @@ export class GatewayWorker {
       counters: boot.counters,
       credentials: () => this.#state!.credentials,
       log,
-      ...(boot.syslogSocket === undefined ? {} : { syslogSocket: boot.syslogSocket }),
     };
     this.#deps = {
       registry: createRegistry(),
@@ -267,6 +267,7 @@ export class GatewayWorker {
       config_applies: { ...this.#applies },
       upstream_pools: this.#connector.size,
       upstream: { ...this.#connector.counters, idle: this.#connector.idle },
+      websocket: { ...this.#targets.tunnels },
       heap_used: memory.heapUsed,
     };
   }

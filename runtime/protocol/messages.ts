@@ -25,8 +25,6 @@ export interface WorkerBoot {
   /** listen(2) backlog of the proxy socket (Kong's `backlog=N`); absent: Node's default. */
   proxyBacklog?: number;
   listenerLimits: ListenerLimits;
-  /** The syslog plugin's unix datagram socket (--syslog-socket); absent: /dev/log. */
-  syslogSocket?: string;
 }
 
 /** TLS to https upstreams (workers/proxy/targets.ts). */
