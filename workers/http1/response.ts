@@ -18,6 +18,12 @@ export interface ResponseOwner {
   finished(res: Http1Response): void;
   /** A write left the socket's output above its high-water mark. */
   blocked(): void;
+  /**
+   * The response is a 101 to a WebSocket handshake: the socket leaves HTTP. Returns the bytes the
+   * client sent after the request (they belong to the new protocol; empty if none), or null when
+   * the connection cannot be handed over (the request is not complete yet, or the socket is going).
+   */
+  upgraded(res: Http1Response): Buffer | null;
 }
 
 /** Called when the client's socket can take more after a write returned false. */
@@ -91,6 +97,8 @@ export class Http1Response {
   #headers: Map<string, [string, string | string[]]> | null = null;
   /** The head, built but not yet written. */
   #head: string | null = null;
+  /** writeHead's `flat` list, kept by reference for `sentHeaders` (logging plugins). */
+  #flat: readonly string[] | null = null;
   #chunked = false;
   #bodyAllowed = true;
 
@@ -113,11 +121,29 @@ export class Http1Response {
     return this.#headers?.has(name.toLowerCase()) ?? false;
   }
 
+  /**
+   * The response headers as Kong's `ngx.resp.get_headers()` gives them to a log plugin: lower-case
+   * names, a repeated name as an array. Built only when asked (the log serializer), not per request.
+   */
+  sentHeaders(): Record<string, string | string[]> {
+    const out: Record<string, string | string[]> = {};
+    const add = (name: string, value: string): void => {
+      const key = name.toLowerCase();
+      const seen = out[key];
+      out[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+    };
+    if (this.#headers !== null) for (const [name, value] of this.#headers.values()) for (const item of typeof value === 'string' ? [value] : value) add(name, item);
+    const flat = this.#flat;
+    if (flat !== null) for (let i = 0; i < flat.length; i += 2) add(flat[i]!, flat[i + 1]!);
+    return out;
+  }
+
   /** Builds the head from the headers set so far plus `flat` ([name, value, ...]). */
   writeHead(statusCode: number, flat?: readonly string[]): this {
     if (this.headersSent) throw new Error('writeHead called twice');
     this.headersSent = true;
     this.statusCode = statusCode;
+    this.#flat = flat ?? null;
     let head = `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}\r\n`;
     let seen = 0;
     if (this.#headers !== null) {
@@ -169,6 +195,32 @@ export class Http1Response {
     if (!this.#send(chunk ?? '', true)) this.#owner.blocked();
     this.writableFinished = true;
     this.#owner.finished(this);
+  }
+
+  /**
+   * Answers a WebSocket handshake with the upstream's `head` (a complete 101 head, written as it
+   * is: its Upgrade and Connection fields are the point) and hands the socket over. From here the
+   * caller owns the socket and calls `tunnelEnded` once it is done with it. Null: no hand-over
+   * (see ResponseOwner.upgraded); nothing was written and the caller should destroy().
+   */
+  switchProtocols(head: string): Buffer | null {
+    if (this.headersSent || this.destroyed || !this.req.upgrade) return null;
+    const rest = this.#owner.upgraded(this);
+    if (rest === null) return null;
+    this.headersSent = true;
+    this.statusCode = 101;
+    // Finished as far as HTTP goes: the request's close (log phase) waits for tunnelEnded.
+    this.writableFinished = true;
+    this.keepAlive = false;
+    this.socket.write(head, 'latin1');
+    return rest;
+  }
+
+  /** The tunnel that took the socket over has ended (both sides closed): the request's close runs. */
+  tunnelEnded(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.onClose?.(this);
   }
 
   /** Cuts the connection: the client sees a response that stopped short. */
