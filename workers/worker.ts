@@ -9,6 +9,7 @@ import type { Delta, Snapshot } from '../config/types.ts';
 import { SluiceError, type WireError } from '../runtime/protocol/errors.ts';
 import { createLogger, type Logger } from '../runtime/protocol/log.ts';
 import type { Assignment, FromWorker, QueryKind, ToWorker, WorkerBoot } from '../runtime/protocol/messages.ts';
+import type { TlsListenerSettings } from '../runtime/protocol/tls-settings.ts';
 import { VersionMemory } from '../runtime/protocol/shared-memory.ts';
 import { UpstreamMemory } from '../runtime/protocol/upstream-memory.ts';
 import { DNS_POLL_MS, DnsView } from './dns/view.ts';
@@ -23,6 +24,10 @@ import { Proxy } from './proxy/handler.ts';
 import { RebuildCounter } from './rebuilds.ts';
 import { buildState, liveOrigins, nextSnapshot, withDnsChanges, type StateDeps, type WorkerState } from './state.ts';
 import { TimerWheel } from './timers/wheel.ts';
+import { TlsListener } from './tls/listener.ts';
+import type { TLSSocket } from 'node:tls';
+import type { ConnectionHooks } from './http1/connection.ts';
+import type { ListenerInfo } from './proxy/forward.ts';
 
 /** How long after a config change unused upstream pools are closed. */
 const POOL_SWEEP_DELAY_MS = 30_000;
@@ -56,6 +61,9 @@ export class GatewayWorker {
   #state: WorkerState | null = null;
   #proxy: Proxy | null = null;
   #server: Http1Server | null = null;
+  #tls: TlsListener | null = null;
+  /** The hooks of connections that came over TLS: their requests say so (X-Forwarded-Proto, https-only routes). */
+  #tlsHooks: ConnectionHooks | null = null;
   #poolSweep: number | null = null;
   /** Set once a snapshot was asked for: deltas until it arrives cannot apply and are dropped. */
   #awaitingSnapshot = false;
@@ -122,6 +130,7 @@ export class GatewayWorker {
         return this.#answer(message.id, message.kind);
       case 'stop-accepting':
         this.#server?.close();
+        this.#tls?.close();
         return this.#post({ type: 'not-accepting' });
       case 'drain':
         return this.#drain(message.timeoutMs, message.idleGraceMs);
@@ -213,13 +222,14 @@ export class GatewayWorker {
     const boot = this.#boot;
     // Idle, header and body timeouts are on the wheel (client-timeouts.ts); malformed requests are
     // answered 400 by the connection itself (http1/connection.ts).
+    const hooks: ConnectionHooks = {
+      handler: (req, res) => this.#proxy!.handle(req, res),
+      failed: (error) => this.#log.error({ err: error }, 'proxy connection closed on an internal error'),
+      blocked: (socket) => this.#timeouts.blocked(socket),
+      drained: (socket) => this.#timeouts.drained(socket),
+    };
     const server = new Http1Server(
-      {
-        handler: (req, res) => this.#proxy!.handle(req, res),
-        failed: (error) => this.#log.error({ err: error }, 'proxy connection closed on an internal error'),
-        blocked: (socket) => this.#timeouts.blocked(socket),
-        drained: (socket) => this.#timeouts.drained(socket),
-      },
+      hooks,
       (socket) => {
         this.#connections.active++;
         this.#connections.total++;
@@ -238,9 +248,36 @@ export class GatewayWorker {
       throw error;
     });
     const listen = { host: boot.proxyHost, port: boot.proxyPort, reusePort: boot.reusePort ?? true, ...(boot.proxyBacklog === undefined ? {} : { backlog: boot.proxyBacklog }) };
-    server.listen(listen, () => {
-      this.#post({ type: 'ready', index: boot.index, address: `${boot.proxyHost}:${boot.proxyPort}` });
+    // Ready once every listener of this worker listens.
+    let waiting = boot.tls === undefined || boot.tls === null ? 1 : 2;
+    const listening = (): void => {
+      if (--waiting === 0) this.#post({ type: 'ready', index: boot.index, address: `${boot.proxyHost}:${boot.proxyPort}` });
+    };
+    server.listen(listen, listening);
+    if (boot.tls !== undefined && boot.tls !== null) this.#listenTls(boot.tls, hooks, listening);
+  }
+
+  #listenTls(settings: TlsListenerSettings, hooks: ConnectionHooks, listening: () => void): void {
+    const info: ListenerInfo = { port: String(settings.port), proto: 'https' };
+    this.#tlsHooks = { ...hooks, handler: (req, res) => this.#proxy!.handle(req, res, info) };
+    const tls = new TlsListener(settings, this.#wheel, (socket) => this.#secureConnection(socket));
+    this.#tls = tls;
+    tls.net.once('error', (error) => {
+      this.#log.fatal({ err: error }, 'TLS proxy listener failed');
+      process.exitCode = 1;
+      throw error;
     });
+    tls.listen({ host: settings.host, port: settings.port, reusePort: this.#boot.reusePort ?? true, ...(settings.backlog === undefined ? {} : { backlog: settings.backlog }) }, listening);
+  }
+
+  /**
+   * A TLS connection whose handshake is done. ALPN offered only http/1.1 (tls/listener.ts), so it
+   * speaks HTTP/1.1; a protocol negotiated by ALPN (`socket.alpnProtocol`) is dispatched here.
+   */
+  #secureConnection(socket: TLSSocket): void {
+    const server = this.#server;
+    if (server === null || this.#tlsHooks === null) return void socket.destroy();
+    server.adopt(socket, this.#tlsHooks);
   }
 
   #status(): unknown {
@@ -257,6 +294,7 @@ export class GatewayWorker {
       updates: this.#rebuilds.updates,
       config_applies: { ...this.#applies },
       upstream_pools: this.#dispatchers.size,
+      tls: this.#tls === null ? null : { ...this.#tls.stats, snis: this.#tls.table.size },
       heap_used: memory.heapUsed,
     };
   }
@@ -302,11 +340,13 @@ export class GatewayWorker {
       if (deadline !== 0) wheel.cancel(deadline);
       if (grace !== 0) wheel.cancel(grace);
       server?.closeAllConnections();
+      this.#tls?.closeHandshakes();
       void this.#dispatchers.close();
       wheel.close();
       this.#post({ type: 'drained', inFlight: proxy?.inFlight ?? 0 });
       this.#port.close();
     };
+    this.#tls?.close();
     if (server === null) return done();
     deadline = wheel.schedule('drain-deadline', Math.max(1, timeoutMs), done);
     grace = wheel.schedule('drain-idle-grace', Math.max(1, Math.min(idleGraceMs, timeoutMs)), () => {

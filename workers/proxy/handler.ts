@@ -41,7 +41,8 @@ export class Proxy {
     this.state = state;
   }
 
-  handle(req: Http1Request, res: Http1Response): void {
+  /** `listener`: the one the request came in on (plain or TLS), for X-Forwarded-Proto/-Port. */
+  handle(req: Http1Request, res: Http1Response, listener: ListenerInfo = this.listener): void {
     const state = this.state;
     const ctx = new RequestContext(req, res, performance.now());
     this.requests++;
@@ -71,16 +72,16 @@ export class Proxy {
 
     const runner = state.plugins.forRoute(match.route, match.service);
     tracked[kRunner] = runner;
-    if (runner === null) return forward(ctx, state, match.service, null, this.dispatchers, this.listener);
+    if (runner === null) return forward(ctx, state, match.service, null, this.dispatchers, listener);
     let pending;
     try {
       pending = runner.before(ctx);
     } catch (error) {
       return this.pluginFailed(ctx, error);
     }
-    if (pending === undefined) return afterAccess(ctx, state, runner, this);
+    if (pending === undefined) return afterAccess(ctx, state, runner, this, listener);
     pending.then(
-      () => afterAccess(ctx, state, runner, this),
+      () => afterAccess(ctx, state, runner, this, listener),
       (error: unknown) => this.pluginFailed(ctx, error),
     );
   }
@@ -91,9 +92,9 @@ export class Proxy {
   }
 }
 
-function afterAccess(ctx: RequestContext, state: WorkerState, runner: PluginRunner, proxy: Proxy): void {
+function afterAccess(ctx: RequestContext, state: WorkerState, runner: PluginRunner, proxy: Proxy, listener: ListenerInfo): void {
   if (ctx.exited) return;
-  forward(ctx, state, ctx.service!, runner, proxy.dispatchers, proxy.listener);
+  forward(ctx, state, ctx.service!, runner, proxy.dispatchers, listener);
 }
 
 /** Runs once per response, whichever way it ended: log phase, in-flight bookkeeping. */
