@@ -10,11 +10,11 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { describeBackground } from './harness/machine.ts';
+import { describeBackground } from './harness/report/machine.ts';
 import { installCleanupHandlers, stop, stopAll } from './harness/proc.ts';
-import { median, table } from './harness/report.ts';
-import { postConfig, startSluice, type Sluice } from './harness/sluice.ts';
-import type { DeclarativeConfig } from './harness/sluice-configs.ts';
+import { median, table } from './harness/report/report.ts';
+import { postConfig, startSluice, type Sluice } from './harness/targets/sluice.ts';
+import type { DeclarativeConfig } from './harness/targets/sluice-configs.ts';
 
 const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, workers: { type: 'string', default: '2' }, baseline: { type: 'string' } } });
 const ROUNDS = Number(values.rounds);

@@ -22,10 +22,10 @@ import { cpus, totalmem } from 'node:os';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { describeBackground } from './harness/machine.ts';
+import { describeBackground } from './harness/report/machine.ts';
 import { installCleanupHandlers, stop, stopAll } from './harness/proc.ts';
-import { postConfig, startSluice } from './harness/sluice.ts';
-import type { DeclarativeConfig } from './harness/sluice-configs.ts';
+import { postConfig, startSluice } from './harness/targets/sluice.ts';
+import type { DeclarativeConfig } from './harness/targets/sluice-configs.ts';
 
 const { values } = parseArgs({
   options: {

@@ -17,11 +17,11 @@ import { cpus, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Pool } from 'undici';
-import { describeBackground } from './harness/machine.ts';
+import { describeBackground } from './harness/report/machine.ts';
 import { HOST, freePorts } from './harness/net.ts';
 import { exitWithParent, installCleanupHandlers, start, stopAll, waitForLine } from './harness/proc.ts';
-import { REPO_ROOT } from './harness/sluice.ts';
-import type { LoadResult } from './harness/load.ts';
+import { REPO_ROOT } from './harness/targets/sluice.ts';
+import type { LoadResult } from './harness/load/load.ts';
 
 const ROUTES = 1000;
 const CODES = [200, 201, 204, 404, 500];
@@ -57,7 +57,7 @@ function percentile(values: number[], p: number): number {
 function autocannon(url: string, durationS: number): Promise<LoadResult> {
   const spec = JSON.stringify({ url, durationS, connections: CONNECTIONS });
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(REPO_ROOT, 'bench/harness/autocannon-run.ts'), spec], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(REPO_ROOT, 'bench/harness/load/autocannon-run.ts'), spec], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);

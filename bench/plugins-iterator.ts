@@ -12,7 +12,7 @@ import { createRegistry } from '../workers/plugins/registry.ts';
 import { pluginSchemas } from '../config/plugins/index.ts';
 import type { PluginEnv } from '../workers/plugins/types.ts';
 import { TimerWheel } from '../workers/timers/wheel.ts';
-import { median, table } from './harness/report.ts';
+import { median, table } from './harness/report/report.ts';
 
 const ROUNDS = 9;
 

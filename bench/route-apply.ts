@@ -29,10 +29,10 @@ import { TimerWheel } from '../workers/timers/wheel.ts';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describeBackground } from './harness/machine.ts';
+import { describeBackground } from './harness/report/machine.ts';
 import { stop } from './harness/proc.ts';
-import { startSluice } from './harness/sluice.ts';
-import { routeTableConfig } from './harness/route-table.ts';
+import { startSluice } from './harness/targets/sluice.ts';
+import { routeTableConfig } from './harness/targets/route-table.ts';
 
 const { values } = parseArgs({
   options: {

@@ -124,7 +124,7 @@ function checkAgreement(routes: readonly Route[], services: Record<string, Servi
 const services: Record<string, Service> = {
   svc: {
     id: 'svc', name: null, protocol: 'http', host: 'upstream', port: 80, path: '/base', retries: 5,
-    connect_timeout: 60000, write_timeout: 60000, read_timeout: 60000, enabled: true, tags: null,
+    connect_timeout: 60000, write_timeout: 60000, read_timeout: 60000, tls_verify: null, tls_verify_depth: null, enabled: true, tags: null,
   },
 };
 

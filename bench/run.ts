@@ -6,18 +6,18 @@ import { cpus, availableParallelism, tmpdir } from 'node:os';
 import { mkdtempSync, rmSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { runChurnScenario } from './harness/churn.ts';
-import { runFloorScenario } from './harness/floor.ts';
+import { runChurnScenario } from './harness/scenarios/churn.ts';
+import { runFloorScenario } from './harness/scenarios/floor.ts';
 import type { BenchContext } from './harness/context.ts';
-import { pickDriver } from './harness/load.ts';
-import { nginxVersion } from './harness/nginx.ts';
+import { pickDriver } from './harness/load/load.ts';
+import { nginxVersion } from './harness/targets/nginx.ts';
 import { freePorts } from './harness/net.ts';
-import { runAuthPluginsScenario } from './harness/auth-plugins.ts';
-import { runPluginsScenario } from './harness/plugins.ts';
+import { runAuthPluginsScenario } from './harness/scenarios/auth-plugins.ts';
+import { runPluginsScenario } from './harness/scenarios/plugins.ts';
 import { installCleanupHandlers, stopAll } from './harness/proc.ts';
-import { runProxyScenario } from './harness/proxy.ts';
-import { NGINX_MISSING } from './harness/targets.ts';
-import { startUpstream, type UpstreamKind } from './harness/upstream.ts';
+import { runProxyScenario } from './harness/scenarios/proxy.ts';
+import { NGINX_MISSING } from './harness/targets/targets.ts';
+import { startUpstream, type UpstreamKind } from './harness/targets/upstream.ts';
 
 const SCENARIOS = ['single', 'multi', 'plugins', 'auth', 'churn', 'route-churn', 'floor'] as const;
 type Scenario = (typeof SCENARIOS)[number];
@@ -39,7 +39,7 @@ const USAGE = `usage: node bench/run.ts [options]
   --rate N           churn: fixed load in req/s (default: half the measured capacity)
   --churn-workers N  churn: Sluice workers (default: all cores)
   --profile DIR      start every Sluice with --cpu-prof --cpu-prof-dir DIR (summarise with
-                     node bench/harness/cpuprofile-top.ts DIR)`;
+                     node bench/harness/report/cpuprofile-top.ts DIR)`;
 
 function fail(message: string): never {
   process.stderr.write(`${message}\n\n${USAGE}\n`);
@@ -159,7 +159,7 @@ try {
     else await runChurnScenario(ctx, scenario === 'route-churn' ? 'route' : 'target');
   }
   out(`\nfinished in ${Math.round((Date.now() - started) / 1000)} s`);
-  if (profileDir !== null) out(`CPU profiles in ${profileDir}: node bench/harness/cpuprofile-top.ts ${profileDir}`);
+  if (profileDir !== null) out(`CPU profiles in ${profileDir}: node bench/harness/report/cpuprofile-top.ts ${profileDir}`);
 } finally {
   await stopAll();
   removeTmp();

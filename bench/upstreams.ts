@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import DNS from 'dns2';
-import { describeBackground } from './harness/machine.ts';
-import { pickDriver } from './harness/load.ts';
+import { describeBackground } from './harness/report/machine.ts';
+import { pickDriver } from './harness/load/load.ts';
 import { installCleanupHandlers, start, stop, stopAll, waitForLine, type Child } from './harness/proc.ts';
 import { freePorts } from './harness/net.ts';
-import { startSluice } from './harness/sluice.ts';
+import { startSluice } from './harness/targets/sluice.ts';
 
 const { values } = parseArgs({ options: { duration: { type: 'string' }, workers: { type: 'string' } } });
 const durationS = Number(values.duration ?? 8);

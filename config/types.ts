@@ -18,6 +18,10 @@ export interface Service {
   connect_timeout: number;
   write_timeout: number;
   read_timeout: number;
+  /** Verify an https upstream's certificate; null: the gateway's --upstream-tls-verify decides. */
+  tls_verify: boolean | null;
+  /** Longest certificate chain accepted when verifying; null: OpenSSL's default. */
+  tls_verify_depth: number | null;
   enabled: boolean;
   tags: string[] | null;
 }

@@ -3,6 +3,7 @@
 // plus reading `values[name]` in parseOptions. Precedence: the flag, then SLUICE_<NAME> (dashes as
 // underscores: --admin-listen is SLUICE_ADMIN_LISTEN), then the Kong variable that means the same
 // (kong-env.ts), then the default.
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits, type UnderscoreHeaders } from './protocol/listener-limits.ts';
@@ -13,7 +14,7 @@ import { kongValues, kongVariable } from './kong-env.ts';
 import { parseListen, parsePort, parseProxyListen, type ListenAddress } from './listen-address.ts';
 import { DEFAULT_COUNTER_SLOTS, MAX_COUNTER_SLOTS } from './protocol/counters.ts';
 import { SluiceError } from './protocol/errors.ts';
-import type { ClientTimeoutSettings } from './protocol/messages.ts';
+import type { ClientTimeoutSettings, UpstreamTlsBoot } from './protocol/messages.ts';
 
 export interface Options {
   config: string | null;
@@ -33,6 +34,7 @@ export interface Options {
   listenerLimits: ListenerLimits;
   /** Keep one loaded spare worker thread to take a dead worker's slot at once. */
   spare: boolean;
+  upstreamTls: UpstreamTlsBoot;
   dns: DnsSettings;
   /** Admin API: Host names and browser origins let through (runtime/admin/guard.ts), and the token. */
   adminAllowHosts: string[];
@@ -98,6 +100,8 @@ export const OPTIONS = [
   { name: 'dns-min-ttl', arg: 'S', help: "lower bound on a DNS answer's TTL (default 1)" },
   { name: 'dns-max-ttl', arg: 'S', help: "upper bound on a DNS answer's TTL (default 3600)" },
   { name: 'dns-stale-ttl', arg: 'S', help: 'how long an expired answer keeps serving while refreshes fail (default 3600)' },
+  { name: 'upstream-tls-verify', help: "verify https upstreams' certificates when a service's tls_verify is null (Kong's proxy_ssl_verify; default off)" },
+  { name: 'upstream-trusted-ca', arg: 'FILE', help: "PEM CA bundle that verifies upstream certificates (Kong's lua_ssl_trusted_certificate; default: the system store)" },
   { name: 'admin-allow-host', arg: 'NAME', multiple: true, help: 'a Host name the Admin API answers besides its listen address and localhost (repeatable, or comma-separated)' },
   { name: 'admin-allow-origin', arg: 'ORIGIN', multiple: true, help: 'a browser origin (scheme://host[:port]) allowed to call the Admin API (repeatable, or comma-separated)' },
   { name: 'admin-token', arg: 'TOKEN', help: 'require "Authorization: Bearer TOKEN" or "Kong-Admin-Token: TOKEN" on every Admin API request (SLUICE_ADMIN_TOKEN keeps it out of `ps`)' },
@@ -260,6 +264,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Optio
     drainIdleGraceMs: duration(values['drain-idle-grace'], 1000, 0, '--drain-idle-grace'),
     rebuildAll: values['rebuild-all'] ?? false,
     spare: !(values['no-spare'] ?? false),
+    upstreamTls: { verify: values['upstream-tls-verify'] ?? false, trustedCa: trustedCa(values['upstream-trusted-ca']) },
     adminAllowHosts: list(values['admin-allow-host']).map(allowHost),
     adminAllowOrigins: list(values['admin-allow-origin']).map(allowOrigin),
     // SLUICE_ADMIN_TOKEN (like every option's variable) keeps the token out of `ps`.
@@ -319,4 +324,17 @@ function sslOptions(values: OptionValues, source: (name: string) => string, prox
     // At least a second: each rotation rebuilds the default certificate's context on every worker.
     ticketRotationMs: duration(values['ssl-ticket-rotation'], 3_600_000, 1000, '--ssl-ticket-rotation'),
   };
+}
+
+/** The PEM of --upstream-trusted-ca, read at start so a missing or empty file stops the start. */
+function trustedCa(file: string | undefined): string | null {
+  if (file === undefined) return null;
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new Error(`--upstream-trusted-ca: cannot read ${file}: ${(error as Error).message}`, { cause: error });
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`--upstream-trusted-ca: ${file} holds no PEM certificate`);
+  return pem;
 }

@@ -95,6 +95,7 @@ const supervisor = new Supervisor(
       dns: dnsMemory,
       rebuildAll: options.rebuildAll,
       clientTimeouts: options.clientTimeouts,
+      upstreamTls: options.upstreamTls,
       listenerLimits: options.listenerLimits,
       tls,
     },

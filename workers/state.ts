@@ -18,6 +18,7 @@ import type { PluginEnv } from './plugins/types.ts';
 import type { UpstreamMemory } from '../runtime/protocol/upstream-memory.ts';
 import type { DnsView } from './dns/view.ts';
 import type { RebuildCounter } from './rebuilds.ts';
+import { originOf } from './proxy/targets.ts';
 import { routerChanges } from './router/changes.ts';
 import { buildRouter, type Router } from './router/router.ts';
 
@@ -167,11 +168,13 @@ function updatePlugins(previous: WorkerState | null, snapshot: Snapshot, deps: S
 /** Every upstream origin `state` can send to: plain services and every balancer peer. */
 export function liveOrigins(state: WorkerState): Set<string> {
   const origins = new Set<string>();
-  for (const balancer of state.balancers.byId.values()) for (const peer of balancer.peers) origins.add(peer.origin);
   const services = state.snapshot.entities.services;
   for (const id in services) {
     const service = services[id]!;
-    if (!state.balancers.byName.has(service.host)) origins.add(`${service.protocol}://${service.host}:${service.port}`);
+    const balancer = state.balancers.byName.get(service.host);
+    // A service's protocol applies to every target of the upstream it names.
+    if (balancer !== undefined) for (const peer of balancer.peers) origins.add(originOf(service.protocol, peer.host, peer.port));
+    else origins.add(originOf(service.protocol, service.host, service.port));
   }
   return origins;
 }

@@ -19,8 +19,8 @@ import { PluginInstances } from './plugins/instances.ts';
 import { createRegistry } from './plugins/registry.ts';
 import type { PluginEnv } from './plugins/types.ts';
 import { ClientTimeouts } from './proxy/client-timeouts.ts';
-import { Dispatchers } from './proxy/dispatchers.ts';
 import { Proxy } from './proxy/handler.ts';
+import { Targets } from './proxy/targets.ts';
 import { RebuildCounter } from './rebuilds.ts';
 import { buildState, liveOrigins, nextSnapshot, withDnsChanges, type StateDeps, type WorkerState } from './state.ts';
 import { TimerWheel } from './timers/wheel.ts';
@@ -28,6 +28,7 @@ import { TlsListener } from './tls/listener.ts';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionHooks } from './http1/connection.ts';
 import type { ListenerInfo } from './proxy/forward.ts';
+import { UpstreamConnector } from './upstream/pool.ts';
 
 /** How long after a config change unused upstream pools are closed. */
 const POOL_SWEEP_DELAY_MS = 30_000;
@@ -50,7 +51,8 @@ export class GatewayWorker {
   readonly #versions: VersionMemory;
   readonly #wheel: TimerWheel;
   readonly #rebuilds = new RebuildCounter();
-  readonly #dispatchers: Dispatchers;
+  readonly #connector: UpstreamConnector;
+  readonly #targets: Targets;
   readonly #timeouts: ClientTimeouts;
   readonly #metrics: WorkerMetrics;
   readonly #deps: StateDeps;
@@ -78,7 +80,8 @@ export class GatewayWorker {
     this.#failVersion = options.failVersion ?? null;
     this.#versions = new VersionMemory(boot.versions);
     this.#wheel = new TimerWheel({ workerId: boot.index, workerCount: boot.workerCount, onError: (error, name) => log.error({ err: error, timer: name }, 'timer callback failed') });
-    this.#dispatchers = new Dispatchers(this.#wheel);
+    this.#connector = new UpstreamConnector(this.#wheel, { trustedCa: boot.upstreamTls.trustedCa });
+    this.#targets = new Targets(this.#connector, { verify: boot.upstreamTls.verify }, log);
     this.#timeouts = new ClientTimeouts(this.#wheel, boot.clientTimeouts);
     this.#metrics = new WorkerMetrics({
       index: boot.index,
@@ -88,6 +91,7 @@ export class GatewayWorker {
       connections: () => this.#connections,
       rebuilds: this.#rebuilds,
       wheel: this.#wheel,
+      upstream: () => ({ ...this.#connector.counters, idle: this.#connector.idle }),
     }, options.registry);
     const env: PluginEnv = {
       worker: boot.index,
@@ -188,7 +192,7 @@ export class GatewayWorker {
     if (snapshot.version === this.#failVersion) throw new Error(`test hook: worker refuses config version ${snapshot.version}`);
     const next = buildState(this.#state, snapshot, this.#deps);
     this.#state = next;
-    if (this.#proxy === null) this.#proxy = new Proxy(next, this.#dispatchers, this.#timeouts, { port: String(this.#boot.proxyPort), proto: 'http' }, this.#log);
+    if (this.#proxy === null) this.#proxy = new Proxy(next, this.#targets, this.#timeouts, { port: String(this.#boot.proxyPort), proto: 'http' }, this.#log);
     else this.#proxy.swap(next);
     this.#deps.instances.retain(snapshot);
     this.#versions.setApplied(this.#boot.index, snapshot.version);
@@ -215,7 +219,7 @@ export class GatewayWorker {
 
   #sweepPools(): void {
     this.#poolSweep = null;
-    if (this.#state !== null) this.#dispatchers.retain(liveOrigins(this.#state));
+    if (this.#state !== null) this.#connector.retain(liveOrigins(this.#state));
   }
 
   #listen(): void {
@@ -293,7 +297,8 @@ export class GatewayWorker {
       rebuilds: this.#rebuilds.counts,
       updates: this.#rebuilds.updates,
       config_applies: { ...this.#applies },
-      upstream_pools: this.#dispatchers.size,
+      upstream_pools: this.#connector.size,
+      upstream: { ...this.#connector.counters, idle: this.#connector.idle },
       tls: this.#tls === null ? null : { ...this.#tls.stats, snis: this.#tls.table.size },
       heap_used: memory.heapUsed,
     };
@@ -341,7 +346,7 @@ export class GatewayWorker {
       if (grace !== 0) wheel.cancel(grace);
       server?.closeAllConnections();
       this.#tls?.closeHandshakes();
-      void this.#dispatchers.close();
+      this.#connector.close();
       wheel.close();
       this.#post({ type: 'drained', inFlight: proxy?.inFlight ?? 0 });
       this.#port.close();

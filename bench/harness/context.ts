@@ -1,6 +1,6 @@
 // Runs on the bench orchestrator. What every scenario receives from bench/run.ts.
-import type { RunSettings } from './compare.ts';
-import type { Upstream } from './upstream.ts';
+import type { RunSettings } from './load/compare.ts';
+import type { Upstream } from './targets/upstream.ts';
 
 export interface BenchContext {
   settings: RunSettings;

@@ -20,11 +20,12 @@ export const services: EntitySchema = {
       enabled: bool(true),
       tags: TAGS,
       client_certificate: unsupported,
-      tls_verify: unsupported,
-      tls_verify_depth: unsupported,
+      // Kong: verify the upstream's certificate when the protocol is https (null: proxy_ssl_verify).
+      tls_verify: { type: ['boolean', 'null'], default: null },
+      tls_verify_depth: { type: ['integer', 'null'], minimum: 0, maximum: 64, default: null },
       ca_certificates: unsupported,
     },
     ['host', 'port'],
   ),
-  dropped: ['client_certificate', 'tls_verify', 'tls_verify_depth', 'ca_certificates'],
+  dropped: ['client_certificate', 'ca_certificates'],
 };

@@ -20,6 +20,7 @@ export interface WorkerBoot {
   /** Diagnostic: rebuild every component on every change, as Kong does. */
   rebuildAll: boolean;
   clientTimeouts: ClientTimeoutSettings;
+  upstreamTls: UpstreamTlsBoot;
   /** Listen with SO_REUSEPORT; false where the platform lacks it (then there is one worker). Absent: true. */
   reusePort?: boolean;
   /** listen(2) backlog of the proxy socket (Kong's `backlog=N`); absent: Node's default. */
@@ -27,6 +28,14 @@ export interface WorkerBoot {
   listenerLimits: ListenerLimits;
   /** The TLS proxy listener (every worker runs one); absent or null: none. */
   tls?: TlsListenerSettings | null;
+}
+
+/** TLS to https upstreams (workers/proxy/targets.ts). */
+export interface UpstreamTlsBoot {
+  /** Verify certificates when a service's tls_verify is null (Kong's proxy_ssl_verify). */
+  verify: boolean;
+  /** PEM of --upstream-trusted-ca (Kong's lua_ssl_trusted_certificate), or null: the system store. */
+  trustedCa: string | null;
 }
 
 /** The proxy listener's client timeouts (workers/proxy/client-timeouts.ts), in ms. */

@@ -26,6 +26,8 @@ services:
       connect_timeout: 60000,
       write_timeout: 60000,
       read_timeout: 60000,
+      tls_verify: null,
+      tls_verify_depth: null,
       enabled: true,
       tags: null,
     },

@@ -62,7 +62,11 @@ services:
 after(async () => {
   await runtime?.stop();
   await app?.close();
-  assert.deepEqual(upstreamClientErrors, [], 'the upstream received bytes it could not parse');
+  // An upload the gateway abandons (413 mid-stream) is cut by closing the upstream connection
+  // mid-body, which the upstream's parser reports as an EOF inside a message: that is the abort
+  // reaching it, not unframed bytes. Any other parse error is.
+  const unparsable = upstreamClientErrors.filter((error) => !error.startsWith('HPE_INVALID_EOF_STATE'));
+  assert.deepEqual(unparsable, [], 'the upstream received bytes it could not parse');
 });
 
 async function open(t: TestContext): Promise<RawConnection> {

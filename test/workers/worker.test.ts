@@ -94,6 +94,7 @@ async function startWorker(t: TestContext, failVersion: number | null = null): P
     rebuildAll: false,
     clientTimeouts: { idleMs: 60_000, bodyMs: 60_000, sendMs: 60_000 },
     listenerLimits: DEFAULT_LISTENER_LIMITS,
+    upstreamTls: { verify: false, trustedCa: null },
   };
   const worker = new GatewayWorker(channel.port1, boot, { index: 0, generation: 1 }, { failVersion, log: pino({ level: 'silent' }), registry: new Registry() });
   worker.start();
@@ -221,6 +222,7 @@ test('stop-accepting closes the listener at once; drain then answers drained', a
     rebuildAll: false,
     clientTimeouts: { idleMs: 60_000, bodyMs: 60_000, sendMs: 60_000 },
     listenerLimits: DEFAULT_LISTENER_LIMITS,
+    upstreamTls: { verify: false, trustedCa: null },
   };
   new GatewayWorker(channel.port1, boot, { index: 0, generation: 1 }, { log: pino({ level: 'silent' }), registry: new Registry() }).start();
   const primary = new PrimaryEnd(channel.port2);

@@ -25,6 +25,15 @@ export interface WorkerSources {
   connections(): { active: number; total: number };
   readonly rebuilds: RebuildCounter;
   readonly wheel: TimerWheel;
+  /** The upstream connector's counters (workers/upstream/pool.ts). */
+  upstream?(): UpstreamFigures;
+}
+
+export interface UpstreamFigures {
+  connects: number;
+  reuses: number;
+  keepaliveRetries: number;
+  idle: number;
 }
 
 /** Seconds; a delta apply is usually well under a millisecond, a full rebuild of 10k routes ~100 ms. */
@@ -57,6 +66,10 @@ export class WorkerMetrics {
   readonly #inFlight: Gauge<'worker'>;
   readonly #accepted: Counter<'worker'>;
   readonly #active: Gauge<'worker'>;
+  readonly #upstreamConnects: Counter<'worker'>;
+  readonly #upstreamReuses: Counter<'worker'>;
+  readonly #upstreamRetries: Counter<'worker'>;
+  readonly #upstreamIdle: Gauge<'worker'>;
 
   constructor(sources: WorkerSources, registry: Registry = workerRegistry) {
     this.registry = registry;
@@ -107,6 +120,15 @@ export class WorkerMetrics {
     this.#inFlight = new Gauge({ name: 'sluice_worker_requests_in_flight', help: 'Requests this worker is serving now', labelNames: ['worker'], registers });
     this.#accepted = new Counter({ name: 'sluice_worker_connections_accepted_total', help: 'Client connections accepted on the proxy port by this worker', labelNames: ['worker'], registers });
     this.#active = new Gauge({ name: 'sluice_worker_connections_active', help: 'Client connections open on this worker now', labelNames: ['worker'], registers });
+    this.#upstreamConnects = new Counter({ name: 'sluice_upstream_connections_opened_total', help: 'Connections this worker opened to upstream targets', labelNames: ['worker'], registers });
+    this.#upstreamReuses = new Counter({ name: 'sluice_upstream_requests_reused_total', help: 'Upstream requests sent on a kept-alive connection', labelNames: ['worker'], registers });
+    this.#upstreamRetries = new Counter({
+      name: 'sluice_upstream_keepalive_retries_total',
+      help: 'Idempotent requests retried on a new connection after a kept-alive one failed before any response byte',
+      labelNames: ['worker'],
+      registers,
+    });
+    this.#upstreamIdle = new Gauge({ name: 'sluice_upstream_connections_idle', help: 'Idle kept-alive upstream connections of this worker', labelNames: ['worker'], registers });
   }
 
   /** A new state was swapped in; `ms` is how long building it took. */
@@ -208,6 +230,16 @@ export class WorkerMetrics {
     this.#accepted.reset();
     this.#accepted.inc(labels, connections.total);
     this.#active.set(labels, connections.active);
+    const upstream = sources.upstream?.();
+    if (upstream !== undefined) {
+      this.#upstreamConnects.reset();
+      this.#upstreamConnects.inc(labels, upstream.connects);
+      this.#upstreamReuses.reset();
+      this.#upstreamReuses.inc(labels, upstream.reuses);
+      this.#upstreamRetries.reset();
+      this.#upstreamRetries.inc(labels, upstream.keepaliveRetries);
+      this.#upstreamIdle.set(labels, upstream.idle);
+    }
   }
 
   /** Stops the loop-delay sampler (drain). */

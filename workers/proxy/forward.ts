@@ -1,25 +1,33 @@
-// Sends one request to its upstream and streams the answer back (worker thread).
-// The Exchange is itself the undici dispatch handler (undici 7's onRequestStart / onResponse*
-// API): no AsyncResource, no `finished()` and no intermediate Writable per request. Body chunks
-// go straight to the client's response with backpressure (pause on a full socket, resume on
-// drain, http1/response.ts); the client's request body stream is the upstream request body.
-// Neither direction is buffered whole: the chunk that completes a Content-Length body leaves
-// with the head in one `res.end(chunk)`.
-import type { Dispatcher } from 'undici';
+// Sends one request to its upstream and streams the answer back (worker thread), over Sluice's
+// own upstream connector (workers/upstream/). The Exchange is the connection's handler: no
+// stream, no promise and no closure per request. Body chunks go straight to the client's
+// response with backpressure both ways (a full client socket pauses the upstream socket; a full
+// upstream socket pauses the client's request body). The chunk that completes a response leaves
+// with the head in one `res.end(chunk)` when the whole response came in one read.
+//
+// What the client sees when the upstream fails (Kong's statuses):
+//   connect refused/unreachable, TLS refused  next target while `retries` allow, then 502
+//   connect, read or write timeout            504
+//   a reused keep-alive connection reset before any response byte: one retry on a new
+//   connection for idempotent requests whose body was not sent (nginx proxy_next_upstream error)
+//   a bad or truncated response               502 while nothing was relayed, else the client
+//                                             connection is cut (a response that stops short)
+import type { Socket } from 'node:net';
 import type { Service } from '../../config/types.ts';
-import { SluiceError } from '../../runtime/protocol/errors.ts';
-import type { DrainWaiter } from '../http1/response.ts';
+import type { ErrorCode } from '../../runtime/protocol/errors.ts';
 import type { Balancer } from '../balancer/balancers.ts';
 import { PickState, type Peer } from '../balancer/peer.ts';
+import type { DrainWaiter } from '../http1/response.ts';
 import type { PluginRunner } from '../plugins/route-plugins.ts';
 import type { BufferedResponse, UpstreamResponse } from '../plugins/types.ts';
 import type { WorkerState } from '../state.ts';
+import type { UpstreamConnection, UpstreamFault, UpstreamHandler } from '../upstream/connection.ts';
 import { BufferedAnswer } from './buffered-response.ts';
+import { answerError } from './errors.ts';
 import type { RequestContext } from './context.ts';
-import { hostHeader, type Dispatchers } from './dispatchers.ts';
-import { answerError, isConnectFailure, upstreamErrorCode } from './errors.ts';
-import { downstreamResponseHeaders, upstreamRequestHeaders } from './headers.ts';
-import { readTimedOut, requestBody } from './upstream-timeouts.ts';
+import { downstreamResponseHeaders, relayedResponseHeaders, upstreamRequestHeaders } from './headers.ts';
+import type { Target, Targets } from './targets.ts';
+import { readTimedOut, startBody, stopBody } from './upstream-timeouts.ts';
 
 export interface ListenerInfo {
   /** The proxy port as clients see it (X-Forwarded-Port). */
@@ -27,38 +35,26 @@ export interface ListenerInfo {
   proto: string;
 }
 
+/** Methods a retry cannot duplicate in effect (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
+/** Faults where nothing reached the upstream application: another target may be tried. */
+const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT']);
 const EMPTY = Buffer.alloc(0);
+/** Characters that would end a header line early: plugin-set values are checked against them. */
+const UNSAFE_VALUE = /[\r\n\0]/;
 
-/** Why the upstream request was abandoned when the client went away first. */
-const CLIENT_GONE = new SluiceError('SLUICE_ERR_CLIENT_GONE');
-
-/** One request's trip to the upstream; undici's dispatch handler for it (every try). */
-export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
+/** One request's trip to the upstream (every try). */
+export class Exchange implements UpstreamHandler, DrainWaiter {
   readonly ctx: RequestContext;
   readonly state: WorkerState;
   readonly service: Service;
   readonly runner: PluginRunner | null;
-  readonly dispatchers: Dispatchers;
+  readonly targets: Targets;
   readonly listener: ListenerInfo;
   tries = 0;
   sentAt = 0;
-  /** undici's controller of the current try, from onRequestStart. */
-  controller: Dispatcher.DispatchController | null = null;
-  /** Response-phase plugin exit: the upstream body is read and dropped. */
-  discard = false;
-  /** The answer being read whole for a `response` plugin (buffered-response.ts), else null. */
-  buffered: BufferedAnswer | null = null;
-  /** Chunks pass through the route's body_filter plugins. */
-  filtersBody = false;
-  /** Upstream Content-Length still to come, or -1 when unknown (chunked, HEAD, 204, 304). */
-  remaining = -1;
-  /** Set once the client response ended or was cut: later upstream events are ignored. */
-  done = false;
-  /** The client's socket is full: the upstream is paused until it drains. */
-  paused = false;
-  /** Wheel timers of read_timeout and write_timeout, or 0 (upstream-timeouts.ts). */
-  readTimer = 0;
-  writeTimer = 0;
+  target: Target | null = null;
+  conn: UpstreamConnection | null = null;
   /** The upstream's balancer and the peer of the current try (null for a plain service). */
   balancer: Balancer | null = null;
   peer: Peer | null = null;
@@ -66,13 +62,33 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
   tryMs = -1;
   /** Consistent-hashing point and peers tried, kept across tries. */
   readonly picks = new PickState();
+  /** The one retry after a reused connection failed before answering was taken. */
+  retriedFresh = false;
+  /** The client's request body started flowing to the upstream: no retry can replay it. */
+  bodyStarted = false;
+  /** Response-phase plugin exit: the upstream body is read and dropped. */
+  discard = false;
+  /** The answer being read whole for a `response` plugin (buffered-response.ts), else null. */
+  buffered: BufferedAnswer | null = null;
+  /** Chunks pass through the route's body_filter plugins. */
+  filtersBody = false;
+  /** Set once the client response ended or was cut: later upstream events are ignored. */
+  done = false;
+  /** The client's socket is full: the upstream is paused until it drains. */
+  paused = false;
+  /** The final response head, built and waiting for its first body bytes (or the end). */
+  status = 0;
+  head: string[] | null = null;
+  /** Wheel timers of read_timeout and write_timeout, or 0 (upstream-timeouts.ts). */
+  readTimer = 0;
+  writeTimer = 0;
 
-  constructor(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, dispatchers: Dispatchers, listener: ListenerInfo) {
+  constructor(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, targets: Targets, listener: ListenerInfo) {
     this.ctx = ctx;
     this.state = state;
     this.service = service;
     this.runner = runner;
-    this.dispatchers = dispatchers;
+    this.targets = targets;
     this.listener = listener;
   }
 
@@ -80,44 +96,85 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
   abort(): void {
     this.done = true;
     this.endTry();
-    this.stopReadTimer();
-    const controller = this.controller;
-    if (controller !== null && !controller.aborted) controller.abort(CLIENT_GONE);
-  }
-
-  onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.done || this.ctx.res.destroyed) return controller.abort(CLIENT_GONE);
-    // A request without a body is sent whole now; one with a body once requestBody() ends.
-    if (!this.ctx.hasBody || this.ctx.bufferedBody !== null) this.touchReadTimer();
+    this.#stopTimers();
+    stopBody(this);
+    const conn = this.conn;
+    this.conn = null;
+    conn?.abort();
   }
 
   stopReadTimer(): void {
     if (this.readTimer !== 0) {
-      this.dispatchers.wheel.cancel(this.readTimer);
+      this.targets.wheel.cancel(this.readTimer);
       this.readTimer = 0;
+    }
+  }
+
+  #stopTimers(): void {
+    this.stopReadTimer();
+    if (this.writeTimer !== 0) {
+      this.targets.wheel.cancel(this.writeTimer);
+      this.writeTimer = 0;
     }
   }
 
   /** The upstream owes us something from now: start or restart the silence it may keep. */
   touchReadTimer(): void {
     if (this.done || this.paused) return;
-    const wheel = this.dispatchers.wheel;
-    if (this.readTimer === 0) this.readTimer = wheel.schedule('upstream-read-timeout', this.service.read_timeout, readTimedOut, this);
-    else wheel.reschedule(this.readTimer, this.service.read_timeout);
+    const wheel = this.targets.wheel;
+    if (this.readTimer === 0 || !wheel.reschedule(this.readTimer, this.service.read_timeout)) {
+      this.readTimer = wheel.schedule('upstream-read-timeout', this.service.read_timeout, readTimedOut, this);
+    }
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[] | undefined>): void {
+  /** A read or write timeout fired: the connection goes, the client gets 504 or a cut. */
+  timedOut(): void {
+    // Passive checks count a timeout before any response head against the target.
+    if (this.peer !== null && this.tryMs === -1) this.balancer!.passive?.failed(this.peer, true);
+    this.endTry();
+    const conn = this.conn;
+    this.conn = null;
+    conn?.abort();
+    stopBody(this);
+    this.#stopTimers();
+    this.#giveUp('SLUICE_ERR_UPSTREAM_TIMEOUT');
+  }
+
+  // UpstreamHandler
+
+  onConnected(): void {
+    if (this.ctx.hasBody) startBody(this);
+    else this.touchReadTimer();
+  }
+
+  onInformational(status: number, rawHeaders: string[]): void {
+    const res = this.ctx.res;
+    // 102/103 reach an HTTP/1.1 client ahead of the final head; 1.0 clients know no 1xx.
+    if (res.headersSent || this.done || this.ctx.req.httpVersion !== '1.1') return;
+    let text = `HTTP/1.1 ${status} ${status === 103 ? 'Early Hints' : status === 102 ? 'Processing' : 'Informational'}\r\n`;
+    for (let i = 0; i < rawHeaders.length; i += 2) text += `${rawHeaders[i]!}: ${rawHeaders[i + 1]!}\r\n`;
+    this.ctx.socket.write(`${text}\r\n`, 'latin1');
+  }
+
+  onResponseHead(statusCode: number, rawHeaders: string[]): void {
     this.touchReadTimer();
-    // 1xx informational answers are not relayed (the listener answers 100-continue itself).
-    if (statusCode < 200 || this.done) return;
+    if (this.done) return;
     const ctx = this.ctx;
     ctx.upstreamStatus = statusCode;
     ctx.upstreamLatencyMs = this.tryMs = performance.now() - this.sentAt;
     if (this.peer !== null) this.balancer!.passive?.status(this.peer, statusCode);
     const runner = this.runner;
+    const extra = ctx.responseHeaders;
+    if (runner === null && extra === null) {
+      const flat = relayedResponseHeaders(rawHeaders);
+      flat.push('via', '1.1 sluice');
+      this.status = statusCode;
+      this.head = flat;
+      return;
+    }
+    let headers: Record<string, string | string[] | undefined> = responseHeaderObject(rawHeaders);
     if (runner !== null) {
-      const upstream: UpstreamResponse = { statusCode, headers: headers as UpstreamResponse['headers'] };
+      const upstream: UpstreamResponse = { statusCode, headers };
       if (runner.buffersResponse) {
         this.buffered = new BufferedAnswer(upstream);
         return;
@@ -132,50 +189,72 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
       headers = upstream.headers;
       this.filtersBody = runner.filtersBody;
     }
-    this.writeHead(statusCode, headers);
+    this.status = statusCode;
+    this.head = this.#flatHead(headers);
   }
 
-  writeHead(statusCode: number, headers: Record<string, string | string[] | undefined>): void {
-    const ctx = this.ctx;
-    const extra = ctx.responseHeaders;
+  #flatHead(headers: Record<string, string | string[] | undefined>): string[] {
+    const extra = this.ctx.responseHeaders;
     const flat = downstreamResponseHeaders(headers, extra);
     if (extra !== null) for (const name in extra) flat.push(name, extra[name]!);
     flat.push('via', '1.1 sluice');
-    const length = headers['content-length'];
-    // Through a body_filter the length may change: the end is the upstream's end, not a count.
-    this.remaining = typeof length === 'string' && ctx.req.method !== 'HEAD' && !this.filtersBody ? Number(length) : -1;
-    ctx.res.writeHead(statusCode, flat);
+    return flat;
   }
 
-  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+  /** Collects the body for a `response` plugin; past the cap the answer is 502 (nothing was sent yet). */
+  #bufferChunk(chunk: Buffer): void {
+    if (this.buffered!.add(chunk)) return this.touchReadTimer();
+    this.done = true;
+    this.discard = true;
+    this.#stopTimers();
+    const conn = this.conn;
+    this.conn = null;
+    conn?.abort();
+    this.endTry();
+    answerError(this.ctx, 'SLUICE_ERR_UPSTREAM_UNAVAILABLE');
+  }
+
+  #sendBuffered(answer: BufferedResponse): void {
+    const res = this.ctx.res;
+    res.writeHead(answer.statusCode, this.#flatHead(answer.headers));
+    res.end(this.ctx.req.method === 'HEAD' || answer.body.length === 0 ? undefined : answer.body);
+  }
+
+  /** A body_filter failed mid-body: the client sees a cut response, the upstream request goes. */
+  #cut(): void {
+    this.done = true;
+    this.#stopTimers();
+    const conn = this.conn;
+    this.conn = null;
+    conn?.abort();
+    this.endTry();
+  }
+
+  #flushHead(): void {
+    const head = this.head;
+    if (head === null) return;
+    this.head = null;
+    this.ctx.res.writeHead(this.status, head);
+  }
+
+  onResponseData(chunk: Buffer): void {
     if (this.done) return;
     if (this.discard) return this.touchReadTimer();
-    if (this.buffered !== null) return this.bufferChunk(chunk);
+    if (this.buffered !== null) return this.#bufferChunk(chunk);
     if (this.filtersBody) {
       chunk = this.runner!.bodyFilter(this.ctx, chunk, false);
-      if (this.ctx.exited) return this.cut();
+      if (this.ctx.exited) return this.#cut();
       // An empty write would end a chunked body early.
       if (chunk.length === 0) return this.touchReadTimer();
     }
-    if (this.remaining !== -1) {
-      this.remaining -= chunk.length;
-      // The chunk that completes the body leaves with the head (when nothing was written yet) and
-      // the end of the response in one write.
-      if (this.remaining === 0) {
-        this.done = true;
-        this.endTry();
-        this.stopReadTimer();
-        this.ctx.res.end(chunk);
-        return;
-      }
-    }
+    this.#flushHead();
     const res = this.ctx.res;
     if (res.write(chunk)) {
       this.touchReadTimer();
     } else {
       this.stopReadTimer();
       this.paused = true;
-      controller.pause();
+      this.conn?.pause();
       res.drainWaiter = this;
     }
   }
@@ -186,7 +265,51 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
     if (this.done) return;
     this.paused = false;
     this.touchReadTimer();
-    this.controller?.resume();
+    this.conn?.resume();
+  }
+
+  onResponseEnd(last: Buffer | null): void {
+    this.conn = null;
+    this.endTry();
+    this.#stopTimers();
+    stopBody(this);
+    if (this.discard || this.done) return;
+    const ctx = this.ctx;
+    const buffered = this.buffered;
+    if (buffered !== null) {
+      this.done = true;
+      if (last !== null && !buffered.add(last)) return answerError(ctx, 'SLUICE_ERR_UPSTREAM_UNAVAILABLE');
+      return buffered.finish(ctx, this.runner!, (answer) => this.#sendBuffered(answer));
+    }
+    if (this.filtersBody) {
+      let body = last === null ? EMPTY : this.runner!.bodyFilter(ctx, last, false);
+      if (ctx.exited) return this.#cut();
+      const tail = this.runner!.bodyFilter(ctx, EMPTY, true);
+      if (ctx.exited) return this.#cut();
+      this.done = true;
+      if (tail.length > 0) body = body.length === 0 ? tail : Buffer.concat([body, tail]);
+      this.#flushHead();
+      ctx.res.end(body.length === 0 ? undefined : body);
+      return;
+    }
+    this.done = true;
+    this.#flushHead();
+    if (last === null) ctx.res.end();
+    else ctx.res.end(last);
+  }
+
+  onUpgrade(_status: number, _rawHeaders: string[], socket: Socket): void {
+    // The proxy path never asks for an upgrade (the listener answers Upgrade requests itself).
+    socket.destroy();
+    this.onFault({ code: 'SLUICE_ERR_UPSTREAM_BAD_RESPONSE', message: 'unexpected upgrade', phase: 'response', reused: false, answered: true } as UpstreamFault);
+  }
+
+  onRequestDrain(): void {
+    if (this.writeTimer !== 0) {
+      this.targets.wheel.cancel(this.writeTimer);
+      this.writeTimer = 0;
+    }
+    this.ctx.req.body?.resume();
   }
 
   /** The current try is over, whichever way: the balancer learns its round trip (-1: failed). */
@@ -197,97 +320,111 @@ export class Exchange implements Dispatcher.DispatchHandler, DrainWaiter {
     this.balancer!.done(peer, this.tryMs);
   }
 
-  onResponseEnd(): void {
-    this.endTry();
-    this.stopReadTimer();
-    if (this.discard || this.done) return;
-    this.done = true;
-    if (this.buffered !== null) return this.buffered.finish(this.ctx, this.runner!, (answer) => this.sendBuffered(answer));
-    if (this.filtersBody) {
-      const last = this.runner!.bodyFilter(this.ctx, EMPTY, true);
-      if (this.ctx.exited) return;
-      this.ctx.res.end(last.length === 0 ? undefined : last);
-      return;
-    }
-    this.ctx.res.end();
-  }
-
-  bufferChunk(chunk: Buffer): void {
-    if (this.buffered!.add(chunk)) return this.touchReadTimer();
-    // Past the cap: the answer is refused whole, not cut (nothing was sent yet).
-    this.done = true;
-    this.discard = true;
-    this.stopReadTimer();
-    this.controller?.abort(new SluiceError('SLUICE_ERR_UPSTREAM_UNAVAILABLE', 'buffered upstream response too large'));
-    answerError(this.ctx, 'SLUICE_ERR_UPSTREAM_UNAVAILABLE');
-  }
-
-  sendBuffered(answer: BufferedResponse): void {
-    this.writeHead(answer.statusCode, answer.headers);
-    this.ctx.res.end(this.ctx.req.method === 'HEAD' || answer.body.length === 0 ? undefined : answer.body);
-  }
-
-  /** A body_filter failed mid-body: the client sees a cut response. */
-  cut(): void {
-    this.done = true;
-    this.stopReadTimer();
-    this.controller?.abort(CLIENT_GONE);
-  }
-
-  onResponseError(_controller: Dispatcher.DispatchController | undefined, error: Error): void {
-    // Passive checks count a failed try before any response; a failure mid-body (after the status
-    // was counted) or the client leaving is not the target's fault.
-    const peer = this.peer;
-    if (peer !== null && this.tryMs === -1 && error !== CLIENT_GONE) this.balancer!.passive?.failed(peer, upstreamErrorCode(error) === 'SLUICE_ERR_UPSTREAM_TIMEOUT');
-    this.endTry();
-    this.stopReadTimer();
+  onFault(fault: UpstreamFault): void {
+    this.conn = null;
+    const headSeen = this.tryMs !== -1;
+    // A failed try reports -1 even when its head had arrived (the response did not complete).
+    this.tryMs = -1;
+    this.#stopTimers();
     const ctx = this.ctx;
+    const alive = !ctx.socket.destroyed && !ctx.res.destroyed;
+    // A keep-alive connection the upstream closed while we picked it: once more on a new
+    // connection to the same peer, which stays this request's (and its in-flight count with it).
+    if (fault.reused && !fault.answered && !this.bodyStarted && !this.retriedFresh && IDEMPOTENT.has(ctx.req.method) && alive && !this.done && !ctx.exited) {
+      this.retriedFresh = true;
+      this.targets.connector.counters.keepaliveRetries++;
+      return send(this, true);
+    }
+    // Passive checks count a failed try before any response head; a failure mid-body (after the
+    // status was counted) is not counted twice.
+    if (this.peer !== null && !headSeen) this.balancer!.passive?.failed(this.peer, fault.code === 'SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT');
+    this.endTry();
     if (this.done || ctx.exited) return;
+    // Kong retries a failed connect on the next target, up to the service's `retries`, as long as
+    // the request body has not started to flow (it cannot be replayed).
+    if (fault.phase === 'connect' && NOT_CONNECTED.has(fault.code) && !this.bodyStarted && this.tries <= this.service.retries && alive) {
+      return send(this, false);
+    }
+    if (fault.phase === 'connect' && !NOT_CONNECTED.has(fault.code) && fault.code !== 'ECONNRESET') {
+      // A TLS handshake the target failed (certificate not trusted, wrong name): say why.
+      this.targets.log.error({ code: fault.code, reason: fault.message, target: this.target?.pool.origin, service: this.service.name ?? this.service.id }, 'upstream TLS handshake failed');
+      if (!this.bodyStarted && this.tries <= this.service.retries && alive) return send(this, false);
+    }
+    stopBody(this);
+    if (fault.code === 'SLUICE_ERR_UPSTREAM_BAD_RESPONSE' || fault.code === 'SLUICE_ERR_UPSTREAM_TRUNCATED') {
+      this.targets.log.warn({ code: fault.code, reason: fault.message, target: this.target?.pool.origin, service: this.service.name ?? this.service.id }, 'upstream sent an invalid response');
+    }
+    this.#giveUp(fault.code === 'SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT' ? 'SLUICE_ERR_UPSTREAM_TIMEOUT' : 'SLUICE_ERR_UPSTREAM_UNAVAILABLE');
+  }
+
+  #giveUp(code: ErrorCode): void {
+    if (this.done) return;
+    this.done = true;
+    const ctx = this.ctx;
+    if (ctx.exited) return;
     const res = ctx.res;
     if (res.headersSent || res.destroyed) {
       // Mid-body failure: the status is gone; cut the client connection so it sees a short response.
-      this.done = true;
       res.destroy();
       return;
     }
-    // Kong retries a failed connect on the next peer, up to the service's `retries`. Only when nothing
-    // was sent: a request body stream cannot be replayed, and a read timeout may have reached the app.
-    if (isConnectFailure(error) && !ctx.hasBody && this.tries <= this.service.retries && !ctx.socket.destroyed) {
-      send(this);
-      return;
-    }
-    this.done = true;
-    answerError(ctx, upstreamErrorCode(error));
+    this.head = null;
+    answerError(ctx, code);
   }
 }
 
-export function forward(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, dispatchers: Dispatchers, listener: ListenerInfo): void {
-  const exchange = new Exchange(ctx, state, service, runner, dispatchers, listener);
+export function forward(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, targets: Targets, listener: ListenerInfo): void {
+  const exchange = new Exchange(ctx, state, service, runner, targets, listener);
   ctx.exchange = exchange;
-  send(exchange);
+  send(exchange, false);
 }
 
-function send(exchange: Exchange): void {
+/** Picks a target (or, with `fresh`, keeps it and opens a new connection) and sends the request head. */
+function send(exchange: Exchange, fresh: boolean): void {
   const { ctx, service, state } = exchange;
-  const req = ctx.req;
-  let pool: Dispatcher;
-  let upstreamHost: string;
-  const balancer = state.balancers.byName.get(service.host);
-  if (balancer !== undefined) {
-    const picks = exchange.picks;
-    const peer = balancer.pick(ctx, picks);
-    if (peer === null) return answerError(ctx, 'SLUICE_ERR_NO_HEALTHY_TARGET');
-    exchange.balancer = balancer;
-    exchange.peer = peer;
-    exchange.tryMs = -1;
-    (picks.tried ??= []).push(peer);
-    pool = exchange.dispatchers.get(peer.origin, service.connect_timeout);
-    upstreamHost = balancer.upstream.host_header ?? hostHeader(peer.name, peer.port, service.protocol);
-  } else {
-    const target = exchange.dispatchers.direct(service);
-    pool = target.pool;
-    upstreamHost = target.hostHeader;
+  if (ctx.res.destroyed) return;
+  let target = exchange.target;
+  if (!fresh || target === null) {
+    const balancer = state.balancers.byName.get(service.host);
+    if (balancer !== undefined) {
+      const picks = exchange.picks;
+      const peer = balancer.pick(ctx, picks);
+      if (peer === null) return answerError(ctx, 'SLUICE_ERR_NO_HEALTHY_TARGET');
+      (picks.tried ??= []).push(peer);
+      exchange.balancer = balancer;
+      exchange.peer = peer;
+      target = exchange.targets.peer(service, balancer, peer);
+    } else {
+      target = exchange.targets.direct(service);
+    }
+    exchange.target = target;
   }
+  const req = ctx.req;
+  let body: 'none' | 'length' | 'chunked' = 'none';
+  if (ctx.hasBody) body = req.headers['content-length'] !== undefined ? 'length' : 'chunked';
+  let head: string;
+  try {
+    head = requestHead(exchange, target, body === 'chunked');
+  } catch {
+    exchange.endTry();
+    return answerError(ctx, 'SLUICE_ERR_PLUGIN_FAILED');
+  }
+  exchange.tryMs = -1;
+  exchange.tries++;
+  exchange.sentAt = performance.now();
+  const pool = target.pool;
+  let conn = fresh ? null : pool.take();
+  const reused = conn !== null;
+  conn ??= exchange.targets.connector.connect(pool, service.connect_timeout);
+  exchange.conn = conn;
+  conn.request(exchange, req.method, head, body, false);
+  if (reused) exchange.onConnected();
+}
+
+/** The request line and headers, one string: written with one socket write. */
+function requestHead(exchange: Exchange, target: Target, chunked: boolean): string {
+  const ctx = exchange.ctx;
+  const req = ctx.req;
   const route = ctx.route!;
   const match = ctx.match!;
   const clientHost = req.headers.host ?? '';
@@ -295,33 +432,42 @@ function send(exchange: Exchange): void {
   const q = url.indexOf('?');
   let query = q === -1 ? '' : url.slice(q);
   if (ctx.upstreamQueryRemove !== null && query !== '') query = dropQueryArgs(query, ctx.upstreamQueryRemove);
+  const overrides = ctx.upstreamHeaders;
+  if (overrides !== null) {
+    for (const name in overrides) {
+      const value = overrides[name];
+      if (UNSAFE_VALUE.test(name) || (value !== null && value !== undefined && UNSAFE_VALUE.test(value))) throw new TypeError(`invalid character in header "${name}"`);
+    }
+  }
   const headers = upstreamRequestHeaders(req.rawHeaders, req.headers.connection, {
-    host: route.preserve_host && clientHost !== '' ? clientHost : upstreamHost,
+    host: route.preserve_host && clientHost !== '' ? clientHost : target.hostHeader,
     clientIp: ctx.clientIp,
     forwardedHost: stripPort(clientHost),
     forwardedPort: exchange.listener.port,
     forwardedProto: exchange.listener.proto,
     forwardedPath: q === -1 ? url : url.slice(0, q),
     forwardedPrefix: match.prefix,
-    overrides: ctx.upstreamHeaders,
+    overrides,
   });
-  exchange.tries++;
-  exchange.sentAt = performance.now();
-  exchange.controller = null;
-  pool.dispatch(
-    {
-      path: match.upstreamPath + query,
-      method: req.method as Dispatcher.HttpMethod,
-      headers,
-      // undici takes async iterables as bodies (request.js checks isIterable); its types omit them.
-      // A body a plugin read whole (ctx.readBody) goes as is; otherwise the client's stream.
-      body: ctx.bufferedBody !== null ? ctx.bufferedBody : ctx.hasBody ? (requestBody(exchange) as unknown as Dispatcher.DispatchOptions['body']) : null,
-      // undici's timers are off: the wheel keeps the timeouts (upstream-timeouts.ts).
-      headersTimeout: 0,
-      bodyTimeout: 0,
-    },
-    exchange,
-  );
+  let head = `${req.method} ${match.upstreamPath}${query} HTTP/1.1\r\n`;
+  for (let i = 0; i < headers.length; i += 2) head += `${headers[i]!}: ${headers[i + 1]!}\r\n`;
+  if (chunked) head += 'transfer-encoding: chunked\r\n';
+  return `${head}\r\n`;
+}
+
+/** The upstream's headers by lower-case name; a repeated name becomes a list (set-cookie, link...). */
+function responseHeaderObject(raw: readonly string[]): Record<string, string | string[]> {
+  // No prototype: a header named `__proto__` or `constructor` is just a header.
+  const headers = Object.create(null) as Record<string, string | string[]>;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const value = raw[i + 1]!;
+    const seen = headers[name];
+    if (seen === undefined) headers[name] = value;
+    else if (typeof seen === 'string') headers[name] = [seen, value];
+    else seen.push(value);
+  }
+  return headers;
 }
 
 function stripPort(host: string): string {

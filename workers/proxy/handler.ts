@@ -7,9 +7,9 @@ import type { PluginRunner } from '../plugins/iterator.ts';
 import type { WorkerState } from '../state.ts';
 import type { ClientTimeouts } from './client-timeouts.ts';
 import { RequestContext } from './context.ts';
-import type { Dispatchers } from './dispatchers.ts';
 import { answerError } from './errors.ts';
 import { forward, type ListenerInfo } from './forward.ts';
+import type { Targets } from './targets.ts';
 
 const kContext = Symbol('sluice.context');
 type TrackedResponse = Http1Response & { [kContext]?: RequestContext; [kRunner]?: PluginRunner | null; [kProxy]?: Proxy };
@@ -19,7 +19,7 @@ const kProxy = Symbol('sluice.proxy');
 export class Proxy {
   /** The serving state; replaced whole by `swap`, read once per request. */
   state: WorkerState;
-  readonly dispatchers: Dispatchers;
+  readonly targets: Targets;
   readonly listener: ListenerInfo;
   readonly log: Logger;
   readonly timeouts: ClientTimeouts;
@@ -28,9 +28,9 @@ export class Proxy {
   /** While draining every response says `Connection: close`, so keep-alive clients move on. */
   draining = false;
 
-  constructor(state: WorkerState, dispatchers: Dispatchers, timeouts: ClientTimeouts, listener: ListenerInfo, log: Logger) {
+  constructor(state: WorkerState, targets: Targets, timeouts: ClientTimeouts, listener: ListenerInfo, log: Logger) {
     this.state = state;
-    this.dispatchers = dispatchers;
+    this.targets = targets;
     this.timeouts = timeouts;
     this.listener = listener;
     this.log = log;
@@ -72,7 +72,7 @@ export class Proxy {
 
     const runner = state.plugins.forRoute(match.route, match.service);
     tracked[kRunner] = runner;
-    if (runner === null) return forward(ctx, state, match.service, null, this.dispatchers, listener);
+    if (runner === null) return forward(ctx, state, match.service, null, this.targets, listener);
     let pending;
     try {
       pending = runner.before(ctx);
@@ -94,7 +94,7 @@ export class Proxy {
 
 function afterAccess(ctx: RequestContext, state: WorkerState, runner: PluginRunner, proxy: Proxy, listener: ListenerInfo): void {
   if (ctx.exited) return;
-  forward(ctx, state, ctx.service!, runner, proxy.dispatchers, listener);
+  forward(ctx, state, ctx.service!, runner, proxy.targets, listener);
 }
 
 /** Runs once per response, whichever way it ended: log phase, in-flight bookkeeping. */

@@ -119,3 +119,27 @@ export function downstreamResponseHeaders(headers: Record<string, string | strin
   }
   return out;
 }
+
+/**
+ * The upstream's raw response headers ([name, value, ...]) minus hop-by-hop ones, as a flat list
+ * for `writeHead`: the path of a request no response-phase plugin looks at, which needs no
+ * header object (one allocation and a dictionary-mode object less per response).
+ */
+export function relayedResponseHeaders(raw: readonly string[]): string[] {
+  let extraHop: Set<string> | null = null;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 10 && name.toLowerCase() === 'connection') {
+      const tokens = connectionTokens(raw[i + 1]!);
+      if (tokens !== null) for (const token of tokens) (extraHop ??= new Set()).add(token);
+    }
+  }
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (HOP_BY_HOP.has(lower) || (extraHop !== null && extraHop.has(lower))) continue;
+    out.push(lower, raw[i + 1]!);
+  }
+  return out;
+}

@@ -1,49 +1,80 @@
-// Upstream timeouts of one exchange (worker thread), on the worker's timer wheel, as Kong's
-// service fields mean them (nginx proxy_*_timeout):
-//   connect_timeout  the connection attempt (dispatchers.ts, one timer per new connection);
+// Upstream timeouts and the request body pump of one exchange (worker thread), on the worker's
+// timer wheel, as Kong's service fields mean them (nginx proxy_*_timeout):
+//   connect_timeout  the connection attempt and TLS handshake (workers/upstream/pool.ts);
 //   write_timeout    the longest wait for the upstream to take the next piece of the request body;
 //   read_timeout     the longest silence from the upstream once the request is sent: before its
 //                    response head and between reads. Stopped while the client's socket is full
 //                    (the upstream is then paused by us, not silent).
-// undici's own headers/body timers are switched off (forward.ts), so each of these is exactly
-// one wheel timer, rescheduled in O(1), cancelled the moment the exchange ends.
-import { SluiceError } from '../../runtime/protocol/errors.ts';
+// Each is one wheel timer per exchange, rescheduled in O(1), cancelled the moment it ends.
+import type { Readable } from 'node:stream';
 import type { Exchange } from './forward.ts';
 
-const READ_TIMEOUT = new SluiceError('SLUICE_ERR_UPSTREAM_TIMEOUT');
-const WRITE_TIMEOUT = new SluiceError('SLUICE_ERR_UPSTREAM_TIMEOUT', 'the upstream stopped reading the request body');
+const kExchange = Symbol('sluice.exchange');
+type PumpedBody = Readable & { [kExchange]?: Exchange | null };
 
 export function readTimedOut(exchange: Exchange): void {
   exchange.readTimer = 0;
-  exchange.controller?.abort(READ_TIMEOUT);
+  exchange.timedOut();
 }
 
-function writeTimedOut(exchange: Exchange): void {
+export function writeTimedOut(exchange: Exchange): void {
   exchange.writeTimer = 0;
-  exchange.controller?.abort(WRITE_TIMEOUT);
+  exchange.timedOut();
 }
 
 /**
- * The client's request body as undici's body: an async iterable, so every hand-over is visible.
- * undici asks for the next chunk only once the previous one was written (after a 'drain' if the
- * socket was full), so the time between a yield and the next pull is the upstream's write wait.
- * The client stream is iterated without destroyOnReturn: an upstream failure mid-upload must
- * leave the client connection open for its 502/504.
+ * Streams the client's request body to the exchange's connection: a full upstream socket pauses
+ * the client body (and so the client socket) until the connection drains, and the write timeout
+ * runs while it is full. Listeners are module functions; the exchange rides on the stream.
  */
-export async function* requestBody(exchange: Exchange): AsyncGenerator<Buffer> {
-  const wheel = exchange.dispatchers.wheel;
-  const timeout = exchange.service.write_timeout;
-  try {
-    for await (const chunk of exchange.ctx.req.body!.iterator({ destroyOnReturn: false })) {
-      exchange.writeTimer = wheel.schedule('upstream-write-timeout', timeout, writeTimedOut, exchange);
-      yield chunk as Buffer;
-      wheel.cancel(exchange.writeTimer);
-      exchange.writeTimer = 0;
+export function startBody(exchange: Exchange): void {
+  const buffered = exchange.ctx.bufferedBody;
+  if (buffered !== null) {
+    // A body a plugin read whole (ctx.readBody): written at once, and replayable on a retry.
+    const conn = exchange.conn;
+    if (conn !== null) {
+      if (buffered.length > 0) conn.write(buffered);
+      conn.endRequest();
     }
-  } finally {
-    if (exchange.writeTimer !== 0) wheel.cancel(exchange.writeTimer);
-    exchange.writeTimer = 0;
+    exchange.touchReadTimer();
+    return;
   }
+  const body = exchange.ctx.req.body as PumpedBody | null;
+  if (body === null || exchange.bodyStarted) return;
+  exchange.bodyStarted = true;
+  body[kExchange] = exchange;
+  body.on('data', onBodyData);
+  body.on('end', onBodyEnd);
+  if (body.readableEnded) onBodyEnd.call(body);
+  else body.resume();
+}
+
+/** Detaches the pump (the exchange ended or failed); the listener drops what is left. */
+export function stopBody(exchange: Exchange): void {
+  const body = exchange.ctx.req.body as PumpedBody | null;
+  if (body === null || body[kExchange] !== exchange) return;
+  body[kExchange] = null;
+  body.off('data', onBodyData);
+  body.off('end', onBodyEnd);
+}
+
+function onBodyData(this: PumpedBody, chunk: Buffer): void {
+  const exchange = this[kExchange];
+  const conn = exchange?.conn;
+  if (exchange === undefined || exchange === null || conn === null || conn === undefined) return;
+  if (conn.write(chunk)) return;
+  this.pause();
+  const wheel = exchange.targets.wheel;
+  if (exchange.writeTimer === 0 || !wheel.reschedule(exchange.writeTimer, exchange.service.write_timeout)) {
+    exchange.writeTimer = wheel.schedule('upstream-write-timeout', exchange.service.write_timeout, writeTimedOut, exchange);
+  }
+}
+
+function onBodyEnd(this: PumpedBody): void {
+  const exchange = this[kExchange];
+  if (exchange === undefined || exchange === null) return;
+  stopBody(exchange);
+  exchange.conn?.endRequest();
   // The whole request is on its way: from now on the upstream owes an answer.
   exchange.touchReadTimer();
 }

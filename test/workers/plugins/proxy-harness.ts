@@ -15,11 +15,12 @@ import { PluginInstances } from '../../../workers/plugins/instances.ts';
 import { createRegistry } from '../../../workers/plugins/registry.ts';
 import type { PluginEnv } from '../../../workers/plugins/types.ts';
 import { ClientTimeouts } from '../../../workers/proxy/client-timeouts.ts';
-import { Dispatchers } from '../../../workers/proxy/dispatchers.ts';
 import { Proxy } from '../../../workers/proxy/handler.ts';
+import { Targets } from '../../../workers/proxy/targets.ts';
 import { RebuildCounter } from '../../../workers/rebuilds.ts';
 import { buildState, type StateDeps, type WorkerState } from '../../../workers/state.ts';
 import { TimerWheel } from '../../../workers/timers/wheel.ts';
+import { UpstreamConnector } from '../../../workers/upstream/pool.ts';
 import { captureLog, type Cleanups, type LogLine } from './helpers.ts';
 
 export interface ProxyHarness {
@@ -34,20 +35,20 @@ export interface ProxyHarness {
 export async function startProxy(t: Cleanups, snapshot: Snapshot, extra: readonly AnyPluginDefinition[] = []): Promise<ProxyHarness> {
   const { log, lines } = captureLog();
   const wheel = new TimerWheel();
-  const dispatchers = new Dispatchers(wheel);
+  const connector = new UpstreamConnector(wheel);
   let state: WorkerState | null = null;
   const env: PluginEnv = { worker: 0, wheel, counters: createCounterMemory(1024), credentials: () => state!.credentials, log };
   const deps: StateDeps = { registry: createRegistry(extra), instances: new PluginInstances(log), env, rebuilds: new RebuildCounter(), rebuildAll: false, listenPort: 0 };
   state = buildState(null, snapshot, deps);
   deps.instances.retain(snapshot);
-  const proxy = new Proxy(state, dispatchers, new ClientTimeouts(wheel, { idleMs: 60_000, bodyMs: 60_000, sendMs: 60_000 }), { port: '0', proto: 'http' }, log);
+  const proxy = new Proxy(state, new Targets(connector, { verify: false }, log), new ClientTimeouts(wheel, { idleMs: 60_000, bodyMs: 60_000, sendMs: 60_000 }), { port: '0', proto: 'http' }, log);
   const server = new Http1Server({ handler: (req, res) => proxy.handle(req, res), failed: (error) => log.error({ err: error }, 'connection failed') }, () => {});
   await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
   t.after(async () => {
     server.closeAllConnections();
     server.close();
     await once(server.net, 'close');
-    await dispatchers.close();
+    connector.close();
     wheel.close();
   });
   const harness: ProxyHarness = {

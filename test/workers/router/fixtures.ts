@@ -38,6 +38,8 @@ export function service(fields: Partial<Service> & { id: string }): Service {
     connect_timeout: 60000,
     write_timeout: 60000,
     read_timeout: 60000,
+    tls_verify: null,
+    tls_verify_depth: null,
     enabled: true,
     tags: null,
     ...fields,

@@ -1,8 +1,8 @@
 // Its own process, started by the bench (see upstream.ts): the fast upstream every proxy forwards to.
 // A bare node:http server answering a small fixed body on each port given, keep-alive on.
-// Usage: node bench/harness/upstream-server.ts PORT [PORT...]; prints {"ready":true,...} once listening.
+// Usage: node bench/harness/targets/upstream-server.ts PORT [PORT...]; prints {"ready":true,...} once listening.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { exitWithParent } from './proc.ts';
+import { exitWithParent } from '../proc.ts';
 import { UPSTREAM_BODY } from './upstream.ts';
 
 const body = Buffer.from(UPSTREAM_BODY);

@@ -2,12 +2,12 @@
 // types), waits for the "sluice ready" log line and talks to its Admin API.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { start, waitForLine, type Child } from './proc.ts';
-import { HOST, freePorts } from './net.ts';
+import { start, waitForLine, type Child } from '../proc.ts';
+import { HOST, freePorts } from '../net.ts';
 import type { DeclarativeConfig } from './sluice-configs.ts';
 
-/** Repository root: bench/harness/../.. */
-export const REPO_ROOT = join(import.meta.dirname, '..', '..');
+/** Repository root: bench/harness/targets/../../.. */
+export const REPO_ROOT = join(import.meta.dirname, '..', '..', '..');
 
 export interface SluiceOptions {
   name: string;

@@ -1,11 +1,11 @@
 // Runs on the bench orchestrator. Scenario "proxy": Sluice vs nginx vs the Node peer, each with
 // the same number of workers, plain proxying to the same upstream, loaded in alternation.
-import { compare, type Outcome } from './compare.ts';
-import type { BenchContext } from './context.ts';
-import { describeBackground } from './machine.ts';
-import { startNodePeer } from './peer.ts';
-import { fmtX, pairedRatio, table } from './report.ts';
-import { printMeasured, TargetSet, type Entry } from './targets.ts';
+import { compare, type Outcome } from '../load/compare.ts';
+import type { BenchContext } from '../context.ts';
+import { describeBackground } from '../report/machine.ts';
+import { startNodePeer } from '../targets/peer.ts';
+import { fmtX, pairedRatio, table } from '../report/report.ts';
+import { printMeasured, TargetSet, type Entry } from '../targets/targets.ts';
 
 const GOAL_VS_NGINX = 0.7;
 const GOAL_VS_PEER = 1.3;

@@ -1,7 +1,7 @@
 // Runs on the bench orchestrator. Starts the Node peer proxy (node-peer.ts) in its own process.
 import { join } from 'node:path';
-import { start, waitForLine, type Child } from './proc.ts';
-import { HOST, freePort } from './net.ts';
+import { start, waitForLine, type Child } from '../proc.ts';
+import { HOST, freePort } from '../net.ts';
 
 export async function startNodePeer(workers: number, upstreamUrl: string): Promise<{ child: Child; url: string }> {
   const port = await freePort();

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { start, stop, waitForLine, type Child } from './proc.ts';
+import { start, stop, waitForLine, type Child } from '../proc.ts';
 
 export interface LoadSpec {
   url: string;
@@ -80,7 +80,7 @@ export const wrkDriver: LoadDriver = {
 };
 
 function autocannonVersion(): string {
-  const pkg = join(import.meta.dirname, '..', '..', 'node_modules', 'autocannon', 'package.json');
+  const pkg = join(import.meta.dirname, '..', '..', '..', 'node_modules', 'autocannon', 'package.json');
   try {
     return (JSON.parse(readFileSync(pkg, 'utf8')) as { version?: string }).version ?? '?';
   } catch {

@@ -1,6 +1,6 @@
 // A command-line helper (not part of a bench run): the hottest functions of V8 .cpuprofile files,
 // e.g. those Sluice writes when the bench runs with --profile DIR (one file per thread).
-// Usage: node bench/harness/cpuprofile-top.ts DIR|FILE... [--top N]
+// Usage: node bench/harness/report/cpuprofile-top.ts DIR|FILE... [--top N]
 // Self time = samples whose top frame is the function; ranked per file, biggest file first.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';

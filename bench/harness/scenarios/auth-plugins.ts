@@ -5,12 +5,12 @@
 // same rounds. Credentials are made up front (a fresh Date for hmac-auth with a clock skew that
 // covers the run; jwt tokens without exp), so every request is a 200 that ran the whole check.
 import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
-import { compare, type Target } from './compare.ts';
-import type { BenchContext } from './context.ts';
-import { describeBackground } from './machine.ts';
-import { stop, type Child } from './proc.ts';
-import { brief, pairedRatio, summaryTable, type Summary } from './report.ts';
-import { startSluice } from './sluice.ts';
+import { compare, type Target } from '../load/compare.ts';
+import type { BenchContext } from '../context.ts';
+import { describeBackground } from '../report/machine.ts';
+import { stop, type Child } from '../proc.ts';
+import { brief, pairedRatio, summaryTable, type Summary } from '../report/report.ts';
+import { startSluice } from '../targets/sluice.ts';
 
 const GOAL_MAX_COST_PCT = 10;
 

@@ -4,8 +4,8 @@
 // particular neighbour). Only one target is under load at any moment.
 import { treeCpuMs } from './cpu.ts';
 import type { LoadDriver, LoadResult, LoadSpec } from './load.ts';
-import { probe } from './net.ts';
-import { fmtInt, fmtMs, summarize, type RunResult, type Summary } from './report.ts';
+import { probe } from '../net.ts';
+import { fmtInt, fmtMs, summarize, type RunResult, type Summary } from '../report/report.ts';
 
 export interface Target {
   name: string;

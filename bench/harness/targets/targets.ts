@@ -1,12 +1,12 @@
 // Runs on the bench orchestrator. The targets of one comparison: each one started, or skipped with
 // the reason it did not start, and every process stopped at the end whatever happened.
 import { join } from 'node:path';
-import type { Outcome, Target } from './compare.ts';
-import type { BenchContext } from './context.ts';
+import type { Outcome, Target } from '../load/compare.ts';
+import type { BenchContext } from '../context.ts';
 import { startNginxProxy } from './nginx.ts';
-import { HOST, freePort } from './net.ts';
-import { stop, type Child } from './proc.ts';
-import { brief, summaryTable, type Summary } from './report.ts';
+import { HOST, freePort } from '../net.ts';
+import { stop, type Child } from '../proc.ts';
+import { brief, summaryTable, type Summary } from '../report/report.ts';
 import { startSluice } from './sluice.ts';
 import { plainConfig } from './sluice-configs.ts';
 

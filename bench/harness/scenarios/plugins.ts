@@ -2,13 +2,13 @@
 // Two Sluice instances with 1 worker each, loaded in alternation: one without plugins, one whose
 // route carries key-auth and rate-limiting (limit far above the load, so answers stay 200).
 // The plugin config is POSTed through the Admin API; if Sluice refuses it, the scenario says so.
-import { compare, type Target } from './compare.ts';
-import type { BenchContext } from './context.ts';
-import { describeBackground } from './machine.ts';
-import { stop, type Child } from './proc.ts';
-import { brief, fmtX, pairedRatio, summaryTable, type Summary } from './report.ts';
-import { postConfig, rejection, startSluice } from './sluice.ts';
-import { API_KEY, plainConfig, pluginsConfig } from './sluice-configs.ts';
+import { compare, type Target } from '../load/compare.ts';
+import type { BenchContext } from '../context.ts';
+import { describeBackground } from '../report/machine.ts';
+import { stop, type Child } from '../proc.ts';
+import { brief, fmtX, pairedRatio, summaryTable, type Summary } from '../report/report.ts';
+import { postConfig, rejection, startSluice } from '../targets/sluice.ts';
+import { API_KEY, plainConfig, pluginsConfig } from '../targets/sluice-configs.ts';
 import { goal } from './proxy.ts';
 
 const GOAL_MAX_COST_PCT = 15;

@@ -9,16 +9,16 @@
 // Scenario "route-churn" is the same with a 10,000-route table (route-table.ts) where each change
 // rewrites one route's path and host (new names every time), and the load on `/bench`.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { BenchContext } from './context.ts';
-import { withCpu } from './compare.ts';
-import { autocannonDriver } from './load.ts';
-import { describeBackground } from './machine.ts';
-import { probe } from './net.ts';
-import { stop, type Child } from './proc.ts';
-import { brief, fmtInt, fmtMs, fmtX, median, pairedRatio, summarize, table, type RunResult, type Summary } from './report.ts';
-import { postConfig, rejection, startSluice, type Sluice } from './sluice.ts';
-import { routeTableConfig } from './route-table.ts';
-import { plainConfig, upstreamConfig, type DeclarativeConfig } from './sluice-configs.ts';
+import type { BenchContext } from '../context.ts';
+import { withCpu } from '../load/compare.ts';
+import { autocannonDriver } from '../load/load.ts';
+import { describeBackground } from '../report/machine.ts';
+import { probe } from '../net.ts';
+import { stop, type Child } from '../proc.ts';
+import { brief, fmtInt, fmtMs, fmtX, median, pairedRatio, summarize, table, type RunResult, type Summary } from '../report/report.ts';
+import { postConfig, rejection, startSluice, type Sluice } from '../targets/sluice.ts';
+import { routeTableConfig } from '../targets/route-table.ts';
+import { plainConfig, upstreamConfig, type DeclarativeConfig } from '../targets/sluice-configs.ts';
 
 export type ChurnKind = 'target' | 'route';
 /** Routes in the route-churn table. */

@@ -4,14 +4,14 @@
 // workers do; in between only a minimal dispatch handler that relays status, headers (minus the
 // hop-by-hop ones) and body. No router, no plugins, no timers, no X-Forwarded-*, no Via, no
 // worker thread: whatever Sluice costs above this process is the gateway, not the transport.
-// Usage: node bench/harness/floor-llhttp.ts --port P --upstream http://127.0.0.1:U
+// Usage: node bench/harness/targets/floor-llhttp.ts --port P --upstream http://127.0.0.1:U
 // Prints {"ready":true,...} once listening.
 import { parseArgs } from 'node:util';
 import { Pool, type Dispatcher } from 'undici';
-import { Http1Server } from '../../workers/http1/server.ts';
-import type { Http1Request } from '../../workers/http1/request.ts';
-import type { DrainWaiter, Http1Response } from '../../workers/http1/response.ts';
-import { exitWithParent } from './proc.ts';
+import { Http1Server } from '../../../workers/http1/server.ts';
+import type { Http1Request } from '../../../workers/http1/request.ts';
+import type { DrainWaiter, Http1Response } from '../../../workers/http1/response.ts';
+import { exitWithParent } from '../proc.ts';
 
 const { values } = parseArgs({ options: { port: { type: 'string' }, upstream: { type: 'string' } } });
 const port = Number(values.port);
@@ -21,7 +21,7 @@ if (!Number.isInteger(port) || port <= 0 || upstream === undefined) {
   process.exit(2);
 }
 
-// The same pool settings as Sluice's (workers/proxy/dispatchers.ts) and the Node peer's.
+// The pool settings Sluice used before its own connector, and the Node peer's.
 const pool = new Pool(upstream, { connections: 128, pipelining: 1, keepAliveTimeout: 60_000, keepAliveMaxTimeout: 60_000 });
 
 /**

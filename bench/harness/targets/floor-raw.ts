@@ -10,11 +10,11 @@
 //   response without one gets 502 (no chunked decoding, no close-delimited bodies).
 // No undici, no llhttp, no header parsing beyond three regular expressions, no timeouts, no
 // HTTP/1.0 keep-alive rules, no pipelining beyond queueing the bytes of the next request.
-// Usage: node bench/harness/floor-raw.ts --port P --upstream http://127.0.0.1:U
+// Usage: node bench/harness/targets/floor-raw.ts --port P --upstream http://127.0.0.1:U
 // Prints {"ready":true,...} once listening.
 import { connect, createServer, type Socket } from 'node:net';
 import { parseArgs } from 'node:util';
-import { exitWithParent } from './proc.ts';
+import { exitWithParent } from '../proc.ts';
 
 const { values } = parseArgs({ options: { port: { type: 'string' }, upstream: { type: 'string' } } });
 const port = Number(values.port);

@@ -3,7 +3,7 @@
 // orchestrator's own work (Admin API calls, child output) never shares an event loop with the
 // measurement. Usage: node autocannon-run.ts '<json LoadSpec>'; prints one JSON line of results.
 import autocannon from 'autocannon';
-import { exitWithParent } from './proc.ts';
+import { exitWithParent } from '../proc.ts';
 
 interface Spec {
   url: string;

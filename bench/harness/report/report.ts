@@ -1,5 +1,5 @@
 // Runs on the bench orchestrator. Aggregation over rounds and plain-text tables.
-import type { LoadResult } from './load.ts';
+import type { LoadResult } from '../load/load.ts';
 
 export function median(values: readonly number[]): number {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);

@@ -2,13 +2,13 @@
 // The idiomatic Node reverse proxy: Fastify + @fastify/reply-from over an undici keep-alive pool,
 // no logging, no plugins. With --workers N > 1 it forks N node:cluster workers sharing the port
 // (the usual way to use several cores with Node); with 1 it serves from this single process.
-// Usage: node bench/harness/node-peer.ts --port P --upstream http://127.0.0.1:U [--workers N]
+// Usage: node bench/harness/targets/node-peer.ts --port P --upstream http://127.0.0.1:U [--workers N]
 // Prints {"ready":true,...} once every worker listens.
 import cluster from 'node:cluster';
 import { parseArgs } from 'node:util';
 import Fastify from 'fastify';
 import replyFrom from '@fastify/reply-from';
-import { exitWithParent } from './proc.ts';
+import { exitWithParent } from '../proc.ts';
 
 const { values } = parseArgs({
   options: {

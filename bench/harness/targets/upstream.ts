@@ -3,7 +3,7 @@
 // any node:http server, and on a 2-core machine every cycle the origin burns is taken from the
 // proxy under test. `--upstream node` forces the bare node:http server (upstream-server.ts).
 import { join } from 'node:path';
-import { start, waitForLine, type Child } from './proc.ts';
+import { start, waitForLine, type Child } from '../proc.ts';
 import { startNginxUpstream } from './nginx.ts';
 
 export const UPSTREAM_BODY = 'hello from the bench upstream\n';

@@ -1,0 +1,87 @@
+// Where a proxied request goes (worker thread): the service's own host, or a target its upstream's
+// balancer picks, and the connection pool of that target (workers/upstream/pool.ts). The service's
+// protocol applies to every target of the upstream it names; https targets get TLS with SNI = the
+// upstream's host_header or the service host, verified as the service's tls_verify says, else as
+// --upstream-tls-verify says (Kong's proxy_ssl_verify), against --upstream-trusted-ca or the
+// system store.
+//
+// The pool of a (service, target) pair is worked out once and remembered on the target's object
+// (a Service for direct targets, a balancer Peer otherwise), so the request path builds no key.
+import type { Service } from '../../config/types.ts';
+import type { Logger } from '../../runtime/protocol/log.ts';
+import type { Balancer } from '../balancer/balancers.ts';
+import type { Peer } from '../balancer/peer.ts';
+import type { TimerWheel } from '../timers/wheel.ts';
+import type { TargetPool, TargetTls, UpstreamConnector } from '../upstream/pool.ts';
+
+export interface UpstreamTlsSettings {
+  /** Verify https targets' certificates when the service does not say (Kong's proxy_ssl_verify). */
+  verify: boolean;
+}
+
+/** What a request needs of its target: its pool and the Host header the upstream expects. */
+export interface Target {
+  readonly service: Service;
+  readonly pool: TargetPool;
+  readonly hostHeader: string;
+}
+
+export class Targets {
+  readonly wheel: TimerWheel;
+  readonly connector: UpstreamConnector;
+  readonly log: Logger;
+  readonly tls: UpstreamTlsSettings;
+  readonly #memo = new WeakMap<object, Target>();
+
+  constructor(connector: UpstreamConnector, tls: UpstreamTlsSettings, log: Logger) {
+    this.connector = connector;
+    this.wheel = connector.wheel;
+    this.tls = tls;
+    this.log = log;
+  }
+
+  /** The target of a service without an upstream entity. */
+  direct(service: Service): Target {
+    const known = this.#memo.get(service);
+    if (known !== undefined && known.service === service && !known.pool.closing) return known;
+    const target = this.#make(service, service.host, service.port, null, service.host);
+    this.#memo.set(service, target);
+    return target;
+  }
+
+  /** The target of a balancer's peer for `service`. */
+  peer(service: Service, balancer: Balancer, peer: Peer): Target {
+    const known = this.#memo.get(peer);
+    if (known !== undefined && known.service === service && !known.pool.closing) return known;
+    const target = this.#make(service, peer.host, peer.port, balancer.upstream.host_header, peer.name);
+    this.#memo.set(peer, target);
+    return target;
+  }
+
+  /** `host`: where to connect (a resolved address for a balancer peer); `name`: the target as named, for Host. */
+  #make(service: Service, host: string, port: number, upstreamHostHeader: string | null, name: string): Target {
+    const address = { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
+    let tls: TargetTls | null = null;
+    if (service.protocol === 'https') {
+      tls = {
+        servername: upstreamHostHeader ?? service.host,
+        verify: service.tls_verify ?? this.tls.verify,
+        depth: service.tls_verify_depth,
+      };
+    }
+    return {
+      service,
+      pool: this.connector.pool(service.protocol, address, tls),
+      hostHeader: upstreamHostHeader ?? hostHeader(name, port, service.protocol),
+    };
+  }
+}
+
+export function hostHeader(host: string, port: number, protocol: string): string {
+  return (protocol === 'https' && port === 443) || (protocol === 'http' && port === 80) ? host : `${host}:${port}`;
+}
+
+/** `protocol://host:port` of every target the state can send to: pools of other origins are closed. */
+export function originOf(protocol: string, host: string, port: number): string {
+  return `${protocol}://${host.startsWith('[') ? host.slice(1, -1) : host}:${port}`;
+}
