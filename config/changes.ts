@@ -9,7 +9,7 @@
 // entity whose hash the base has is, byte for byte, the base's entity, and is reused from it.
 import type { PreparedConfig } from './prepare.ts';
 import { GROUPS } from './types.ts';
-import type { EntityByGroup, GroupHashes, GroupName, Snapshot } from './types.ts';
+import type { EntityByGroup, FlatError, GroupHashes, GroupName, Snapshot } from './types.ts';
 
 /** The hashes of a prepared config: all `changesSince` needs to know about the receiver's config. */
 export interface HashesOf {
@@ -26,6 +26,8 @@ export interface PreparedChanges {
   groupHashes: GroupHashes;
   /** Only groups whose hash differs from the base's. */
   groups: { [G in GroupName]?: GroupChanges<EntityByGroup[G]> };
+  /** As PreparedConfig's. */
+  warnings?: FlatError[];
 }
 
 /**
@@ -37,7 +39,7 @@ export type GroupChanges<E> = { entityHashes: Record<string, string> } & ({ bodi
 
 /** `result` told against `base`: the groups that differ, and in them only the entities that do. */
 export function changesSince(result: PreparedConfig, base: HashesOf): PreparedChanges {
-  const changes: PreparedChanges = { ok: true, base: base.hash, hash: result.hash, groupHashes: result.groupHashes, groups: {} };
+  const changes: PreparedChanges = { ok: true, base: base.hash, hash: result.hash, groupHashes: result.groupHashes, groups: {}, ...(result.warnings === undefined || result.warnings.length === 0 ? {} : { warnings: result.warnings }) };
   for (const g of GROUPS) {
     if (result.groupHashes[g] === base.groupHashes[g]) continue;
     const hashes = result.entityHashes[g];
@@ -95,5 +97,5 @@ export function withChanges(base: Snapshot, changes: PreparedChanges): PreparedC
     }
     entities[g] = group;
   }
-  return { ok: true, entities: entities as PreparedConfig['entities'], entityHashes, groupHashes: changes.groupHashes, hash: changes.hash };
+  return { ok: true, entities: entities as PreparedConfig['entities'], entityHashes, groupHashes: changes.groupHashes, hash: changes.hash, ...(changes.warnings === undefined ? {} : { warnings: changes.warnings }) };
 }

@@ -18,7 +18,9 @@ export function flatten(doc: Record<string, unknown>, errors: ErrorList): Item[]
   const walk = (list: unknown, key: string, path: string, parent: Item | null, parentField: RefField | null): void => {
     const collection = COLLECTIONS[key] as Collection;
     for (let i = 0; i < (list as unknown[]).length; i++) {
-      const raw = (list as unknown[])[i];
+      let raw = (list as unknown[])[i];
+      // Kong writes a certificate's SNIs as names too (`snis: [example.com]`).
+      if (key === 'snis' && parentField === 'certificate' && typeof raw === 'string') raw = { name: raw };
       const itemPath = joinPath(path, i);
       if (!isRecord(raw)) {
         errors.add(new Item(collection, itemPath, {}, parent, parentField), '', 'expected a record');

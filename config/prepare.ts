@@ -21,6 +21,8 @@ export interface PreparedConfig {
   entityHashes: EntityHashes;
   groupHashes: GroupHashes;
   hash: string;
+  /** Said, not refused (an expired certificate); absent when there is none. */
+  warnings?: FlatError[];
 }
 
 export interface RejectedConfig {
@@ -37,7 +39,7 @@ export function prepareConfig(text: string, opts: PrepareOptions): PrepareResult
   const valid = validateConfig(parsed.value, opts.plugins);
   if (!valid.ok) return { ok: false, errors: valid.errors, code: 'SLUICE_ERR_CONFIG_INVALID' };
   const { entityHashes, groupHashes, hash } = hashEntities(valid.entities);
-  return { ok: true, entities: valid.entities, entityHashes, groupHashes, hash };
+  return { ok: true, entities: valid.entities, entityHashes, groupHashes, hash, ...(valid.warnings.length === 0 ? {} : { warnings: valid.warnings }) };
 }
 
 /** A prepared config as the snapshot of `version`. Shares the result's objects: no copy. */

@@ -20,9 +20,11 @@ import { checkPlugin } from './plugin-config.ts';
 import type { PluginSchemas } from './plugin-schema.ts';
 import { resolveAll } from './resolve.ts';
 import type { Entities, FlatError } from './types.ts';
+import { checkServiceCaRefs } from './tls-checks.ts';
 import { checkUniqueness } from './uniqueness.ts';
 
-export type ValidateResult = { ok: true; entities: Entities } | { ok: false; errors: FlatError[] };
+/** `warnings`: what is said but does not refuse the config (an expired certificate). */
+export type ValidateResult = { ok: true; entities: Entities; warnings: FlatError[] } | { ok: false; errors: FlatError[] };
 
 /**
  * Validates a parsed declarative config. Takes ownership of `doc`: defaults are filled into its
@@ -36,8 +38,13 @@ export function validateConfig(doc: unknown, plugins: PluginSchemas): ValidateRe
   for (const item of items) if (!item.hasFailed('')) checkSchema(item, errors);
   for (const item of items) if (!item.hasFailed('')) checkEntity(item, errors);
   resolveAll(items, errors);
+  checkServiceCaRefs(
+    items.filter((item) => item.group === 'services'),
+    new Set(items.filter((item) => item.group === 'ca_certificates').map((item) => item.id)),
+    errors,
+  );
   checkUniqueness(items, errors);
   for (const item of items) if (item.group === 'plugins') checkPlugin(item, plugins, errors);
   if (errors.size > 0) return { ok: false, errors: errors.list };
-  return { ok: true, entities: buildEntities(items, head) };
+  return { ok: true, entities: buildEntities(items, head), warnings: errors.warnings };
 }

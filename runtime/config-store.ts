@@ -15,7 +15,7 @@ import type { Logger } from './protocol/log.ts';
 const MAX_QUEUED = 8;
 
 export type LoadOutcome =
-  | { status: 'applied'; version: number; hash: string; delta: Delta | null; snapshot: Snapshot }
+  | { status: 'applied'; version: number; hash: string; delta: Delta | null; snapshot: Snapshot; warnings: FlatError[] }
   | { status: 'unchanged'; version: number; hash: string }
   | { status: 'invalid'; code: ErrorCode; errors: FlatError[] }
   | { status: 'busy' };
@@ -69,6 +69,8 @@ export class ConfigStore {
       this.#log.warn({ source, code: result.code, errors: result.errors }, 'config rejected');
       return { status: 'invalid', code: result.code, errors: result.errors };
     }
+    // Said once per load that carries them (an expired certificate): never the key, only where.
+    if (result.warnings !== undefined) this.#log.warn({ source, warnings: result.warnings }, 'config accepted with warnings');
     const previous = this.#snapshot;
     if (previous !== null && previous.hash === result.hash) return { status: 'unchanged', version: previous.version, hash: previous.hash };
     const snapshot = toSnapshot(result, (previous?.version ?? 0) + 1);
@@ -78,7 +80,7 @@ export class ConfigStore {
     this.#source = source;
     this.#log.info({ source, version: snapshot.version, hash: snapshot.hash, ms: Math.round(performance.now() - started), ...(delta && deltaSize(delta)) }, 'config applied');
     if (delta !== null) this.onChange?.(delta, snapshot);
-    return { status: 'applied', version: snapshot.version, hash: snapshot.hash, delta, snapshot };
+    return { status: 'applied', version: snapshot.version, hash: snapshot.hash, delta, snapshot, warnings: result.warnings ?? [] };
   }
 
   /**

@@ -111,7 +111,7 @@ registerDnsMetrics(metrics.primary.registry, new DnsMemory(dnsMemory));
 
 // Every Admin request passes the guard (Host, Origin, token) before any route; see admin/guard.ts.
 const adminGuard = new AdminGuard({ listenHosts: [options.adminHost], allowHosts: options.adminAllowHosts, allowOrigins: options.adminAllowOrigins, token: options.adminToken });
-const adminServer = createServer(adminGuard.wrap(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl, metrics, health: healthView })));
+const adminServer = createServer(adminGuard.wrap(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl, metrics, health: healthView, revealKeys: options.adminToken !== null })));
 const adminAddress = await listen(adminServer, options.adminHost, options.adminPort, options.adminBacklog);
 adminGuard.allowListenAddress(adminAddress.address);
 if (options.adminToken === null && !isLoopback(adminAddress.address)) log.warn({ admin: adminAddress.address }, 'Admin API listens beyond loopback without --admin-token');

@@ -109,6 +109,7 @@ export class GatewayWorker {
       listenPort: boot.proxyPort,
       upstreamMemory: new UpstreamMemory(boot.upstreams),
       dns: new DnsView(boot.dns),
+      trustedCa: boot.upstreamTls.trustedCa,
     };
     // New DNS answers rebuild the balancers of the upstreams naming those hosts, and no other.
     this.#wheel.every('dns-poll', DNS_POLL_MS, () => this.#pollDns());
@@ -192,6 +193,8 @@ export class GatewayWorker {
     if (snapshot.version === this.#failVersion) throw new Error(`test hook: worker refuses config version ${snapshot.version}`);
     const next = buildState(this.#state, snapshot, this.#deps);
     this.#state = next;
+    // New handshakes select from the new table; the listener and its connections stay as they are.
+    if (this.#tls !== null && this.#tls.table !== next.tls.sni) this.#tls.table = next.tls.sni;
     if (this.#proxy === null) this.#proxy = new Proxy(next, this.#targets, this.#timeouts, { port: String(this.#boot.proxyPort), proto: 'http' }, this.#log);
     else this.#proxy.swap(next);
     this.#deps.instances.retain(snapshot);
@@ -266,6 +269,7 @@ export class GatewayWorker {
     this.#tlsHooks = { ...hooks, handler: (req, res) => this.#proxy!.handle(req, res, info) };
     const tls = new TlsListener(settings, this.#wheel, (socket) => this.#secureConnection(socket));
     this.#tls = tls;
+    if (this.#state !== null) tls.table = this.#state.tls.sni;
     tls.net.once('error', (error) => {
       this.#log.fatal({ err: error }, 'TLS proxy listener failed');
       process.exitCode = 1;

@@ -52,10 +52,11 @@ export const routes: EntitySchema = {
     request_buffering: bool(true),
     response_buffering: bool(true),
     tags: TAGS,
+    // Server names of the TLS connection (Kong's `snis` on an https route; tls-checks.ts).
+    snis: nullable({ type: 'array', maxItems: LIMITS.hostsPerRoute, items: { type: 'string', minLength: 1, maxLength: LIMITS.hostLength } }),
     // Stream-routing fields: Sluice proxies HTTP only.
-    snis: unsupported,
     sources: unsupported,
     destinations: unsupported,
   }),
-  dropped: ['snis', 'sources', 'destinations'],
+  dropped: ['sources', 'destinations'],
 };

@@ -6,16 +6,17 @@ import { deltaSize } from '../config-store.ts';
 import { ErrorCodes, SluiceError } from '../protocol/errors.ts';
 import type { Supervisor } from '../supervisor.ts';
 import { BodyTooLarge, readBody, sendJson } from './http.ts';
+import { shownEntities } from './redact.ts';
 
 const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
 const CONVERGE_TIMEOUT_MS = 30_000;
 const WRAPPED = /^\s*\{\s*"config"\s*:/;
 
-/** The current config, flattened, in Kong's declarative shape. */
-export function getConfig(res: ServerResponse, store: ConfigStore): void {
+/** The current config, flattened, in Kong's declarative shape; private keys only when `revealKeys` (redact.ts). */
+export function getConfig(res: ServerResponse, store: ConfigStore, revealKeys = false): void {
   const snapshot = store.snapshot;
   const config: Record<string, unknown> = { _format_version: '3.0' };
-  for (const group of GROUPS) config[group] = Object.values(snapshot.entities[group]);
+  for (const group of GROUPS) config[group] = shownEntities(group, Object.values(snapshot.entities[group]), revealKeys);
   sendJson(res, 200, { version: snapshot.version, configuration_hash: snapshot.hash, group_hashes: snapshot.groupHashes, config });
 }
 
@@ -60,7 +61,7 @@ export async function postConfig(req: IncomingMessage, res: ServerResponse, url:
       if (url.searchParams.get('check_hash') === '1') return sendJson(res, 304, null);
       return sendJson(res, 200, { version: outcome.version, configuration_hash: outcome.hash, unchanged: true });
     case 'applied': {
-      const body: Record<string, unknown> = { version: outcome.version, configuration_hash: outcome.hash, ...deltaSize(outcome.delta) };
+      const body: Record<string, unknown> = { version: outcome.version, configuration_hash: outcome.hash, ...deltaSize(outcome.delta), ...(outcome.warnings.length === 0 ? {} : { warnings: outcome.warnings }) };
       if (url.searchParams.get('wait') === '1') {
         try {
           body.converged_ms = Number((await supervisor.waitApplied(outcome.version, CONVERGE_TIMEOUT_MS)).toFixed(3));

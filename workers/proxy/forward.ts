@@ -393,9 +393,9 @@ function send(exchange: Exchange, fresh: boolean): void {
       (picks.tried ??= []).push(peer);
       exchange.balancer = balancer;
       exchange.peer = peer;
-      target = exchange.targets.peer(service, balancer, peer);
+      target = exchange.targets.peer(service, balancer, peer, state.tls);
     } else {
-      target = exchange.targets.direct(service);
+      target = exchange.targets.direct(service, state.tls);
     }
     exchange.target = target;
   }

@@ -9,6 +9,7 @@ import type { ClientTimeouts } from './client-timeouts.ts';
 import { RequestContext } from './context.ts';
 import { answerError } from './errors.ts';
 import { forward, type ListenerInfo } from './forward.ts';
+import { answerHttpsOnly, needsHttps } from './https-only.ts';
 import type { Targets } from './targets.ts';
 
 const kContext = Symbol('sluice.context');
@@ -60,7 +61,7 @@ export class Proxy {
     const q = url.indexOf('?');
     let match;
     try {
-      match = state.router.match(req.method, req.headers.host ?? '', q === -1 ? url : url.slice(0, q), req.headers);
+      match = state.router.match(req.method, req.headers.host ?? '', q === -1 ? url : url.slice(0, q), req.headers, listener.proto === 'https' ? serverName(req.socket) : null);
     } catch {
       return answerError(ctx, 'SLUICE_ERR_BAD_REQUEST');
     }
@@ -69,6 +70,7 @@ export class Proxy {
     ctx.route = match.route;
     ctx.service = match.service;
     if (match.service === null) return answerError(ctx, 'SLUICE_ERR_NO_HEALTHY_TARGET', 'no Service found with those values');
+    if (needsHttps(match.route, listener.proto)) return answerHttpsOnly(ctx, match.route);
 
     const runner = state.plugins.forRoute(match.route, match.service);
     tracked[kRunner] = runner;
@@ -90,6 +92,12 @@ export class Proxy {
     this.log.error({ err: error, route: ctx.route?.name ?? ctx.route?.id, code: 'SLUICE_ERR_PLUGIN_FAILED' }, 'plugin failed');
     answerError(ctx, 'SLUICE_ERR_PLUGIN_FAILED');
   }
+}
+
+/** The server name a TLS client sent, lower-case, or '' (Kong's ngx.var.ssl_server_name). */
+function serverName(socket: unknown): string {
+  const name = (socket as { servername?: string | false | null }).servername;
+  return typeof name === 'string' ? name.toLowerCase() : '';
 }
 
 function afterAccess(ctx: RequestContext, state: WorkerState, runner: PluginRunner, proxy: Proxy, listener: ListenerInfo): void {

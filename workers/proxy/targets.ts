@@ -13,6 +13,7 @@ import type { Balancer } from '../balancer/balancers.ts';
 import type { Peer } from '../balancer/peer.ts';
 import type { TimerWheel } from '../timers/wheel.ts';
 import type { TargetPool, TargetTls, UpstreamConnector } from '../upstream/pool.ts';
+import type { TlsState } from '../tls/state.ts';
 
 export interface UpstreamTlsSettings {
   /** Verify https targets' certificates when the service does not say (Kong's proxy_ssl_verify). */
@@ -24,6 +25,8 @@ export interface Target {
   readonly service: Service;
   readonly pool: TargetPool;
   readonly hostHeader: string;
+  /** The TLS state it was made under: a certificate change makes it again. */
+  readonly tlsState: TlsState | null;
 }
 
 export class Targets {
@@ -41,25 +44,25 @@ export class Targets {
   }
 
   /** The target of a service without an upstream entity. */
-  direct(service: Service): Target {
+  direct(service: Service, tlsState: TlsState | null = null): Target {
     const known = this.#memo.get(service);
-    if (known !== undefined && known.service === service && !known.pool.closing) return known;
-    const target = this.#make(service, service.host, service.port, null, service.host);
+    if (known !== undefined && known.service === service && known.tlsState === tlsState && !known.pool.closing) return known;
+    const target = this.#make(service, service.host, service.port, null, service.host, tlsState);
     this.#memo.set(service, target);
     return target;
   }
 
   /** The target of a balancer's peer for `service`. */
-  peer(service: Service, balancer: Balancer, peer: Peer): Target {
+  peer(service: Service, balancer: Balancer, peer: Peer, tlsState: TlsState | null = null): Target {
     const known = this.#memo.get(peer);
-    if (known !== undefined && known.service === service && !known.pool.closing) return known;
-    const target = this.#make(service, peer.host, peer.port, balancer.upstream.host_header, peer.name);
+    if (known !== undefined && known.service === service && known.tlsState === tlsState && !known.pool.closing) return known;
+    const target = this.#make(service, peer.host, peer.port, balancer.upstream.host_header, peer.name, tlsState);
     this.#memo.set(peer, target);
     return target;
   }
 
   /** `host`: where to connect (a resolved address for a balancer peer); `name`: the target as named, for Host. */
-  #make(service: Service, host: string, port: number, upstreamHostHeader: string | null, name: string): Target {
+  #make(service: Service, host: string, port: number, upstreamHostHeader: string | null, name: string, tlsState: TlsState | null): Target {
     const address = { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
     let tls: TargetTls | null = null;
     if (service.protocol === 'https') {
@@ -67,10 +70,13 @@ export class Targets {
         servername: upstreamHostHeader ?? service.host,
         verify: service.tls_verify ?? this.tls.verify,
         depth: service.tls_verify_depth,
+        // client_certificate (mTLS) and ca_certificates, when the service names them.
+        context: tlsState?.upstream(service) ?? null,
       };
     }
     return {
       service,
+      tlsState,
       pool: this.connector.pool(service.protocol, address, tls),
       hostHeader: upstreamHostHeader ?? hostHeader(name, port, service.protocol),
     };
