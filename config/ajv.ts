@@ -1,8 +1,10 @@
 // The one ajv instance, and ajv errors turned into Kong-style field errors.
 // Pure; runs on any thread (each thread that imports it compiles its own validators once).
+import { isDeepStrictEqual } from 'node:util';
 import { Ajv } from 'ajv';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { joinPath } from './errors.ts';
+import { addValueKeywords } from './value-keywords.ts';
 
 export const ajv = new Ajv({
   allErrors: true,
@@ -20,28 +22,43 @@ export const ajv = new Ajv({
 
 // `x-message`: an annotation that replaces the generated message for a failing subschema.
 ajv.addKeyword({ keyword: 'x-message', schemaType: 'string' });
+// `x-regex`, `x-ip-or-cidr`, `x-url`: Kong's validators of string values (value-keywords.ts).
+addValueKeywords(ajv);
+
+/**
+ * `x-unsupported: [v1, v2...]`: a valid Kong setting Sluice does not implement. Only these values
+ * (the default, or a neutral value such as null or []) are accepted; any other is refused with
+ * SLUICE_ERR_UNSUPPORTED rather than loaded and ignored. Plain data, so plugin schemas use it too.
+ */
+export const UNSUPPORTED_KEYWORD = 'x-unsupported';
+ajv.addKeyword({
+  keyword: UNSUPPORTED_KEYWORD,
+  schemaType: 'array',
+  validate: (allowed: readonly unknown[], data: unknown) => allowed.some((a) => isDeepStrictEqual(a, data)),
+});
 
 export interface FieldError {
   field: string;
   message: string;
+  /** The value is valid Kong but not implemented by Sluice. */
+  unsupported?: true;
 }
 
 /** Runs `validate` on `data` (filling defaults in place) and returns one error per failed field. */
 export function runSchema(validate: ValidateFunction, data: unknown, prefix = ''): FieldError[] {
   nullsToDefaults(validate.schema, data);
   if (validate(data)) return [];
-  const out: FieldError[] = [];
-  const seen = new Set<string>();
+  const byField = new Map<string, FieldError>();
   for (const err of validate.errors ?? []) {
     // `anyOf`/`if` wrappers repeat what their branches already said.
     if (err.keyword === 'anyOf' || err.keyword === 'oneOf' || err.keyword === 'if') continue;
     const fe = toFieldError(err, prefix);
-    // One error per field, as Kong reports (an empty name fails minLength and pattern alike).
-    if (seen.has(fe.field)) continue;
-    seen.add(fe.field);
-    out.push(fe);
+    // One error per field, as Kong reports (an empty name fails minLength and pattern alike). A
+    // value that is invalid anyway is reported as invalid, not as "not supported".
+    const had = byField.get(fe.field);
+    if (had === undefined || (had.unsupported === true && fe.unsupported !== true)) byField.set(fe.field, fe);
   }
-  return out;
+  return [...byField.values()];
 }
 
 /**
@@ -81,6 +98,10 @@ function toFieldError(err: ErrorObject, prefix: string): FieldError {
       return { field: joinPath(base, String(p['additionalProperty'])), message: 'unknown field' };
     case 'propertyNames':
       return { field: joinPath(base, String(p['propertyName'])), message: typeof custom === 'string' ? custom : 'invalid field name' };
+  }
+  if (err.keyword === UNSUPPORTED_KEYWORD) {
+    const allowed = ((err.parentSchema as Record<string, unknown>)[UNSUPPORTED_KEYWORD] as unknown[]).map((a) => JSON.stringify(a));
+    return { field: base, message: `not supported by Sluice: only ${allowed.join(' or ')} is accepted here`, unsupported: true };
   }
   if (typeof custom === 'string' && !BOUNDS.has(err.keyword)) return { field: base, message: custom };
   return { field: base, message: describe(err) };

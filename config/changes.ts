@@ -24,6 +24,7 @@ export interface PreparedChanges {
   base: string;
   hash: string;
   groupHashes: GroupHashes;
+  migration: PreparedConfig['migration'];
   /** Only groups whose hash differs from the base's. */
   groups: { [G in GroupName]?: GroupChanges<EntityByGroup[G]> };
   /** As PreparedConfig's. */
@@ -39,7 +40,7 @@ export type GroupChanges<E> = { entityHashes: Record<string, string> } & ({ bodi
 
 /** `result` told against `base`: the groups that differ, and in them only the entities that do. */
 export function changesSince(result: PreparedConfig, base: HashesOf): PreparedChanges {
-  const changes: PreparedChanges = { ok: true, base: base.hash, hash: result.hash, groupHashes: result.groupHashes, groups: {}, ...(result.warnings === undefined || result.warnings.length === 0 ? {} : { warnings: result.warnings }) };
+  const changes: PreparedChanges = { ok: true, base: base.hash, hash: result.hash, groupHashes: result.groupHashes, migration: result.migration, groups: {}, ...(result.warnings === undefined || result.warnings.length === 0 ? {} : { warnings: result.warnings }) };
   for (const g of GROUPS) {
     if (result.groupHashes[g] === base.groupHashes[g]) continue;
     const hashes = result.entityHashes[g];
@@ -60,7 +61,7 @@ export function changesSince(result: PreparedConfig, base: HashesOf): PreparedCh
 
 /** "Nothing changed" against `base`. */
 export function noChanges(base: HashesOf): PreparedChanges {
-  return { ok: true, base: base.hash, hash: base.hash, groupHashes: base.groupHashes, groups: {} };
+  return { ok: true, base: base.hash, hash: base.hash, groupHashes: base.groupHashes, migration: null, groups: {} };
 }
 
 /**
@@ -97,5 +98,5 @@ export function withChanges(base: Snapshot, changes: PreparedChanges): PreparedC
     }
     entities[g] = group;
   }
-  return { ok: true, entities: entities as PreparedConfig['entities'], entityHashes, groupHashes: changes.groupHashes, hash: changes.hash, ...(changes.warnings === undefined ? {} : { warnings: changes.warnings }) };
+  return { ok: true, entities: entities as PreparedConfig['entities'], entityHashes, groupHashes: changes.groupHashes, hash: changes.hash, migration: changes.migration, ...(changes.warnings === undefined ? {} : { warnings: changes.warnings }) };
 }

@@ -79,5 +79,25 @@ export const KONG_ONLY = new Set([
   'mtls_auth_credentials',
 ]);
 
+/**
+ * Kong 3.10's bundled plugins (kong/constants.lua). One of these that Sluice does not ship is valid
+ * Kong, so it is refused as unsupported; any other unknown name is an error, as in Kong.
+ */
+export const KONG_BUNDLED_PLUGINS = new Set([
+  'jwt', 'acl', 'correlation-id', 'cors', 'oauth2', 'tcp-log', 'udp-log', 'file-log', 'http-log', 'key-auth',
+  'hmac-auth', 'basic-auth', 'ip-restriction', 'request-transformer', 'response-transformer', 'request-size-limiting',
+  'rate-limiting', 'response-ratelimiting', 'syslog', 'loggly', 'datadog', 'ldap-auth', 'statsd', 'bot-detection',
+  'aws-lambda', 'request-termination', 'prometheus', 'proxy-cache', 'session', 'acme', 'grpc-gateway', 'grpc-web',
+  'pre-function', 'post-function', 'azure-functions', 'zipkin', 'opentelemetry', 'ai-proxy', 'ai-prompt-decorator',
+  'ai-prompt-template', 'ai-prompt-guard', 'ai-request-transformer', 'ai-response-transformer', 'standard-webhooks', 'redirect',
+]);
+
+/** Kong collections an entity may nest that Sluice does not implement: empty is fine, anything else is refused. */
+export const KONG_ONLY_CHILDREN: Record<string, readonly string[]> = {
+  consumers: ['oauth2_credentials', 'mtls_auth_credentials'],
+  services: ['filter_chains'],
+  routes: ['filter_chains'],
+};
+
 /** Fields Kong accepts on every entity of a declarative file and Sluice drops: timestamps, workspace, comments. */
 export const IGNORED_FIELDS = ['created_at', 'updated_at', 'ws_id', '_comment', '_ignore'] as const;

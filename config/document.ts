@@ -1,10 +1,8 @@
 // The top level of a declarative file: `_format_version`, `_transform`, and which keys may appear.
 // Pure; runs on any thread.
 //
-// Only `_format_version: "3.0"` is accepted. Kong 3.x also reads "1.1" and "2.1" files, but it
-// migrates them on load: in those formats a regex path has no `~` prefix, so loading one
-// unchanged would silently turn regex routes into prefix routes. Convert them first
-// (`deck file convert`), as Kong's own docs advise.
+// `_format_version` "3.0" is read as is; "1.1" and "2.1" files were migrated to "3.0" before this
+// runs (config/migrate.ts), as Kong 3.x migrates them on load.
 import { COLLECTIONS, KONG_ONLY } from './collections.ts';
 import { documentTarget } from './errors.ts';
 import type { ErrorList } from './errors.ts';
@@ -29,10 +27,8 @@ export function checkDocument(doc: unknown, errors: ErrorList): DocumentHead | n
     errors.add(at, '_format_version', 'required field missing');
   } else if (typeof version !== 'string') {
     errors.add(at, '_format_version', 'expected a string');
-  } else if (version === '1.1' || version === '2.1') {
-    errors.add(at, '_format_version', `format ${version} is not supported: convert the file to "3.0" (deck file convert)`);
   } else if (version !== '3.0') {
-    errors.add(at, '_format_version', 'expected one of: 3.0');
+    errors.add(at, '_format_version', 'expected one of: 1.1, 2.1, 3.0');
   }
 
   let transform = true;
@@ -55,7 +51,7 @@ export function checkDocument(doc: unknown, errors: ErrorList): DocumentHead | n
       default:
         if (Object.hasOwn(COLLECTIONS, key)) break;
         if (KONG_ONLY.has(key)) {
-          if (!(Array.isArray(value) && value.length === 0)) errors.add(at, key, `'${key}' entities are not supported by Sluice`);
+          if (!(Array.isArray(value) && value.length === 0)) errors.unsupported(at, key, `'${key}' entities are not supported by Sluice`);
           break;
         }
         errors.add(at, key, 'unknown field');

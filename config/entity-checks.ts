@@ -101,10 +101,8 @@ function checkJwtSecret(item: Item, errors: ErrorList): void {
     if (v['rsa_public_key'] === null && ok(item, 'rsa_public_key')) {
       errors.add(item, 'rsa_public_key', `required field missing: needed when algorithm is '${v['algorithm']}'`);
     }
-  } else if (v['secret'] === null && ok(item, 'secret')) {
-    // Kong would generate a random secret; a random value would change the config's hash on every load.
-    errors.add(item, 'secret', `required field missing: needed when algorithm is '${v['algorithm']}' (Sluice does not generate secrets)`);
   }
+  // A missing HMAC `secret` is generated, as Kong does (config/generated.ts).
 }
 
 function atLeastOneOf(item: Item, fields: readonly string[], errors: ErrorList): void {

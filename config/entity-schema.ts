@@ -36,6 +36,7 @@ export function checkSchema(item: Item, errors: ErrorList): void {
   if (validate === undefined) throw new Error(`no schema for ${item.type}`);
   for (const fe of runSchema(validate, item.value)) {
     if (item.suppressed.has(fe.field.split('.')[0] as string)) continue;
-    errors.add(item, fe.field, fe.message);
+    if (fe.unsupported === true) errors.unsupported(item, fe.field, fe.message);
+    else errors.add(item, fe.field, fe.message);
   }
 }

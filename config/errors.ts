@@ -12,6 +12,10 @@ export interface ErrorTarget {
   ok: boolean;
   /** Fields errors were reported on, when the target keeps track (later checks skip them). */
   readonly failed?: Set<string>;
+  /** Where the entity sits in the file (`services.0.routes.1`), for an entity. */
+  readonly path?: string;
+  /** Its fields as written (children taken out), for an entity. */
+  readonly value?: Record<string, unknown>;
 }
 
 export class ErrorList {
@@ -26,7 +30,20 @@ export class ErrorList {
   add(target: ErrorTarget, field: string, message: string): void {
     target.ok = false;
     target.failed?.add(field);
-    this.list.push({ entity_type: target.type, entity: target.label(), field, message });
+    const e: FlatError = { entity_type: target.type, entity: target.label(), field, message };
+    if (target.path !== undefined) {
+      e.position = target.path;
+      const v = target.value;
+      if (typeof v?.['id'] === 'string') e.entity_id = v['id'];
+      if (Array.isArray(v?.['tags'])) e.entity_tags = (v['tags'] as unknown[]).filter((t): t is string => typeof t === 'string');
+    }
+    this.list.push(e);
+  }
+
+  /** A valid Kong setting Sluice does not implement (the message says "not supported by Sluice"). */
+  unsupported(target: ErrorTarget, field: string, message: string): void {
+    this.add(target, field, message);
+    (this.list[this.list.length - 1] as FlatError).code = 'SLUICE_ERR_UNSUPPORTED';
   }
 
   get size(): number {

@@ -2,7 +2,7 @@
 // Children (routes in a service, targets in an upstream, credentials and plugins in a consumer...)
 // come out right after their parent, remembering it; `resolve.ts` later turns that into the
 // reference (`service: {id}`) the flat form would have written.
-import { CHILDREN, COLLECTIONS, IGNORED_FIELDS, TOP_LEVEL } from './collections.ts';
+import { CHILDREN, COLLECTIONS, IGNORED_FIELDS, KONG_ONLY_CHILDREN, TOP_LEVEL } from './collections.ts';
 import { isRecord } from './document.ts';
 import { documentTarget, joinPath } from './errors.ts';
 import type { ErrorList } from './errors.ts';
@@ -37,13 +37,17 @@ export function flatten(doc: Record<string, unknown>, errors: ErrorList): Item[]
         }
         if (children.some((ch) => ch.key === field)) continue;
         if ((IGNORED_FIELDS as readonly string[]).includes(field)) continue;
+        if (KONG_ONLY_CHILDREN[key]?.includes(field) === true) {
+          if (!(Array.isArray(v) && v.length === 0) && v !== null) errors.unsupported(item, field, `'${field}' entities are not supported by Sluice`);
+          continue;
+        }
         if ((collection.refs as readonly string[]).includes(field)) {
           item.refs[field as RefField] = v;
           continue;
         }
         value[field] = v;
       }
-      if (parentField !== null && item.refs[parentField] !== undefined && item.refs[parentField] !== null) {
+      if (parentField !== null && item.refs[parentField] !== undefined && item.refs[parentField] !== null && !namesParent(item.refs[parentField], parent)) {
         errors.add(item, parentField, `value must be null: a nested ${collection.type} belongs to the ${parent?.type ?? ''} it is written in`);
       }
       item.ordinal = ordinals[collection.group]++;
@@ -70,4 +74,12 @@ export function flatten(doc: Record<string, unknown>, errors: ErrorList): Item[]
     walk(list, key, key, null, null);
   }
   return items;
+}
+
+/** A nested entity may still name its parent by the parent's own id (KIC writes nested SNIs so). */
+function namesParent(ref: unknown, parent: Item | null): boolean {
+  const id = parent?.value['id'];
+  if (typeof id !== 'string') return false;
+  const named = typeof ref === 'string' ? ref : isRecord(ref) && Object.keys(ref).length === 1 && typeof ref['id'] === 'string' ? ref['id'] : null;
+  return named !== null && named.toLowerCase() === id.toLowerCase();
 }

@@ -4,6 +4,7 @@
 import stringify from 'fast-json-stable-stringify';
 import type { ValidateFunction } from 'ajv';
 import { ajv, runSchema } from './ajv.ts';
+import { KONG_BUNDLED_PLUGINS } from './collections.ts';
 import { isRecord } from './document.ts';
 import type { ErrorList } from './errors.ts';
 import type { Item, RefField } from './item.ts';
@@ -47,7 +48,8 @@ export function checkPlugin(item: Item, plugins: PluginSchemas, errors: ErrorLis
   if (typeof name !== 'string' || item.hasFailed('name')) return;
   const schema = Object.hasOwn(plugins, name) ? plugins[name] : undefined;
   if (schema === undefined) {
-    errors.add(item, 'name', `plugin '${name}' not enabled: Sluice has no plugin by that name`);
+    if (KONG_BUNDLED_PLUGINS.has(name)) errors.unsupported(item, 'name', `plugin '${name}' is not supported by Sluice yet`);
+    else errors.add(item, 'name', `plugin '${name}' not enabled: Sluice has no plugin by that name`);
     return;
   }
   for (const [field, flag] of SCOPES) {
@@ -63,6 +65,11 @@ export function checkPlugin(item: Item, plugins: PluginSchemas, errors: ErrorLis
       }
     });
   }
+  // Sluice serves plain HTTP (and gRPC-less HTTP/1.1): a plugin whose protocols leave out `http`
+  // would never run here, so the file is refused rather than loaded with the plugin silently off.
+  if (Array.isArray(protocols) && !item.hasFailed('protocols') && !protocols.includes('http')) {
+    errors.unsupported(item, 'protocols', "not supported by Sluice: a plugin must run on 'http' (Sluice serves plain HTTP, so this plugin would never run)");
+  }
   const config = item.value['config'];
   if (!isRecord(config) || item.hasFailed('config')) return;
   const validate = configValidator(schema);
@@ -72,7 +79,8 @@ export function checkPlugin(item: Item, plugins: PluginSchemas, errors: ErrorLis
   }
   const failed: string[] = [];
   for (const fe of runSchema(validate, config, 'config')) {
-    errors.add(item, fe.field, fe.message);
+    if (fe.unsupported === true) errors.unsupported(item, fe.field, fe.message);
+    else errors.add(item, fe.field, fe.message);
     failed.push(fe.field);
   }
   for (const fe of runPluginChecks(schema.checks ?? [], config, failed)) errors.add(item, fe.field, fe.message);

@@ -50,7 +50,11 @@ export function checkRoute(item: Item, errors: ErrorList): void {
       });
     }
   }
-  // Kong: an HTTP route matches on something. Only judged when those fields were well-formed.
+  // Kong: an HTTP route matches on something. Only judged when those fields were well-formed, and
+  // not for an expressions-router route (its `expression` is refused as unsupported already).
+  if (v['expression'] !== undefined && v['expression'] !== null) return;
+  // Nor for a stream route (tcp, tls, udp...): its protocols are refused as unsupported already.
+  if (Array.isArray(v['protocols']) && v['protocols'].some((p) => p !== 'http' && p !== 'https')) return;
   // An https-only route may match on its SNIs alone.
   const httpsOnly = Array.isArray(v['protocols']) && (v['protocols'] as unknown[]).every((p) => p === 'https');
   const matchers = httpsOnly ? ['methods', 'hosts', 'headers', 'paths', 'snis'] : ['methods', 'hosts', 'headers', 'paths'];

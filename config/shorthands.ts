@@ -11,12 +11,14 @@ export function expandServiceShorthands(item: Item, errors: ErrorList): void {
   if (v['url'] !== undefined && v['url'] !== null) {
     const url = v['url'];
     delete v['url'];
-    const explicit = URL_PARTS.filter((f) => v[f] !== undefined && v[f] !== null);
-    // The url's own error says it all: the parts it would have set are not reported again.
-    for (const f of URL_PARTS) item.suppressed.add(f);
-    if (explicit.length > 0) {
-      errors.add(item, 'url', `cannot be combined with ${explicit.join(', ')}: give either url or its parts`);
-    } else if (typeof url !== 'string') {
+    // Kong's shorthand wins: the url sets protocol, host, port and path, whatever else was written
+    // (a Kong export often carries both). The url's own error says it all: the parts it would have
+    // set are not reported again.
+    for (const f of URL_PARTS) {
+      item.suppressed.add(f);
+      delete v[f];
+    }
+    if (typeof url !== 'string') {
       errors.add(item, 'url', 'expected a string');
     } else if (expandUrl(item, url, errors)) {
       item.suppressed.clear();
@@ -30,6 +32,7 @@ export function expandServiceShorthands(item: Item, errors: ErrorList): void {
 }
 
 const URL_PARTS = ['protocol', 'host', 'port', 'path'];
+const KONG_PROTOCOLS = new Set(['http', 'https', 'grpc', 'grpcs', 'tcp', 'tls', 'tls_passthrough', 'udp', 'ws', 'wss']);
 
 function expandUrl(item: Item, url: string, errors: ErrorList): boolean {
   const m = URL_RE.exec(url);
@@ -38,7 +41,8 @@ function expandUrl(item: Item, url: string, errors: ErrorList): boolean {
     return false;
   }
   const scheme = (m[1] as string).toLowerCase();
-  if (scheme !== 'http' && scheme !== 'https') {
+  // Kong's other service protocols are valid: `protocol` is set and refused as unsupported there.
+  if (!KONG_PROTOCOLS.has(scheme)) {
     errors.add(item, 'url', 'invalid url: scheme must be http or https');
     return false;
   }

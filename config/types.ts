@@ -252,4 +252,14 @@ export interface FlatError {
   /** Dotted path inside the entity (`paths.0`, `config.minute`), or '' for the entity itself. */
   field: string;
   message: string;
+  /**
+   * Set when the value is valid Kong but names a feature Sluice does not implement: the file is
+   * refused for that, loudly, instead of loading with the setting ignored.
+   */
+  code?: 'SLUICE_ERR_UNSUPPORTED';
+  /** Where the entity sits in the file (`services.0.routes.1`); absent for document-level errors. */
+  position?: string;
+  /** The entity's id and tags as written, when it has them (Kong's flattened_errors carry both). */
+  entity_id?: string;
+  entity_tags?: string[];
 }

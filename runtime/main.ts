@@ -28,6 +28,12 @@ import { tlsListenerSettings } from './tls/default-certificate.ts';
 const DEFAULT_CONFIG = new URL('../config/default.yaml', import.meta.url);
 const { version: VERSION } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
+// `node runtime check FILE`: validate a declarative file and exit, nothing started (runtime/check.ts).
+if (process.argv[2] === 'check') {
+  const { runCheck } = await import('./check.ts');
+  process.exit(await runCheck(process.argv.slice(3)));
+}
+
 let parsed: Options | 'help';
 try {
   parsed = parseOptions(process.argv.slice(2), process.env);

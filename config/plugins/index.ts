@@ -17,7 +17,16 @@ import { schema as keyAuth } from './key-auth.ts';
 import { schema as prometheus } from './prometheus.ts';
 import { schema as rateLimiting } from './rate-limiting.ts';
 import { schema as requestTermination } from './request-termination.ts';
+import { schema as botDetection } from './bot-detection.ts';
+import { schema as cors } from './cors.ts';
+import { schema as ipRestriction } from './ip-restriction.ts';
+import { schema as redirect } from './redirect.ts';
+import { schema as requestSizeLimiting } from './request-size-limiting.ts';
+import { schema as responseRatelimiting } from './response-ratelimiting.ts';
+
+/** The traffic-control plugins (issue 16). */
+const traffic = [botDetection, cors, ipRestriction, redirect, requestSizeLimiting, responseRatelimiting];
 
 export const pluginSchemas: PluginSchemas = Object.fromEntries(
-  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, rateLimiting, requestTermination].map((s) => [s.name, s]),
+  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, rateLimiting, requestTermination, ...traffic].map((s) => [s.name, s]),
 );

@@ -35,7 +35,8 @@ export const schema: PluginSchema = {
       anonymous: { type: ['string', 'null'], minLength: 1, default: null },
       key_in_header: { type: 'boolean', default: true },
       key_in_query: { type: 'boolean', default: true },
-      key_in_body: { type: 'boolean', default: false },
+      // Sluice streams request bodies to the upstream unread: a key in the body cannot be seen.
+      key_in_body: { type: 'boolean', default: false, 'x-unsupported': [false] },
       run_on_preflight: { type: 'boolean', default: true },
       realm: { type: ['string', 'null'], default: null },
     },

@@ -11,6 +11,8 @@ export interface Config {
   latency_metrics: boolean;
   bandwidth_metrics: boolean;
   upstream_health_metrics: boolean;
+  /** Kong 3.10+: metrics of proxy-wasm filters. Sluice runs no Wasm filters, so there are none to export. */
+  wasm_metrics: boolean;
 }
 
 export const schema: PluginSchema = {
@@ -25,6 +27,7 @@ export const schema: PluginSchema = {
       latency_metrics: { type: 'boolean', default: false },
       bandwidth_metrics: { type: 'boolean', default: false },
       upstream_health_metrics: { type: 'boolean', default: false },
+      wasm_metrics: { type: 'boolean', default: false },
     },
   },
 };

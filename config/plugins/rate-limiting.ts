@@ -53,7 +53,8 @@ export const schema: PluginSchema = {
       limit_by: { type: 'string', enum: ['consumer', 'credential', 'ip', 'service', 'header', 'path'], default: 'consumer' },
       header_name: { type: ['string', 'null'], pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$", default: null },
       path: { type: ['string', 'null'], pattern: '^/', default: null },
-      policy: { type: 'string', enum: ['local', 'cluster', 'redis'], default: 'local' },
+      // Counters are shared by the workers of one node (Kong's `local`); cluster-wide counting is not implemented.
+      policy: { type: 'string', enum: ['local', 'cluster', 'redis'], default: 'local', 'x-unsupported': ['local'] },
       fault_tolerant: { type: 'boolean', default: true },
       hide_client_headers: { type: 'boolean', default: false },
       error_code: { type: 'number', exclusiveMinimum: 0, default: 429 },
@@ -103,15 +104,6 @@ export const schema: PluginSchema = {
   checks: [
     { at_least_one_of: WINDOWS },
     { non_decreasing: WINDOWS },
-    {
-      conditional: {
-        if_field: 'policy',
-        if_match: { one_of: ['cluster', 'redis'] },
-        then_field: 'policy',
-        then_match: { one_of: ['local'] },
-        then_err: "only the 'local' policy is supported by Sluice (counters are shared by the workers of one node)",
-      },
-    },
     {
       conditional: {
         if_field: 'policy',

@@ -71,13 +71,27 @@ export function oneOf(values: readonly string[], dflt?: string): Schema {
 
 /**
  * A Kong field Sluice does not implement. Kong exports write it as null (or an empty list), so it
- * is accepted then; any other value is an error rather than a silently ignored setting.
+ * is accepted then; any other value is refused with SLUICE_ERR_UNSUPPORTED rather than loaded and
+ * silently ignored. Dropped from the built entity (see EntitySchema.dropped).
  */
-export const unsupported: Schema = {
-  type: ['null', 'array'],
-  maxItems: 0,
-  'x-message': 'not supported by Sluice: must be null or absent',
-};
+export const unsupported: Schema = { 'x-unsupported': [null, []] };
+
+/**
+ * `schema`, accepting only its default (or the given neutral values): the field is Kong's, valid,
+ * and not implemented by Sluice yet. See config/ajv.ts for the keyword.
+ */
+export function refuse(schema: Schema, allowed: readonly unknown[] = [schema['default']]): Schema {
+  return { ...schema, 'x-unsupported': allowed };
+}
+
+/** `refuse` on every leaf of a record schema (nested records included), each keeping its default. */
+export function refuseLeaves(schema: Schema): Schema {
+  const props = schema['properties'];
+  if (schema['type'] !== 'object' || props === undefined) return refuse(schema);
+  const out: Record<string, Schema> = {};
+  for (const [k, v] of Object.entries(props as Record<string, Schema>)) out[k] = refuseLeaves(v);
+  return { ...schema, properties: out };
+}
 
 /** Kong's `http_path`-style paths: absolute. */
 export const ABSOLUTE_PATH: Schema = {

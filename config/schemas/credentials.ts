@@ -1,9 +1,9 @@
 // Schemas of the credential kinds Sluice knows (Kong's per-plugin credential DAOs). Pure data; any thread.
-// Kong generates a random `key`/`secret` when one is missing; Sluice requires them instead, since
-// a random value would change on every load (and with it every hash).
+// Kong generates a random `key`/`secret` when one is missing; so does Sluice (config/generated.ts),
+// keyed so that the same file keeps its generated values across reloads of one running gateway.
 import { LIMITS } from '../limits.ts';
 import type { CredentialKind } from '../types.ts';
-import { ID, TAGS, nullable, oneOf, record } from './common.ts';
+import { ID, TAGS, nullable, oneOf, record, unsupported } from './common.ts';
 import type { EntitySchema } from './common.ts';
 
 const SECRET = { type: 'string', minLength: 1, maxLength: LIMITS.secretLength };
@@ -18,8 +18,9 @@ export const JWT_ALGORITHMS = [
 
 export const credentials: Record<CredentialKind, EntitySchema> = {
   keyauth_credentials: {
-    schema: record({ id: ID, key: SECRET, tags: TAGS }, ['key']),
-    dropped: [],
+    // `key` may be left out: Kong generates one (config/generated.ts). `ttl` exists in DB mode only.
+    schema: record({ id: ID, key: SECRET, tags: TAGS, ttl: unsupported }),
+    dropped: ['ttl'],
   },
   basicauth_credentials: {
     schema: record(
@@ -38,7 +39,6 @@ export const credentials: Record<CredentialKind, EntitySchema> = {
         rsa_public_key: nullable({ type: 'string', minLength: 1, maxLength: LIMITS.pemLength }),
         tags: TAGS,
       },
-      ['key'],
     ),
     dropped: [],
   },
@@ -47,7 +47,8 @@ export const credentials: Record<CredentialKind, EntitySchema> = {
     dropped: [],
   },
   hmacauth_credentials: {
-    schema: record({ id: ID, username: { type: 'string', minLength: 1, maxLength: LIMITS.nameLength }, secret: SECRET, tags: TAGS }, ['username', 'secret']),
+    // Kong generates a missing `secret` (config/generated.ts).
+    schema: record({ id: ID, username: { type: 'string', minLength: 1, maxLength: LIMITS.nameLength }, secret: SECRET, tags: TAGS }, ['username']),
     dropped: [],
   },
 };

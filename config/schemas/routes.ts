@@ -2,19 +2,21 @@
 // Path, host and header semantics (regex compilation, wildcards) are checked in route-checks.ts,
 // where the messages can be precise.
 import { LIMITS } from '../limits.ts';
-import { HEADER_NAME, ID, NAME, TAGS, bool, nullable, oneOf, record, unsupported } from './common.ts';
+import { HEADER_NAME, ID, NAME, TAGS, bool, nullable, oneOf, record, refuse, unsupported } from './common.ts';
 import type { EntitySchema } from './common.ts';
 
 export const routes: EntitySchema = {
   schema: record({
     id: ID,
     name: nullable(NAME),
-    // A set in Kong; sorted when the entity is built so order never changes a hash.
+    // A set in Kong; sorted when the entity is built so order never changes a hash. Sluice routes
+    // HTTP: Kong's stream and gRPC protocols are refused as unsupported, not as invalid. An
+    // `https`-only route answers plain HTTP with `https_redirect_status_code` (workers/proxy).
     protocols: {
       type: 'array',
       minItems: 1,
       uniqueItems: true,
-      items: oneOf(['http', 'https']),
+      items: refuse(oneOf(['http', 'https', 'grpc', 'grpcs', 'tcp', 'tls', 'udp', 'tls_passthrough', 'ws', 'wss']), ['http', 'https']),
       default: ['http', 'https'],
     },
     methods: nullable({
@@ -57,6 +59,9 @@ export const routes: EntitySchema = {
     // Stream-routing fields: Sluice proxies HTTP only.
     sources: unsupported,
     destinations: unsupported,
+    // The expressions router's fields (router_flavor = expressions).
+    expression: unsupported,
+    priority: refuse({ type: 'integer' }, [0, null]),
   }),
-  dropped: ['sources', 'destinations'],
+  dropped: ['sources', 'destinations', 'expression', 'priority'],
 };

@@ -1,7 +1,7 @@
 // Schema of a Kong 3.x service. Pure data; any thread.
 // `url` is expanded before this runs (see shorthands.ts); `port` is defaulted by protocol there too.
 import { LIMITS } from '../limits.ts';
-import { ABSOLUTE_PATH, ID, NAME, PORT, TAGS, bool, nullable, oneOf, record, timeout } from './common.ts';
+import { ABSOLUTE_PATH, ID, NAME, PORT, TAGS, bool, nullable, oneOf, record, refuse, timeout } from './common.ts';
 import type { EntitySchema } from './common.ts';
 
 export const services: EntitySchema = {
@@ -9,7 +9,8 @@ export const services: EntitySchema = {
     {
       id: ID,
       name: nullable(NAME),
-      protocol: oneOf(['http', 'https'], 'http'),
+      // Kong's stream, gRPC and WebSocket protocols are valid Kong that Sluice does not proxy.
+      protocol: refuse(oneOf(['http', 'https', 'grpc', 'grpcs', 'tcp', 'tls', 'tls_passthrough', 'udp', 'ws', 'wss'], 'http'), ['http', 'https']),
       host: { type: 'string', minLength: 1, maxLength: LIMITS.hostLength },
       port: PORT,
       path: nullable(ABSOLUTE_PATH),
@@ -22,6 +23,9 @@ export const services: EntitySchema = {
       // Kong: verify the upstream's certificate when the protocol is https (null: proxy_ssl_verify).
       tls_verify: { type: ['boolean', 'null'], default: null },
       tls_verify_depth: { type: ['integer', 'null'], minimum: 0, maximum: 64, default: null },
+      // A reference (`{id}` of a certificate): resolve.ts resolves it like any other, before this
+      // schema runs; listed so the field is Kong's and named here.
+      client_certificate: nullable({ type: 'object' }),
       // Ids of ca_certificates entities (tls-checks.ts checks they exist and that the protocol is https).
       ca_certificates: nullable({ type: 'array', maxItems: 256, uniqueItems: true, items: ID }),
     },

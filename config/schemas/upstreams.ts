@@ -1,6 +1,7 @@
 // Schema of a Kong 3.x upstream, with Kong's nested healthcheck defaults. Pure data; any thread.
+// Every algorithm, hash and healthchecks setting is implemented (workers/balancer/, runtime/health/).
 import { LIMITS } from '../limits.ts';
-import { ABSOLUTE_PATH, HEADER_NAME, ID, TAGS, bool, nullable, oneOf, record, unsupported } from './common.ts';
+import { ABSOLUTE_PATH, HEADER_NAME, ID, TAGS, bool, nullable, oneOf, record, refuse, unsupported } from './common.ts';
 import type { EntitySchema, Schema } from './common.ts';
 
 const HASH_ON = ['none', 'consumer', 'ip', 'header', 'cookie', 'path', 'query_arg', 'uri_capture'];
@@ -19,7 +20,7 @@ function section(properties: Record<string, Schema>): Schema {
   return { ...record(properties), default: {} };
 }
 
-const checkType = oneOf(['tcp', 'http', 'https'], 'http');
+const checkType = oneOf(['tcp', 'http', 'https', 'grpc', 'grpcs'], 'http');
 
 const healthchecks = section({
   threshold: { type: 'number', minimum: 0, maximum: 100, default: 0 },
@@ -87,9 +88,10 @@ export const upstreams: EntitySchema = {
       healthchecks,
       tags: TAGS,
       client_certificate: unsupported,
-      use_srv_name: { type: ['boolean', 'null'], enum: [false, null], 'x-message': 'not supported by Sluice: must be false' },
+      use_srv_name: refuse({ type: ['boolean', 'null'] }, [false, null]),
+      // Kong 3.11 (sticky-sessions algorithm); accepted empty so a newer export still loads.
       sticky_sessions_cookie: unsupported,
-      sticky_sessions_cookie_path: nullable({ type: 'string' }),
+      sticky_sessions_cookie_path: refuse(nullable({ type: 'string' }), [null, '/']),
     },
     ['name'],
   ),

@@ -1,13 +1,35 @@
 // Read-only Admin API views of the node and its workers (primary thread).
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import { pluginSchemas } from '../../config/plugins/index.ts';
 import { GROUPS } from '../../config/types.ts';
 import { readiness } from '../metrics/status.ts';
 import { sumTimerReports, type TimersReport } from '../protocol/timers-report.ts';
 import type { AdminContext } from './server.ts';
 
+/**
+ * The Kong Admin API level Sluice implements: Kong's tools (decK, Kong Manager, KIC) read
+ * `version` from `GET /` to choose their formats, and refuse versions they do not know.
+ */
+export const KONG_API_VERSION = '3.10.0';
+
+/** This node's id for the life of the process (Kong keeps one per node). */
+const NODE_ID = randomUUID();
+
+/** `GET /`: Kong's fields (version, plugins, configuration.database "off"...) and Sluice's own. */
 export function info(ctx: AdminContext): Record<string, unknown> {
+  const available = Object.fromEntries(Object.values(pluginSchemas).map((s) => [s.name, { version: ctx.version, priority: s.priority ?? 0 }]));
+  const enabled = [...new Set(Object.values(ctx.store.snapshot.entities.plugins).map((p) => p.name))].sort();
   return {
     tagline: 'Welcome to Sluice',
-    version: ctx.version,
+    version: KONG_API_VERSION,
+    edition: 'community',
+    hostname: hostname(),
+    node_id: NODE_ID,
+    plugins: { available_on_server: available, enabled_in_cluster: enabled },
+    configuration: { database: 'off', role: 'traditional', router_flavor: 'traditional_compatible', proxy_listeners: [{ listener: ctx.proxyUrl }] },
+    pids: { master: process.pid },
+    sluice_version: ctx.version,
     node_version: process.version,
     workers: ctx.supervisor.slots.length,
     proxy: ctx.proxyUrl,
@@ -53,6 +75,19 @@ export async function status(ctx: AdminContext): Promise<Record<string, unknown>
   // Judged after the replies: a worker that became ready while they were gathered counts.
   const ready = readiness(ctx.supervisor);
   return {
+    // Kong's fields. There is no database (DB-less) and no Lua VM: memory is the primary's heap.
+    database: { reachable: true },
+    server: {
+      total_requests: totals.requests,
+      connections_active: totals.connections_active,
+      connections_accepted: totals.connections_total,
+      connections_handled: totals.connections_total,
+      connections_reading: 0,
+      connections_writing: totals.in_flight,
+      connections_waiting: Math.max(0, totals.connections_active - totals.in_flight),
+    },
+    memory: { workers_lua_vms: [], lua_shared_dicts: {}, primary_heap_used: process.memoryUsage().heapUsed },
+    // Sluice's own.
     ready: ready.ready,
     readiness: ready.message,
     configuration_hash: snapshot.hash,

@@ -9,6 +9,7 @@ import type { Supervisor } from '../supervisor.ts';
 import { getConfig, postConfig } from './config-routes.ts';
 import { sendJson } from './http.ts';
 import { info, status, timers, workers } from './info-routes.ts';
+import { KONG_PATHS, kongRoute } from './kong-router.ts';
 import { upstreamHealthRoute } from './upstream-health-routes.ts';
 
 export interface AdminContext {
@@ -38,7 +39,13 @@ const ROUTES: Record<string, Handler> = {
   'GET /config': (_req, res, _url, ctx) => getConfig(res, ctx.store, ctx.revealKeys ?? false),
   'POST /config': (req, res, url, ctx) => postConfig(req, res, url, ctx.store, ctx.supervisor),
   'GET /metrics': (_req, res, _url, ctx) => sendMetrics(res, ctx.metrics),
+  'GET /endpoints': (_req, res) => sendJson(res, 200, { data: ENDPOINTS }),
 };
+
+/** Kong's `/endpoints`: every path served, `/`-segment order. */
+const ENDPOINTS = [...new Set([...Object.keys(ROUTES).map((r) => r.split(' ')[1] as string), '/workers/{worker}', ...KONG_PATHS])].sort((a, b) =>
+  a.replaceAll('/', '\0') < b.replaceAll('/', '\0') ? -1 : 1,
+);
 
 const WORKER_PATH = /^\/workers\/\d+$/;
 
@@ -55,7 +62,12 @@ export function createAdminHandler(ctx: AdminContext): (req: IncomingMessage, re
     const path = url.pathname.replace(/\/+$/, '') || '/';
     const handler = ROUTES[`${req.method} ${path}`] ?? (req.method === 'DELETE' && WORKER_PATH.test(path) ? killWorker : undefined);
     if (handler === undefined && upstreamHealthRoute(req, res, path, ctx)) return;
-    if (handler === undefined) return sendJson(res, 404, { message: 'Not found' });
+    if (handler === undefined) {
+      // Kong's entity endpoints (read side; writes answer 405 as Kong DB-less does).
+      const reply = kongRoute(req.method ?? 'GET', path, url, ctx.store);
+      if (reply !== null) return sendJson(res, reply.status, reply.body);
+      return sendJson(res, 404, { message: 'Not found' });
+    }
     Promise.resolve(handler(req, res, url, ctx)).catch((error: unknown) => {
       ctx.log.error({ err: error, path: url.pathname }, 'admin request failed');
       if (!res.headersSent) sendJson(res, 500, { message: 'An unexpected error occurred' });

@@ -104,12 +104,13 @@ export class SharedCounters {
   }
 
   /**
-   * Counts one hit for a key in a window and returns the count including it, or -1 when the table
-   * is full. Lock-free on an existing key (one Atomics.add); a new key claims a slot by CAS.
+   * Counts one hit (or `amount`: response-ratelimiting adds what the upstream said) for a key in a
+   * window and returns the count including it, or -1 when the table is full. Lock-free on an
+   * existing key (one Atomics.add); a new key claims a slot by CAS.
    * @param period index into COUNTER_PERIODS
    * @param token  windowToken of the window's start
    */
-  increment(period: number, token: number, hashHi: number, hashLo: number): number {
+  increment(period: number, token: number, hashHi: number, hashLo: number, amount = 1): number {
     const view = this.#view;
     const mask = this.#mask;
     const base = HEADER_WORDS + period * this.#slots * SLOT_WORDS;
@@ -122,20 +123,20 @@ export class SharedCounters {
       if (seen === token) {
         if (Atomics.load(view, at + 1) === hashHi && Atomics.load(view, at + 2) === hashLo) {
           this.lastSlot = at + 3;
-          return Atomics.add(view, at + 3, 1) + 1;
+          return Atomics.add(view, at + 3, amount) + amount;
         }
       } else if (seen >= 0 ? seen < token : -seen < token) {
         // Free: never used, an ended window, or a claim abandoned in an ended window.
         if (Atomics.compareExchange(view, at, seen, -token) !== seen) continue; // lost the race: look again
         Atomics.store(view, at + 1, hashHi);
         Atomics.store(view, at + 2, hashLo);
-        Atomics.store(view, at + 3, 1);
+        Atomics.store(view, at + 3, amount);
         // A CAS, not a store: should this thread have stalled so long that another took the slot
         // over as abandoned, the newer owner's token must not be overwritten.
         Atomics.compareExchange(view, at, -token, token);
         Atomics.notify(view, at);
         this.lastSlot = at + 3;
-        return 1;
+        return amount;
       }
       // Another key of this window, a later window (this caller is late), or a stuck claim.
       index = (index + 1) & mask;

@@ -5,6 +5,8 @@
 export const ErrorCodes = {
   SLUICE_ERR_CONFIG_INVALID: { status: 400, message: 'declarative config is invalid' },
   SLUICE_ERR_CONFIG_PARSE: { status: 400, message: 'declarative config could not be parsed' },
+  // Valid Kong, but a feature Sluice does not implement: refused, never loaded and ignored.
+  SLUICE_ERR_UNSUPPORTED: { status: 400, message: 'declarative config uses features not supported by Sluice' },
   // Preparing it ran the pool thread out of its heap limit (runtime/pool.ts).
   SLUICE_ERR_CONFIG_TOO_LARGE: { status: 413, message: 'declarative config is too large to prepare' },
   // A delta that does not follow the worker's version (config/apply.ts throws it): resync by snapshot.

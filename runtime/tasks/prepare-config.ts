@@ -16,6 +16,8 @@ export interface PrepareTask {
   format?: 'yaml' | 'json';
   /** Hash of the config the caller holds: the answer may be the changes against it. */
   base?: string;
+  /** The running gateway's key for values Kong generates (config/generated.ts). */
+  generatorSecret?: string;
 }
 
 export type PrepareAnswer = PrepareResult | PreparedChanges;
@@ -31,7 +33,7 @@ export default function prepare(task: PrepareTask): PrepareAnswer {
     // of the text, so the answer is "no change", without parsing 10,000 routes again.
     return noChanges(previous.hashes);
   }
-  const result = prepareConfig(task.text, { format: task.format, plugins: pluginSchemas });
+  const result = prepareConfig(task.text, { format: task.format, plugins: pluginSchemas, generatorSecret: task.generatorSecret });
   if (!result.ok) return result;
   last = { text: task.text, format: task.format, hashes: { hash: result.hash, groupHashes: result.groupHashes, entityHashes: result.entityHashes } };
   if (previous !== null && task.base === previous.hashes.hash) return changesSince(result, previous.hashes);

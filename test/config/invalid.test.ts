@@ -1,6 +1,7 @@
 // Replays the corpus of invalid configs (test/config/invalid/) as regression tests, Envoy-style.
 // Each file must be rejected with exactly the errors expected.json lists for it: entity type,
-// entity, field (not message text), all of them, not only the first.
+// entity, field and, for a refused Kong feature, SLUICE_ERR_UNSUPPORTED (not message text), all of
+// them, not only the first.
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { test } from 'node:test';
@@ -8,7 +9,7 @@ import type { FlatError } from '../../config/types.ts';
 import { prepare } from './helpers.ts';
 
 interface Expected {
-  code: 'SLUICE_ERR_CONFIG_PARSE' | 'SLUICE_ERR_CONFIG_INVALID';
+  code: 'SLUICE_ERR_CONFIG_PARSE' | 'SLUICE_ERR_CONFIG_INVALID' | 'SLUICE_ERR_UNSUPPORTED';
   errors: Omit<FlatError, 'message'>[];
 }
 
@@ -18,8 +19,9 @@ const files = readdirSync(DIR)
   .filter((f) => /\.(ya?ml|json)$/.test(f) && f !== 'expected.json')
   .sort();
 
+/** An error's identity; an error refusing an unsupported Kong feature carries its code too. */
 function key(e: Omit<FlatError, 'message'>): string {
-  return JSON.stringify([e.entity_type, e.entity, e.field]);
+  return JSON.stringify([e.entity_type, e.entity, e.field, e.code ?? null]);
 }
 
 test('the corpus has at least 30 configs, each with an expectation, and no stale expectation', () => {

@@ -14,13 +14,19 @@ test('registry: Kong names and priorities, keyed by name', () => {
   assert.deepEqual(priorities, {
     acl: ['acl', 950],
     'basic-auth': ['basic-auth', 1100],
+    'bot-detection': ['bot-detection', 2500],
     'correlation-id': ['correlation-id', 100001],
+    cors: ['cors', 2000],
     'hmac-auth': ['hmac-auth', 1030],
+    'ip-restriction': ['ip-restriction', 990],
     jwt: ['jwt', 1450],
     'key-auth': ['key-auth', 1250],
     prometheus: ['prometheus', 13],
     'rate-limiting': ['rate-limiting', 910],
+    redirect: ['redirect', 779],
+    'request-size-limiting': ['request-size-limiting', 951],
     'request-termination': ['request-termination', 2],
+    'response-ratelimiting': ['response-ratelimiting', 900],
   });
   for (const s of Object.values(pluginSchemas)) assert.equal(configValidator(s) instanceof Error, false, s.name);
 });
@@ -43,6 +49,7 @@ test('correlation-id, prometheus and request-termination defaults are Kong\'s', 
     latency_metrics: false,
     bandwidth_metrics: false,
     upstream_health_metrics: false,
+    wasm_metrics: false,
   };
   assert.deepEqual(configOf('prometheus'), prom);
   const rt: RequestTerminationConfig = { status_code: 503, message: null, body: null, content_type: null, echo: false, trigger: null };

@@ -74,13 +74,17 @@ test('a worker that keeps dying is backed off, not spun', async (t) => {
 });
 
 test('SIGTERM lets an in-flight slow request finish, then exits 0', async (t) => {
+  let arrived: () => void = () => {};
+  const atUpstream = new Promise<void>((resolve) => (arrived = resolve));
   const slow = await startUpstream((req, res) => {
+    arrived();
     setTimeout(() => res.end('slow but complete'), 800);
   });
   t.after(() => slow.close());
   const runtime = await startRuntime(['--config', await configFor(slow.url), '--workers', '2']);
   const pending = request(`${runtime.proxy}/slow`);
-  await new Promise((resolve) => setTimeout(resolve, 200));
+  // SIGTERM once the request is in flight (reached the upstream), however slow the machine is.
+  await atUpstream;
   const exit = runtime.stop('SIGTERM');
   const reply = await pending;
   assert.equal(reply.status, 200);

@@ -178,7 +178,7 @@ test('countBytes charges each request on a keep-alive connection with its own by
 });
 
 test('the prometheus plugin records into the worker registry, per its switches', async () => {
-  const config: Config = { per_consumer: false, status_code_metrics: true, ai_metrics: false, latency_metrics: false, bandwidth_metrics: false, upstream_health_metrics: false };
+  const config: Config = { per_consumer: false, status_code_metrics: true, ai_metrics: false, latency_metrics: false, bandwidth_metrics: false, upstream_health_metrics: false, wasm_metrics: false };
   const instance = prometheus.create(config, {} as PluginEnv, {} as Plugin);
   const ctx = context({ status: 204 });
   ctx.service = service;

@@ -16,7 +16,8 @@
 //        2^53 - 1; a header name with "_" under `--underscore-headers reject`
 //   405  CONNECT (a forward proxy's method)
 //   413  a body above `maxBodyBytes`: before reading when Content-Length says so (and without a
-//        100 Continue), or once a chunked body passes it
+//        100 Continue), or once a chunked body passes it; likewise past a request's own
+//        `bodyLimit` (request-size-limiting), answered with the plugin's answer
 //   414  a request line above `maxRequestLineBytes`
 //   417  an Expect other than 100-continue
 //   431  a head above `maxHeadBytes` as received, whitespace included; more header fields than
@@ -113,6 +114,8 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
   #bodyBytes = 0;
   /** Status to answer a head or body the parser accepted but this server refuses; 0 if none. */
   #refuse = 0;
+  /** The whole answer to send for #refuse instead of the bare one (a plugin's body limit). */
+  #answer = '';
   /** The request whose body is being parsed, until its last byte. */
   #reading: Http1Request | null = null;
   /** The response in progress; at most one (pipelined requests wait in the socket). */
@@ -250,7 +253,7 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
     this.#reading = null;
     const res = this.response;
     if (res === null || !res.headersSent) {
-      this.socket.end(ERROR_HEADS[status] ?? BAD_REQUEST, 'latin1');
+      this.socket.end(this.#answer !== '' ? this.#answer : (ERROR_HEADS[status] ?? BAD_REQUEST), this.#answer !== '' ? 'utf8' : 'latin1');
       if (this.socket.writableNeedDrain) this.#hooks.blocked?.(this.socket);
     } else {
       this.socket.destroy();
@@ -473,6 +476,12 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
     if (req === null) return 0;
     const max = this.#limits.maxBodyBytes;
     if (max > 0 && (this.#bodyBytes += chunk.length) > max) return this.#refuseWith(413);
+    // A plugin's limit on this body (request-size-limiting), counted as the bytes arrive; not on a
+    // body being dropped after its request was answered (maxBodyBytes still bounds that).
+    if ((req.bodyReceived += chunk.length) > req.bodyLimit && this.response?.req === req) {
+      this.#answer = req.bodyLimitAnswer;
+      return this.#refuseWith(413);
+    }
     // A body nobody reads any more (the response already ended) is read and dropped.
     if (req.body === null || this.response?.req !== req) return 0;
     if (!req.body.push(chunk)) this.socket.pause();

@@ -40,6 +40,15 @@ export class Http1Request {
   body: Readable | null = null;
   /** Every byte of the request (head and body) has arrived. */
   complete = false;
+  /** Body bytes received so far (counted by the connection as they arrive, read or not). */
+  bodyReceived = 0;
+  /**
+   * A limit a plugin set on this body (request-size-limiting): once `bodyReceived` passes it, the
+   * connection sends `bodyLimitAnswer` (a whole response, head and body) and closes, since the rest
+   * of the stream is never read. Infinity: no limit beyond the listener's.
+   */
+  bodyLimit = Infinity;
+  bodyLimitAnswer = '';
 
   constructor(method: string, url: string, httpVersion: string, rawHeaders: string[], socket: Socket) {
     this.method = method;

@@ -32,7 +32,8 @@ export interface ProxyHarness {
   install(next: Snapshot): void;
 }
 
-export async function startProxy(t: Cleanups, snapshot: Snapshot, extra: readonly AnyPluginDefinition[] = []): Promise<ProxyHarness> {
+/** `host`: the listener's address ('::1' or '::' for IPv6 and IPv4-mapped clients); 127.0.0.1 by default. */
+export async function startProxy(t: Cleanups, snapshot: Snapshot, extra: readonly AnyPluginDefinition[] = [], host = '127.0.0.1'): Promise<ProxyHarness> {
   const { log, lines } = captureLog();
   const wheel = new TimerWheel();
   const connector = new UpstreamConnector(wheel);
@@ -43,7 +44,7 @@ export async function startProxy(t: Cleanups, snapshot: Snapshot, extra: readonl
   deps.instances.retain(snapshot);
   const proxy = new Proxy(state, new Targets(connector, { verify: false }, log), new ClientTimeouts(wheel, { idleMs: 60_000, bodyMs: 60_000, sendMs: 60_000 }), { port: '0', proto: 'http' }, log);
   const server = new Http1Server({ handler: (req, res) => proxy.handle(req, res), failed: (error) => log.error({ err: error }, 'connection failed') }, () => {});
-  await new Promise<void>((resolve) => server.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  await new Promise<void>((resolve) => server.listen({ port: 0, host }, resolve));
   t.after(async () => {
     server.closeAllConnections();
     server.close();
@@ -52,7 +53,7 @@ export async function startProxy(t: Cleanups, snapshot: Snapshot, extra: readonl
     wheel.close();
   });
   const harness: ProxyHarness = {
-    url: `http://127.0.0.1:${(server.net.address() as AddressInfo).port}`,
+    url: `http://${host === '::1' ? '[::1]' : '127.0.0.1'}:${(server.net.address() as AddressInfo).port}`,
     state,
     deps,
     lines,

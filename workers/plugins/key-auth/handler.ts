@@ -2,8 +2,8 @@
 // The key is looked up under each of `key_names` in turn: the header of that name, then the query
 // argument; the first one found is the key. Success sets the consumer and credential and the
 // X-Consumer-* headers upstream; failure answers 401, or falls back to the `anonymous` consumer.
-// `key_in_body` is not supported: the proxy streams request bodies to the upstream unread, so a
-// body is never parsed here; a key only present in the body counts as missing.
+// `key_in_body` is not supported: the proxy streams request bodies to the upstream unread, so its
+// schema refuses `true` with SLUICE_ERR_UNSUPPORTED (config/plugins/key-auth.ts).
 import type { RequestContext } from '../../proxy/context.ts';
 import type { PluginEnv, PluginInstance } from '../types.ts';
 import { alreadyAuthenticated, failAuth, failure, setConsumer } from '../auth-common.ts';
@@ -29,7 +29,6 @@ class KeyAuth implements PluginInstance {
     this.#names = config.key_names;
     this.#headerNames = config.key_names.map((name) => name.toLowerCase());
     this.#challenge = Object.freeze({ 'WWW-Authenticate': config.realm === null ? 'Key' : `Key realm="${config.realm}"` });
-    if (config.key_in_body) env.log.warn({ plugin: 'key-auth' }, 'key-auth: key_in_body is not supported by Sluice; keys sent in the body are ignored');
   }
 
   access(ctx: RequestContext): void {
