@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { after, before, test } from 'node:test';
 import { connect, type TLSSocket } from 'node:tls';
-import { stringify } from 'yaml';
+import { parse as parseYaml, stringify } from 'yaml';
 import { request } from '../helpers/http.ts';
 import { parseResponse } from '../helpers/raw-http.ts';
 import { startRuntime, writeConfig, type Runtime } from '../helpers/runtime.ts';
@@ -24,12 +24,13 @@ let wildcard: Pems;
 let suffix: Pems;
 let star: Pems;
 let expired: Pems;
+let rsaAlt: Pems;
 
 const API_CERT_ID = '0b1e2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c01';
 
 function config(api: { cert: string; key: string }, extra: { star?: boolean; expired?: boolean } = {}): string {
   const certificates: Record<string, unknown>[] = [
-    { id: API_CERT_ID, cert: api.cert, key: api.key, snis: [{ name: 'api.example.com' }] },
+    { id: API_CERT_ID, ...api, snis: [{ name: 'api.example.com' }] },
     { cert: wildcard.cert, key: wildcard.key, snis: ['*.example.com'] },
     { cert: suffix.cert, key: suffix.key, snis: ['example.*'] },
   ];
@@ -70,7 +71,7 @@ function total(record: Record<string, number> | undefined): number {
 }
 
 async function post(rt: Runtime, text: string, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown> }> {
-  const reply = await request(`${rt.admin}/config?wait=1`, { method: 'POST', body: text, headers: { 'content-type': 'application/yaml', ...headers } });
+  const reply = await request(`${rt.admin}/config?wait=1&flatten_errors=1`, { method: 'POST', body: text, headers: { 'content-type': 'application/yaml', ...headers } });
   return { status: reply.status, body: JSON.parse(reply.body) as Record<string, unknown> };
 }
 
@@ -82,6 +83,8 @@ before(async () => {
   wildcard = await makeLeaf(['*.example.com'], { ca });
   suffix = await makeLeaf(['example.org', 'example.net'], { ca });
   star = await makeLeaf(['catch-all.test'], { ca });
+  // selfsigned signs with the leaf's key type: the RSA alternative is self-signed.
+  rsaAlt = await makeLeaf(['api.example.com'], { keyType: 'rsa' });
   expired = await makeLeaf(['old.example.net'], { ca, notBefore: new Date(Date.now() - 5 * 86_400_000), notAfter: new Date(Date.now() - 86_400_000) });
   const file = await writeConfig(config(apiV1));
   runtime = await startRuntime(['--config', file, '--workers', '2']);
@@ -173,11 +176,15 @@ test('an invalid certificate is refused whole with its entity and field, the las
     const reply = await post(runtime, config({ cert: apiV1.cert, key }));
     assert.equal(reply.status, 400, JSON.stringify(reply.body));
   }
-  const refused = await post(runtime, config({ cert: apiV1.cert, key: spliced }));
+  // With a second pair too: key_alt is a secret as well.
+  const refused = await post(runtime, config({ cert: apiV1.cert, key: spliced, cert_alt: rsaAlt.cert, key_alt: rsaAlt.key } as Pems));
   assert.equal(refused.status, 400);
-  const errors = refused.body.flattened_errors as Array<{ entity_type: string; entity: string; field: string; message: string }>;
-  assert.ok(errors.some((e) => e.entity_type === 'certificate' && e.entity === API_CERT_ID && e.field === 'key'), JSON.stringify(errors));
-  assert.doesNotMatch(JSON.stringify(refused.body), /PRIVATE KEY|MII|MHc/);
+  const errors = refused.body.flattened_errors as Array<{ entity_type: string; entity_id: string; errors: Array<{ field: string; message: string }> }>;
+  assert.ok(errors.some((e) => e.entity_type === 'certificate' && e.entity_id === API_CERT_ID && e.errors.some((x) => x.field === 'key' && x.message === 'certificate does not match key')), JSON.stringify(errors));
+  const body = JSON.stringify(refused.body);
+  assert.doesNotMatch(body, /PRIVATE KEY/);
+  // Neither key's bytes (certificates, which are public, may be echoed).
+  for (const pem of [spliced, rsaAlt.key]) for (const line of pem.split('\n').slice(1, -2)) if (line.length > 20) assert.ok(!body.includes(line), 'a key line was echoed');
   assert.equal((await handshake(sslPort(), { servername: 'api.example.com', ca: ca.cert })).authorized, true);
 
   // An expired certificate loads, with a warning in the answer and the log.
@@ -191,9 +198,10 @@ test('an invalid certificate is refused whole with its entity and field, the las
 });
 
 test('GET /config shows private keys only to an authenticated Admin API', async (t) => {
-  const shown = JSON.parse((await request(`${runtime.admin}/config`)).body) as { config: { certificates: Array<{ key: string; cert: string }> } };
-  assert.ok(shown.config.certificates.length >= 3);
-  for (const certificate of shown.config.certificates) {
+  // Kong's shape: {"config": "<yaml>"}.
+  const shown = parseYaml((JSON.parse((await request(`${runtime.admin}/config`)).body) as { config: string }).config) as { certificates: Array<{ key: string; cert: string }> };
+  assert.ok(shown.certificates.length >= 3);
+  for (const certificate of shown.certificates) {
     assert.match(certificate.cert, /BEGIN CERTIFICATE/);
     assert.doesNotMatch(certificate.key, /PRIVATE KEY/);
   }
@@ -201,8 +209,14 @@ test('GET /config shows private keys only to an authenticated Admin API', async 
   const guarded = await startRuntime(['--config', file, '--workers', '1', '--admin-token', 'secret-token']);
   t.after(() => guarded.stop());
   const reply = await request(`${guarded.admin}/config`, { headers: { authorization: 'Bearer secret-token' } });
-  const full = JSON.parse(reply.body) as { config: { certificates: Array<{ key: string }> } };
-  assert.ok(full.config.certificates.some((certificate) => certificate.key === apiV1.key));
+  const full = parseYaml((JSON.parse(reply.body) as { config: string }).config) as { certificates: Array<{ key: string }> };
+  assert.ok(full.certificates.some((certificate) => certificate.key === apiV1.key));
+  // The Kong list endpoint never shows keys.
+  const listed = JSON.parse((await request(`${guarded.admin}/certificates`, { headers: { authorization: 'Bearer secret-token' } })).body) as { data: Array<{ key: string; cert: string }> };
+  assert.equal(listed.data.length, 3);
+  for (const certificate of listed.data) assert.doesNotMatch(certificate.key, /PRIVATE KEY/);
+  const snis = JSON.parse((await request(`${guarded.admin}/snis`, { headers: { authorization: 'Bearer secret-token' } })).body) as { data: Array<{ name: string }> };
+  assert.deepEqual(snis.data.map((sni) => sni.name).sort(), ['*.example.com', 'api.example.com', 'example.*']);
   assert.equal((await request(`${guarded.admin}/config`)).status, 401);
 });
 
