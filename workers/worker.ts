@@ -92,6 +92,7 @@ export class GatewayWorker {
       rebuilds: this.#rebuilds,
       wheel: this.#wheel,
       upstream: () => ({ ...this.#connector.counters, idle: this.#connector.idle }),
+      tunnels: () => this.#targets.tunnels,
     }, options.registry);
     const env: PluginEnv = {
       worker: boot.index,
@@ -304,6 +305,7 @@ export class GatewayWorker {
       upstream_pools: this.#connector.size,
       upstream: { ...this.#connector.counters, idle: this.#connector.idle },
       tls: this.#tls === null ? null : { ...this.#tls.stats, snis: this.#tls.table.size },
+      websocket: { ...this.#targets.tunnels },
       heap_used: memory.heapUsed,
     };
   }

@@ -1,4 +1,5 @@
-// Where a proxied request goes (worker thread): the service's own host, or a target its upstream's
+// Where a proxied request goes (worker thread): the service's own host (an address of its DNS
+// answer when the host is a name, workers/dns/service-hosts.ts), or a target its upstream's
 // balancer picks, and the connection pool of that target (workers/upstream/pool.ts). The service's
 // protocol applies to every target of the upstream it names; https targets get TLS with SNI = the
 // upstream's host_header or the service host, verified as the service's tls_verify says, else as
@@ -11,9 +12,11 @@ import type { Service } from '../../config/types.ts';
 import type { Logger } from '../../runtime/protocol/log.ts';
 import type { Balancer } from '../balancer/balancers.ts';
 import type { Peer } from '../balancer/peer.ts';
+import type { ServiceHosts } from '../dns/service-hosts.ts';
 import type { TimerWheel } from '../timers/wheel.ts';
 import type { TargetPool, TargetTls, UpstreamConnector } from '../upstream/pool.ts';
 import type { TlsState } from '../tls/state.ts';
+import { TunnelStats } from './tunnel.ts';
 
 export interface UpstreamTlsSettings {
   /** Verify https targets' certificates when the service does not say (Kong's proxy_ssl_verify). */
@@ -34,6 +37,8 @@ export class Targets {
   readonly connector: UpstreamConnector;
   readonly log: Logger;
   readonly tls: UpstreamTlsSettings;
+  /** WebSocket tunnels of this worker (proxy/tunnel.ts). */
+  readonly tunnels = new TunnelStats();
   readonly #memo = new WeakMap<object, Target>();
 
   constructor(connector: UpstreamConnector, tls: UpstreamTlsSettings, log: Logger) {
@@ -43,8 +48,23 @@ export class Targets {
     this.log = log;
   }
 
-  /** The target of a service without an upstream entity. */
-  direct(service: Service, tlsState: TlsState | null = null): Target {
+  /**
+   * The target of a service without an upstream entity, or null when its host is a name with no
+   * usable answer (Kong's 503 "name resolution failed"). A host that is a name is connected to at
+   * an address of the DNS thread's answer (`hosts`), picked round robin, with the name as Host
+   * and SNI: no lookup on the request path. Only a name not answered yet is connected to by name.
+   */
+  direct(service: Service, hosts: ServiceHosts, tlsState: TlsState | null = null): Target | null {
+    const host = hosts.byService.get(service.id);
+    if (host !== undefined && host.addresses !== null) {
+      const address = host.pick();
+      if (address === null) return null;
+      const known = this.#memo.get(address);
+      if (known !== undefined && known.service === service && known.tlsState === tlsState && !known.pool.closing) return known;
+      const target = this.#make(service, address.ip, address.port, null, service.host, tlsState);
+      this.#memo.set(address, target);
+      return target;
+    }
     const known = this.#memo.get(service);
     if (known !== undefined && known.service === service && known.tlsState === tlsState && !known.pool.closing) return known;
     const target = this.#make(service, service.host, service.port, null, service.host, tlsState);
@@ -64,8 +84,9 @@ export class Targets {
   /** `host`: where to connect (a resolved address for a balancer peer); `name`: the target as named, for Host. */
   #make(service: Service, host: string, port: number, upstreamHostHeader: string | null, name: string, tlsState: TlsState | null): Target {
     const address = { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
+    const scheme = upstreamScheme(service.protocol);
     let tls: TargetTls | null = null;
-    if (service.protocol === 'https') {
+    if (scheme === 'https') {
       tls = {
         servername: upstreamHostHeader ?? service.host,
         verify: service.tls_verify ?? this.tls.verify,
@@ -77,10 +98,15 @@ export class Targets {
     return {
       service,
       tlsState,
-      pool: this.connector.pool(service.protocol, address, tls),
-      hostHeader: upstreamHostHeader ?? hostHeader(name, port, service.protocol),
+      pool: this.connector.pool(scheme, address, tls),
+      hostHeader: upstreamHostHeader ?? hostHeader(name, port, scheme),
     };
   }
+}
+
+/** How a service's protocol reaches its targets: `ws` is http, `wss` https (Kong's WebSocket services). */
+export function upstreamScheme(protocol: string): 'http' | 'https' {
+  return protocol === 'https' || protocol === 'wss' ? 'https' : 'http';
 }
 
 export function hostHeader(host: string, port: number, protocol: string): string {
@@ -89,5 +115,5 @@ export function hostHeader(host: string, port: number, protocol: string): string
 
 /** `protocol://host:port` of every target the state can send to: pools of other origins are closed. */
 export function originOf(protocol: string, host: string, port: number): string {
-  return `${protocol}://${host.startsWith('[') ? host.slice(1, -1) : host}:${port}`;
+  return `${upstreamScheme(protocol)}://${host.startsWith('[') ? host.slice(1, -1) : host}:${port}`;
 }
