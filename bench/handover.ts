@@ -18,7 +18,7 @@ const SECONDS = Number(values.seconds ?? 20);
 const CONNECTIONS = Number(values.connections ?? 20);
 const ROUNDS = Number(values.rounds ?? 3);
 const RUNTIME = new URL('../runtime', import.meta.url).pathname;
-const UPSTREAM_SERVER = new URL('./harness/upstream-server.ts', import.meta.url).pathname;
+const UPSTREAM_SERVER = new URL('./harness/targets/upstream-server.ts', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'sluice-handover-'));
 
 interface WrkResult {
