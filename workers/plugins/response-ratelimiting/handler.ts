@@ -8,7 +8,7 @@
 //   header_filter: the upstream's `header_name` header (`video=1, image=2`) says how much this
 //     response costs per limit; it is removed, X-RateLimit-Limit/Remaining-<name>-<window> are
 //     added (unless hide_client_headers), and when a costed limit had nothing left the answer
-//     becomes 429 with no body (the upstream's body is dropped).
+//     becomes 429 with no body and those headers (the upstream's body and other headers dropped).
 //   log: the costs are added to the counters (not for a response turned into 429).
 import { COUNTER_PERIODS, SharedCounters, windowToken } from '../../../runtime/protocol/counters.ts';
 import type { Plugin } from '../../../config/types.ts';
@@ -18,8 +18,6 @@ import { definePlugin } from '../define.ts';
 import type { PluginEnv, PluginInstance, UpstreamResponse } from '../types.ts';
 import { KeyHash } from '../rate-limiting/key-hash.ts';
 import { WindowClock } from '../rate-limiting/windows.ts';
-
-const EMPTY = Buffer.alloc(0);
 
 /** One configured limit name and its windows (shortest first); arrays indexed alike. */
 interface LimitSpec {
@@ -63,6 +61,8 @@ class ResponseRateLimiting implements PluginInstance {
   readonly #hash = new KeyHash();
   readonly #clock = new WindowClock();
   readonly #usage = new WeakMap<RequestContext, Usage>();
+  /** Every client header name this config sets (lower-case). */
+  readonly #allHeaders: string[] = [];
 
   constructor(config: Config, env: PluginEnv, plugin: Readonly<Plugin>) {
     this.#config = config;
@@ -85,6 +85,7 @@ class ResponseRateLimiting implements PluginInstance {
         spec.limitHeaders.push(`x-ratelimit-limit-${name}-${period}`.toLowerCase());
         spec.remainingHeaders.push(`x-ratelimit-remaining-${name}-${period}`.toLowerCase());
       }
+      this.#allHeaders.push(...spec.limitHeaders, ...spec.remainingHeaders);
       this.#byName.set(name, this.#specs.length);
       this.#specs.push(spec);
     }
@@ -138,17 +139,13 @@ class ResponseRateLimiting implements PluginInstance {
     }
     if (stop) {
       usage.stopped = true;
-      upstream.statusCode = 429;
-      upstream.headers['content-length'] = '0';
-      delete upstream.headers['transfer-encoding'];
-      delete upstream.headers['content-type'];
-      delete upstream.headers['content-encoding'];
+      // The answer becomes Kong's bodiless 429 with the limit headers; the proxy drops the
+      // upstream's body (an exit in header_filter). No body_filter: it would cost every response
+      // of the route its single-write fast path.
+      const headers: Record<string, string> = {};
+      if (!hide) for (const name of this.#allHeaders) headers[name] = upstream.headers[name] as string;
+      ctx.exit(429, undefined, headers);
     }
-  }
-
-  /** A response turned into 429 has its upstream body dropped. */
-  bodyFilter(ctx: RequestContext, chunk: Buffer): Buffer {
-    return this.#usage.get(ctx)?.stopped === true ? EMPTY : chunk;
   }
 
   log(ctx: RequestContext): void {
