@@ -1,7 +1,7 @@
 // Time from POST /config to every worker applied (issue #3): a one-target change and a one-route
 // change against a full replacement, at 1k and 10k routes with plugins and upstreams to match, side by
 // side in one run. For the one-route change also the workers' own apply time (sluice_config_apply_seconds).
-// Run: node bench/config-apply.ts [--rounds N] [--workers N] [--baseline DIR]
+// Run: node bench/config-apply.ts [--rounds N] [--workers N] [--sizes 1000,10000] [--baseline DIR]
 // --baseline DIR also runs the Sluice of another checkout (e.g. `git worktree add DIR <commit>`),
 // both running at once and the POSTs alternated between them, so drift in the machine's background
 // load hits both alike: "before" and "after" from one run.
@@ -16,7 +16,7 @@ import { median, table } from './harness/report/report.ts';
 import { postConfig, startSluice, type Sluice } from './harness/targets/sluice.ts';
 import type { DeclarativeConfig } from './harness/targets/sluice-configs.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, workers: { type: 'string', default: '2' }, baseline: { type: 'string' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, workers: { type: 'string', default: '2' }, baseline: { type: 'string' }, sizes: { type: 'string', default: '1000,10000' } } });
 const ROUNDS = Number(values.rounds);
 const WORKERS = Number(values.workers);
 
@@ -29,7 +29,7 @@ const variants: Variant[] = [{ name: 'this tree', start: startSluice }];
 if (values.baseline !== undefined) {
   // The baseline's own harness, so its Sluice starts from its own tree (REPO_ROOT is per harness).
   const dir = resolve(values.baseline);
-  const harness = (await import(pathToFileURL(join(dir, 'bench', 'harness', 'sluice.ts')).href)) as { startSluice: typeof startSluice };
+  const harness = (await import(pathToFileURL(join(dir, 'bench', 'harness', 'targets', 'sluice.ts')).href)) as { startSluice: typeof startSluice };
   variants.unshift({ name: `baseline ${values.baseline}`, start: harness.startSluice });
 }
 
@@ -123,7 +123,7 @@ installCleanupHandlers(() => void stopAll());
 console.log(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? 'unknown CPU'}), Node ${process.version}`);
 console.log(await describeBackground());
 const rows: string[][] = [];
-for (const routes of [1000, 10_000]) {
+for (const routes of values.sizes.split(',').map(Number)) {
   const results = await measure(routes);
   const fmt = (n: number): string => n.toFixed(1);
   for (const [v, { target, full, route }] of results.entries()) {

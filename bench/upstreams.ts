@@ -1,7 +1,7 @@
 // Upstream benchmarks (bench orchestrator): each balancing algorithm's throughput against
-// round-robin in one run; DNS-named targets with a 1 s TTL under load; a target killed under load
-// (errors until the passive check trips, then none); and the time from an active-check failure to
-// every worker skipping the target. Bounded: about a minute and a half at the defaults.
+// round-robin in one run; DNS-named targets and service hosts with a 1 s TTL under load; a target
+// killed under load (errors until the passive check trips, then none); and the time from an
+// active-check failure to every worker skipping the target. Bounded: about a minute and a half at the defaults.
 // Usage: node bench/upstreams.ts [--duration S] [--workers N]
 import { createServer, request as httpRequest, Agent, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -80,18 +80,18 @@ console.log(`# background: ${await describeBackground()}`);
   await stop(upstream);
 }
 
-// ---- 2. DNS-named targets, TTL 1 s, under load ----------------------------------------------
+// ---- 2. DNS names, TTL 1 s, under load: an upstream's target, and a service host -------------
 {
   const [port] = await freePorts(1);
   const upstream = await nodeUpstream([port!]);
-  let questions = 0;
+  const questions = new Map<string, number>();
   const { Packet } = DNS;
   const dns = DNS.createServer({
     udp: true,
     handle: (request, send) => {
       const response = Packet.createResponseFromRequest(request);
       const question = request.questions[0];
-      questions++;
+      if (question !== undefined) questions.set(question.name, (questions.get(question.name) ?? 0) + 1);
       if (question !== undefined && question.type === Packet.TYPE.A) {
         response.answers.push({ name: question.name, type: Packet.TYPE.A, class: Packet.CLASS.IN, ttl: 1, address: '127.0.0.1' } as unknown as (typeof response.answers)[number]);
       }
@@ -100,15 +100,25 @@ console.log(`# background: ${await describeBackground()}`);
   });
   await dns.listen({ udp: { port: 0, address: '127.0.0.1' } });
   const dnsPort = (dns.addresses().udp as { port: number }).port;
-  const config = { _format_version: '3.0', upstreams: [{ name: 'named.bench', targets: [{ target: `app.bench.invalid:${port}` }] }], services: [{ name: 'named', host: 'named.bench', routes: [{ paths: ['/'] }] }] };
+  const config = {
+    _format_version: '3.0',
+    upstreams: [{ name: 'named.bench', targets: [{ target: `app.bench.invalid:${port}` }] }],
+    services: [
+      { name: 'named', host: 'named.bench', routes: [{ paths: ['/target'] }] },
+      // No upstream: the service host itself is the DNS-balanced target.
+      { name: 'host', host: 'svc.bench.invalid', port, routes: [{ paths: ['/host'] }] },
+    ],
+  };
   const sluice = await startSluice({ name: 'sluice-dns', workers, config, tmpDir, runtimeArgs: ['--dns-resolver', `127.0.0.1:${dnsPort}`, '--dns-hostsfile', 'none', '--dns-min-ttl', '0'] });
-  for (let i = 0; i < 100 && (await get(`${sluice.proxyUrl}/`, false)).status !== 200; i++) await delay(100);
-  const before = questions;
-  const result = await driver.run({ url: `${sluice.proxyUrl}/`, durationS, connections: 32 });
-  const asked = questions - before;
-  // `.invalid` never resolves through the system resolver: a connect by name would fail, so
-  // 0 errors means every connection went to an address from the shared cache.
-  console.log(`dns ttl 1 s: ${result.requests} requests, ${result.rps.toFixed(0)} req/s, non-2xx ${result.non2xx}, errors ${result.socketErrors}; DNS questions during the run: ${asked} (one resolving thread, refresh before expiry), request-path lookups: 0 (targets are addresses)`);
+  for (const path of ['/target', '/host']) for (let i = 0; i < 100 && (await get(`${sluice.proxyUrl}${path}`, false)).status !== 200; i++) await delay(100);
+  for (const [path, name, what] of [['/target', 'app.bench.invalid', 'upstream target'], ['/host', 'svc.bench.invalid', 'service host']] as const) {
+    const before = questions.get(name) ?? 0;
+    const result = await driver.run({ url: `${sluice.proxyUrl}${path}`, durationS, connections: 32 });
+    const asked = (questions.get(name) ?? 0) - before;
+    // `.invalid` never resolves through the system resolver: a connect by name would fail, so
+    // 0 errors means every connection went to an address from the shared cache.
+    console.log(`dns ttl 1 s, ${what} by name: ${result.requests} requests, ${result.rps.toFixed(0)} req/s, non-2xx ${result.non2xx}, errors ${result.socketErrors}; DNS questions for it during the ${durationS} s run: ${asked} (one resolving thread, refresh before expiry), request-path lookups: 0 (connections go to addresses)`);
+  }
   await stop(sluice.child);
   await stop(upstream);
   await dns.close();

@@ -29,6 +29,7 @@ export function fillGenerated(items: readonly Item[], secret: string = THREAD_SE
       const v = item.value[field];
       if (v !== undefined && v !== null) continue;
       // 32 hex characters, the length of Kong's random_string().
+      item.generated.push(field);
       item.value[field] = createHmac('sha256', secret).update(`${item.type}\0${field}\0${item.id}`).digest('hex').slice(0, 32);
     }
   }

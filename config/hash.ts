@@ -28,7 +28,11 @@ export function entityHash(entity: unknown): string {
 export function groupHash(hashes: Record<string, string>): string {
   // Default sort: code-unit order (not localeCompare: the same on every machine and locale), and
   // no JS comparator call per comparison.
-  const ids = Object.keys(hashes).sort();
+  return groupHashSorted(Object.keys(hashes).sort(), hashes);
+}
+
+/** `groupHash` with the group's ids already sorted (a caller that keeps them across loads skips the sort). */
+export function groupHashSorted(ids: readonly string[], hashes: Record<string, string>): string {
   const pairs = new Array<[string, string]>(ids.length);
   for (let i = 0; i < ids.length; i++) {
     const id = ids[i] as string;

@@ -32,8 +32,11 @@ export class Item implements ErrorTarget {
   readonly kind: CredentialKind | null;
   /** Where it sits in the file: `services.0.routes.1`. */
   readonly path: string;
-  /** Its own fields (children and references taken out); defaults are filled in place. */
-  readonly value: Record<string, unknown>;
+  /**
+   * Its own fields (children and references taken out); defaults are filled in place. Replaced
+   * (not edited) when a config preparer reuses the validated fields of an earlier load.
+   */
+  value: Record<string, unknown>;
   /** References as written (string, `{id}`, `{name}`, null). */
   readonly refs: Partial<Record<RefField, unknown>> = {};
   readonly parent: Item | null;
@@ -50,6 +53,8 @@ export class Item implements ErrorTarget {
   readonly suppressed = new Set<string>();
   /** Fields an error was reported on; later checks leave them alone instead of piling on. */
   readonly failed = new Set<string>();
+  /** Fields filled with generated values (config/generated.ts): they derive from the id, not the file. */
+  readonly generated: string[] = [];
 
   constructor(collection: Collection, path: string, value: Record<string, unknown>, parent: Item | null, parentField: RefField | null) {
     this.collection = collection;

@@ -43,7 +43,12 @@ const SCOPES: readonly [RefField, 'no_route' | 'no_service' | 'no_consumer'][] =
   ['consumer', 'no_consumer'],
 ];
 
-export function checkPlugin(item: Item, plugins: PluginSchemas, errors: ErrorList): void {
+/**
+ * `configChecked`: the item's `config` is known to have passed (and been defaulted by) this
+ * plugin's schema and checks already, in an earlier load of the same fields (config/incremental.ts);
+ * only the checks that depend on other entities (scope) run.
+ */
+export function checkPlugin(item: Item, plugins: PluginSchemas, errors: ErrorList, configChecked = false): void {
   const name = item.value['name'];
   if (typeof name !== 'string' || item.hasFailed('name')) return;
   const schema = Object.hasOwn(plugins, name) ? plugins[name] : undefined;
@@ -71,7 +76,7 @@ export function checkPlugin(item: Item, plugins: PluginSchemas, errors: ErrorLis
     errors.unsupported(item, 'protocols', "not supported by Sluice: a plugin must run on 'http' (Sluice serves plain HTTP, so this plugin would never run)");
   }
   const config = item.value['config'];
-  if (!isRecord(config) || item.hasFailed('config')) return;
+  if (configChecked || !isRecord(config) || item.hasFailed('config')) return;
   const validate = configValidator(schema);
   if (validate instanceof Error) {
     errors.add(item, 'config', `plugin '${name}' has an invalid schema: ${validate.message}`);

@@ -1,13 +1,19 @@
 // The one true config (primary thread). Every source — the file at boot, file watch, SIGHUP,
-// POST /config — goes through `load`: parse, validate and hash in the piscina pool, diff against
-// the current snapshot here, then hand the delta to whoever listens (the supervisor).
-// Consecutive snapshots share the objects of unchanged groups and entities (never modified).
-// Loads are serialized: version N+1 is always diffed against version N.
+// POST /config — goes through `load`: parse, validate, hash and diff in the piscina pool, then
+// apply the delta here and hand it to whoever listens (the supervisor).
+// The pool answers with the delta from the current snapshot (the same Delta the workers apply,
+// applied here with the same applyDelta), so a change costs this thread what changed; only when it
+// cannot (first load, a restarted pool thread) does the full result come and get diffed here.
+// Consecutive snapshots share the objects of unchanged entities (never modified); a group's
+// record is edited in place (the previous snapshot is replaced, never read again).
+// Loads are serialized: version N+1 always follows version N.
 import { randomBytes } from 'node:crypto';
-import { withChanges } from '../config/changes.ts';
+import { applyDelta, settleInPlace } from '../config/apply.ts';
 import { diff } from '../config/diff.ts';
-import { toSnapshot, type PrepareResult } from '../config/prepare.ts';
+import type { PreparedDelta } from '../config/incremental.ts';
+import { toSnapshot, type PreparedConfig } from '../config/prepare.ts';
 import type { MigrationReport } from '../config/migrate.ts';
+import { GROUPS } from '../config/types.ts';
 import type { Delta, FlatError, Snapshot } from '../config/types.ts';
 import type { TaskPool } from './pool.ts';
 import type { ErrorCode } from './protocol/errors.ts';
@@ -80,7 +86,7 @@ export class ConfigStore {
       if (!result.ok) return { status: 'invalid' as const, code: result.code, errors: result.errors };
       const previous = this.snapshot;
       if (previous.hash === result.hash) return { status: 'checked' as const, hash: result.hash, delta: null };
-      return { status: 'checked' as const, hash: result.hash, delta: diff(previous, toSnapshot(result, previous.version + 1)) };
+      return { status: 'checked' as const, hash: result.hash, delta: deltaFrom(previous, result) };
     });
   }
 
@@ -105,9 +111,19 @@ export class ConfigStore {
     }
     const previous = this.#snapshot;
     if (previous !== null && previous.hash === result.hash) return { status: 'unchanged', version: previous.version, hash: previous.hash };
-    const snapshot = toSnapshot(result, (previous?.version ?? 0) + 1);
+    let snapshot: Snapshot;
     // The first config has nothing to diff against: workers start from full snapshots.
-    const delta = previous === null ? null : diff(previous, snapshot);
+    let delta: Delta | null = null;
+    if (!('base' in result)) {
+      snapshot = toSnapshot(result, (previous?.version ?? 0) + 1);
+      if (previous !== null) delta = diff(previous, snapshot);
+    } else {
+      if (previous === null) throw new Error('a delta answered for a load with no base');
+      delta = deltaFrom(previous, result);
+      // In place: copying a 10,000-route record for a one-route change would cost more than the rest.
+      snapshot = applyDelta(previous, delta, { inPlace: GROUPS });
+      settleInPlace(snapshot);
+    }
     this.#snapshot = snapshot;
     this.#source = source;
     this.#loadedAt = Math.round(Date.now()) / 1000;
@@ -118,20 +134,27 @@ export class ConfigStore {
   }
 
   /**
-   * Parse, validate and hash in the pool. The task answers with only the changes against the
-   * snapshot held here when it can (config/changes.ts), so the clone back to this thread costs what
-   * changed, and unchanged entities stay the very objects of the current snapshot.
+   * Parse, validate, hash and diff in the pool: a delta from the snapshot held here when the pool
+   * thread prepared that one (config/incremental.ts), else the full result.
    */
-  async #prepare(text: string, format: LoadRequest['format']): Promise<PrepareResult> {
+  async #prepare(text: string, format: LoadRequest['format']): Promise<PreparedConfig | PreparedDelta | Rejected> {
     const base = this.#snapshot;
     const answer = await this.#pool.prepareConfig({ text, format, base: base?.hash, generatorSecret: this.#generatorSecret });
-    if (!('base' in answer)) return answer;
-    const result = base === null ? null : withChanges(base, answer);
-    if (result !== null) return result;
+    if (!answer.ok || !('base' in answer) || answer.base === base?.hash) return answer;
     // The task and this store disagree on the base (a bug, never expected): ask for the full result.
-    this.#log.warn({ base: answer.base, have: base?.hash ?? null }, 'config changes did not fit the current config; preparing in full');
-    return (await this.#pool.prepareConfig({ text, format, generatorSecret: this.#generatorSecret })) as PrepareResult;
+    this.#log.warn({ base: answer.base, have: base?.hash ?? null }, 'config delta did not fit the current config; preparing in full');
+    return (await this.#pool.prepareConfig({ text, format, generatorSecret: this.#generatorSecret })) as PreparedConfig | Rejected;
   }
+}
+
+type Rejected = { ok: false; code: ErrorCode; errors: FlatError[] };
+
+/** The delta from `previous` to a prepared config: as the pool answered it, or diffed from a full result. */
+function deltaFrom(previous: Snapshot, result: PreparedConfig | PreparedDelta): Delta {
+  const version = previous.version + 1;
+  if (!('base' in result)) return diff(previous, toSnapshot(result, version));
+  const { upserts, removes, upsertHashes, groupHashes, hash } = result;
+  return { version, fromVersion: previous.version, hash, upserts, removes, groupHashes, upsertHashes };
 }
 
 export function deltaSize(delta: Delta | null): { upserts: number; removes: number } {

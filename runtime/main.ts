@@ -126,7 +126,8 @@ if (options.statusListen !== null) {
 let echo: Server | null = null;
 if (configFile === null) echo = await startEchoUpstream({ version: VERSION, adminUrl, snapshot: () => store.snapshot });
 store.onChange = (delta, snapshot) => {
-  targetSlots.sync(snapshot);
+  // Walks every target: only when targets changed (a route change must not cost O(targets) here).
+  if (delta.upserts.targets !== undefined || delta.removes.targets !== undefined) targetSlots.sync(snapshot);
   health.update(snapshot);
   supervisor.broadcast(delta, snapshot);
   // The echo upstream belongs to the embedded default only.

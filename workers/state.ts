@@ -5,7 +5,9 @@
 //   router      ← routes, services (updated in place for the changed routes and services; rebuilt
 //                 when there is no router yet, on `--rebuild-all`, or when most routes changed)
 //   plugins     ← plugins (updated in place for the k plugins a delta names; see plugins/iterator.ts)
-//   balancer U  ← upstream U or its targets (only U's)
+//   balancer U  ← upstream U or its targets (only U's); U's target names' DNS answers
+//   service-targets S ← service S, or its host's DNS answer (only S's), for a host that is a name
+//                 and no upstream's (dns/service-hosts.ts)
 //   credentials ← consumers, credentials
 import { applyDelta, deltaOf, revertInPlace, settleInPlace } from '../config/apply.ts';
 import type { Delta, GroupName, Snapshot } from '../config/types.ts';
@@ -16,6 +18,7 @@ import type { PluginInstances } from './plugins/instances.ts';
 import type { PluginRegistry } from './plugins/registry.ts';
 import type { PluginEnv } from './plugins/types.ts';
 import type { UpstreamMemory } from '../runtime/protocol/upstream-memory.ts';
+import { buildServiceHosts, NO_SERVICE_HOSTS, rebuildServiceHostsForDns, type ServiceHosts } from './dns/service-hosts.ts';
 import type { DnsView } from './dns/view.ts';
 import type { RebuildCounter } from './rebuilds.ts';
 import { originOf } from './proxy/targets.ts';
@@ -28,6 +31,8 @@ export interface WorkerState {
   readonly router: Router;
   readonly plugins: PluginsIterator;
   readonly balancers: Balancers;
+  /** Addresses of the services whose host is a DNS name and no upstream's. */
+  readonly serviceHosts: ServiceHosts;
   readonly credentials: CredentialsIndex;
 }
 
@@ -97,17 +102,28 @@ function buildComponents(previous: WorkerState | null, snapshot: Snapshot, deps:
     balancers = buildBalancers(balancers, previous?.snapshot ?? null, snapshot, deps.rebuildAll, () => rebuilds.count('balancer', balancersReason ?? 'initial'), deps.upstreamMemory ?? null, deps.dns?.answers ?? null);
   }
 
+  let serviceHosts = previous?.serviceHosts ?? NO_SERVICE_HOSTS;
+  const hostsReason = changed('services', 'upstreams');
+  if (previous === null || hostsReason !== null) {
+    const before = deps.rebuildAll ? null : (previous?.snapshot ?? null);
+    serviceHosts = buildServiceHosts(deps.rebuildAll ? NO_SERVICE_HOSTS : serviceHosts, before, snapshot, balancers.byName, deps.dns?.answers ?? null, () => rebuilds.count('service-targets', hostsReason ?? 'initial'));
+  }
+
   // Last: the router is edited in place, so nothing that can still throw may come after it.
   const router = followRouter(previous, snapshot, changed('routes', 'services'), deps);
 
-  return { version: snapshot.version, snapshot, router, plugins, balancers, credentials };
+  return { version: snapshot.version, snapshot, router, plugins, balancers, serviceHosts, credentials };
 }
 
-/** `state` with the balancers of upstreams targeting `names` rebuilt on new DNS answers (reason `dns`). */
+/**
+ * `state` with the balancers of upstreams targeting `names`, and the addresses of services whose
+ * host is one of `names`, rebuilt on new DNS answers (reason `dns`); nothing else.
+ */
 export function withDnsChanges(state: WorkerState, names: ReadonlySet<string>, deps: StateDeps): WorkerState {
   if (deps.dns === null || deps.dns === undefined) return state;
   const balancers = rebuildForDns(state.balancers, state.snapshot, names, () => deps.rebuilds.count('balancer', 'dns'), deps.upstreamMemory ?? null, deps.dns.answers);
-  return balancers === state.balancers ? state : { ...state, balancers };
+  const serviceHosts = rebuildServiceHostsForDns(state.serviceHosts, names, deps.dns.answers, () => deps.rebuilds.count('service-targets', 'dns'));
+  return balancers === state.balancers && serviceHosts === state.serviceHosts ? state : { ...state, balancers, serviceHosts };
 }
 
 /**
@@ -173,8 +189,13 @@ export function liveOrigins(state: WorkerState): Set<string> {
     const service = services[id]!;
     const balancer = state.balancers.byName.get(service.host);
     // A service's protocol applies to every target of the upstream it names.
-    if (balancer !== undefined) for (const peer of balancer.peers) origins.add(originOf(service.protocol, peer.host, peer.port));
-    else origins.add(originOf(service.protocol, service.host, service.port));
+    if (balancer !== undefined) {
+      for (const peer of balancer.peers) origins.add(originOf(service.protocol, peer.host, peer.port));
+      continue;
+    }
+    origins.add(originOf(service.protocol, service.host, service.port));
+    const addresses = state.serviceHosts.byService.get(id)?.addresses;
+    if (addresses !== undefined && addresses !== null) for (const a of addresses) origins.add(originOf(service.protocol, a.ip, a.port));
   }
   return origins;
 }

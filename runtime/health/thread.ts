@@ -1,8 +1,9 @@
-// The health-check thread, seen from the primary: spawns workers/health/main.ts once, hands it the
-// config's upstreams and targets whenever either group changes, and replaces it if it dies. Active
-// probes are sent from that one thread, so a process probes each target once per interval, however
-// many workers it runs.
+// The health-check and DNS thread, seen from the primary: spawns workers/health/main.ts once, hands
+// it the config's upstreams, targets and service hosts whenever they change, and replaces it if it
+// dies. Active probes are sent, and names resolved, from that one thread, so a process probes each
+// target once per interval and asks each name once per TTL, however many workers it runs.
 import { once } from 'node:events';
+import { isIP } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import type { Snapshot } from '../../config/types.ts';
 import type { FromHealth, HealthBoot, ToHealth } from '../protocol/health-messages.ts';
@@ -17,6 +18,8 @@ export class HealthThread {
   #worker: Worker | null = null;
   #last: Snapshot | null = null;
   #sentKey = '';
+  #hostsKey = '';
+  #hosts: string[] = [];
   #stopping = false;
   #nextId = 1;
   readonly #waiting = new Map<number, (sent: Record<string, number>) => void>();
@@ -47,13 +50,23 @@ export class HealthThread {
     if (this.#last !== null) this.update(this.#last);
   }
 
-  /** Tells the thread about `snapshot`'s upstreams and targets, if either changed since last time. */
+  /**
+   * Tells the thread about `snapshot`'s upstreams, targets and service hosts to resolve, if any of
+   * them changed since last time (the hosts are worked out only when services or upstreams changed).
+   */
   update(snapshot: Snapshot): void {
     this.#last = snapshot;
-    const key = `${snapshot.groupHashes.upstreams}|${snapshot.groupHashes.targets}`;
+    const { groupHashes } = snapshot;
+    const hostsKey = `${groupHashes.services}|${groupHashes.upstreams}`;
+    if (hostsKey !== this.#hostsKey) {
+      this.#hostsKey = hostsKey;
+      this.#hosts = serviceHosts(snapshot);
+    }
+    const key = `${groupHashes.upstreams}|${groupHashes.targets}|${this.#hosts.join(',')}`;
     if (this.#worker === null || key === this.#sentKey) return;
     this.#sentKey = key;
-    this.#post({ type: 'targets', upstreams: Object.values(snapshot.entities.upstreams), targets: Object.values(snapshot.entities.targets) });
+    const { upstreams, targets } = snapshot.entities;
+    this.#post({ type: 'targets', upstreams: Object.values(upstreams), targets: Object.values(targets), serviceHosts: this.#hosts });
   }
 
   /** Probes sent so far, by target key (runtime/protocol/upstream-memory.ts targetKey). */
@@ -79,4 +92,21 @@ export class HealthThread {
     await once(worker, 'exit');
     clearTimeout(timer);
   }
+}
+
+/**
+ * Hosts of services that name no upstream and are not IP literals, lower case, sorted, once each:
+ * Kong resolves such a host itself (its DNS client's round robin over the answer), so the DNS
+ * thread keeps each resolved for the workers.
+ */
+export function serviceHosts(snapshot: Snapshot): string[] {
+  const upstreamNames = new Set<string>();
+  for (const id in snapshot.entities.upstreams) upstreamNames.add(snapshot.entities.upstreams[id]!.name);
+  const hosts = new Set<string>();
+  for (const id in snapshot.entities.services) {
+    const host = snapshot.entities.services[id]!.host;
+    if (upstreamNames.has(host) || isIP(host.startsWith('[') ? host.slice(1, -1) : host) !== 0) continue;
+    hosts.add(host.toLowerCase());
+  }
+  return [...hosts].sort();
 }

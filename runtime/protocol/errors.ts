@@ -18,6 +18,8 @@ export const ErrorCodes = {
   SLUICE_ERR_UPSTREAM_UNAVAILABLE: { status: 502, message: 'An invalid response was received from the upstream server' },
   SLUICE_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'The upstream server is timing out' },
   SLUICE_ERR_NO_HEALTHY_TARGET: { status: 503, message: 'failure to get a peer from the ring-balancer' },
+  // A service host (a DNS name, no upstream) with no usable answer: Kong's balancer answers so.
+  SLUICE_ERR_NAME_RESOLUTION_FAILED: { status: 503, message: 'name resolution failed' },
   SLUICE_ERR_PLUGIN_FAILED: { status: 500, message: 'An unexpected error occurred' },
   SLUICE_ERR_BAD_REQUEST: { status: 400, message: 'Bad request' },
   // The client stopped sending its request body (nginx's client_body_timeout).

@@ -28,7 +28,11 @@ export interface DnsSettings {
 }
 
 export type ToHealth =
-  | { type: 'targets'; upstreams: Upstream[]; targets: Target[] }
+  /**
+   * The config's upstreams and targets, and the hosts of services that name no upstream and are
+   * not IP literals (each is resolved as Kong resolves a service host: a DNS-balanced target).
+   */
+  | { type: 'targets'; upstreams: Upstream[]; targets: Target[]; serviceHosts: string[] }
   | { type: 'sent'; id: number }
   | { type: 'stop' };
 

@@ -1,7 +1,8 @@
 // The process's DNS cache (health-check and DNS thread): the one place that resolves upstream target
-// names. Every answer is published to the shared DNS memory (runtime/protocol/dns-memory.ts), which
-// the workers read when they build a balancer: no worker ever looks a name up, on the request path
-// or anywhere else.
+// names and service hosts. Every answer is published to the shared DNS memory
+// (runtime/protocol/dns-memory.ts), which the workers read when they build a balancer or a
+// service's address set (service-hosts.ts): once a name has an answer, no worker looks it up, on
+// the request path or anywhere else.
 //
 // - Each watched name is refreshed on this thread's timer wheel before its TTL runs out (at 90% of
 //   it), the TTL held within [minTtl, maxTtl] (Kong's dns_valid_ttl sets both).
@@ -11,11 +12,14 @@
 //   dns_stale_ttl), counted in the `stale` counter, and is retried every second meanwhile.
 // - Record types are tried in `order` (Kong's dns_order; LAST = the type that answered last time);
 //   SRV answers give each address its port and weight (the lowest priority only, weight 0 as 1).
-// - Names in the hosts file are answered from it (Kong honours /etc/hosts first).
+// - Names in the hosts file are answered from it (Kong honours /etc/hosts first), the addresses of
+//   the first family `order` names (hostsAnswer).
+// - The names are the hosts of upstream targets and of services that name no upstream (Kong's
+//   DNS-balanced service host); workers/health/main.ts hands them over.
 import { isIP } from 'node:net';
 import DNS from 'dns2';
 import type { DnsAddress, DnsAnswers, DnsMemory } from '../../runtime/protocol/dns-memory.ts';
-import type { DnsSettings } from '../../runtime/protocol/health-messages.ts';
+import type { DnsSettings, RecordType } from '../../runtime/protocol/health-messages.ts';
 import type { TimerWheel } from '../timers/wheel.ts';
 
 export type { DnsSettings, RecordType } from '../../runtime/protocol/health-messages.ts';
@@ -104,7 +108,7 @@ export class DnsCache {
     }
     const fixed = this.#hosts.get(name);
     if (fixed !== undefined) {
-      entry.addresses = fixed.map((ip) => ({ ip, port: null, weight: null }));
+      entry.addresses = hostsAnswer(fixed, this.#settings.order).map((ip) => ({ ip, port: null, weight: null }));
       entry.fromHosts = true;
       this.#publish();
       return entry.addresses;
@@ -188,6 +192,21 @@ export class DnsCache {
     for (const entry of this.#entries.values()) if (entry.timer !== 0) this.#wheel.cancel(entry.timer);
     this.#entries.clear();
   }
+}
+
+/**
+ * The hosts-file addresses of a name as its first record type in `order` finds them (A: IPv4,
+ * AAAA: IPv6), as Kong's DNS client reads the hosts file: `localhost` with `127.0.0.1` and `::1`
+ * answers 127.0.0.1 alone under the default order. All of them when no type in the order has any.
+ */
+export function hostsAnswer(ips: readonly string[], order: readonly RecordType[]): string[] {
+  for (const type of order) {
+    const family = type === 'A' ? 4 : type === 'AAAA' ? 6 : 0;
+    if (family === 0) continue;
+    const found = ips.filter((ip) => isIP(ip) === family);
+    if (found.length > 0) return found;
+  }
+  return [...ips];
 }
 
 function sameAddresses(a: DnsAddress[] | null, b: DnsAddress[]): boolean {

@@ -1,6 +1,7 @@
-// Entry of the health-check thread: the one place in the process that sends active probes (the
-// primary spawns it once; runtime/health/thread.ts). It keeps its own timer wheel and receives the
-// config's upstreams and targets whenever they change; results go to the shared upstream memory.
+// Entry of the health-check and DNS thread: the one place in the process that sends active probes
+// and resolves names (the primary spawns it once; runtime/health/thread.ts). It keeps its own timer
+// wheel and receives the config's upstreams, targets and service hosts whenever they change; probe
+// results go to the shared upstream memory, DNS answers to the shared DNS memory.
 import { parentPort, workerData } from 'node:worker_threads';
 import { createLogger } from '../../runtime/protocol/log.ts';
 import type { HealthBoot, ToHealth } from '../../runtime/protocol/health-messages.ts';
@@ -26,8 +27,9 @@ port.on('message', (message: ToHealth) => {
   switch (message.type) {
     case 'targets': {
       checker.update(message.upstreams, message.targets);
-      // Every target host that is a name is kept resolved; names no target uses any more are dropped.
-      const names = new Set<string>();
+      // Every target host that is a name, and every service host that names no upstream, is kept
+      // resolved; names nothing uses any more are dropped.
+      const names = new Set<string>(message.serviceHosts);
       for (const target of message.targets) {
         const { host } = parseTarget(target.target);
         if (isName(host)) names.add(host);

@@ -395,7 +395,9 @@ function send(exchange: Exchange, fresh: boolean): void {
       exchange.peer = peer;
       target = exchange.targets.peer(service, balancer, peer);
     } else {
-      target = exchange.targets.direct(service);
+      const direct = exchange.targets.direct(service, state.serviceHosts);
+      if (direct === null) return answerError(ctx, 'SLUICE_ERR_NAME_RESOLUTION_FAILED');
+      target = direct;
     }
     exchange.target = target;
   }

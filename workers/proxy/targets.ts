@@ -1,4 +1,5 @@
-// Where a proxied request goes (worker thread): the service's own host, or a target its upstream's
+// Where a proxied request goes (worker thread): the service's own host (an address of its DNS
+// answer when the host is a name, workers/dns/service-hosts.ts), or a target its upstream's
 // balancer picks, and the connection pool of that target (workers/upstream/pool.ts). The service's
 // protocol applies to every target of the upstream it names; https targets get TLS with SNI = the
 // upstream's host_header or the service host, verified as the service's tls_verify says, else as
@@ -11,6 +12,7 @@ import type { Service } from '../../config/types.ts';
 import type { Logger } from '../../runtime/protocol/log.ts';
 import type { Balancer } from '../balancer/balancers.ts';
 import type { Peer } from '../balancer/peer.ts';
+import type { ServiceHosts } from '../dns/service-hosts.ts';
 import type { TimerWheel } from '../timers/wheel.ts';
 import type { TargetPool, TargetTls, UpstreamConnector } from '../upstream/pool.ts';
 
@@ -40,8 +42,23 @@ export class Targets {
     this.log = log;
   }
 
-  /** The target of a service without an upstream entity. */
-  direct(service: Service): Target {
+  /**
+   * The target of a service without an upstream entity, or null when its host is a name with no
+   * usable answer (Kong's 503 "name resolution failed"). A host that is a name is connected to at
+   * an address of the DNS thread's answer (`hosts`), picked round robin, with the name as Host
+   * and SNI: no lookup on the request path. Only a name not answered yet is connected to by name.
+   */
+  direct(service: Service, hosts: ServiceHosts): Target | null {
+    const host = hosts.byService.get(service.id);
+    if (host !== undefined && host.addresses !== null) {
+      const address = host.pick();
+      if (address === null) return null;
+      const known = this.#memo.get(address);
+      if (known !== undefined && known.service === service && !known.pool.closing) return known;
+      const target = this.#make(service, address.ip, address.port, null, service.host);
+      this.#memo.set(address, target);
+      return target;
+    }
     const known = this.#memo.get(service);
     if (known !== undefined && known.service === service && !known.pool.closing) return known;
     const target = this.#make(service, service.host, service.port, null, service.host);
