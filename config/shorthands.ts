@@ -27,7 +27,7 @@ export function expandServiceShorthands(item: Item, errors: ErrorList): void {
     delete v['url'];
   }
   if (v['port'] === undefined || v['port'] === null) {
-    v['port'] = v['protocol'] === 'https' ? 443 : 80;
+    v['port'] = v['protocol'] === 'https' || v['protocol'] === 'wss' ? 443 : 80;
   }
 }
 

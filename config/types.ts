@@ -10,7 +10,7 @@ export interface Ref {
 export interface Service {
   id: string;
   name: string | null;
-  protocol: 'http' | 'https';
+  protocol: 'http' | 'https' | 'ws' | 'wss';
   host: string;
   port: number;
   path: string | null;

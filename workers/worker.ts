@@ -84,6 +84,7 @@ export class GatewayWorker {
       rebuilds: this.#rebuilds,
       wheel: this.#wheel,
       upstream: () => ({ ...this.#connector.counters, idle: this.#connector.idle }),
+      tunnels: () => this.#targets.tunnels,
     }, options.registry);
     const env: PluginEnv = {
       worker: boot.index,
@@ -262,6 +263,7 @@ export class GatewayWorker {
       config_applies: { ...this.#applies },
       upstream_pools: this.#connector.size,
       upstream: { ...this.#connector.counters, idle: this.#connector.idle },
+      websocket: { ...this.#targets.tunnels },
       heap_used: memory.heapUsed,
     };
   }

@@ -15,8 +15,11 @@ import { schema as hmacAuth } from './hmac-auth.ts';
 import { schema as jwt } from './jwt.ts';
 import { schema as keyAuth } from './key-auth.ts';
 import { schema as prometheus } from './prometheus.ts';
+import { schema as proxyCache } from './proxy-cache.ts';
 import { schema as rateLimiting } from './rate-limiting.ts';
 import { schema as requestTermination } from './request-termination.ts';
+import { schema as requestTransformer } from './request-transformer.ts';
+import { schema as responseTransformer } from './response-transformer.ts';
 import { schema as botDetection } from './bot-detection.ts';
 import { schema as cors } from './cors.ts';
 import { schema as ipRestriction } from './ip-restriction.ts';
@@ -26,7 +29,9 @@ import { schema as responseRatelimiting } from './response-ratelimiting.ts';
 
 /** The traffic-control plugins (issue 16). */
 const traffic = [botDetection, cors, ipRestriction, redirect, requestSizeLimiting, responseRatelimiting];
+/** The transformation and caching plugins (issue 16). */
+const transformation = [proxyCache, requestTransformer, responseTransformer];
 
 export const pluginSchemas: PluginSchemas = Object.fromEntries(
-  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, rateLimiting, requestTermination, ...traffic].map((s) => [s.name, s]),
+  [acl, basicAuth, correlationId, hmacAuth, jwt, keyAuth, prometheus, rateLimiting, requestTermination, ...traffic, ...transformation].map((s) => [s.name, s]),
 );

@@ -43,6 +43,9 @@ const KONG_3_10: Record<string, string> = {
   'plugin:request-size-limiting': 'allowed_payload_size require_content_length size_unit',
   'plugin:redirect': 'keep_incoming_path location status_code',
   'plugin:response-ratelimiting': 'block_on_first_violation fault_tolerant header_name hide_client_headers limit_by limits policy redis redis_database redis_host redis_password redis_port redis_server_name redis_ssl redis_ssl_verify redis_timeout redis_username',
+  'plugin:request-transformer': 'add append http_method remove rename replace',
+  'plugin:response-transformer': 'add append remove rename replace',
+  'plugin:proxy-cache': 'cache_control cache_ttl content_type ignore_uri_case memory request_method response_code response_headers storage_ttl strategy vary_headers vary_query_params',
   'plugin:rate-limiting': 'day error_code error_message fault_tolerant header_name hide_client_headers hour limit_by minute month path policy redis redis_database redis_host redis_password redis_port redis_server_name redis_ssl redis_ssl_verify redis_timeout redis_username second sync_rate year',
 };
 
@@ -202,6 +205,28 @@ const IMPLEMENTED: Record<string, string> = {
   'plugin:response-ratelimiting.config.limit_by': 'test/workers/plugins/response-ratelimiting/access.test.ts',
   'plugin:response-ratelimiting.config.block_on_first_violation': 'test/workers/plugins/response-ratelimiting/access.test.ts',
   'plugin:response-ratelimiting.config.hide_client_headers': 'test/workers/plugins/response-ratelimiting/access.test.ts',
+  'plugin:request-transformer.config.http_method': 'test/workers/plugins/request-transformer/access.test.ts',
+  'plugin:request-transformer.config.remove': 'test/workers/plugins/request-transformer/access.test.ts',
+  'plugin:request-transformer.config.rename': 'test/workers/plugins/request-transformer/access.test.ts',
+  'plugin:request-transformer.config.replace': 'test/workers/plugins/request-transformer/access.test.ts',
+  'plugin:request-transformer.config.add': 'test/workers/plugins/request-transformer/access.test.ts',
+  'plugin:request-transformer.config.append': 'test/workers/plugins/request-transformer/access.test.ts',
+  'plugin:response-transformer.config.remove': 'test/workers/plugins/response-transformer/filter.test.ts',
+  'plugin:response-transformer.config.rename': 'test/workers/plugins/response-transformer/filter.test.ts',
+  'plugin:response-transformer.config.replace': 'test/workers/plugins/response-transformer/filter.test.ts',
+  'plugin:response-transformer.config.add': 'test/workers/plugins/response-transformer/filter.test.ts',
+  'plugin:response-transformer.config.append': 'test/workers/plugins/response-transformer/filter.test.ts',
+  'plugin:proxy-cache.config.response_code': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.request_method': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.content_type': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.cache_ttl': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.strategy': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.cache_control': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.ignore_uri_case': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.storage_ttl': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.vary_query_params': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.vary_headers': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.response_headers': 'test/workers/plugins/proxy-cache/access.test.ts',
 };
 
 interface Field {

@@ -28,6 +28,11 @@
 // fold to content-length or transfer-encoding are dropped even under `allow`.
 // After `keepaliveRequests` requests the last response says `Connection: close`. A client's FIN
 // ends the connection only once every complete request received before it is answered.
+// A WebSocket handshake (`Upgrade: websocket` + `Connection: upgrade`) is handed to the handler
+// like any request; nothing after it is parsed: the bytes that follow belong to the tunnel, are
+// kept (at most one socket read: the socket is paused) and given to it if the upstream answers
+// 101 (upgraded()); any other answer ends the connection. Any other Upgrade is answered over
+// HTTP/1.1 and the connection closed after the response.
 import type { Socket } from 'node:net';
 import { Readable } from 'node:stream';
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from '../../runtime/protocol/listener-limits.ts';
@@ -39,6 +44,9 @@ import { Http1Response, type ResponseOwner } from './response.ts';
 /** The bytes after the target on a request line: " HTTP/1.1\r\n". */
 const VERSION_BYTES = 11;
 const CRLF = Buffer.from('\r\n');
+const EMPTY = Buffer.alloc(0);
+/** An Upgrade field that asks for WebSocket (RFC 6455 §4.1: the token is case-insensitive). */
+const WEBSOCKET = /(?:^|,)\s*websocket\s*(?:,|$)/i;
 /** Header names with "_" that a CGI-style upstream would read as a framing header. */
 const FRAMING_ALIAS = /^(?:content[-_]length|transfer[-_]encoding)$/i;
 
@@ -135,13 +143,21 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
   #lameDuck = false;
   /** Close as soon as no request is in progress (the drain's idle grace is over). */
   #closeWhenIdle = false;
+  /** The WebSocket handshake in progress, from its head until its response or hand-over. */
+  #upgrading: Http1Request | null = null;
+  /** The parser reached the end of the handshake: what followed it is in #tunnelBytes. */
+  #upgradeParsed = false;
+  #tunnelBytes: Buffer | null = null;
+  /** The socket was handed over to a tunnel: this connection no longer reads it. */
+  #tunnelled = false;
+  readonly #onDataListener = (chunk: Buffer): void => this.#onData(chunk);
 
   constructor(socket: Socket, hooks: ConnectionHooks, limits: ListenerLimits = DEFAULT_LISTENER_LIMITS) {
     this.socket = socket;
     this.#hooks = hooks;
     this.#limits = limits;
     this.#parser = new RequestParser(this);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('data', this.#onDataListener);
     socket.on('end', () => this.#onEnd());
     socket.on('drain', () => this.#onDrain());
     socket.on('close', () => this.#onClose());
@@ -151,7 +167,7 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
 
   /** No request in progress: an idle keep-alive connection. */
   idle(): boolean {
-    return this.response === null && this.#reading === null && !this.#inHead;
+    return this.response === null && this.#reading === null && !this.#inHead && !this.#tunnelled;
   }
 
   /**
@@ -216,9 +232,16 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
       return;
     }
     if (code === PAUSED_UPGRADE) {
-      // The bytes after an Upgrade request belong to another protocol: this proxy answers the
-      // request itself over HTTP/1.1 and closes the connection after the response.
+      // The bytes after an Upgrade request belong to another protocol: nothing more is parsed.
+      // A WebSocket handshake keeps them for the tunnel and reads no more until it exists (or the
+      // response closes the connection); any other is answered over HTTP/1.1, then closed.
       this.#closing = true;
+      if (this.#upgrading !== null) {
+        const consumed = this.#parser.consumed();
+        this.#upgradeParsed = true;
+        this.#tunnelBytes = consumed < chunk.length ? chunk.subarray(consumed) : EMPTY;
+        this.socket.pause();
+      }
       return;
     }
     if (this.#refuse !== 0) return this.#parseError(this.#refuse);
@@ -417,6 +440,11 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
     }
     const req = new Http1Request(name, url, minor === 1 ? '1.1' : '1.0', raw, this.socket);
     const headers = req.headers;
+    // llhttp's flag: Connection names upgrade and an Upgrade field is present (GET or not).
+    if (upgrade && minor === 1 && headers.upgrade !== undefined && WEBSOCKET.test(headers.upgrade)) {
+      req.upgrade = true;
+      this.#upgrading = req;
+    }
     const te = headers['transfer-encoding'];
     if (te !== undefined) {
       // HTTP/1.0 has no chunked coding: a Transfer-Encoding there is a framing mismatch waiting to happen.
@@ -495,6 +523,11 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
       req.complete = true;
       req.body?.push(null);
     }
+    // The end of a WebSocket handshake: llhttp stops with PAUSED_UPGRADE right after this.
+    if (this.#upgrading !== null) {
+      this.#upgrading.complete = true;
+      return 0;
+    }
     // The next request waits until this one's response is done, and until the client has taken
     // enough of what was written to it.
     return this.response !== null || this.socket.writableNeedDrain ? PAUSED : 0;
@@ -502,9 +535,27 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
 
   // ResponseOwner
 
+  upgraded(res: Http1Response): Buffer | null {
+    const req = this.#upgrading;
+    if (this.response !== res || req === null || res.req !== req || !this.#upgradeParsed || this.socket.destroyed) return null;
+    this.response = null;
+    this.#upgrading = null;
+    this.#tunnelled = true;
+    const rest = this.#tunnelBytes ?? EMPTY;
+    this.#tunnelBytes = null;
+    // The tunnel reads the socket from now on; this connection's other listeners see #closing.
+    this.socket.removeListener('data', this.#onDataListener);
+    return rest;
+  }
+
   finished(res: Http1Response): void {
     if (this.response !== res) return;
     this.response = null;
+    if (this.#upgrading === res.req) {
+      // A handshake answered without 101: the bytes after it were never HTTP; the connection ends.
+      this.#upgrading = null;
+      this.#tunnelBytes = null;
+    }
     const reading = this.#reading;
     if (reading !== null && reading === res.req) {
       // Answered before its body arrived (an early 401): the rest is read and dropped.

@@ -40,6 +40,11 @@ export class Http1Request {
   body: Readable | null = null;
   /** Every byte of the request (head and body) has arrived. */
   complete = false;
+  /**
+   * A WebSocket handshake (`Upgrade: websocket` with `Connection: upgrade`): the proxy may hand the
+   * connection over to a tunnel once the upstream answers 101 (Http1Response.switchProtocols).
+   */
+  upgrade = false;
   /** Body bytes received so far (counted by the connection as they arrive, read or not). */
   bodyReceived = 0;
   /**

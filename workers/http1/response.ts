@@ -18,6 +18,12 @@ export interface ResponseOwner {
   finished(res: Http1Response): void;
   /** A write left the socket's output above its high-water mark. */
   blocked(): void;
+  /**
+   * The response is a 101 to a WebSocket handshake: the socket leaves HTTP. Returns the bytes the
+   * client sent after the request (they belong to the new protocol; empty if none), or null when
+   * the connection cannot be handed over (the request is not complete yet, or the socket is going).
+   */
+  upgraded(res: Http1Response): Buffer | null;
 }
 
 /** Called when the client's socket can take more after a write returned false. */
@@ -169,6 +175,32 @@ export class Http1Response {
     if (!this.#send(chunk ?? '', true)) this.#owner.blocked();
     this.writableFinished = true;
     this.#owner.finished(this);
+  }
+
+  /**
+   * Answers a WebSocket handshake with the upstream's `head` (a complete 101 head, written as it
+   * is: its Upgrade and Connection fields are the point) and hands the socket over. From here the
+   * caller owns the socket and calls `tunnelEnded` once it is done with it. Null: no hand-over
+   * (see ResponseOwner.upgraded); nothing was written and the caller should destroy().
+   */
+  switchProtocols(head: string): Buffer | null {
+    if (this.headersSent || this.destroyed || !this.req.upgrade) return null;
+    const rest = this.#owner.upgraded(this);
+    if (rest === null) return null;
+    this.headersSent = true;
+    this.statusCode = 101;
+    // Finished as far as HTTP goes: the request's close (log phase) waits for tunnelEnded.
+    this.writableFinished = true;
+    this.keepAlive = false;
+    this.socket.write(head, 'latin1');
+    return rest;
+  }
+
+  /** The tunnel that took the socket over has ended (both sides closed): the request's close runs. */
+  tunnelEnded(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.onClose?.(this);
   }
 
   /** Cuts the connection: the client sees a response that stopped short. */

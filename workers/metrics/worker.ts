@@ -10,6 +10,7 @@ import { monitorEventLoopDelay, performance, type EventLoopUtilization, type ELD
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { MetricJSON, MetricsReply, PackedMetric } from '../../runtime/protocol/messages.ts';
 import type { RebuildCounter } from '../rebuilds.ts';
+import type { TunnelStats } from '../proxy/tunnel.ts';
 import type { TimerWheel } from '../timers/wheel.ts';
 import { workerRegistry } from './registry.ts';
 import { SeriesCounter, SeriesHistogram } from './series.ts';
@@ -27,6 +28,8 @@ export interface WorkerSources {
   readonly wheel: TimerWheel;
   /** The upstream connector's counters (workers/upstream/pool.ts). */
   upstream?(): UpstreamFigures;
+  /** WebSocket tunnels (workers/proxy/tunnel.ts). */
+  tunnels?(): TunnelStats;
 }
 
 export interface UpstreamFigures {
@@ -70,6 +73,10 @@ export class WorkerMetrics {
   readonly #upstreamReuses: Counter<'worker'>;
   readonly #upstreamRetries: Counter<'worker'>;
   readonly #upstreamIdle: Gauge<'worker'>;
+  readonly #tunnelsOpened: Counter<'worker'>;
+  readonly #tunnelsActive: Gauge<'worker'>;
+  readonly #tunnelsIdleClosed: Counter<'worker'>;
+  readonly #tunnelBytes: Counter<'worker' | 'direction'>;
 
   constructor(sources: WorkerSources, registry: Registry = workerRegistry) {
     this.registry = registry;
@@ -129,6 +136,15 @@ export class WorkerMetrics {
       registers,
     });
     this.#upstreamIdle = new Gauge({ name: 'sluice_upstream_connections_idle', help: 'Idle kept-alive upstream connections of this worker', labelNames: ['worker'], registers });
+    this.#tunnelsOpened = new Counter({ name: 'sluice_websocket_tunnels_total', help: 'WebSocket handshakes the upstream accepted (101 relayed) on this worker', labelNames: ['worker'], registers });
+    this.#tunnelsActive = new Gauge({ name: 'sluice_websocket_tunnels_active', help: 'WebSocket tunnels open on this worker now', labelNames: ['worker'], registers });
+    this.#tunnelsIdleClosed = new Counter({ name: 'sluice_websocket_idle_closed_total', help: 'WebSocket tunnels closed after the idle timeout (no byte either way)', labelNames: ['worker'], registers });
+    this.#tunnelBytes = new Counter({
+      name: 'sluice_websocket_bytes_total',
+      help: 'Bytes relayed through WebSocket tunnels after the 101: ingress from clients, egress to clients',
+      labelNames: ['worker', 'direction'],
+      registers,
+    });
   }
 
   /** A new state was swapped in; `ms` is how long building it took. */
@@ -239,6 +255,17 @@ export class WorkerMetrics {
       this.#upstreamRetries.reset();
       this.#upstreamRetries.inc(labels, upstream.keepaliveRetries);
       this.#upstreamIdle.set(labels, upstream.idle);
+    }
+    const tunnels = sources.tunnels?.();
+    if (tunnels !== undefined) {
+      this.#tunnelsOpened.reset();
+      this.#tunnelsOpened.inc(labels, tunnels.opened);
+      this.#tunnelsActive.set(labels, tunnels.active);
+      this.#tunnelsIdleClosed.reset();
+      this.#tunnelsIdleClosed.inc(labels, tunnels.idleClosed);
+      this.#tunnelBytes.reset();
+      this.#tunnelBytes.inc({ worker: this.#worker, direction: 'ingress' }, tunnels.bytesFromClient);
+      this.#tunnelBytes.inc({ worker: this.#worker, direction: 'egress' }, tunnels.bytesFromUpstream);
     }
   }
 

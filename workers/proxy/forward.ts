@@ -12,6 +12,11 @@
 //   connection for idempotent requests whose body was not sent (nginx proxy_next_upstream error)
 //   a bad or truncated response               502 while nothing was relayed, else the client
 //                                             connection is cut (a response that stops short)
+//
+// A WebSocket handshake (req.upgrade) is sent with `Connection: upgrade` and `Upgrade: websocket`
+// (Kong sets them only for websocket); a 101 from the upstream is relayed with its headers and the
+// two sockets become a Tunnel (tunnel.ts); any other answer is relayed as a response, after which
+// the client connection closes.
 import type { Socket } from 'node:net';
 import type { Service } from '../../config/types.ts';
 import type { ErrorCode } from '../../runtime/protocol/errors.ts';
@@ -27,6 +32,7 @@ import { answerError } from './errors.ts';
 import type { RequestContext } from './context.ts';
 import { downstreamResponseHeaders, relayedResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import type { Target, Targets } from './targets.ts';
+import { Tunnel } from './tunnel.ts';
 import { readTimedOut, startBody, stopBody } from './upstream-timeouts.ts';
 
 export interface ListenerInfo {
@@ -143,7 +149,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
   // UpstreamHandler
 
   onConnected(): void {
-    if (this.ctx.hasBody) startBody(this);
+    if (this.ctx.hasBody || this.ctx.bufferedBody !== null) startBody(this);
     else this.touchReadTimer();
   }
 
@@ -175,7 +181,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     let headers: Record<string, string | string[] | undefined> = responseHeaderObject(rawHeaders);
     if (runner !== null) {
       const upstream: UpstreamResponse = { statusCode, headers };
-      if (runner.buffersResponse) {
+      if (runner.buffersResponse && runner.wantsResponse(ctx, upstream)) {
         this.buffered = new BufferedAnswer(upstream);
         return;
       }
@@ -298,10 +304,27 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     else ctx.res.end(last);
   }
 
-  onUpgrade(_status: number, _rawHeaders: string[], socket: Socket): void {
-    // The proxy path never asks for an upgrade (the listener answers Upgrade requests itself).
-    socket.destroy();
-    this.onFault({ code: 'SLUICE_ERR_UPSTREAM_BAD_RESPONSE', message: 'unexpected upgrade', phase: 'response', reused: false, answered: true } as UpstreamFault);
+  onUpgrade(status: number, rawHeaders: string[], socket: Socket, head: Buffer): void {
+    this.conn = null;
+    this.#stopTimers();
+    const ctx = this.ctx;
+    ctx.upstreamStatus = status;
+    ctx.upstreamLatencyMs = this.tryMs = performance.now() - this.sentAt;
+    if (this.peer !== null) this.balancer!.passive?.status(this.peer, status);
+    this.endTry();
+    if (this.done || ctx.exited) return void socket.destroy();
+    this.done = true;
+    const res = ctx.res;
+    const clientHead = res.switchProtocols(upgradeHead(rawHeaders, ctx.responseHeaders));
+    if (clientHead === null) {
+      // The client's handshake is not complete (a body still arriving) or its socket is gone.
+      socket.destroy();
+      res.destroy();
+      return;
+    }
+    const targets = this.targets;
+    const tunnel = new Tunnel(ctx.socket, socket, targets.wheel, this.service.read_timeout, targets.tunnels, () => res.tunnelEnded());
+    tunnel.start(clientHead, head);
   }
 
   onRequestDrain(): void {
@@ -403,7 +426,10 @@ function send(exchange: Exchange, fresh: boolean): void {
   }
   const req = ctx.req;
   let body: 'none' | 'length' | 'chunked' = 'none';
-  if (ctx.hasBody) body = req.headers['content-length'] !== undefined ? 'length' : 'chunked';
+  // A body a plugin read whole (and maybe replaced) goes with its exact length.
+  const buffered = ctx.bufferedBody;
+  if (buffered !== null) body = buffered.length > 0 || ctx.hasBody ? 'length' : 'none';
+  else if (ctx.hasBody) body = req.headers['content-length'] !== undefined ? 'length' : 'chunked';
   let head: string;
   try {
     head = requestHead(exchange, target, body === 'chunked');
@@ -419,7 +445,7 @@ function send(exchange: Exchange, fresh: boolean): void {
   const reused = conn !== null;
   conn ??= exchange.targets.connector.connect(pool, service.connect_timeout);
   exchange.conn = conn;
-  conn.request(exchange, req.method, head, body, false);
+  conn.request(exchange, ctx.upstreamMethod ?? req.method, head, body, req.upgrade);
   if (reused) exchange.onConnected();
 }
 
@@ -432,17 +458,24 @@ function requestHead(exchange: Exchange, target: Target, chunked: boolean): stri
   const clientHost = req.headers.host ?? '';
   const url = req.url;
   const q = url.indexOf('?');
-  let query = q === -1 ? '' : url.slice(q);
+  let query = ctx.upstreamQuery ?? (q === -1 ? '' : url.slice(q));
   if (ctx.upstreamQueryRemove !== null && query !== '') query = dropQueryArgs(query, ctx.upstreamQueryRemove);
   const overrides = ctx.upstreamHeaders;
+  let host = route.preserve_host && clientHost !== '' ? clientHost : target.hostHeader;
   if (overrides !== null) {
     for (const name in overrides) {
       const value = overrides[name];
-      if (UNSAFE_VALUE.test(name) || (value !== null && value !== undefined && UNSAFE_VALUE.test(value))) throw new TypeError(`invalid character in header "${name}"`);
+      if (UNSAFE_VALUE.test(name) || (value !== null && value !== undefined && (typeof value === 'string' ? UNSAFE_VALUE.test(value) : value.some((v) => UNSAFE_VALUE.test(v))))) {
+        throw new TypeError(`invalid character in header "${name}"`);
+      }
     }
+    // A plugin-set Host (request-transformer's replace.headers) is the one Host line.
+    const h = overrides['host'];
+    if (typeof h === 'string') host = h;
   }
+  const buffered = ctx.bufferedBody;
   const headers = upstreamRequestHeaders(req.rawHeaders, req.headers.connection, {
-    host: route.preserve_host && clientHost !== '' ? clientHost : target.hostHeader,
+    host,
     clientIp: ctx.clientIp,
     forwardedHost: stripPort(clientHost),
     forwardedPort: exchange.listener.port,
@@ -450,11 +483,31 @@ function requestHead(exchange: Exchange, target: Target, chunked: boolean): stri
     forwardedPath: q === -1 ? url : url.slice(0, q),
     forwardedPrefix: match.prefix,
     overrides,
+    bodyLength: buffered === null ? -1 : buffered.length,
   });
-  let head = `${req.method} ${match.upstreamPath}${query} HTTP/1.1\r\n`;
+  let head = `${ctx.upstreamMethod ?? req.method} ${ctx.upstreamPath ?? match.upstreamPath}${query} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]!}: ${headers[i + 1]!}\r\n`;
   if (chunked) head += 'transfer-encoding: chunked\r\n';
+  // The client's Connection and Upgrade are hop-by-hop (dropped above); a handshake gets its own.
+  if (req.upgrade) head += 'connection: upgrade\r\nupgrade: websocket\r\n';
   return `${head}\r\n`;
+}
+
+/**
+ * The 101 relayed to the client: the upstream's fields as they came (Upgrade, Connection and
+ * Sec-WebSocket-* are the handshake; framing fields mean nothing on a 101 and are dropped), the
+ * headers access-phase plugins added (rate-limit counters, correlation id) and Via.
+ */
+function upgradeHead(raw: readonly string[], extra: Record<string, string> | null): string {
+  let head = 'HTTP/1.1 101 Switching Protocols\r\n';
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    const lower = name.toLowerCase();
+    if (lower === 'content-length' || lower === 'transfer-encoding' || lower === 'keep-alive') continue;
+    head += `${name}: ${raw[i + 1]!}\r\n`;
+  }
+  if (extra !== null) for (const name in extra) head += `${name}: ${extra[name]!}\r\n`;
+  return `${head}via: 1.1 sluice\r\n\r\n`;
 }
 
 /** The upstream's headers by lower-case name; a repeated name becomes a list (set-cookie, link...). */

@@ -15,6 +15,7 @@ import type { Peer } from '../balancer/peer.ts';
 import type { ServiceHosts } from '../dns/service-hosts.ts';
 import type { TimerWheel } from '../timers/wheel.ts';
 import type { TargetPool, TargetTls, UpstreamConnector } from '../upstream/pool.ts';
+import { TunnelStats } from './tunnel.ts';
 
 export interface UpstreamTlsSettings {
   /** Verify https targets' certificates when the service does not say (Kong's proxy_ssl_verify). */
@@ -33,6 +34,8 @@ export class Targets {
   readonly connector: UpstreamConnector;
   readonly log: Logger;
   readonly tls: UpstreamTlsSettings;
+  /** WebSocket tunnels of this worker (proxy/tunnel.ts). */
+  readonly tunnels = new TunnelStats();
   readonly #memo = new WeakMap<object, Target>();
 
   constructor(connector: UpstreamConnector, tls: UpstreamTlsSettings, log: Logger) {
@@ -78,8 +81,9 @@ export class Targets {
   /** `host`: where to connect (a resolved address for a balancer peer); `name`: the target as named, for Host. */
   #make(service: Service, host: string, port: number, upstreamHostHeader: string | null, name: string): Target {
     const address = { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
+    const scheme = upstreamScheme(service.protocol);
     let tls: TargetTls | null = null;
-    if (service.protocol === 'https') {
+    if (scheme === 'https') {
       tls = {
         servername: upstreamHostHeader ?? service.host,
         verify: service.tls_verify ?? this.tls.verify,
@@ -88,10 +92,15 @@ export class Targets {
     }
     return {
       service,
-      pool: this.connector.pool(service.protocol, address, tls),
-      hostHeader: upstreamHostHeader ?? hostHeader(name, port, service.protocol),
+      pool: this.connector.pool(scheme, address, tls),
+      hostHeader: upstreamHostHeader ?? hostHeader(name, port, scheme),
     };
   }
+}
+
+/** How a service's protocol reaches its targets: `ws` is http, `wss` https (Kong's WebSocket services). */
+export function upstreamScheme(protocol: string): 'http' | 'https' {
+  return protocol === 'https' || protocol === 'wss' ? 'https' : 'http';
 }
 
 export function hostHeader(host: string, port: number, protocol: string): string {
@@ -100,5 +109,5 @@ export function hostHeader(host: string, port: number, protocol: string): string
 
 /** `protocol://host:port` of every target the state can send to: pools of other origins are closed. */
 export function originOf(protocol: string, host: string, port: number): string {
-  return `${protocol}://${host.startsWith('[') ? host.slice(1, -1) : host}:${port}`;
+  return `${upstreamScheme(protocol)}://${host.startsWith('[') ? host.slice(1, -1) : host}:${port}`;
 }

@@ -28,6 +28,8 @@ export interface ProxyHarness {
   state: WorkerState;
   deps: StateDeps;
   lines: LogLine[];
+  /** Where requests go; holds the WebSocket tunnel counters. */
+  targets: Targets;
   /** Applies `next` as the worker does: as a delta from the current snapshot, then retain. */
   install(next: Snapshot): void;
 }
@@ -42,7 +44,8 @@ export async function startProxy(t: Cleanups, snapshot: Snapshot, extra: readonl
   const deps: StateDeps = { registry: createRegistry(extra), instances: new PluginInstances(log), env, rebuilds: new RebuildCounter(), rebuildAll: false, listenPort: 0 };
   state = buildState(null, snapshot, deps);
   deps.instances.retain(snapshot);
-  const proxy = new Proxy(state, new Targets(connector, { verify: false }, log), new ClientTimeouts(wheel, { idleMs: 60_000, bodyMs: 60_000, sendMs: 60_000 }), { port: '0', proto: 'http' }, log);
+  const targets = new Targets(connector, { verify: false }, log);
+  const proxy = new Proxy(state, targets, new ClientTimeouts(wheel, { idleMs: 60_000, bodyMs: 60_000, sendMs: 60_000 }), { port: '0', proto: 'http' }, log);
   const server = new Http1Server({ handler: (req, res) => proxy.handle(req, res), failed: (error) => log.error({ err: error }, 'connection failed') }, () => {});
   await new Promise<void>((resolve) => server.listen({ port: 0, host }, resolve));
   t.after(async () => {
@@ -57,6 +60,7 @@ export async function startProxy(t: Cleanups, snapshot: Snapshot, extra: readonl
     state,
     deps,
     lines,
+    targets,
     install(next: Snapshot): void {
       const current = harness.state;
       const delta = diff(current.snapshot, { ...next, version: current.version + 1 });
