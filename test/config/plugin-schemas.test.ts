@@ -30,6 +30,10 @@ test('registry: Kong names and priorities, keyed by name', () => {
     'request-transformer': ['request-transformer', 801],
     'response-transformer': ['response-transformer', 800],
     'response-ratelimiting': ['response-ratelimiting', 900],
+    'http-log': ['http-log', 12],
+    'file-log': ['file-log', 9],
+    'udp-log': ['udp-log', 8],
+    'tcp-log': ['tcp-log', 7],
   });
   for (const s of Object.values(pluginSchemas)) assert.equal(configValidator(s) instanceof Error, false, s.name);
 });
