@@ -3,6 +3,7 @@
 import type { Delta, Snapshot } from '../../config/types.ts';
 import type { WireError } from './errors.ts';
 import type { ListenerLimits } from './listener-limits.ts';
+import type { TlsListenerSettings } from './tls-settings.ts';
 
 /** Passed as `workerData` when the primary spawns a worker: what every worker shares. */
 export interface WorkerBoot {
@@ -25,6 +26,8 @@ export interface WorkerBoot {
   /** listen(2) backlog of the proxy socket (Kong's `backlog=N`); absent: Node's default. */
   proxyBacklog?: number;
   listenerLimits: ListenerLimits;
+  /** The TLS proxy listener (every worker runs one); absent or null: none. */
+  tls?: TlsListenerSettings | null;
 }
 
 /** TLS to https upstreams (workers/proxy/targets.ts). */

@@ -1,5 +1,7 @@
 // The proxy listener of a worker thread: a net.Server whose connections speak HTTP/1.1 through
-// llhttp (connection.ts). Each worker listens on the shared port itself (reusePort).
+// llhttp (connection.ts). Each worker listens on the shared port itself (reusePort). The TLS
+// listener (workers/tls/listener.ts) hands its sockets, once their handshake is done, to `adopt`,
+// so plain and TLS connections are one set for drain and shutdown.
 import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from '../../runtime/protocol/listener-limits.ts';
 import { Http1Connection, type ConnectionHooks } from './connection.ts';
@@ -7,26 +9,37 @@ import { Http1Connection, type ConnectionHooks } from './connection.ts';
 export class Http1Server {
   readonly net: Server;
   readonly #connections = new Set<Http1Connection>();
+  readonly #onConnection: (socket: Socket) => void;
+  readonly #limits: ListenerLimits;
   /** Set by drain(): called once the last connection has closed. */
   #onDrained: (() => void) | null = null;
 
   /** `onConnection` runs first for every accepted socket (counters, idle timers). */
   constructor(hooks: ConnectionHooks, onConnection: (socket: Socket) => void, limits: ListenerLimits = DEFAULT_LISTENER_LIMITS) {
     // allowHalfOpen: a client that shuts its side after a request still gets the response.
-    this.net = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      onConnection(socket);
-      const connection = new Http1Connection(socket, hooks, limits);
-      this.#connections.add(connection);
-      // Accepted in the same turn as drain() closed the listener: it is a lame duck from birth.
-      if (this.#onDrained !== null) connection.lameDuck();
-      socket.once('close', () => {
-        this.#connections.delete(connection);
-        if (this.#connections.size === 0 && this.#onDrained !== null) this.#onDrained();
-      });
-    });
+    this.#onConnection = onConnection;
+    this.#limits = limits;
+    this.net = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.adopt(socket, hooks));
     // nginx's worker_connections: beyond it a new connection is closed at once, unanswered (the
     // client sees the close; every worker has its own count).
     if (limits.maxConnections > 0) this.net.maxConnections = limits.maxConnections;
+  }
+
+  /**
+   * Serves HTTP/1.1 on `socket` (a plain socket from this listener, or a TLS socket whose handshake
+   * is done) with `hooks` (the TLS listener's handler knows the request came over TLS).
+   */
+  adopt(socket: Socket, hooks: ConnectionHooks): Http1Connection {
+    this.#onConnection(socket);
+    const connection = new Http1Connection(socket, hooks, this.#limits);
+    this.#connections.add(connection);
+    // Accepted in the same turn as drain() closed the listener: it is a lame duck from birth.
+    if (this.#onDrained !== null) connection.lameDuck();
+    socket.once('close', () => {
+      this.#connections.delete(connection);
+      if (this.#connections.size === 0 && this.#onDrained !== null) this.#onDrained();
+    });
+    return connection;
   }
 
   listen(options: ListenOptions, ready: () => void): void {
