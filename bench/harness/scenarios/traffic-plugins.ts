@@ -35,7 +35,8 @@ export async function runTrafficPluginsScenario(ctx: BenchContext): Promise<void
             route('bot-detection', [{ name: 'bot-detection' }]),
             route('request-size-limiting', [{ name: 'request-size-limiting', config: { allowed_payload_size: 1 } }]),
             route('response-ratelimiting', [{ name: 'response-ratelimiting', config: { limits: { video: { second: 1e9, day: 1e12 } }, limit_by: 'ip' } }]),
-            route('redirect', [{ name: 'redirect', config: { location: 'https://new.example/', keep_incoming_path: true } }]),
+            // Points at the upstream: the harness's reachability probe follows redirects (wrk does not).
+            route('redirect', [{ name: 'redirect', config: { location: `${ctx.upstreamUrl}/`, keep_incoming_path: true } }]),
           ],
         },
       ],

@@ -6,12 +6,15 @@
 // over the upstream's in header_filter (an upstream Access-Control-Allow-Origin is removed when the
 // origin is not allowed; Vary gets Origin appended).
 import { schema, type Config } from '../../../config/plugins/cors.ts';
+import { assertHeader } from '../../http1/response.ts';
 import type { RequestContext } from '../../proxy/context.ts';
 import { definePlugin } from '../define.ts';
 import type { PluginInstance, UpstreamResponse } from '../types.ts';
 import { OriginRules } from './origins.ts';
 
 const ACAO = 'Access-Control-Allow-Origin';
+/** Distinct request Origins whose response headers are kept per config; beyond, the memo starts over. */
+const MEMO_MAX = 1024;
 
 class Cors implements PluginInstance {
   readonly #rules: OriginRules;
@@ -24,6 +27,9 @@ class Cors implements PluginInstance {
   readonly #allowMethods: string;
   readonly #maxAge: string | null;
   readonly #expose: string | null;
+  /** Non-preflight response headers by request Origin, and for no Origin. */
+  readonly #byOrigin = new Map<string, Readonly<Record<string, string>>>();
+  #absent: Readonly<Record<string, string>> | null = null;
 
   constructor(config: Config) {
     this.#rules = new OriginRules(config.origins);
@@ -59,10 +65,34 @@ class Cors implements PluginInstance {
       SKIP.add(ctx);
       return;
     }
+    const out = this.#responseHeaders(given ? origin : null);
+    const mine = ctx.responseHeaders;
+    if (mine === null) ctx.responseHeaders = { ...out };
+    else Object.assign(mine, out);
+  }
+
+  /**
+   * The headers a non-preflight answer gets for this Origin, made once per distinct Origin
+   * (bounded) rather than per request. Values are checked here, once: an Origin the listener
+   * parsed cannot hold CR, LF or NUL, and configured values are plain strings.
+   */
+  #responseHeaders(origin: string | null): Readonly<Record<string, string>> {
+    if (origin === null) return (this.#absent ??= this.#makeHeaders(null));
+    let out = this.#byOrigin.get(origin);
+    if (out === undefined) {
+      out = this.#makeHeaders(origin);
+      if (this.#byOrigin.size >= MEMO_MAX) this.#byOrigin.clear();
+      this.#byOrigin.set(origin, out);
+    }
+    return out;
+  }
+
+  #makeHeaders(origin: string | null): Readonly<Record<string, string>> {
     const out: Record<string, string> = {};
     this.#origin(out, origin);
     if (this.#expose !== null) out['Access-Control-Expose-Headers'] = this.#expose;
-    for (const name in out) ctx.addResponseHeader(name, out[name]!);
+    for (const name in out) assertHeader(name, out[name]!);
+    return Object.freeze(out);
   }
 
   headerFilter(ctx: RequestContext, upstream: UpstreamResponse): void {
