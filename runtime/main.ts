@@ -96,6 +96,7 @@ const supervisor = new Supervisor(
       clientTimeouts: options.clientTimeouts,
       upstreamTls: options.upstreamTls,
       listenerLimits: options.listenerLimits,
+      http2: options.http2,
     },
     spare: options.spare,
     snapshot: () => store.snapshot,

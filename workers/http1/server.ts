@@ -1,7 +1,9 @@
 // The proxy listener of a worker thread: a net.Server whose connections speak HTTP/1.1 through
-// llhttp (connection.ts). Each worker listens on the shared port itself (reusePort).
+// llhttp (connection.ts). Each worker listens on the shared port itself (reusePort). With --h2c a
+// connection that opens with the HTTP/2 preface is handed to the worker's HTTP/2 sessions instead.
 import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from '../../runtime/protocol/listener-limits.ts';
+import { sniffPreface } from '../http2/preface.ts';
 import { Http1Connection, type ConnectionHooks } from './connection.ts';
 
 export class Http1Server {
@@ -9,24 +11,41 @@ export class Http1Server {
   readonly #connections = new Set<Http1Connection>();
   /** Set by drain(): called once the last connection has closed. */
   #onDrained: (() => void) | null = null;
+  /** With --h2c: takes the connections that open with the HTTP/2 preface (workers/http2). */
+  #h2c: ((socket: Socket) => void) | null = null;
 
   /** `onConnection` runs first for every accepted socket (counters, idle timers). */
   constructor(hooks: ConnectionHooks, onConnection: (socket: Socket) => void, limits: ListenerLimits = DEFAULT_LISTENER_LIMITS) {
     // allowHalfOpen: a client that shuts its side after a request still gets the response.
     this.net = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
       onConnection(socket);
-      const connection = new Http1Connection(socket, hooks, limits);
-      this.#connections.add(connection);
-      // Accepted in the same turn as drain() closed the listener: it is a lame duck from birth.
-      if (this.#onDrained !== null) connection.lameDuck();
-      socket.once('close', () => {
-        this.#connections.delete(connection);
-        if (this.#connections.size === 0 && this.#onDrained !== null) this.#onDrained();
+      const h2c = this.#h2c;
+      if (h2c === null) return this.#http1(socket, hooks, limits);
+      sniffPreface(socket, (h2) => {
+        if (h2) return h2c(socket);
+        this.#http1(socket, hooks, limits);
+        socket.resume();
       });
     });
     // nginx's worker_connections: beyond it a new connection is closed at once, unanswered (the
     // client sees the close; every worker has its own count).
     if (limits.maxConnections > 0) this.net.maxConnections = limits.maxConnections;
+  }
+
+  /** h2c with prior knowledge: a connection opening with the HTTP/2 preface goes to `adopt`. */
+  speakH2c(adopt: (socket: Socket) => void): void {
+    this.#h2c = adopt;
+  }
+
+  #http1(socket: Socket, hooks: ConnectionHooks, limits: ListenerLimits): void {
+    const connection = new Http1Connection(socket, hooks, limits);
+    this.#connections.add(connection);
+    // Accepted in the same turn as drain() closed the listener: it is a lame duck from birth.
+    if (this.#onDrained !== null) connection.lameDuck();
+    socket.once('close', () => {
+      this.#connections.delete(connection);
+      if (this.#connections.size === 0 && this.#onDrained !== null) this.#onDrained();
+    });
   }
 
   listen(options: ListenOptions, ready: () => void): void {
