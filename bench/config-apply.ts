@@ -85,7 +85,7 @@ async function measure(routes: number): Promise<{ target: Figures; full: Figures
   const figures = variants.map(() => ({ target: empty(), full: empty(), route: empty() }));
   try {
     for (const [i, variant] of variants.entries()) {
-      running.push(await variant.start({ name: `sluice-${routes}-${i}`, workers: WORKERS, config: bigConfig(routes, 0, 9001), tmpDir }));
+      running.push(await variant.start({ name: `sluice-${routes}-${i}`, workers: WORKERS, config: bigConfig(routes, 0, 9001), tmpDir, readyTimeoutMs: 180_000 }));
     }
     const generation = variants.map(() => 0);
     const port = variants.map(() => 9001);

@@ -13,14 +13,16 @@ import { pickDriver } from './harness/load/load.ts';
 import { nginxVersion } from './harness/targets/nginx.ts';
 import { freePorts } from './harness/net.ts';
 import { runAuthPluginsScenario } from './harness/scenarios/auth-plugins.ts';
+import { runTransformPluginsScenario } from './harness/scenarios/transform-plugins.ts';
 import { runPluginsScenario } from './harness/scenarios/plugins.ts';
 import { runTrafficPluginsScenario } from './harness/scenarios/traffic-plugins.ts';
+import { runLoggingPluginsScenario } from './harness/scenarios/logging-plugins.ts';
 import { installCleanupHandlers, stopAll } from './harness/proc.ts';
 import { runProxyScenario } from './harness/scenarios/proxy.ts';
 import { NGINX_MISSING } from './harness/targets/targets.ts';
 import { startUpstream, type UpstreamKind } from './harness/targets/upstream.ts';
 
-const SCENARIOS = ['single', 'multi', 'plugins', 'auth', 'traffic', 'churn', 'route-churn', 'floor'] as const;
+const SCENARIOS = ['single', 'multi', 'plugins', 'auth', 'traffic', 'transform', 'logging', 'churn', 'route-churn', 'floor'] as const;
 type Scenario = (typeof SCENARIOS)[number];
 const DEFAULT_SCENARIOS: Scenario[] = ['single', 'multi', 'plugins'];
 
@@ -28,6 +30,8 @@ const USAGE = `usage: node bench/run.ts [options]
   --scenario LIST    comma-separated: single (1 worker each), multi (all cores each), plugins,
                      auth (each auth plugin alone vs none, 1 worker),
                      traffic (each traffic plugin alone vs none, 1 worker),
+                     transform (request/response-transformer, proxy-cache alone vs none, 1 worker),
+                     logging (each logging plugin alone vs none, 1 worker, real local receivers),
                      churn, route-churn (one route of 10,000 changed per reconfigure), floor (nginx
                      vs a raw Node relay vs llhttp+undici vs Sluice, 1 worker each: where the floor
                      for a Node proxy lies), or all. Default: single,multi,plugins
@@ -112,6 +116,8 @@ function estimateSeconds(): number {
     if (s === 'plugins') total += 2 * perTarget + setup;
     if (s === 'auth') total += 7 * perTarget + setup;
     if (s === 'traffic') total += 7 * perTarget + setup;
+    if (s === 'transform') total += 5 * perTarget + setup;
+    if (s === 'logging') total += 7 * perTarget + setup;
     if (s === 'floor') total += 4 * perTarget + setup;
     if (s === 'churn' || s === 'route-churn') total += 3 * rounds * durationS + 2 * warmupS + Math.max(3, Math.ceil(durationS / 2)) + 2 * setup;
   }
@@ -159,6 +165,8 @@ try {
     } else if (scenario === 'plugins') await runPluginsScenario(ctx);
     else if (scenario === 'auth') await runAuthPluginsScenario(ctx);
     else if (scenario === 'traffic') await runTrafficPluginsScenario(ctx);
+    else if (scenario === 'transform') await runTransformPluginsScenario(ctx);
+    else if (scenario === 'logging') await runLoggingPluginsScenario(ctx);
     else if (scenario === 'floor') await runFloorScenario(ctx);
     else await runChurnScenario(ctx, scenario === 'route-churn' ? 'route' : 'target');
   }

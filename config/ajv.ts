@@ -37,6 +37,21 @@ ajv.addKeyword({
   validate: (allowed: readonly unknown[], data: unknown) => allowed.some((a) => isDeepStrictEqual(a, data)),
 });
 
+/**
+ * `x-unsupported-unless: "<regex>"`: a string that does not match is valid Kong that Sluice does not
+ * implement (a request-transformer template that needs Lua code, for one): refused with
+ * SLUICE_ERR_UNSUPPORTED rather than sent on as text.
+ */
+export const UNSUPPORTED_UNLESS_KEYWORD = 'x-unsupported-unless';
+ajv.addKeyword({
+  keyword: UNSUPPORTED_UNLESS_KEYWORD,
+  schemaType: 'string',
+  compile: (pattern: string) => {
+    const re = new RegExp(pattern);
+    return (data: unknown) => typeof data !== 'string' || re.test(data);
+  },
+});
+
 export interface FieldError {
   field: string;
   message: string;
@@ -98,6 +113,9 @@ function toFieldError(err: ErrorObject, prefix: string): FieldError {
       return { field: joinPath(base, String(p['additionalProperty'])), message: 'unknown field' };
     case 'propertyNames':
       return { field: joinPath(base, String(p['propertyName'])), message: typeof custom === 'string' ? custom : 'invalid field name' };
+  }
+  if (err.keyword === UNSUPPORTED_UNLESS_KEYWORD) {
+    return { field: base, message: 'not supported by Sluice: only $(headers.x), $(query_params.x), $(uri_captures.x), $(shared.x) and string literals render without Lua', unsupported: true };
   }
   if (err.keyword === UNSUPPORTED_KEYWORD) {
     const allowed = ((err.parentSchema as Record<string, unknown>)[UNSUPPORTED_KEYWORD] as unknown[]).map((a) => JSON.stringify(a));

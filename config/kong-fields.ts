@@ -45,5 +45,8 @@ export const DELIBERATE_NO_OPS: Readonly<Record<string, string>> = {
   'plugin:response-ratelimiting.config.redis_server_name': "deprecated spelling of redis.server_name; read only with policy 'redis'",
   'plugin:response-ratelimiting.config.redis_timeout': "deprecated spelling of redis.timeout; read only with policy 'redis'",
   'plugin:response-ratelimiting.config.redis_database': "deprecated spelling of redis.database; read only with policy 'redis'",
+  'plugin:proxy-cache.config.memory': "names the nginx shared dict Kong's memory strategy uses; each Sluice proxy-cache config keeps its entries in its own bounded store per worker",
+  'plugin:http-log.config.retry_count': 'deprecated in Kong 3.x, where it no longer does anything either (the queue retries until queue.max_retry_time)',
+  'plugin:udp-log.config.timeout': "Kong's cosocket timeout; a UDP send does not wait for its receiver, so there is nothing for it to bound",
   'plugin:rate-limiting.config.sync_rate': "only -1 is accepted with policy 'local' (Kong's own check), the only policy Sluice runs",
 };

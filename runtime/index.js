@@ -87,6 +87,6 @@ if (supported) {
     env: { ...process.env, SLUICE_REEXEC: '1' },
   });
   // Signals sent to this launcher reach the gateway, so SIGTERM still drains gracefully.
-  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1']) process.on(signal, () => child.kill(signal));
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 }

@@ -153,6 +153,9 @@ process.on('SIGHUP', () => {
   );
 });
 
+// logrotate's postrotate signal: workers own the log files (file-log), so they are told to reopen.
+process.on('SIGUSR1', () => log.info({ workers: supervisor.reopenLogs() }, 'SIGUSR1: reopening log files'));
+
 let stopping = false;
 const stop = async (signal: string): Promise<void> => {
   if (stopping) return;

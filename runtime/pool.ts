@@ -22,8 +22,10 @@ export class TaskPool {
       // compete with the proxy workers for the same cores.
       // The thread stays warm: piscina loads the task module when the thread starts (ajv schemas
       // compiled), the boot config JIT-warms it, and idleTimeout never retires the minThreads one.
-      // That matters beyond warmth: the task keeps the hashes of the last config it prepared, which
-      // lets it answer with only the changes (tasks/prepare-config.ts).
+      // That matters beyond warmth: the task keeps each entity of the last config it prepared,
+      // checked, built and hashed (config/incremental.ts), so the next load redoes only what
+      // changed and answers with the delta; a replaced thread starts cold and answers in full.
+      // That cache is about one config's entities (the snapshot's size again on this thread).
       idleTimeout: 60_000,
       // Memory (issue #7). This thread allocates more than any other: every reload parses,
       // validates and hashes the whole config. With V8's defaults its heap grew to 160-270 MiB at

@@ -239,6 +239,17 @@ export class Supervisor extends EventEmitter {
     worker.postMessage(message);
   }
 
+  /** SIGUSR1 (logrotate): every assigned worker reopens its log files. Returns how many were told. */
+  reopenLogs(): number {
+    let told = 0;
+    for (const slot of this.slots) {
+      if (slot.worker === null || !slot.assigned) continue;
+      this.#post(slot.worker, { type: 'reopen-logs' });
+      told++;
+    }
+    return told;
+  }
+
   /**
    * Sends a delta to every assigned worker that was last sent `fromVersion`, the snapshot to the
    * others. A thread still loading gets nothing now: it gets the then-current snapshot on `loaded`.

@@ -19,6 +19,7 @@ import { WorkerMetrics } from './metrics/worker.ts';
 import { PluginInstances } from './plugins/instances.ts';
 import { createRegistry } from './plugins/registry.ts';
 import type { PluginEnv } from './plugins/types.ts';
+import { reopenLogFiles } from './plugins/file-log/files.ts';
 import { ClientTimeouts } from './proxy/client-timeouts.ts';
 import type { ListenerInfo } from './proxy/forward.ts';
 import { Proxy } from './proxy/handler.ts';
@@ -136,6 +137,9 @@ export class GatewayWorker {
         return this.#post({ type: 'not-accepting' });
       case 'drain':
         return this.#drain(message.timeoutMs, message.idleGraceMs);
+      case 'reopen-logs':
+        this.#log.info({ files: reopenLogFiles() }, 'log files will be reopened (SIGUSR1)');
+        return;
       case 'assign':
         // The entry (main.ts) takes the one assignment; a second one is a primary bug, not fatal.
         this.#log.error({ index: message.index }, 'worker was assigned a slot twice; ignored');

@@ -67,7 +67,9 @@ export type ToWorker =
   | { type: 'delta'; delta: Delta }
   | { type: 'query'; id: number; kind: QueryKind }
   | { type: 'stop-accepting' }
-  | { type: 'drain'; timeoutMs: number; idleGraceMs: number };
+  | { type: 'drain'; timeoutMs: number; idleGraceMs: number }
+  /** SIGUSR1 reached the primary: logging plugins open their files anew (logrotate). */
+  | { type: 'reopen-logs' };
 
 export type FromWorker =
   | { type: 'loaded' }

@@ -43,6 +43,13 @@ const KONG_3_10: Record<string, string> = {
   'plugin:request-size-limiting': 'allowed_payload_size require_content_length size_unit',
   'plugin:redirect': 'keep_incoming_path location status_code',
   'plugin:response-ratelimiting': 'block_on_first_violation fault_tolerant header_name hide_client_headers limit_by limits policy redis redis_database redis_host redis_password redis_port redis_server_name redis_ssl redis_ssl_verify redis_timeout redis_username',
+  'plugin:request-transformer': 'add append http_method remove rename replace',
+  'plugin:response-transformer': 'add append remove rename replace',
+  'plugin:proxy-cache': 'cache_control cache_ttl content_type ignore_uri_case memory request_method response_code response_headers storage_ttl strategy vary_headers vary_query_params',
+  'plugin:http-log': 'content_type custom_fields_by_lua flush_timeout headers http_endpoint keepalive method queue queue_size retry_count timeout',
+  'plugin:file-log': 'custom_fields_by_lua path reopen',
+  'plugin:tcp-log': 'custom_fields_by_lua host keepalive port timeout tls tls_sni',
+  'plugin:udp-log': 'custom_fields_by_lua host port timeout',
   'plugin:rate-limiting': 'day error_code error_message fault_tolerant header_name hide_client_headers hour limit_by minute month path policy redis redis_database redis_host redis_password redis_port redis_server_name redis_ssl redis_ssl_verify redis_timeout redis_username second sync_rate year',
 };
 
@@ -202,6 +209,56 @@ const IMPLEMENTED: Record<string, string> = {
   'plugin:response-ratelimiting.config.limit_by': 'test/workers/plugins/response-ratelimiting/access.test.ts',
   'plugin:response-ratelimiting.config.block_on_first_violation': 'test/workers/plugins/response-ratelimiting/access.test.ts',
   'plugin:response-ratelimiting.config.hide_client_headers': 'test/workers/plugins/response-ratelimiting/access.test.ts',
+  'plugin:request-transformer.config.http_method': 'test/workers/plugins/request-transformer/access.test.ts',
+  'plugin:request-transformer.config.remove': 'test/workers/plugins/request-transformer/access.test.ts',
+  'plugin:request-transformer.config.rename': 'test/workers/plugins/request-transformer/access.test.ts',
+  'plugin:request-transformer.config.replace': 'test/workers/plugins/request-transformer/access.test.ts',
+  'plugin:request-transformer.config.add': 'test/workers/plugins/request-transformer/access.test.ts',
+  'plugin:request-transformer.config.append': 'test/workers/plugins/request-transformer/access.test.ts',
+  'plugin:response-transformer.config.remove': 'test/workers/plugins/response-transformer/filter.test.ts',
+  'plugin:response-transformer.config.rename': 'test/workers/plugins/response-transformer/filter.test.ts',
+  'plugin:response-transformer.config.replace': 'test/workers/plugins/response-transformer/filter.test.ts',
+  'plugin:response-transformer.config.add': 'test/workers/plugins/response-transformer/filter.test.ts',
+  'plugin:response-transformer.config.append': 'test/workers/plugins/response-transformer/filter.test.ts',
+  'plugin:proxy-cache.config.response_code': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.request_method': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.content_type': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.cache_ttl': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.strategy': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.cache_control': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.ignore_uri_case': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.storage_ttl': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.vary_query_params': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.vary_headers': 'test/workers/plugins/proxy-cache/access.test.ts',
+  'plugin:proxy-cache.config.response_headers': 'test/workers/plugins/proxy-cache/access.test.ts',
+  // Logging plugins.
+  'plugin:http-log.config.http_endpoint': 'test/workers/plugins/http-log/send.test.ts',
+  'plugin:http-log.config.method': 'test/workers/plugins/http-log/send.test.ts',
+  'plugin:http-log.config.content_type': 'test/workers/plugins/http-log/send.test.ts',
+  'plugin:http-log.config.timeout': 'test/workers/plugins/http-log/send.test.ts',
+  'plugin:http-log.config.keepalive': 'test/workers/plugins/http-log/send.test.ts',
+  'plugin:http-log.config.headers': 'test/workers/plugins/http-log/send.test.ts',
+  'plugin:http-log.config.queue.max_batch_size': 'test/workers/plugins/http-log/send.test.ts',
+  'plugin:http-log.config.queue.max_coalescing_delay': 'test/workers/plugins/http-log/send.test.ts',
+  'plugin:http-log.config.queue.max_entries': 'test/workers/plugins/http-log/send.test.ts',
+  'plugin:http-log.config.queue.max_bytes': 'test/workers/plugins/http-log/send.test.ts',
+  'plugin:http-log.config.queue.max_retry_time': 'test/workers/plugins/http-log/send.test.ts',
+  'plugin:http-log.config.queue.initial_retry_delay': 'test/workers/plugins/http-log/send.test.ts',
+  'plugin:http-log.config.queue.max_retry_delay': 'test/workers/plugins/http-log/send.test.ts',
+  'plugin:http-log.config.queue.concurrency_limit': 'test/workers/plugins/http-log/send.test.ts',
+  // Deprecated spellings of queue.max_batch_size / queue.max_coalescing_delay: their mapping is the behaviour.
+  'plugin:http-log.config.queue_size': 'test/workers/plugins/http-log/schema.test.ts',
+  'plugin:http-log.config.flush_timeout': 'test/workers/plugins/http-log/schema.test.ts',
+  'plugin:file-log.config.path': 'test/workers/plugins/file-log/access.test.ts',
+  'plugin:file-log.config.reopen': 'test/workers/plugins/file-log/access.test.ts',
+  'plugin:tcp-log.config.host': 'test/workers/plugins/tcp-log/send.test.ts',
+  'plugin:tcp-log.config.port': 'test/workers/plugins/tcp-log/send.test.ts',
+  'plugin:tcp-log.config.timeout': 'test/workers/plugins/tcp-log/send.test.ts',
+  'plugin:tcp-log.config.keepalive': 'test/workers/plugins/tcp-log/send.test.ts',
+  'plugin:tcp-log.config.tls': 'test/workers/plugins/tcp-log/send.test.ts',
+  'plugin:tcp-log.config.tls_sni': 'test/workers/plugins/tcp-log/send.test.ts',
+  'plugin:udp-log.config.host': 'test/workers/plugins/udp-log/send.test.ts',
+  'plugin:udp-log.config.port': 'test/workers/plugins/udp-log/send.test.ts',
 };
 
 interface Field {
@@ -276,9 +333,19 @@ function docFor(owner: string, value: Record<string, unknown>): Record<string, u
     case 'hmacauth_credentials': return consumer(owner, { username: 'h', secret: 's' });
   }
   const plugin = owner.slice('plugin:'.length);
-  const base = plugin === 'rate-limiting' ? { minute: 1 } : plugin === 'response-ratelimiting' ? { limits: { video: { minute: 1 } } } : {};
+  const base = (PLUGIN_BASE[plugin] ?? {}) as object;
   return { plugins: [{ name: plugin, config: { ...base, ...(value['config'] as object) } }] };
 }
+
+/** Required config of the plugins that have some, so a probe document is otherwise valid. */
+const PLUGIN_BASE: Record<string, Record<string, unknown>> = {
+  'rate-limiting': { minute: 1 },
+  'response-ratelimiting': { limits: { video: { minute: 1 } } },
+  'http-log': { http_endpoint: 'http://127.0.0.1:9/logs' },
+  'file-log': { path: '/tmp/sluice.log' },
+  'tcp-log': { host: '127.0.0.1', port: 9 },
+  'udp-log': { host: '127.0.0.1', port: 9 },
+};
 
 /** `{a: {b: v}}` for path `a.b` (array index segments are not nested: the caller passes arrays). */
 function nest(path: string, v: unknown): Record<string, unknown> {

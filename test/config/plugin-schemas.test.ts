@@ -22,11 +22,18 @@ test('registry: Kong names and priorities, keyed by name', () => {
     jwt: ['jwt', 1450],
     'key-auth': ['key-auth', 1250],
     prometheus: ['prometheus', 13],
+    'proxy-cache': ['proxy-cache', 100],
     'rate-limiting': ['rate-limiting', 910],
     redirect: ['redirect', 779],
     'request-size-limiting': ['request-size-limiting', 951],
     'request-termination': ['request-termination', 2],
+    'request-transformer': ['request-transformer', 801],
+    'response-transformer': ['response-transformer', 800],
     'response-ratelimiting': ['response-ratelimiting', 900],
+    'http-log': ['http-log', 12],
+    'file-log': ['file-log', 9],
+    'udp-log': ['udp-log', 8],
+    'tcp-log': ['tcp-log', 7],
   });
   for (const s of Object.values(pluginSchemas)) assert.equal(configValidator(s) instanceof Error, false, s.name);
 });

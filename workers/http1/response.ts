@@ -96,6 +96,8 @@ export class Http1Response implements ClientResponse {
   #headers: Map<string, [string, string | string[]]> | null = null;
   /** The head, built but not yet written. */
   #head: string | null = null;
+  /** writeHead's `flat` list, kept by reference for `sentHeaders` (logging plugins). */
+  #flat: readonly string[] | null = null;
   #chunked = false;
   #bodyAllowed = true;
 
@@ -118,11 +120,29 @@ export class Http1Response implements ClientResponse {
     return this.#headers?.has(name.toLowerCase()) ?? false;
   }
 
+  /**
+   * The response headers as Kong's `ngx.resp.get_headers()` gives them to a log plugin: lower-case
+   * names, a repeated name as an array. Built only when asked (the log serializer), not per request.
+   */
+  sentHeaders(): Record<string, string | string[]> {
+    const out: Record<string, string | string[]> = {};
+    const add = (name: string, value: string): void => {
+      const key = name.toLowerCase();
+      const seen = out[key];
+      out[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
+    };
+    if (this.#headers !== null) for (const [name, value] of this.#headers.values()) for (const item of typeof value === 'string' ? [value] : value) add(name, item);
+    const flat = this.#flat;
+    if (flat !== null) for (let i = 0; i < flat.length; i += 2) add(flat[i]!, flat[i + 1]!);
+    return out;
+  }
+
   /** Builds the head from the headers set so far plus `flat` ([name, value, ...]). */
   writeHead(statusCode: number, flat?: readonly string[]): this {
     if (this.headersSent) throw new Error('writeHead called twice');
     this.headersSent = true;
     this.statusCode = statusCode;
+    this.#flat = flat ?? null;
     let head = `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode] ?? 'Unknown'}\r\n`;
     let seen = 0;
     if (this.#headers !== null) {

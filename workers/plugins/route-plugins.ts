@@ -20,6 +20,8 @@ export interface PluginRunner {
    * plugin answers 500 itself. Acquires the request's instances: call `after` exactly once later.
    */
   before(ctx: RequestContext): void | Promise<void>;
+  /** With `buffersResponse`: whether some `response` plugin wants this answer read whole (PluginInstance.wantsResponse). */
+  wantsResponse(ctx: RequestContext, upstream: UpstreamResponse): boolean;
   /** Kong's `response` phase on the buffered answer. Never rejects; a failure answers 500 (check `ctx.exited`). */
   response(ctx: RequestContext, upstream: BufferedResponse): void | Promise<void>;
   /**
@@ -73,6 +75,10 @@ export class RoutePlugins implements PluginRunner {
 
   before(ctx: RequestContext): void | Promise<void> {
     return this.#runner.before(this, ctx);
+  }
+
+  wantsResponse(ctx: RequestContext, upstream: UpstreamResponse): boolean {
+    return this.#runner.wantsResponse(this, ctx, upstream);
   }
 
   response(ctx: RequestContext, upstream: BufferedResponse): void | Promise<void> {

@@ -178,6 +178,23 @@ export class PhaseRunner {
     return chosen;
   }
 
+  wantsResponse(plugins: RoutePlugins, ctx: RequestContext, upstream: UpstreamResponse): boolean {
+    const run = ctx.plugins;
+    if (run === null || run.plugins !== plugins) return false;
+    const at = plugins.responseAt;
+    for (let i = 0; i < at.length; i++) {
+      const instance = run.chosen[at[i]!]?.entry.instance;
+      if (instance === null || instance === undefined || instance.response === undefined) continue;
+      // A plugin that cannot say is given the answer whole: its response phase reports any fault.
+      try {
+        if (instance.wantsResponse === undefined || instance.wantsResponse(ctx, upstream)) return true;
+      } catch {
+        return true;
+      }
+    }
+    return false;
+  }
+
   response(plugins: RoutePlugins, ctx: RequestContext, upstream: BufferedResponse): void | Promise<void> {
     return this.#responseFrom(plugins, ctx, upstream, 0);
   }

@@ -60,6 +60,13 @@ export interface PluginInstance {
    * buffer that route's answers). May change status, headers and body, or `ctx.exit`.
    */
   response?: (ctx: RequestContext, upstream: BufferedResponse) => void | Promise<void>;
+  /**
+   * Asked of a plugin with a `response` phase when the upstream's head arrives: whether this
+   * answer must be read whole for it (absent: always). When no plugin of the route wants it, the
+   * answer streams, `response` is skipped, and header_filter/body_filter still run. response-transformer
+   * only wants JSON answers: a download on the same route is not held in memory.
+   */
+  wantsResponse?: (ctx: RequestContext, upstream: UpstreamResponse) => boolean;
   /** Kong's header_filter. Synchronous: the response head is about to be written. */
   headerFilter?: (ctx: RequestContext, upstream: UpstreamResponse) => void;
   /**

@@ -23,8 +23,14 @@ export class RequestContext {
   match: Match | null = null;
   consumer: Consumer | null = null;
   credential: Credential | null = null;
-  /** Headers to set (string) or remove (null) on the upstream request; filled by plugins. */
-  upstreamHeaders: Record<string, string | null> | null = null;
+  /** Headers to set (string, or a list sent as repeated lines) or remove (null) on the upstream request; filled by plugins. */
+  upstreamHeaders: Record<string, string | readonly string[] | null> | null = null;
+  /** The method sent upstream when a plugin changed it (request-transformer), else null: the client's. */
+  upstreamMethod: string | null = null;
+  /** The upstream path (no query) when a plugin replaced it (request-transformer), else null: the route's. */
+  upstreamPath: string | null = null;
+  /** The upstream query ('' or '?a=b') when a plugin rewrote it (request-transformer), else null: the client's. */
+  upstreamQuery: string | null = null;
   /** Query arguments to drop before forwarding (key-auth `hide_credentials`). */
   upstreamQueryRemove: string[] | null = null;
   /** Headers added to the response the client sees (rate-limit headers, correlation id). */
@@ -71,7 +77,7 @@ export class RequestContext {
     return readWhole(this, body, limit);
   }
 
-  setUpstreamHeader(name: string, value: string | null): void {
+  setUpstreamHeader(name: string, value: string | readonly string[] | null): void {
     (this.upstreamHeaders ??= {})[name.toLowerCase()] = value;
   }
 

@@ -149,7 +149,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
   // UpstreamHandler
 
   onConnected(): void {
-    if (this.ctx.hasBody) startBody(this);
+    if (this.ctx.hasBody || this.ctx.bufferedBody !== null) startBody(this);
     else this.touchReadTimer();
   }
 
@@ -181,7 +181,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     let headers: Record<string, string | string[] | undefined> = responseHeaderObject(rawHeaders);
     if (runner !== null) {
       const upstream: UpstreamResponse = { statusCode, headers };
-      if (runner.buffersResponse) {
+      if (runner.buffersResponse && runner.wantsResponse(ctx, upstream)) {
         this.buffered = new BufferedAnswer(upstream);
         return;
       }
@@ -426,7 +426,10 @@ function send(exchange: Exchange, fresh: boolean): void {
   }
   const req = ctx.req;
   let body: 'none' | 'length' | 'chunked' = 'none';
-  if (ctx.hasBody) body = req.headers['content-length'] !== undefined ? 'length' : 'chunked';
+  // A body a plugin read whole (and maybe replaced) goes with its exact length.
+  const buffered = ctx.bufferedBody;
+  if (buffered !== null) body = buffered.length > 0 || ctx.hasBody ? 'length' : 'none';
+  else if (ctx.hasBody) body = req.headers['content-length'] !== undefined ? 'length' : 'chunked';
   let head: string;
   try {
     head = requestHead(exchange, target, body === 'chunked');
@@ -442,7 +445,7 @@ function send(exchange: Exchange, fresh: boolean): void {
   const reused = conn !== null;
   conn ??= exchange.targets.connector.connect(pool, service.connect_timeout);
   exchange.conn = conn;
-  conn.request(exchange, req.method, head, body, req.upgrade);
+  conn.request(exchange, ctx.upstreamMethod ?? req.method, head, body, req.upgrade);
   if (reused) exchange.onConnected();
 }
 
@@ -455,17 +458,24 @@ function requestHead(exchange: Exchange, target: Target, chunked: boolean): stri
   const clientHost = req.headers.host ?? '';
   const url = req.url;
   const q = url.indexOf('?');
-  let query = q === -1 ? '' : url.slice(q);
+  let query = ctx.upstreamQuery ?? (q === -1 ? '' : url.slice(q));
   if (ctx.upstreamQueryRemove !== null && query !== '') query = dropQueryArgs(query, ctx.upstreamQueryRemove);
   const overrides = ctx.upstreamHeaders;
+  let host = route.preserve_host && clientHost !== '' ? clientHost : target.hostHeader;
   if (overrides !== null) {
     for (const name in overrides) {
       const value = overrides[name];
-      if (UNSAFE_VALUE.test(name) || (value !== null && value !== undefined && UNSAFE_VALUE.test(value))) throw new TypeError(`invalid character in header "${name}"`);
+      if (UNSAFE_VALUE.test(name) || (value !== null && value !== undefined && (typeof value === 'string' ? UNSAFE_VALUE.test(value) : value.some((v) => UNSAFE_VALUE.test(v))))) {
+        throw new TypeError(`invalid character in header "${name}"`);
+      }
     }
+    // A plugin-set Host (request-transformer's replace.headers) is the one Host line.
+    const h = overrides['host'];
+    if (typeof h === 'string') host = h;
   }
+  const buffered = ctx.bufferedBody;
   const headers = upstreamRequestHeaders(req.rawHeaders, req.headers.connection, {
-    host: route.preserve_host && clientHost !== '' ? clientHost : target.hostHeader,
+    host,
     clientIp: ctx.clientIp,
     forwardedHost: stripPort(clientHost),
     forwardedPort: exchange.listener.port,
@@ -473,8 +483,9 @@ function requestHead(exchange: Exchange, target: Target, chunked: boolean): stri
     forwardedPath: q === -1 ? url : url.slice(0, q),
     forwardedPrefix: match.prefix,
     overrides,
+    bodyLength: buffered === null ? -1 : buffered.length,
   });
-  let head = `${req.method} ${match.upstreamPath}${query} HTTP/1.1\r\n`;
+  let head = `${ctx.upstreamMethod ?? req.method} ${ctx.upstreamPath ?? match.upstreamPath}${query} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]!}: ${headers[i + 1]!}\r\n`;
   if (chunked) head += 'transfer-encoding: chunked\r\n';
   // The client's Connection and Upgrade are hop-by-hop (dropped above); a handshake gets its own.

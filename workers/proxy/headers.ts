@@ -51,9 +51,17 @@ export interface ForwardInfo {
   forwardedPath: string;
   /** The part strip_path removed, when it removed one (X-Forwarded-Prefix). */
   forwardedPrefix: string | null;
-  /** Plugin edits: set (string) or remove (null). Lower-case names. */
-  overrides: Record<string, string | null> | null;
+  /** Plugin edits: set (string, or a list of lines) or remove (null). Lower-case names. */
+  overrides: Record<string, string | readonly string[] | null> | null;
+  /**
+   * The length of a body a plugin read whole (ctx.bufferedBody), which goes with this
+   * Content-Length instead of the client's framing; -1 when the client's body streams through.
+   */
+  bodyLength?: number;
 }
+
+/** Framing headers: only the proxy writes them (a plugin's copy would desync the body). */
+const FRAMING = new Set(['content-length', 'transfer-encoding', 'host']);
 
 /**
  * Builds the upstream request's headers as a flat [name, value, ...] list (undici's cheapest form)
@@ -73,6 +81,7 @@ export function upstreamRequestHeaders(rawHeaders: string[], connection: string 
       continue;
     }
     if (overrides !== null && lower in overrides) continue;
+    if (lower === 'content-length' && info.bodyLength !== undefined && info.bodyLength !== -1) continue;
     out.push(name, rawHeaders[i + 1]!);
   }
   out.push(
@@ -88,9 +97,12 @@ export function upstreamRequestHeaders(rawHeaders: string[], connection: string 
   if (overrides !== null) {
     for (const name in overrides) {
       const value = overrides[name];
-      if (value !== null && value !== undefined) out.push(name, value);
+      if (value === null || value === undefined || FRAMING.has(name) || HOP_BY_HOP.has(name)) continue;
+      if (typeof value === 'string') out.push(name, value);
+      else for (const line of value) out.push(name, line);
     }
   }
+  if (info.bodyLength !== undefined && info.bodyLength !== -1) out.push('content-length', String(info.bodyLength));
   return out;
 }
 

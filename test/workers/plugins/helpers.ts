@@ -198,7 +198,7 @@ function upstream(ctx: RequestContext, runner: ReturnType<PluginsIterator['forRo
   if (ctx.exited) return;
   const echo: UpstreamEcho = {
     path: req.url,
-    headers: ctx.upstreamHeaders ?? {},
+    headers: (ctx.upstreamHeaders ?? {}) as Record<string, string | null>,
     queryRemove: ctx.upstreamQueryRemove,
     consumer: ctx.consumer?.username ?? ctx.consumer?.id ?? null,
     credential: ctx.credential?.id ?? null,

@@ -35,12 +35,12 @@ export interface ProxyHarness {
 }
 
 /** `host`: the listener's address ('::1' or '::' for IPv6 and IPv4-mapped clients); 127.0.0.1 by default. */
-export async function startProxy(t: Cleanups, snapshot: Snapshot, extra: readonly AnyPluginDefinition[] = [], host = '127.0.0.1'): Promise<ProxyHarness> {
+export async function startProxy(t: Cleanups, snapshot: Snapshot, extra: readonly AnyPluginDefinition[] = [], host = '127.0.0.1', envExtra: Partial<PluginEnv> = {}): Promise<ProxyHarness> {
   const { log, lines } = captureLog();
   const wheel = new TimerWheel();
   const connector = new UpstreamConnector(wheel);
   let state: WorkerState | null = null;
-  const env: PluginEnv = { worker: 0, wheel, counters: createCounterMemory(1024), credentials: () => state!.credentials, log };
+  const env: PluginEnv = { worker: 0, wheel, counters: createCounterMemory(1024), credentials: () => state!.credentials, log, ...envExtra };
   const deps: StateDeps = { registry: createRegistry(extra), instances: new PluginInstances(log), env, rebuilds: new RebuildCounter(), rebuildAll: false, listenPort: 0 };
   state = buildState(null, snapshot, deps);
   deps.instances.retain(snapshot);

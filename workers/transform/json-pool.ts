@@ -1,0 +1,61 @@
+// The worker's JSON pool (worker thread): large JSON body edits (request-transformer,
+// response-transformer) run on one piscina thread this worker owns, so a 5 MB parse/edit/serialize
+// does not stall the small requests the worker is serving meanwhile.
+//
+// Why the worker owns it rather than sending the body to the primary's pool (runtime/pool.ts): the
+// primary's pool is one thread kept for config preparation, which must not queue behind bodies or
+// hold them up; and a body sent through the primary would cross two MessagePorts instead of one and
+// wait on the primary's event loop (Admin API, metrics merges) on the way. A worker-owned thread is
+// one hop with the buffer transferred, not copied (bench/json-offload.ts measures the round trip:
+// bench/RESULTS.transform.md). The thread is started on the first large body and retired after a
+// minute without one, so a worker that never sees large JSON bodies holds no extra thread.
+import { Piscina } from 'piscina';
+import { editJson, type JsonEdits } from './json-body.ts';
+import type { JsonTask } from './json-task.ts';
+
+/**
+ * Bodies from this size up are edited on the pool thread. Below it the edit costs less than the
+ * round trip (~0.1-0.3 ms: post, wake, post back) and runs inline; above it JSON.parse and
+ * JSON.stringify cost about 1 ms per 100 KiB on the benchmark box.
+ */
+export const OFFLOAD_BYTES = 128 * 1024;
+
+const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
+
+let pool: Piscina | null = null;
+
+function jsonPool(): Piscina {
+  return (pool ??= new Piscina({
+    filename: new URL(`./json-task${EXTENSION}`, import.meta.url).href,
+    minThreads: 0,
+    // One thread: several would only compete with the proxy workers for the same cores.
+    maxThreads: 1,
+    idleTimeout: 60_000,
+    // Bounded: past this many waiting edits, the next is done inline rather than queued without end.
+    maxQueue: 64,
+  }));
+}
+
+/** Edits `body` inline when it is small, on the pool thread when it is large. null: send it as it is. */
+export function editJsonBody(body: Buffer, edits: JsonEdits): Buffer | null | Promise<Buffer | null> {
+  if (body.length < OFFLOAD_BYTES) return editJson(body, edits);
+  const p = jsonPool();
+  if (p.queueSize >= 64) return editJson(body, edits);
+  // Copy into an ArrayBuffer of its own to transfer: the request body may share a slab with others.
+  const own = new Uint8Array(body.length);
+  own.set(body);
+  const task: JsonTask = { body: own, edits };
+  return (p.run(task, { transferList: [own.buffer] }) as Promise<Uint8Array | null>).then((out) => (out === null ? null : Buffer.from(out.buffer, out.byteOffset, out.byteLength)));
+}
+
+/** Edits run on the pool thread so far (tests check large bodies went there). */
+export function jsonPoolStats(): { completed: number; threads: number } {
+  return pool === null ? { completed: 0, threads: 0 } : { completed: pool.completed, threads: pool.threads.length };
+}
+
+/** Stops the pool thread (worker shutdown, tests). */
+export async function closeJsonPool(): Promise<void> {
+  const p = pool;
+  pool = null;
+  if (p !== null) await p.destroy();
+}
