@@ -55,6 +55,8 @@ export class H2Response implements ClientResponse {
   #headers: Record<string, string | string[]> | null = null;
   /** The head, built and not yet handed to nghttp2. */
   #head: OutgoingHttpHeaders | null = null;
+  /** The head as built by writeHead (sentHeaders). */
+  #sent: OutgoingHttpHeaders | null = null;
   #bodyAllowed = true;
 
   constructor(stream: ServerHttp2Stream, req: H2Request, env: H2ResponseEnv) {
@@ -71,6 +73,18 @@ export class H2Response implements ClientResponse {
     for (const item of typeof stored === 'string' ? [stored] : stored) assertHeader(name, item);
     (this.#headers ??= Object.create(null) as Record<string, string | string[]>)[lower] = stored;
     return this;
+  }
+
+  sentHeaders(): Record<string, string | string[]> {
+    const out: Record<string, string | string[]> = {};
+    const head = this.#sent;
+    if (head === null) return out;
+    for (const name in head) {
+      const value = head[name];
+      if (name.charCodeAt(0) === 0x3a || value === undefined) continue;
+      out[name] = Array.isArray(value) ? value.map(String) : String(value);
+    }
+    return out;
   }
 
   hasHeader(name: string): boolean {
@@ -101,6 +115,7 @@ export class H2Response implements ClientResponse {
     // RFC 9110 §8.6: no Content-Length on a 204 (a HEAD or 304 answer may carry the length it would have).
     if (statusCode === 204) delete head['content-length'];
     this.#head = head;
+    this.#sent = head;
     return this;
   }
 

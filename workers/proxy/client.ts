@@ -60,6 +60,8 @@ export interface ClientResponse {
   drainWaiter: DrainWaiter | null;
   setHeader(name: string, value: string | number | readonly string[]): this;
   hasHeader(name: string): boolean;
+  /** The headers of the head as sent, by lower-case name (logging plugins). */
+  sentHeaders(): Record<string, string | string[]>;
   /** Builds the head from the headers set so far plus `flat` ([name, value, ...]). */
   writeHead(statusCode: number, flat?: readonly string[]): this;
   /** Writes a body chunk; false when the client's side is full (see drainWaiter). */
