@@ -8,7 +8,7 @@ function c(key: string, group: Collection['group'], type: string, refs: readonly
 }
 
 export const COLLECTIONS: Record<string, Collection> = {
-  services: c('services', 'services', 'service', []),
+  services: c('services', 'services', 'service', ['client_certificate']),
   routes: c('routes', 'routes', 'route', ['service']),
   upstreams: c('upstreams', 'upstreams', 'upstream', []),
   targets: c('targets', 'targets', 'target', ['upstream']),
@@ -19,6 +19,9 @@ export const COLLECTIONS: Record<string, Collection> = {
   acls: c('acls', 'credentials', 'acl', ['consumer'], 'acls'),
   hmacauth_credentials: c('hmacauth_credentials', 'credentials', 'hmacauth_credential', ['consumer'], 'hmacauth_credentials'),
   plugins: c('plugins', 'plugins', 'plugin', ['route', 'service', 'consumer']),
+  certificates: c('certificates', 'certificates', 'certificate', []),
+  snis: c('snis', 'snis', 'sni', ['certificate']),
+  ca_certificates: c('ca_certificates', 'ca_certificates', 'ca_certificate', []),
 };
 
 /**
@@ -26,6 +29,9 @@ export const COLLECTIONS: Record<string, Collection> = {
  * the file's key order), so a route's position (its `created_at`) never depends on key order.
  */
 export const TOP_LEVEL = [
+  'certificates',
+  'snis',
+  'ca_certificates',
   'services',
   'routes',
   'upstreams',
@@ -47,6 +53,7 @@ export const CHILDREN: Record<string, readonly { key: string; field: RefField }[
   ],
   routes: [{ key: 'plugins', field: 'route' }],
   upstreams: [{ key: 'targets', field: 'upstream' }],
+  certificates: [{ key: 'snis', field: 'certificate' }],
   consumers: [
     { key: 'keyauth_credentials', field: 'consumer' },
     { key: 'basicauth_credentials', field: 'consumer' },
@@ -59,9 +66,6 @@ export const CHILDREN: Record<string, readonly { key: string; field: RefField }[
 
 /** Kong entity collections Sluice does not implement: an empty list is accepted, anything else is an error. */
 export const KONG_ONLY = new Set([
-  'certificates',
-  'ca_certificates',
-  'snis',
   'vaults',
   'consumer_groups',
   'consumer_group_consumers',

@@ -6,12 +6,14 @@ import type { ErrorList } from './errors.ts';
 import { isHostname, isServiceHost, parseTarget } from './hosts.ts';
 import type { Item } from './item.ts';
 import { checkFixedPath, checkRoute } from './route-checks.ts';
+import { checkCaCertificate, checkCertificate, checkRouteSnis, checkServiceTls, checkSni } from './tls-checks.ts';
 
 export function checkEntity(item: Item, errors: ErrorList): void {
   switch (item.kind ?? item.group) {
     case 'services':
       return checkService(item, errors);
     case 'routes':
+      checkRouteSnis(item, errors);
       return checkRoute(item, errors);
     case 'upstreams':
       return checkUpstream(item, errors);
@@ -21,6 +23,12 @@ export function checkEntity(item: Item, errors: ErrorList): void {
       return atLeastOneOf(item, ['custom_id', 'username'], errors);
     case 'jwt_secrets':
       return checkJwtSecret(item, errors);
+    case 'certificates':
+      return checkCertificate(item, errors);
+    case 'ca_certificates':
+      return checkCaCertificate(item, errors);
+    case 'snis':
+      return checkSni(item, errors);
   }
 }
 
@@ -34,6 +42,7 @@ function checkService(item: Item, errors: ErrorList): void {
     // Reported on `host` even when it came from `url`, as Kong does after expanding the shorthand.
     errors.add(item, 'host', `invalid host: '${v['host']}' is not a valid hostname or IP address`);
   }
+  checkServiceTls(item, errors);
   if (typeof v['path'] === 'string' && ok(item, 'path')) {
     const msg = checkFixedPath(v['path']);
     if (msg !== null) errors.add(item, 'path', msg);

@@ -4,6 +4,7 @@ import { ajv, runSchema } from './ajv.ts';
 import type { ErrorList } from './errors.ts';
 import type { Item } from './item.ts';
 import type { EntitySchema } from './schemas/common.ts';
+import { caCertificates, certificates, snis } from './schemas/certificates.ts';
 import { consumers } from './schemas/consumers.ts';
 import { credentials } from './schemas/credentials.ts';
 import { plugins } from './schemas/plugins.ts';
@@ -21,6 +22,9 @@ export const ENTITY_SCHEMAS: Record<string, EntitySchema> = {
   targets,
   consumers,
   plugins,
+  certificates,
+  snis,
+  ca_certificates: caCertificates,
   ...credentials,
 };
 

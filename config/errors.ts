@@ -20,6 +20,12 @@ export interface ErrorTarget {
 
 export class ErrorList {
   readonly list: FlatError[] = [];
+  /** What does not make the config invalid but should be said (an expired certificate). */
+  readonly warnings: FlatError[] = [];
+
+  warn(target: ErrorTarget, field: string, message: string): void {
+    this.warnings.push({ entity_type: target.type, entity: target.label(), field, message });
+  }
 
   add(target: ErrorTarget, field: string, message: string): void {
     target.ok = false;

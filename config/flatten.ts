@@ -18,7 +18,9 @@ export function flatten(doc: Record<string, unknown>, errors: ErrorList): Item[]
   const walk = (list: unknown, key: string, path: string, parent: Item | null, parentField: RefField | null): void => {
     const collection = COLLECTIONS[key] as Collection;
     for (let i = 0; i < (list as unknown[]).length; i++) {
-      const raw = (list as unknown[])[i];
+      let raw = (list as unknown[])[i];
+      // Kong writes a certificate's SNIs as names too (`snis: [example.com]`).
+      if (key === 'snis' && parentField === 'certificate' && typeof raw === 'string') raw = { name: raw };
       const itemPath = joinPath(path, i);
       if (!isRecord(raw)) {
         errors.add(new Item(collection, itemPath, {}, parent, parentField), '', 'expected a record');
@@ -45,7 +47,7 @@ export function flatten(doc: Record<string, unknown>, errors: ErrorList): Item[]
         }
         value[field] = v;
       }
-      if (parentField !== null && item.refs[parentField] !== undefined && item.refs[parentField] !== null) {
+      if (parentField !== null && item.refs[parentField] !== undefined && item.refs[parentField] !== null && !namesParent(item.refs[parentField], parent)) {
         errors.add(item, parentField, `value must be null: a nested ${collection.type} belongs to the ${parent?.type ?? ''} it is written in`);
       }
       item.ordinal = ordinals[collection.group]++;
@@ -72,4 +74,12 @@ export function flatten(doc: Record<string, unknown>, errors: ErrorList): Item[]
     walk(list, key, key, null, null);
   }
   return items;
+}
+
+/** A nested entity may still name its parent by the parent's own id (KIC writes nested SNIs so). */
+function namesParent(ref: unknown, parent: Item | null): boolean {
+  const id = parent?.value['id'];
+  if (typeof id !== 'string') return false;
+  const named = typeof ref === 'string' ? ref : isRecord(ref) && Object.keys(ref).length === 1 && typeof ref['id'] === 'string' ? ref['id'] : null;
+  return named !== null && named.toLowerCase() === id.toLowerCase();
 }

@@ -41,7 +41,8 @@ import type { PluginSchemas } from './plugin-schema.ts';
 import { prepareConfig, type PreparedConfig, type RejectedConfig } from './prepare.ts';
 import { resolveAll } from './resolve.ts';
 import { GROUPS } from './types.ts';
-import type { Delta, Entities, GroupHashes, GroupName } from './types.ts';
+import type { Delta, Entities, FlatError, GroupHashes, GroupName } from './types.ts';
+import { checkServiceCaRefs } from './tls-checks.ts';
 import { checkUniqueness } from './uniqueness.ts';
 
 /**
@@ -52,6 +53,8 @@ export interface PreparedDelta extends Omit<Delta, 'version' | 'fromVersion'> {
   ok: true;
   base: string;
   migration: MigrationReport | null;
+  /** As PreparedConfig's. */
+  warnings?: FlatError[];
 }
 
 export type PrepareAnswer = PreparedConfig | PreparedDelta | RejectedConfig;
@@ -190,6 +193,11 @@ export class ConfigPreparer {
       if (!reused[i] && !item.hasFailed('')) checkEntity(item, errors);
     }
     resolveAll(items, errors);
+    checkServiceCaRefs(
+      items.filter((item) => item.group === 'services'),
+      new Set(items.filter((item) => item.group === 'ca_certificates').map((item) => item.id)),
+      errors,
+    );
     fillGenerated(items, this.#options.generatorSecret);
     checkUniqueness(items, errors);
     for (let i = 0; i < items.length; i++) {
@@ -213,7 +221,7 @@ export class ConfigPreparer {
     if (size > marked) {
       for (const memo of this.#checked.values()) for (const [k, v] of memo) if (v.seen !== load) memo.delete(k);
     }
-    return this.#build(items, texts, head, base, load, text, format, migration);
+    return this.#build(items, texts, head, base, load, text, format, migration, errors.warnings);
   }
 
   #build(
@@ -225,6 +233,7 @@ export class ConfigPreparer {
     text: string,
     format: ConfigFormat | undefined,
     migration: MigrationReport | null,
+    warnings: FlatError[],
   ): PrepareAnswer {
     const entityHashes = {} as EntityHashes;
     const entities = {} as Record<GroupName, Record<string, unknown>>;
@@ -306,8 +315,10 @@ export class ConfigPreparer {
     const hash = configHash(groupHashes);
     this.#states.push({ hash, groupHashes, entityHashes, counts, sorted, text, format });
     if (this.#states.length > STATES) this.#states.shift();
-    if (base === undefined) return { ok: true, entities: entities as Entities, entityHashes, groupHashes, hash, migration };
-    return { ok: true, base: base.hash, hash, groupHashes, upserts: upserts as Delta['upserts'], removes, upsertHashes, migration };
+    // Warnings (an expired certificate) come from entities checked this time: said once per new text.
+    const said = warnings.length === 0 ? {} : { warnings };
+    if (base === undefined) return { ok: true, entities: entities as Entities, entityHashes, groupHashes, hash, migration, ...said };
+    return { ok: true, base: base.hash, hash, groupHashes, upserts: upserts as Delta['upserts'], removes, upsertHashes, migration, ...said };
   }
 
 }

@@ -4,7 +4,7 @@ import type { ErrorTarget } from './errors.ts';
 import type { CredentialKind, GroupName } from './types.ts';
 
 /** Fields that reference another entity. */
-export type RefField = 'service' | 'route' | 'consumer' | 'upstream';
+export type RefField = 'service' | 'route' | 'consumer' | 'upstream' | 'certificate' | 'client_certificate';
 
 /** The groups a reference field points into. */
 export const REF_GROUP: Record<RefField, GroupName> = {
@@ -12,6 +12,8 @@ export const REF_GROUP: Record<RefField, GroupName> = {
   route: 'routes',
   consumer: 'consumers',
   upstream: 'upstreams',
+  certificate: 'certificates',
+  client_certificate: 'certificates',
 };
 
 /** A collection as written in a file: a top-level key or a key nested in a parent. */
@@ -96,6 +98,10 @@ const LABEL_FIELDS: Record<string, readonly string[]> = {
   keyauth_credentials: [],
   jwt_secrets: [],
   acls: [],
+  // A certificate's label is its id: its fields are PEM, and its key is a secret.
+  certificates: [],
+  snis: ['name'],
+  ca_certificates: [],
 };
 
 function pickString(v: Record<string, unknown>, fields: readonly string[] | undefined): string | null {

@@ -24,6 +24,8 @@ export interface PreparedConfig {
   entityHashes: EntityHashes;
   groupHashes: GroupHashes;
   hash: string;
+  /** Said, not refused (an expired certificate); absent when there is none. */
+  warnings?: FlatError[];
   /** A 1.1/2.1 file migrated to 3.0 on load: what changed. */
   migration: MigrationReport | null;
 }
@@ -46,7 +48,7 @@ export function prepareConfig(text: string, opts: PrepareOptions): PrepareResult
     return { ok: false, errors: valid.errors, code };
   }
   const { entityHashes, groupHashes, hash } = hashEntities(valid.entities);
-  return { ok: true, entities: valid.entities, entityHashes, groupHashes, hash, migration: valid.migration };
+  return { ok: true, entities: valid.entities, entityHashes, groupHashes, hash, migration: valid.migration, ...(valid.warnings.length === 0 ? {} : { warnings: valid.warnings }) };
 }
 
 /** A prepared config as the snapshot of `version`. Shares the result's objects: no copy. */

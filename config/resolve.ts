@@ -9,7 +9,7 @@ import { REF_GROUP } from './item.ts';
 import type { Item, RefField } from './item.ts';
 import type { GroupName } from './types.ts';
 
-const ORDER: readonly GroupName[] = ['services', 'upstreams', 'consumers', 'routes', 'targets', 'credentials', 'plugins'];
+const ORDER: readonly GroupName[] = ['certificates', 'ca_certificates', 'snis', 'services', 'upstreams', 'consumers', 'routes', 'targets', 'credentials', 'plugins'];
 
 /** The field a reference by name matches, per group (Kong's `endpoint_key`). */
 const NAME_FIELD: Partial<Record<GroupName, string>> = {
@@ -17,6 +17,7 @@ const NAME_FIELD: Partial<Record<GroupName, string>> = {
   routes: 'name',
   upstreams: 'name',
   consumers: 'username',
+  snis: 'name',
 };
 
 interface Index {
@@ -94,6 +95,12 @@ function naturalKey(item: Item, unnamed: Map<string, number>): (string | number)
       return [item.resolved.consumer ?? '', str('group') ?? item.path];
     case 'plugins':
       return [str('name') ?? item.path, item.resolved.route ?? '', item.resolved.service ?? '', item.resolved.consumer ?? ''];
+    case 'certificates':
+    case 'ca_certificates':
+      // The certificate itself: the same PEM keeps its id across reloads, a new one gets a new id.
+      return ['cert', str('cert') ?? item.path];
+    case 'snis':
+      return ['name', str('name') ?? item.path];
     default:
       return ['#', item.path];
   }
@@ -107,6 +114,7 @@ const REQUIRED_REF: Partial<Record<string, RefField>> = {
   jwt_secret: 'consumer',
   acl: 'consumer',
   hmacauth_credential: 'consumer',
+  sni: 'certificate',
 };
 
 function resolveRef(item: Item, field: RefField, indexes: Map<GroupName, Index>, errors: ErrorList): void {

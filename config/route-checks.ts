@@ -55,9 +55,11 @@ export function checkRoute(item: Item, errors: ErrorList): void {
   if (v['expression'] !== undefined && v['expression'] !== null) return;
   // Nor for a stream route (tcp, tls, udp...): its protocols are refused as unsupported already.
   if (Array.isArray(v['protocols']) && v['protocols'].some((p) => p !== 'http' && p !== 'https')) return;
-  const matchers = ['methods', 'hosts', 'headers', 'paths'];
+  // An https-only route may match on its SNIs alone.
+  const httpsOnly = Array.isArray(v['protocols']) && (v['protocols'] as unknown[]).every((p) => p === 'https');
+  const matchers = httpsOnly ? ['methods', 'hosts', 'headers', 'paths', 'snis'] : ['methods', 'hosts', 'headers', 'paths'];
   if (!matchers.some((f) => item.hasFailed(f)) && !matchers.some((f) => nonEmpty(v[f]))) {
-    errors.add(item, '', "must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http' or 'https'");
+    errors.add(item, '', httpsOnly ? "must set one of 'methods', 'hosts', 'headers', 'paths', 'snis' when 'protocols' is 'https'" : "must set one of 'methods', 'hosts', 'headers', 'paths' when 'protocols' is 'http' or 'https'");
   }
 }
 

@@ -22,6 +22,10 @@ export interface Service {
   tls_verify: boolean | null;
   /** Longest certificate chain accepted when verifying; null: OpenSSL's default. */
   tls_verify_depth: number | null;
+  /** The certificate this service presents to its upstream (mTLS); https only. Always set by the config layer (null when absent); optional only so hand-built fixtures stay valid. */
+  client_certificate?: Ref | null;
+  /** Ids of `ca_certificates` that verify the upstream's certificate, instead of --upstream-trusted-ca (set like client_certificate). */
+  ca_certificates?: string[] | null;
   enabled: boolean;
   tags: string[] | null;
 }
@@ -35,6 +39,8 @@ export interface Route {
   hosts: string[] | null;
   paths: string[] | null;
   headers: Record<string, string[]> | null;
+  /** Server names (exact, lower-case) the request's TLS connection must have sent; null: any. Set like Service.client_certificate. */
+  snis?: string[] | null;
   strip_path: boolean;
   preserve_host: boolean;
   regex_priority: number;
@@ -166,8 +172,35 @@ export interface UpstreamHealthchecks {
   };
 }
 
+/** A TLS certificate and its key, PEM (Kong's `certificates`); `_alt` is a second one of another key type. */
+export interface Certificate {
+  id: string;
+  cert: string;
+  key: string;
+  cert_alt: string | null;
+  key_alt: string | null;
+  tags: string[] | null;
+}
+
+/** A server name (exact, `*.example.com`, `example.*` or `*`) and the certificate it selects. */
+export interface Sni {
+  id: string;
+  name: string;
+  certificate: Ref;
+  tags: string[] | null;
+}
+
+/** A CA certificate that services may trust for their upstreams (`ca_certificates`). */
+export interface CaCertificate {
+  id: string;
+  cert: string;
+  /** SHA-256 of the certificate (DER), hex, as Kong computes it. */
+  cert_digest: string;
+  tags: string[] | null;
+}
+
 /** The groups a config is hashed and diffed by. Order here is the canonical order. */
-export const GROUPS = ['services', 'routes', 'upstreams', 'targets', 'consumers', 'credentials', 'plugins'] as const;
+export const GROUPS = ['services', 'routes', 'upstreams', 'targets', 'consumers', 'credentials', 'plugins', 'certificates', 'snis', 'ca_certificates'] as const;
 export type GroupName = (typeof GROUPS)[number];
 
 export interface EntityByGroup {
@@ -178,6 +211,9 @@ export interface EntityByGroup {
   consumers: Consumer;
   credentials: Credential;
   plugins: Plugin;
+  certificates: Certificate;
+  snis: Sni;
+  ca_certificates: CaCertificate;
 }
 
 /** Entities of each group keyed by id. */

@@ -50,6 +50,8 @@ const CONSTRAINTS: Record<string, readonly Constraint[]> = {
       message: (item) => `uniqueness violation: consumer is already in acl group '${str(item, 'group') ?? ''}'`,
     },
   ],
+  sni: [byField('snis', 'name')],
+  ca_certificate: [byField('ca_certificates', 'cert_digest')],
   plugin: [
     {
       // Kong's plugins cache_key: one instance of a plugin per (route, service, consumer) scope.

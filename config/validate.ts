@@ -23,9 +23,11 @@ import { checkPlugin } from './plugin-config.ts';
 import type { PluginSchemas } from './plugin-schema.ts';
 import { resolveAll } from './resolve.ts';
 import type { Entities, FlatError } from './types.ts';
+import { checkServiceCaRefs } from './tls-checks.ts';
 import { checkUniqueness } from './uniqueness.ts';
 
-export type ValidateResult = { ok: true; entities: Entities; migration: MigrationReport | null } | { ok: false; errors: FlatError[] };
+/** `warnings`: what is said but does not refuse the config (an expired certificate). */
+export type ValidateResult = { ok: true; entities: Entities; migration: MigrationReport | null; warnings: FlatError[] } | { ok: false; errors: FlatError[] };
 
 export interface ValidateOptions {
   /** Keys the values Kong would generate (config/generated.ts); a per-thread secret when absent. */
@@ -46,8 +48,13 @@ export function validateConfig(doc: unknown, plugins: PluginSchemas, opts: Valid
   for (const item of items) if (!item.hasFailed('')) checkEntity(item, errors);
   resolveAll(items, errors);
   fillGenerated(items, opts.generatorSecret);
+  checkServiceCaRefs(
+    items.filter((item) => item.group === 'services'),
+    new Set(items.filter((item) => item.group === 'ca_certificates').map((item) => item.id)),
+    errors,
+  );
   checkUniqueness(items, errors);
   for (const item of items) if (item.group === 'plugins') checkPlugin(item, plugins, errors);
   if (errors.size > 0) return { ok: false, errors: errors.list };
-  return { ok: true, entities: buildEntities(items, head), migration };
+  return { ok: true, entities: buildEntities(items, head), migration, warnings: errors.warnings };
 }

@@ -11,7 +11,7 @@ import { parseDnsOptions } from './dns-options.ts';
 import type { DnsSettings } from './protocol/health-messages.ts';
 import { hostName } from './admin/guard.ts';
 import { kongValues, kongVariable } from './kong-env.ts';
-import { parseListen, parsePort, type ListenAddress } from './listen-address.ts';
+import { parseListen, parsePort, parseProxyListen, type ListenAddress } from './listen-address.ts';
 import { DEFAULT_COUNTER_SLOTS, MAX_COUNTER_SLOTS } from './protocol/counters.ts';
 import { DEFAULT_HTTP2_SETTINGS, type Http2Settings } from './protocol/http2-settings.ts';
 import { SluiceError } from './protocol/errors.ts';
@@ -44,6 +44,20 @@ export interface Options {
   /** Slots per period of the shared rate-limiting counter table (runtime/protocol/counters.ts). */
   rateLimitSlots: number;
   http2: Http2Settings;
+  /** The TLS proxy listener; null with `--ssl-port off`. */
+  ssl: SslOptions | null;
+}
+
+export interface SslOptions {
+  host: string;
+  /** 0: the primary picks a free port. */
+  port: number;
+  backlog: number | null;
+  /** PEM files of the default certificate; both null: a self-signed one is generated at start. */
+  certFile: string | null;
+  keyFile: string | null;
+  handshakeTimeoutMs: number;
+  ticketRotationMs: number;
 }
 
 interface OptionSpec {
@@ -61,6 +75,12 @@ export const OPTIONS = [
   { name: 'proxy-listen', arg: 'H:P', help: 'proxy address in Kong syntax, e.g. 0.0.0.0:8000 or [::]:8000 backlog=4096 (default 0.0.0.0:8000)' },
   { name: 'port', arg: 'N', help: 'proxy port (overrides the one in --proxy-listen)' },
   { name: 'host', arg: 'ADDR', help: 'proxy address (overrides the one in --proxy-listen)' },
+  { name: 'ssl-port', arg: 'N', help: 'TLS proxy port (default 8443; "off": no TLS listener)' },
+  { name: 'ssl-host', arg: 'ADDR', help: 'TLS proxy address (default: the proxy address)' },
+  { name: 'ssl-cert', arg: 'FILE', help: 'PEM certificate chain served when no SNI matches (default: a self-signed one made at start)' },
+  { name: 'ssl-cert-key', arg: 'FILE', help: "PEM private key of --ssl-cert" },
+  { name: 'ssl-handshake-timeout', arg: 'MS', help: 'close a TLS connection whose handshake is not done after this long (default 60000)' },
+  { name: 'ssl-ticket-rotation', arg: 'MS', help: 'session ticket key lifetime, shared by all workers (default 3600000)' },
   { name: 'admin-listen', arg: 'H:P', help: 'Admin API address (default 127.0.0.1:8001; never the proxy port)' },
   { name: 'status-listen', arg: 'H:P', help: 'optional listener serving only /metrics and readiness (default off)' },
   { name: 'workers', arg: 'N', help: 'worker threads (default: available cores)' },
@@ -156,6 +176,8 @@ function merge(layers: Layer[]): { values: OptionValues; source(name: string): s
     if (layer.values['proxy-listen'] !== undefined) {
       delete merged.host;
       delete merged.port;
+      delete merged['ssl-host'];
+      delete merged['ssl-port'];
     }
     for (const [name, value] of Object.entries(layer.values)) {
       if (value === undefined) continue;
@@ -227,7 +249,11 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Optio
   ]);
   const workers = values.workers === undefined ? availableParallelism() : Number(values.workers);
   if (!Number.isInteger(workers) || workers < 1 || workers > 256) throw new Error(`${source('workers')}: expected 1..256, got ${values.workers}`);
-  const proxy = values['proxy-listen'] === undefined ? null : parseListen(values['proxy-listen'], source('proxy-listen'));
+  const proxyListen = values['proxy-listen'] === undefined ? null : parseProxyListen(values['proxy-listen'], source('proxy-listen'));
+  if (proxyListen !== null && proxyListen.plain === null) {
+    throw new SluiceError('SLUICE_ERR_OPTION_UNSUPPORTED', `${source('proxy-listen')}="${values['proxy-listen']}": no plain address is not supported (Sluice always has a plain HTTP proxy listener: add one, e.g. 0.0.0.0:8000)`);
+  }
+  const proxy = proxyListen?.plain ?? null;
   const admin = parseListen(values['admin-listen'] ?? '127.0.0.1:8001', source('admin-listen'))!;
   const options: Options = {
     config: values.config ?? null,
@@ -263,7 +289,12 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Optio
       maxConcurrentStreams: whole(values['h2-max-concurrent-streams'], DEFAULT_HTTP2_SETTINGS.maxConcurrentStreams, 1, 2 ** 31 - 1, '--h2-max-concurrent-streams'),
       maxResets: whole(values['h2-max-resets'], DEFAULT_HTTP2_SETTINGS.maxResets, 1, 2 ** 31 - 1, '--h2-max-resets'),
     },
+    ssl: null,
   };
+  options.ssl = sslOptions(values, source, options.proxyHost, proxyListen?.ssl ?? null);
+  if (options.ssl !== null && options.ssl.port !== 0 && (options.ssl.port === options.proxyPort || options.ssl.port === options.adminPort)) {
+    throw new Error(`${source('ssl-port')}: the TLS port must differ from the proxy and Admin API ports`);
+  }
   if (options.adminToken === '') throw new Error('--admin-token: must not be empty');
   if (options.adminPort !== 0 && options.adminPort === options.proxyPort) throw new Error('--admin-listen must not use the proxy port');
   return options;
@@ -286,6 +317,25 @@ function listenerLimits(values: Record<string, string | string[] | boolean | und
   };
   if (limits.maxRequestLineBytes > limits.maxHeadBytes) throw new Error('--max-request-line must not exceed --max-request-head');
   return limits;
+}
+
+function sslOptions(values: OptionValues, source: (name: string) => string, proxyHost: string, listen: ListenAddress | null): SslOptions | null {
+  const port = values['ssl-port'];
+  if (port === 'off') return null;
+  const certFile = values['ssl-cert'] ?? null;
+  const keyFile = values['ssl-cert-key'] ?? null;
+  // Kong: ssl_cert and ssl_cert_key go together.
+  if ((certFile === null) !== (keyFile === null)) throw new Error(`${certFile === null ? source('ssl-cert-key') : source('ssl-cert')}: --ssl-cert and --ssl-cert-key go together`);
+  return {
+    host: values['ssl-host'] ?? listen?.host ?? proxyHost,
+    port: port !== undefined ? parsePort(port, source('ssl-port')) : (listen?.port ?? 8443),
+    backlog: listen?.backlog ?? null,
+    certFile,
+    keyFile,
+    handshakeTimeoutMs: duration(values['ssl-handshake-timeout'], 60_000, 1, '--ssl-handshake-timeout'),
+    // At least a second: each rotation rebuilds the default certificate's context on every worker.
+    ticketRotationMs: duration(values['ssl-ticket-rotation'], 3_600_000, 1000, '--ssl-ticket-rotation'),
+  };
 }
 
 /** The PEM of --upstream-trusted-ca, read at start so a missing or empty file stops the start. */

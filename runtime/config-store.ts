@@ -23,7 +23,7 @@ import type { Logger } from './protocol/log.ts';
 const MAX_QUEUED = 8;
 
 export type LoadOutcome =
-  | { status: 'applied'; version: number; hash: string; delta: Delta | null; snapshot: Snapshot; migration: MigrationReport | null }
+  | { status: 'applied'; version: number; hash: string; delta: Delta | null; snapshot: Snapshot; migration: MigrationReport | null; warnings: FlatError[] }
   | { status: 'unchanged'; version: number; hash: string }
   | { status: 'invalid'; code: ErrorCode; errors: FlatError[] }
   | { status: 'busy' };
@@ -109,6 +109,8 @@ export class ConfigStore {
       this.#log.warn({ source, code: result.code, errors: result.errors }, 'config rejected');
       return { status: 'invalid', code: result.code, errors: result.errors };
     }
+    // Said once per load that carries them (an expired certificate): never the key, only where.
+    if (result.warnings !== undefined) this.#log.warn({ source, warnings: result.warnings }, 'config accepted with warnings');
     const previous = this.#snapshot;
     if (previous !== null && previous.hash === result.hash) return { status: 'unchanged', version: previous.version, hash: previous.hash };
     let snapshot: Snapshot;
@@ -130,7 +132,7 @@ export class ConfigStore {
     if (result.migration !== null) this.#log.warn({ source, migrated: result.migration }, `config migrated from _format_version ${result.migration.from} to 3.0`);
     this.#log.info({ source, version: snapshot.version, hash: snapshot.hash, ms: Math.round(performance.now() - started), ...(delta && deltaSize(delta)) }, 'config applied');
     if (delta !== null) this.onChange?.(delta, snapshot);
-    return { status: 'applied', version: snapshot.version, hash: snapshot.hash, delta, snapshot, migration: result.migration };
+    return { status: 'applied', version: snapshot.version, hash: snapshot.hash, delta, snapshot, migration: result.migration, warnings: result.warnings ?? [] };
   }
 
   /**

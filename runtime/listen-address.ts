@@ -2,8 +2,10 @@
 // `--status-listen` and Kong's KONG_*_LISTEN variables share one syntax, Kong's own:
 //   ADDRESS:PORT [flag ...] [, ADDRESS:PORT [flag ...]]
 // e.g. `0.0.0.0:8000 reuseport backlog=16384` or `[::1]:8001`. Sluice has one listener of each
-// kind and speaks plain HTTP/1.1, so a list, `ssl`, `http2`, `proxy_protocol` and the other
-// nginx socket flags are refused (SLUICE_ERR_OPTION_UNSUPPORTED), never silently dropped.
+// kind; the proxy's may name one plain and one `ssl` address (Kong's usual
+// `0.0.0.0:8000, 0.0.0.0:8443 ssl`: parseProxyListen). Any other list, `ssl` elsewhere, `http2`,
+// `proxy_protocol` and the other nginx socket flags are refused (SLUICE_ERR_OPTION_UNSUPPORTED),
+// never silently dropped.
 import { SluiceError } from './protocol/errors.ts';
 
 export interface ListenAddress {
@@ -54,17 +56,38 @@ export function parseListen(value: string, what: string, offAllowed = false): Li
   return listens[0]!;
 }
 
-function parseEntry(entry: string, what: string, value: string): ListenAddress {
+/** The proxy's addresses: at most one plain and one `ssl` (either may be absent, not both). */
+export interface ProxyListen {
+  plain: ListenAddress | null;
+  ssl: ListenAddress | null;
+}
+
+export function parseProxyListen(value: string, what: string): ProxyListen {
+  const entries = value.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  if (entries.length === 0) throw new SluiceError('SLUICE_ERR_OPTION_INVALID', `${what}: no address in "${value}"`);
+  if (entries.length === 1 && entries[0] === 'off') throw unsupported(what, value, '`off` (this listener cannot be turned off)');
+  const result: ProxyListen = { plain: null, ssl: null };
+  for (const entry of entries) {
+    const ssl = entry.split(/\s+/).includes('ssl');
+    const listen = parseEntry(entry, what, value, ssl);
+    if ((ssl ? result.ssl : result.plain) !== null) throw unsupported(what, value, `more than one ${ssl ? '`ssl`' : 'plain'} address (Sluice has one plain HTTP and one TLS proxy listener)`);
+    if (ssl) result.ssl = listen;
+    else result.plain = listen;
+  }
+  return result;
+}
+
+function parseEntry(entry: string, what: string, value: string, sslAllowed = false): ListenAddress {
   const [address = '', ...flags] = entry.split(/\s+/);
   const listen: ListenAddress = { ...parseHostPort(address, what), backlog: null };
   for (const flag of flags) {
-    if (BUILT_IN_FLAGS.has(flag)) continue;
+    if (BUILT_IN_FLAGS.has(flag) || (sslAllowed && flag === 'ssl')) continue;
     const backlog = /^backlog=(\d+)$/.exec(flag);
     if (backlog !== null) {
       listen.backlog = Number(backlog[1]);
       continue;
     }
-    throw unsupported(what, value, flag === 'ssl' || flag === 'http2' ? `\`${flag}\` (Sluice listens in plain HTTP/1.1; terminate TLS in front of it)` : `the flag \`${flag}\``);
+    throw unsupported(what, value, flag === 'ssl' ? '`ssl` (only the proxy listener speaks TLS)' : flag === 'http2' ? '`http2` (the proxy listener speaks HTTP/1.1)' : `the flag \`${flag}\``);
   }
   return listen;
 }

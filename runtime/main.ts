@@ -23,6 +23,7 @@ import { reusePortSupported, workerPlan } from './reuse-port.ts';
 import { HealthThread } from './health/thread.ts';
 import { HealthView } from './health/view.ts';
 import { Supervisor } from './supervisor.ts';
+import { tlsListenerSettings } from './tls/default-certificate.ts';
 
 const DEFAULT_CONFIG = new URL('../config/default.yaml', import.meta.url);
 const { version: VERSION } = JSON.parse(await readFile(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -79,6 +80,12 @@ const proxyPort = options.proxyPort === 0 ? await freePort(options.proxyHost) : 
 const proxyUrl = `http://${urlHost(options.proxyHost)}:${proxyPort}`;
 const reusePort = await reusePortSupported(options.proxyHost);
 const plan = workerPlan(options.workers, reusePort);
+const sslPort = options.ssl === null ? 0 : options.ssl.port === 0 ? await freePort(options.ssl.host) : options.ssl.port;
+const tls = options.ssl === null ? null : await tlsListenerSettings(options.ssl, sslPort, log).catch((error: unknown) => {
+  log.fatal({ err: error }, 'TLS listener cannot start');
+  process.exit(1);
+});
+const sslUrl = options.ssl === null ? null : `https://${urlHost(options.ssl.host)}:${sslPort}`;
 if (plan.note !== null) log.warn({ platform: process.platform, workers: plan.workers }, plan.note);
 const supervisor = new Supervisor(
   {
@@ -97,6 +104,7 @@ const supervisor = new Supervisor(
       upstreamTls: options.upstreamTls,
       listenerLimits: options.listenerLimits,
       http2: options.http2,
+      tls,
     },
     spare: options.spare,
     snapshot: () => store.snapshot,
@@ -110,7 +118,7 @@ registerDnsMetrics(metrics.primary.registry, new DnsMemory(dnsMemory));
 
 // Every Admin request passes the guard (Host, Origin, token) before any route; see admin/guard.ts.
 const adminGuard = new AdminGuard({ listenHosts: [options.adminHost], allowHosts: options.adminAllowHosts, allowOrigins: options.adminAllowOrigins, token: options.adminToken });
-const adminServer = createServer(adminGuard.wrap(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl, metrics, health: healthView })));
+const adminServer = createServer(adminGuard.wrap(createAdminHandler({ store, supervisor, log, version: VERSION, proxyUrl, metrics, health: healthView, revealKeys: options.adminToken !== null })));
 const adminAddress = await listen(adminServer, options.adminHost, options.adminPort, options.adminBacklog);
 adminGuard.allowListenAddress(adminAddress.address);
 if (options.adminToken === null && !isLoopback(adminAddress.address)) log.warn({ admin: adminAddress.address }, 'Admin API listens beyond loopback without --admin-token');
@@ -139,7 +147,7 @@ store.onChange = (delta, snapshot) => {
 };
 
 await supervisor.start();
-log.info({ proxy: proxyUrl, admin: adminUrl, workers: plan.workers, config: configFile ?? 'embedded default', version: store.snapshot.version }, 'sluice ready');
+log.info({ proxy: proxyUrl, ...(sslUrl === null ? {} : { proxy_ssl: sslUrl }), admin: adminUrl, workers: plan.workers, config: configFile ?? 'embedded default', version: store.snapshot.version }, 'sluice ready');
 
 const reload = (text: string, source: string): void => {
   store.load({ text, source }).catch((error: unknown) => log.error({ err: error, source }, 'config reload failed'));

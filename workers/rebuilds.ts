@@ -8,7 +8,7 @@
 // `reason` is the config groups whose hash changed (`routes+services`), or `initial`/`rebuild-all`.
 
 /** `service-targets`: the addresses of one service whose host is a DNS name (dns/service-hosts.ts). */
-export type Component = 'router' | 'plugins' | 'balancer' | 'service-targets' | 'credentials';
+export type Component = 'router' | 'plugins' | 'balancer' | 'service-targets' | 'credentials' | 'tls';
 export type RebuildKind = 'rebuilt' | 'updated';
 
 /** How often a component was updated for one reason, and how many entities those updates touched in all. */
@@ -19,9 +19,9 @@ export interface UpdateCount {
 
 export class RebuildCounter {
   /** component → reason → full rebuilds. Plain objects: they cross threads as is. */
-  readonly counts: Record<Component, Record<string, number>> = { router: {}, plugins: {}, balancer: {}, 'service-targets': {}, credentials: {} };
+  readonly counts: Record<Component, Record<string, number>> = { router: {}, plugins: {}, balancer: {}, 'service-targets': {}, credentials: {}, tls: {} };
   /** component → reason → in-place updates and the entities they touched. */
-  readonly updates: Record<Component, Record<string, UpdateCount>> = { router: {}, plugins: {}, balancer: {}, 'service-targets': {}, credentials: {} };
+  readonly updates: Record<Component, Record<string, UpdateCount>> = { router: {}, plugins: {}, balancer: {}, 'service-targets': {}, credentials: {}, tls: {} };
 
   /** `component` was rebuilt from the whole config. */
   count(component: Component, reason: string): void {

@@ -9,6 +9,8 @@
 //   service-targets S ← service S, or its host's DNS answer (only S's), for a host that is a name
 //                 and no upstream's (dns/service-hosts.ts)
 //   credentials ← consumers, credentials
+//   tls         ← certificates, snis, ca_certificates (tls/state.ts: the listener's SNI table and
+//                 services' upstream TLS contexts)
 import { applyDelta, deltaOf, revertInPlace, settleInPlace } from '../config/apply.ts';
 import type { Delta, GroupName, Snapshot } from '../config/types.ts';
 import { buildBalancers, NO_BALANCERS, rebuildForDns, type Balancers } from './balancer/balancers.ts';
@@ -24,6 +26,7 @@ import type { RebuildCounter } from './rebuilds.ts';
 import { originOf } from './proxy/targets.ts';
 import { routerChanges } from './router/changes.ts';
 import { buildRouter, type Router } from './router/router.ts';
+import { buildTlsState, type TlsState } from './tls/state.ts';
 
 export interface WorkerState {
   readonly version: number;
@@ -34,6 +37,7 @@ export interface WorkerState {
   /** Addresses of the services whose host is a DNS name and no upstream's. */
   readonly serviceHosts: ServiceHosts;
   readonly credentials: CredentialsIndex;
+  readonly tls: TlsState;
 }
 
 export interface StateDeps {
@@ -49,6 +53,8 @@ export interface StateDeps {
   readonly upstreamMemory?: UpstreamMemory | null;
   /** The process's DNS answers (workers/dns/view.ts); null in tests that run no resolver. */
   readonly dns?: DnsView | null;
+  /** PEM of --upstream-trusted-ca: the trust store of services that name no ca_certificates. */
+  readonly trustedCa?: string | null;
 }
 
 /**
@@ -94,6 +100,13 @@ function buildComponents(previous: WorkerState | null, snapshot: Snapshot, deps:
     rebuilds.count('credentials', credentialsReason ?? 'initial');
   }
 
+  let tls = previous?.tls;
+  const tlsReason = changed('certificates', 'snis', 'ca_certificates');
+  if (tls === undefined || tlsReason !== null) {
+    tls = buildTlsState(snapshot.entities, deps.trustedCa ?? null);
+    rebuilds.count('tls', tlsReason ?? 'initial');
+  }
+
   const plugins = updatePlugins(previous, snapshot, deps, changed('plugins'));
 
   let balancers = previous?.balancers ?? NO_BALANCERS;
@@ -112,7 +125,7 @@ function buildComponents(previous: WorkerState | null, snapshot: Snapshot, deps:
   // Last: the router is edited in place, so nothing that can still throw may come after it.
   const router = followRouter(previous, snapshot, changed('routes', 'services'), deps);
 
-  return { version: snapshot.version, snapshot, router, plugins, balancers, serviceHosts, credentials };
+  return { version: snapshot.version, snapshot, router, plugins, balancers, serviceHosts, credentials, tls };
 }
 
 /**

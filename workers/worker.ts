@@ -9,6 +9,7 @@ import type { Delta, Snapshot } from '../config/types.ts';
 import { SluiceError, type WireError } from '../runtime/protocol/errors.ts';
 import { createLogger, type Logger } from '../runtime/protocol/log.ts';
 import type { Assignment, FromWorker, QueryKind, ToWorker, WorkerBoot } from '../runtime/protocol/messages.ts';
+import type { TlsListenerSettings } from '../runtime/protocol/tls-settings.ts';
 import { VersionMemory } from '../runtime/protocol/shared-memory.ts';
 import { UpstreamMemory } from '../runtime/protocol/upstream-memory.ts';
 import { DNS_POLL_MS, DnsView } from './dns/view.ts';
@@ -21,12 +22,15 @@ import { createRegistry } from './plugins/registry.ts';
 import type { PluginEnv } from './plugins/types.ts';
 import { reopenLogFiles } from './plugins/file-log/files.ts';
 import { ClientTimeouts } from './proxy/client-timeouts.ts';
-import type { ListenerInfo } from './proxy/forward.ts';
 import { Proxy } from './proxy/handler.ts';
 import { Targets } from './proxy/targets.ts';
 import { RebuildCounter } from './rebuilds.ts';
 import { buildState, liveOrigins, nextSnapshot, withDnsChanges, type StateDeps, type WorkerState } from './state.ts';
 import { TimerWheel } from './timers/wheel.ts';
+import { TlsListener } from './tls/listener.ts';
+import type { TLSSocket } from 'node:tls';
+import type { ConnectionHooks } from './http1/connection.ts';
+import type { ListenerInfo } from './proxy/forward.ts';
 import { UpstreamConnector } from './upstream/pool.ts';
 
 /** How long after a config change unused upstream pools are closed. */
@@ -64,6 +68,9 @@ export class GatewayWorker {
   #server: Http1Server | null = null;
   /** HTTP/2 sessions (h2c on the plain port; h2 by ALPN on the TLS port), or null when off. */
   #h2: H2Sessions<ListenerInfo> | null = null;
+  #tls: TlsListener | null = null;
+  /** The hooks of connections that came over TLS: their requests say so (X-Forwarded-Proto, https-only routes). */
+  #tlsHooks: ConnectionHooks | null = null;
   #poolSweep: number | null = null;
   /** Set once a snapshot was asked for: deltas until it arrives cannot apply and are dropped. */
   #awaitingSnapshot = false;
@@ -109,6 +116,7 @@ export class GatewayWorker {
       listenPort: boot.proxyPort,
       upstreamMemory: new UpstreamMemory(boot.upstreams),
       dns: new DnsView(boot.dns),
+      trustedCa: boot.upstreamTls.trustedCa,
     };
     // New DNS answers rebuild the balancers of the upstreams naming those hosts, and no other.
     this.#wheel.every('dns-poll', DNS_POLL_MS, () => this.#pollDns());
@@ -134,6 +142,7 @@ export class GatewayWorker {
         return this.#answer(message.id, message.kind);
       case 'stop-accepting':
         this.#server?.close();
+        this.#tls?.close();
         return this.#post({ type: 'not-accepting' });
       case 'drain':
         return this.#drain(message.timeoutMs, message.idleGraceMs);
@@ -194,6 +203,8 @@ export class GatewayWorker {
     if (snapshot.version === this.#failVersion) throw new Error(`test hook: worker refuses config version ${snapshot.version}`);
     const next = buildState(this.#state, snapshot, this.#deps);
     this.#state = next;
+    // New handshakes select from the new table; the listener and its connections stay as they are.
+    if (this.#tls !== null && this.#tls.table !== next.tls.sni) this.#tls.table = next.tls.sni;
     if (this.#proxy === null) this.#proxy = new Proxy(next, this.#targets, this.#timeouts, { port: String(this.#boot.proxyPort), proto: 'http' }, this.#log);
     else this.#proxy.swap(next);
     this.#deps.instances.retain(snapshot);
@@ -228,13 +239,14 @@ export class GatewayWorker {
     const boot = this.#boot;
     // Idle, header and body timeouts are on the wheel (client-timeouts.ts); malformed requests are
     // answered 400 by the connection itself (http1/connection.ts).
+    const hooks: ConnectionHooks = {
+      handler: (req, res) => this.#proxy!.handle(req, res),
+      failed: (error) => this.#log.error({ err: error }, 'proxy connection closed on an internal error'),
+      blocked: (socket) => this.#timeouts.blocked(socket),
+      drained: (socket) => this.#timeouts.drained(socket),
+    };
     const server = new Http1Server(
-      {
-        handler: (req, res) => this.#proxy!.handle(req, res),
-        failed: (error) => this.#log.error({ err: error }, 'proxy connection closed on an internal error'),
-        blocked: (socket) => this.#timeouts.blocked(socket),
-        drained: (socket) => this.#timeouts.drained(socket),
-      },
+      hooks,
       (socket) => {
         this.#connections.active++;
         this.#connections.total++;
@@ -259,9 +271,37 @@ export class GatewayWorker {
       throw error;
     });
     const listen = { host: boot.proxyHost, port: boot.proxyPort, reusePort: boot.reusePort ?? true, ...(boot.proxyBacklog === undefined ? {} : { backlog: boot.proxyBacklog }) };
-    server.listen(listen, () => {
-      this.#post({ type: 'ready', index: boot.index, address: `${boot.proxyHost}:${boot.proxyPort}` });
+    // Ready once every listener of this worker listens.
+    let waiting = boot.tls === undefined || boot.tls === null ? 1 : 2;
+    const listening = (): void => {
+      if (--waiting === 0) this.#post({ type: 'ready', index: boot.index, address: `${boot.proxyHost}:${boot.proxyPort}` });
+    };
+    server.listen(listen, listening);
+    if (boot.tls !== undefined && boot.tls !== null) this.#listenTls(boot.tls, hooks, listening);
+  }
+
+  #listenTls(settings: TlsListenerSettings, hooks: ConnectionHooks, listening: () => void): void {
+    const info: ListenerInfo = { port: String(settings.port), proto: 'https' };
+    this.#tlsHooks = { ...hooks, handler: (req, res) => this.#proxy!.handle(req, res, info) };
+    const tls = new TlsListener(settings, this.#wheel, (socket) => this.#secureConnection(socket));
+    this.#tls = tls;
+    if (this.#state !== null) tls.table = this.#state.tls.sni;
+    tls.net.once('error', (error) => {
+      this.#log.fatal({ err: error }, 'TLS proxy listener failed');
+      process.exitCode = 1;
+      throw error;
     });
+    tls.listen({ host: settings.host, port: settings.port, reusePort: this.#boot.reusePort ?? true, ...(settings.backlog === undefined ? {} : { backlog: settings.backlog }) }, listening);
+  }
+
+  /**
+   * A TLS connection whose handshake is done. ALPN offered only http/1.1 (tls/listener.ts), so it
+   * speaks HTTP/1.1; a protocol negotiated by ALPN (`socket.alpnProtocol`) is dispatched here.
+   */
+  #secureConnection(socket: TLSSocket): void {
+    const server = this.#server;
+    if (server === null || this.#tlsHooks === null) return void socket.destroy();
+    server.adopt(socket, this.#tlsHooks);
   }
 
   /** The worker's HTTP/2 sessions, made on first use (h2c, ALPN h2). */
@@ -294,6 +334,7 @@ export class GatewayWorker {
       config_applies: { ...this.#applies },
       upstream_pools: this.#connector.size,
       upstream: { ...this.#connector.counters, idle: this.#connector.idle },
+      tls: this.#tls === null ? null : { ...this.#tls.stats, snis: this.#tls.table.size },
       websocket: { ...this.#targets.tunnels },
       http2: this.#h2 === null ? null : { ...this.#h2.stats },
       heap_used: memory.heapUsed,
@@ -342,11 +383,13 @@ export class GatewayWorker {
       if (grace !== 0) wheel.cancel(grace);
       server?.closeAllConnections();
       this.#h2?.closeAll();
+      this.#tls?.closeHandshakes();
       this.#connector.close();
       wheel.close();
       this.#post({ type: 'drained', inFlight: proxy?.inFlight ?? 0 });
       this.#port.close();
     };
+    this.#tls?.close();
     if (server === null) return done();
     deadline = wheel.schedule('drain-deadline', Math.max(1, timeoutMs), done);
     grace = wheel.schedule('drain-idle-grace', Math.max(1, Math.min(idleGraceMs, timeoutMs)), () => {

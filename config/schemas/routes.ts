@@ -54,13 +54,14 @@ export const routes: EntitySchema = {
     request_buffering: bool(true),
     response_buffering: bool(true),
     tags: TAGS,
+    // Server names of the TLS connection (Kong's `snis` on an https route; tls-checks.ts).
+    snis: nullable({ type: 'array', maxItems: LIMITS.hostsPerRoute, items: { type: 'string', minLength: 1, maxLength: LIMITS.hostLength } }),
     // Stream-routing fields: Sluice proxies HTTP only.
-    snis: unsupported,
     sources: unsupported,
     destinations: unsupported,
     // The expressions router's fields (router_flavor = expressions).
     expression: unsupported,
     priority: refuse({ type: 'integer' }, [0, null]),
   }),
-  dropped: ['snis', 'sources', 'destinations', 'expression', 'priority'],
+  dropped: ['sources', 'destinations', 'expression', 'priority'],
 };

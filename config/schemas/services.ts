@@ -1,7 +1,7 @@
 // Schema of a Kong 3.x service. Pure data; any thread.
 // `url` is expanded before this runs (see shorthands.ts); `port` is defaulted by protocol there too.
 import { LIMITS } from '../limits.ts';
-import { ABSOLUTE_PATH, ID, NAME, PORT, TAGS, bool, nullable, oneOf, record, refuse, timeout, unsupported } from './common.ts';
+import { ABSOLUTE_PATH, ID, NAME, PORT, TAGS, bool, nullable, oneOf, record, refuse, timeout } from './common.ts';
 import type { EntitySchema } from './common.ts';
 
 export const services: EntitySchema = {
@@ -22,13 +22,16 @@ export const services: EntitySchema = {
       read_timeout: timeout(60000),
       enabled: bool(true),
       tags: TAGS,
-      client_certificate: unsupported,
       // Kong: verify the upstream's certificate when the protocol is https (null: proxy_ssl_verify).
       tls_verify: { type: ['boolean', 'null'], default: null },
       tls_verify_depth: { type: ['integer', 'null'], minimum: 0, maximum: 64, default: null },
-      ca_certificates: unsupported,
+      // A reference (`{id}` of a certificate): resolve.ts resolves it like any other, before this
+      // schema runs; listed so the field is Kong's and named here.
+      client_certificate: nullable({ type: 'object' }),
+      // Ids of ca_certificates entities (tls-checks.ts checks they exist and that the protocol is https).
+      ca_certificates: nullable({ type: 'array', maxItems: 256, uniqueItems: true, items: ID }),
     },
     ['host', 'port'],
   ),
-  dropped: ['client_certificate', 'ca_certificates'],
+  dropped: [],
 };

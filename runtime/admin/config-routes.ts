@@ -16,6 +16,7 @@ import type { Supervisor } from '../supervisor.ts';
 import { BodyTooLarge, readBody, sendJson } from './http.ts';
 import { flattenedErrors, nestedFields } from './kong-errors.ts';
 import { collectionOf, kongShape } from './kong-shapes.ts';
+import { shownEntities } from './redact.ts';
 
 const MAX_CONFIG_BYTES = 64 * 1024 * 1024;
 const CONVERGE_TIMEOUT_MS = 30_000;
@@ -26,16 +27,19 @@ const WRAPPED = /^\s*\{\s*"config"\s*:/;
  * that loads back to the same config (every entity with its id; `_transform: false`, since
  * basic-auth passwords are already hashed). Sluice adds the version and hash beside it.
  */
-export function getConfig(res: ServerResponse, store: ConfigStore): void {
+export function getConfig(res: ServerResponse, store: ConfigStore, revealKeys = false): void {
   const snapshot = store.snapshot;
-  sendJson(res, 200, { config: toYaml(declarative(snapshot), { lineWidth: 0 }), version: snapshot.version, configuration_hash: snapshot.hash });
+  sendJson(res, 200, { config: toYaml(declarative(snapshot, revealKeys), { lineWidth: 0 }), version: snapshot.version, configuration_hash: snapshot.hash });
 }
 
-/** The snapshot as a flat declarative document, in Kong's collections and shapes. */
-export function declarative(snapshot: Snapshot): Record<string, unknown> {
+/**
+ * The snapshot as a flat declarative document, in Kong's collections and shapes. Private keys only
+ * when `revealKeys` (an authenticated Admin API; redact.ts): otherwise the file does not load back.
+ */
+export function declarative(snapshot: Snapshot, revealKeys = false): Record<string, unknown> {
   const doc: Record<string, unknown[]> = {};
   for (const group of GROUPS) {
-    for (const entity of Object.values(snapshot.entities[group])) {
+    for (const entity of shownEntities(group, Object.values(snapshot.entities[group]), revealKeys)) {
       const shaped = kongShape(group, entity, 0);
       delete shaped['created_at'];
       delete shaped['updated_at'];
@@ -114,6 +118,7 @@ export async function postConfig(req: IncomingMessage, res: ServerResponse, url:
     case 'applied': {
       const answer: Record<string, unknown> = { version: outcome.version, configuration_hash: outcome.hash, ...deltaSize(outcome.delta) };
       if (outcome.migration !== null) answer.migrated = outcome.migration;
+      if (outcome.warnings.length > 0) answer.warnings = outcome.warnings;
       if (url.searchParams.get('wait') === '1') {
         try {
           answer.converged_ms = Number((await supervisor.waitApplied(outcome.version, CONVERGE_TIMEOUT_MS)).toFixed(3));

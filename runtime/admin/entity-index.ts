@@ -15,7 +15,7 @@ export const CREDENTIAL_ENDPOINTS: Readonly<Record<string, Credential['kind'] | 
 };
 
 /** The field a group is looked up by when the path segment is not a UUID (Kong's endpoint_key). */
-const ENDPOINT_KEY: Partial<Record<GroupName, string>> = { services: 'name', routes: 'name', upstreams: 'name', consumers: 'username', plugins: 'instance_name' };
+const ENDPOINT_KEY: Partial<Record<GroupName, string>> = { services: 'name', routes: 'name', upstreams: 'name', consumers: 'username', plugins: 'instance_name', snis: 'name' };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -51,6 +51,9 @@ export class EntityIndex {
       consumers: Object.values(e.consumers),
       credentials: Object.values(e.credentials),
       plugins: Object.values(e.plugins),
+      certificates: Object.values(e.certificates),
+      snis: Object.values(e.snis),
+      ca_certificates: Object.values(e.ca_certificates),
     };
     for (const [group, field] of Object.entries(ENDPOINT_KEY) as [GroupName, string][]) {
       const map = new Map<string, unknown>();

@@ -35,7 +35,8 @@ export function nestedFields(errors: readonly FlatError[]): Record<string, unkno
   return JSON.parse(JSON.stringify(root)) as Record<string, unknown>;
 }
 
-const SECRET_FIELDS = new Set(['key', 'secret', 'password']);
+/** Never echoed back: credentials' secrets and certificates' private keys. */
+const SECRET_FIELDS = new Set(['key', 'key_alt', 'secret', 'password']);
 
 /** Kong's `flattened_errors`: grouped by entity. `entities` maps a position to the entity as written. */
 export function flattenedErrors(errors: readonly FlatError[], entityAt: (position: string) => Record<string, unknown> | null): unknown[] {

@@ -21,6 +21,8 @@ export interface AdminContext {
   metrics: MetricsCollector;
   /** Target health in the shared upstream memory (upstream-health-routes.ts). */
   health: HealthView;
+  /** The Admin API is authenticated (--admin-token): GET /config may show private keys (redact.ts). */
+  revealKeys?: boolean;
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, ctx: AdminContext) => void | Promise<void>;
@@ -34,7 +36,7 @@ const ROUTES: Record<string, Handler> = {
   },
   'GET /workers': async (_req, res, _url, ctx) => sendJson(res, 200, await workers(ctx)),
   'GET /timers': async (_req, res, _url, ctx) => sendJson(res, 200, await timers(ctx)),
-  'GET /config': (_req, res, _url, ctx) => getConfig(res, ctx.store),
+  'GET /config': (_req, res, _url, ctx) => getConfig(res, ctx.store, ctx.revealKeys ?? false),
   'POST /config': (req, res, url, ctx) => postConfig(req, res, url, ctx.store, ctx.supervisor),
   'GET /metrics': (_req, res, _url, ctx) => sendMetrics(res, ctx.metrics),
   'GET /endpoints': (_req, res) => sendJson(res, 200, { data: ENDPOINTS }),

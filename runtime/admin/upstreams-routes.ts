@@ -1,6 +1,8 @@
-// Kong Admin API reads of upstreams and targets (primary thread), and the certificate families,
-// which Sluice holds none of (a file with certificates is refused), so they list empty.
+// Kong Admin API reads of upstreams and targets (primary thread), and the certificate families.
+// A certificate's private keys are never listed here (redact.ts): an authenticated GET /config
+// is where they can be read.
 import { kongShape } from './kong-shapes.ts';
+import { shownEntities } from './redact.ts';
 import { notFound, type KongRoute } from './kong-router.ts';
 import { page } from './paging.ts';
 
@@ -22,7 +24,7 @@ export const upstreamsRoutes: KongRoute[] = [
       return u === undefined ? notFound() : page(index.targetsByUpstream.get(u.id) ?? [], url, (e) => kongShape('targets', e, loadedAt));
     },
   },
-  { path: '/certificates', entity: 'certificates', get: ({ url }) => page([], url, (e) => e) },
-  { path: '/snis', entity: 'snis', get: ({ url }) => page([], url, (e) => e) },
-  { path: '/ca_certificates', entity: 'ca_certificates', get: ({ url }) => page([], url, (e) => e) },
+  { path: '/certificates', entity: 'certificates', get: ({ index, url, loadedAt }) => page(shownEntities('certificates', [...index.lists.certificates], false), url, (e) => kongShape('certificates', e, loadedAt)) },
+  { path: '/snis', entity: 'snis', get: ({ index, url, loadedAt }) => page(index.lists.snis, url, (e) => kongShape('snis', e, loadedAt)) },
+  { path: '/ca_certificates', entity: 'ca_certificates', get: ({ index, url, loadedAt }) => page(index.lists.ca_certificates, url, (e) => kongShape('ca_certificates', e, loadedAt)) },
 ];

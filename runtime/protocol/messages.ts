@@ -4,6 +4,7 @@ import type { Delta, Snapshot } from '../../config/types.ts';
 import type { WireError } from './errors.ts';
 import type { Http2Settings } from './http2-settings.ts';
 import type { ListenerLimits } from './listener-limits.ts';
+import type { TlsListenerSettings } from './tls-settings.ts';
 
 /** Passed as `workerData` when the primary spawns a worker: what every worker shares. */
 export interface WorkerBoot {
@@ -28,6 +29,8 @@ export interface WorkerBoot {
   listenerLimits: ListenerLimits;
   /** HTTP/2 on the proxy listeners (runtime/protocol/http2-settings.ts); absent: the defaults. */
   http2?: Http2Settings;
+  /** The TLS proxy listener (every worker runs one); absent or null: none. */
+  tls?: TlsListenerSettings | null;
 }
 
 /** TLS to https upstreams (workers/proxy/targets.ts). */

@@ -12,7 +12,7 @@ test('a Kong 3.x export loads unchanged: explicit ids, timestamps, nulls, bare-i
   // Tags are kept; timestamps and Kong-only null fields are not.
   assert.deepEqual(svc.tags, ['team-a', 'public']);
   assert.equal('created_at' in svc, false);
-  assert.equal('ca_certificates' in svc, false);
+  assert.equal(svc.ca_certificates, null);
   assert.equal(svc.tls_verify, null);
 
   const route = entities.routes['481a9539-f49c-51b6-b2e2-fe99ee68866c'];

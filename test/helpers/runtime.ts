@@ -11,6 +11,8 @@ export const RUNTIME = fileURLToPath(new URL('../../runtime', import.meta.url));
 
 export interface Runtime {
   proxy: string;
+  /** The TLS proxy listener's URL (https://127.0.0.1:PORT); '' with `--ssl-port off`. */
+  proxySsl: string;
   admin: string;
   child: ChildProcess;
   /** Every JSON log line so far. */
@@ -21,7 +23,7 @@ export interface Runtime {
 }
 
 export async function startRuntime(args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Runtime> {
-  const child = spawn(process.execPath, [RUNTIME, '--host', '127.0.0.1', '--port', '0', '--admin-listen', '127.0.0.1:0', ...args], {
+  const child = spawn(process.execPath, [RUNTIME, '--host', '127.0.0.1', '--port', '0', '--ssl-port', '0', '--admin-listen', '127.0.0.1:0', ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, ...options.env },
   });
@@ -64,6 +66,7 @@ export async function startRuntime(args: string[], options: { timeoutMs?: number
   }
   return {
     proxy: String(ready.proxy),
+    proxySsl: typeof ready.proxy_ssl === 'string' ? ready.proxy_ssl : '',
     admin: String(ready.admin),
     child,
     logs,

@@ -30,10 +30,10 @@ services:
   assert.equal((await request(`${runtime.admin}/workers`)).json<{ spare: string }>().spare, 'none');
 });
 
-test("a Kong listener Sluice cannot serve (ssl) stops the start with one line and the code", () => {
-  const result = spawnSync(process.execPath, [RUNTIME], { encoding: 'utf8', env: { ...process.env, KONG_PROXY_LISTEN: '0.0.0.0:8000, 0.0.0.0:8443 ssl' }, timeout: 120_000 });
+test("a Kong listener Sluice cannot serve (proxy_protocol) stops the start with one line and the code", () => {
+  const result = spawnSync(process.execPath, [RUNTIME], { encoding: 'utf8', env: { ...process.env, KONG_PROXY_LISTEN: '0.0.0.0:8000, 0.0.0.0:8443 ssl proxy_protocol' }, timeout: 120_000 });
   assert.equal(result.status, 2);
   const lines = result.stderr.trim().split('\n');
   assert.equal(lines.length, 1, result.stderr);
-  assert.match(lines[0]!, /^KONG_PROXY_LISTEN=.*`ssl`.*\(SLUICE_ERR_OPTION_UNSUPPORTED\)$/);
+  assert.match(lines[0]!, /^KONG_PROXY_LISTEN=.*`proxy_protocol`.*\(SLUICE_ERR_OPTION_UNSUPPORTED\)$/);
 });

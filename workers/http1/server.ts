@@ -1,6 +1,8 @@
 // The proxy listener of a worker thread: a net.Server whose connections speak HTTP/1.1 through
-// llhttp (connection.ts). Each worker listens on the shared port itself (reusePort). With --h2c a
-// connection that opens with the HTTP/2 preface is handed to the worker's HTTP/2 sessions instead.
+// llhttp (connection.ts). Each worker listens on the shared port itself (reusePort). The TLS
+// listener (workers/tls/listener.ts) hands its sockets, once their handshake is done, to `adopt`,
+// so plain and TLS connections are one set for drain and shutdown. With --h2c a connection that
+// opens with the HTTP/2 preface is handed to the worker's HTTP/2 sessions instead.
 import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
 import { DEFAULT_LISTENER_LIMITS, type ListenerLimits } from '../../runtime/protocol/listener-limits.ts';
 import { sniffPreface } from '../http2/preface.ts';
@@ -9,6 +11,8 @@ import { Http1Connection, type ConnectionHooks } from './connection.ts';
 export class Http1Server {
   readonly net: Server;
   readonly #connections = new Set<Http1Connection>();
+  readonly #onConnection: (socket: Socket) => void;
+  readonly #limits: ListenerLimits;
   /** Set by drain(): called once the last connection has closed. */
   #onDrained: (() => void) | null = null;
   /** With --h2c: takes the connections that open with the HTTP/2 preface (workers/http2). */
@@ -17,13 +21,16 @@ export class Http1Server {
   /** `onConnection` runs first for every accepted socket (counters, idle timers). */
   constructor(hooks: ConnectionHooks, onConnection: (socket: Socket) => void, limits: ListenerLimits = DEFAULT_LISTENER_LIMITS) {
     // allowHalfOpen: a client that shuts its side after a request still gets the response.
+    this.#onConnection = onConnection;
+    this.#limits = limits;
     this.net = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-      onConnection(socket);
       const h2c = this.#h2c;
-      if (h2c === null) return this.#http1(socket, hooks, limits);
+      if (h2c === null) return void this.adopt(socket, hooks);
+      // Counted and timed (idle timeout) from the start, whichever protocol it turns out to speak.
+      onConnection(socket);
       sniffPreface(socket, (h2) => {
         if (h2) return h2c(socket);
-        this.#http1(socket, hooks, limits);
+        this.#serve(socket, hooks);
         socket.resume();
       });
     });
@@ -32,13 +39,22 @@ export class Http1Server {
     if (limits.maxConnections > 0) this.net.maxConnections = limits.maxConnections;
   }
 
+  /**
+   * Serves HTTP/1.1 on `socket` (a plain socket from this listener, or a TLS socket whose handshake
+   * is done) with `hooks` (the TLS listener's handler knows the request came over TLS).
+   */
+  adopt(socket: Socket, hooks: ConnectionHooks): Http1Connection {
+    this.#onConnection(socket);
+    return this.#serve(socket, hooks);
+  }
+
   /** h2c with prior knowledge: a connection opening with the HTTP/2 preface goes to `adopt`. */
   speakH2c(adopt: (socket: Socket) => void): void {
     this.#h2c = adopt;
   }
 
-  #http1(socket: Socket, hooks: ConnectionHooks, limits: ListenerLimits): void {
-    const connection = new Http1Connection(socket, hooks, limits);
+  #serve(socket: Socket, hooks: ConnectionHooks): Http1Connection {
+    const connection = new Http1Connection(socket, hooks, this.#limits);
     this.#connections.add(connection);
     // Accepted in the same turn as drain() closed the listener: it is a lame duck from birth.
     if (this.#onDrained !== null) connection.lameDuck();
@@ -46,6 +62,7 @@ export class Http1Server {
       this.#connections.delete(connection);
       if (this.#connections.size === 0 && this.#onDrained !== null) this.#onDrained();
     });
+    return connection;
   }
 
   listen(options: ListenOptions, ready: () => void): void {

@@ -416,9 +416,9 @@ function send(exchange: Exchange, fresh: boolean): void {
       (picks.tried ??= []).push(peer);
       exchange.balancer = balancer;
       exchange.peer = peer;
-      target = exchange.targets.peer(service, balancer, peer);
+      target = exchange.targets.peer(service, balancer, peer, state.tls);
     } else {
-      const direct = exchange.targets.direct(service, state.serviceHosts);
+      const direct = exchange.targets.direct(service, state.serviceHosts, state.tls);
       if (direct === null) return answerError(ctx, 'SLUICE_ERR_NAME_RESOLUTION_FAILED');
       target = direct;
     }

@@ -41,7 +41,8 @@ export class Proxy {
     this.state = state;
   }
 
-  handle(req: ClientRequest, res: ClientResponse): void {
+  /** `listener`: the one the request came in on (plain or TLS), for X-Forwarded-Proto/-Port. */
+  handle(req: ClientRequest, res: ClientResponse, listener: ListenerInfo = this.listener): void {
     const state = this.state;
     const ctx = new RequestContext(req, res, performance.now());
     this.requests++;
@@ -59,7 +60,7 @@ export class Proxy {
     const q = url.indexOf('?');
     let match;
     try {
-      match = state.router.match(req.method, req.headers.host ?? '', q === -1 ? url : url.slice(0, q), req.headers);
+      match = state.router.match(req.method, req.headers.host ?? '', q === -1 ? url : url.slice(0, q), req.headers, listener.proto === 'https' ? serverName(req.socket) : null);
     } catch {
       return answerError(ctx, 'SLUICE_ERR_BAD_REQUEST');
     }
@@ -68,20 +69,20 @@ export class Proxy {
     ctx.route = match.route;
     ctx.service = match.service;
     if (match.service === null) return answerError(ctx, 'SLUICE_ERR_NO_HEALTHY_TARGET', 'no Service found with those values');
-    if (needsHttps(match.route, this.listener.proto)) return answerHttpsOnly(ctx, match.route);
+    if (needsHttps(match.route, listener.proto)) return answerHttpsOnly(ctx, match.route);
 
     const runner = state.plugins.forRoute(match.route, match.service);
     tracked[kRunner] = runner;
-    if (runner === null) return forward(ctx, state, match.service, null, this.targets, this.listener);
+    if (runner === null) return forward(ctx, state, match.service, null, this.targets, listener);
     let pending;
     try {
       pending = runner.before(ctx);
     } catch (error) {
       return this.pluginFailed(ctx, error);
     }
-    if (pending === undefined) return afterAccess(ctx, state, runner, this);
+    if (pending === undefined) return afterAccess(ctx, state, runner, this, listener);
     pending.then(
-      () => afterAccess(ctx, state, runner, this),
+      () => afterAccess(ctx, state, runner, this, listener),
       (error: unknown) => this.pluginFailed(ctx, error),
     );
   }
@@ -92,9 +93,15 @@ export class Proxy {
   }
 }
 
-function afterAccess(ctx: RequestContext, state: WorkerState, runner: PluginRunner, proxy: Proxy): void {
+/** The server name a TLS client sent, lower-case, or '' (Kong's ngx.var.ssl_server_name). */
+function serverName(socket: unknown): string {
+  const name = (socket as { servername?: string | false | null }).servername;
+  return typeof name === 'string' ? name.toLowerCase() : '';
+}
+
+function afterAccess(ctx: RequestContext, state: WorkerState, runner: PluginRunner, proxy: Proxy, listener: ListenerInfo): void {
   if (ctx.exited) return;
-  forward(ctx, state, ctx.service!, runner, proxy.targets, proxy.listener);
+  forward(ctx, state, ctx.service!, runner, proxy.targets, listener);
 }
 
 /** Runs once per response, whichever way it ended: log phase, in-flight bookkeeping. */

@@ -15,6 +15,7 @@ import type { Peer } from '../balancer/peer.ts';
 import type { ServiceHosts } from '../dns/service-hosts.ts';
 import type { TimerWheel } from '../timers/wheel.ts';
 import type { TargetPool, TargetTls, UpstreamConnector } from '../upstream/pool.ts';
+import type { TlsState } from '../tls/state.ts';
 import { TunnelStats } from './tunnel.ts';
 
 export interface UpstreamTlsSettings {
@@ -27,6 +28,8 @@ export interface Target {
   readonly service: Service;
   readonly pool: TargetPool;
   readonly hostHeader: string;
+  /** The TLS state it was made under: a certificate change makes it again. */
+  readonly tlsState: TlsState | null;
 }
 
 export class Targets {
@@ -51,35 +54,35 @@ export class Targets {
    * an address of the DNS thread's answer (`hosts`), picked round robin, with the name as Host
    * and SNI: no lookup on the request path. Only a name not answered yet is connected to by name.
    */
-  direct(service: Service, hosts: ServiceHosts): Target | null {
+  direct(service: Service, hosts: ServiceHosts, tlsState: TlsState | null = null): Target | null {
     const host = hosts.byService.get(service.id);
     if (host !== undefined && host.addresses !== null) {
       const address = host.pick();
       if (address === null) return null;
       const known = this.#memo.get(address);
-      if (known !== undefined && known.service === service && !known.pool.closing) return known;
-      const target = this.#make(service, address.ip, address.port, null, service.host);
+      if (known !== undefined && known.service === service && known.tlsState === tlsState && !known.pool.closing) return known;
+      const target = this.#make(service, address.ip, address.port, null, service.host, tlsState);
       this.#memo.set(address, target);
       return target;
     }
     const known = this.#memo.get(service);
-    if (known !== undefined && known.service === service && !known.pool.closing) return known;
-    const target = this.#make(service, service.host, service.port, null, service.host);
+    if (known !== undefined && known.service === service && known.tlsState === tlsState && !known.pool.closing) return known;
+    const target = this.#make(service, service.host, service.port, null, service.host, tlsState);
     this.#memo.set(service, target);
     return target;
   }
 
   /** The target of a balancer's peer for `service`. */
-  peer(service: Service, balancer: Balancer, peer: Peer): Target {
+  peer(service: Service, balancer: Balancer, peer: Peer, tlsState: TlsState | null = null): Target {
     const known = this.#memo.get(peer);
-    if (known !== undefined && known.service === service && !known.pool.closing) return known;
-    const target = this.#make(service, peer.host, peer.port, balancer.upstream.host_header, peer.name);
+    if (known !== undefined && known.service === service && known.tlsState === tlsState && !known.pool.closing) return known;
+    const target = this.#make(service, peer.host, peer.port, balancer.upstream.host_header, peer.name, tlsState);
     this.#memo.set(peer, target);
     return target;
   }
 
   /** `host`: where to connect (a resolved address for a balancer peer); `name`: the target as named, for Host. */
-  #make(service: Service, host: string, port: number, upstreamHostHeader: string | null, name: string): Target {
+  #make(service: Service, host: string, port: number, upstreamHostHeader: string | null, name: string, tlsState: TlsState | null): Target {
     const address = { host: host.startsWith('[') ? host.slice(1, -1) : host, port };
     const scheme = upstreamScheme(service.protocol);
     let tls: TargetTls | null = null;
@@ -88,10 +91,13 @@ export class Targets {
         servername: upstreamHostHeader ?? service.host,
         verify: service.tls_verify ?? this.tls.verify,
         depth: service.tls_verify_depth,
+        // client_certificate (mTLS) and ca_certificates, when the service names them.
+        context: tlsState?.upstream(service) ?? null,
       };
     }
     return {
       service,
+      tlsState,
       pool: this.connector.pool(scheme, address, tls),
       hostHeader: upstreamHostHeader ?? hostHeader(name, port, scheme),
     };

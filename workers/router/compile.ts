@@ -4,7 +4,7 @@
 // - A route whose paths differ in kind or length is split into one entry per group: all regex paths
 //   together, and the plain paths of each length together. Each entry is ranked on its own.
 // - Rank, most significant first:
-//     1. number of match categories present (methods, hosts, headers, paths);
+//     1. number of match categories present (methods, hosts, headers, paths, snis);
 //     2. hosts present and none is a wildcard ("plain hosts only");
 //     3. number of header names;
 //     4. the entry's paths are regexes (a regex entry beats any plain-prefix entry, whatever its length);
@@ -87,6 +87,11 @@ export class Entry {
   readonly methods: ReadonlySet<string> | null;
   readonly hosts: readonly HostPattern[] | null;
   readonly headers: readonly HeaderCondition[] | null;
+  /**
+   * Server names the TLS connection must have sent (lower-case), or null. Kong's traditional router:
+   * a request over plain HTTP passes this condition; one over TLS must name one of them.
+   */
+  readonly snis: ReadonlySet<string> | null;
   /** This group's paths in route order, or null when the route has no paths. */
   readonly paths: readonly PathCondition[] | null;
   // Rank (see top of file).
@@ -114,8 +119,9 @@ export class Entry {
     this.methods = shared.methods;
     this.hosts = shared.hosts;
     this.headers = shared.headers;
+    this.snis = shared.snis;
     this.paths = paths;
-    this.categories = (shared.methods ? 1 : 0) + (shared.hosts ? 1 : 0) + (shared.headers ? 1 : 0) + (paths ? 1 : 0);
+    this.categories = (shared.methods ? 1 : 0) + (shared.hosts ? 1 : 0) + (shared.headers ? 1 : 0) + (paths ? 1 : 0) + (shared.snis ? 1 : 0);
     this.plainHostsOnly = shared.hosts !== null && shared.hosts.every(isExact);
     this.headerCount = shared.headers === null ? 0 : shared.headers.length;
     this.isRegex = paths !== null && paths[0]!.regex !== null;
@@ -132,6 +138,7 @@ interface Shared {
   methods: ReadonlySet<string> | null;
   hosts: HostPattern[] | null;
   headers: HeaderCondition[] | null;
+  snis: ReadonlySet<string> | null;
 }
 
 function isExact(host: HostPattern): boolean {
@@ -169,6 +176,7 @@ export function compileRoute(route: Route, services: Readonly<Record<string, Ser
     methods: nonEmpty(route.methods) ? new Set(route.methods.map((m) => m.toUpperCase())) : null,
     hosts: nonEmpty(route.hosts) ? route.hosts.map((h) => new HostPattern(h)) : null,
     headers: compileHeaders(route),
+    snis: route.snis !== undefined && nonEmpty(route.snis) ? new Set(route.snis.map((sni) => sni.toLowerCase())) : null,
   };
   if (!nonEmpty(route.paths)) return [new Entry(route, service, shared, null)];
   return groupPaths(route).map((group) => new Entry(route, service, shared, group));
@@ -208,6 +216,11 @@ export function compareEntries(a: Entry, b: Entry): number {
   if (a.route.id !== b.route.id) return a.route.id < b.route.id ? -1 : 1;
   // Two path groups of one route differ in kind or prefix length, so rankHigh or rankLow told them apart.
   return 0;
+}
+
+/** The SNI condition (see Entry.snis): `sni` null for a request over plain HTTP, '' for TLS without a server name. */
+export function sniMatches(snis: ReadonlySet<string>, sni: string | null): boolean {
+  return sni === null || snis.has(sni);
 }
 
 /** Every condition must hold; within one, any value of any occurrence of the header may match. */

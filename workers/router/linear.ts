@@ -3,7 +3,7 @@
 // agree with, and the baseline its benchmark is measured against. O(routes) per request; never serve with it.
 import type { Route, Service } from '../../config/types.ts';
 import { SluiceError } from '../../runtime/protocol/errors.ts';
-import { compileRoutes, headersMatch, matchedHost, type Entry } from './compile.ts';
+import { compileRoutes, headersMatch, matchedHost, sniMatches, type Entry } from './compile.ts';
 import { RequestHost } from './host.ts';
 import { normalizePath } from './normalize.ts';
 import { makeMatch } from './result.ts';
@@ -19,7 +19,7 @@ export class LinearMatcher {
     this.#listenPort = listenPort;
   }
 
-  match(method: string, hostHeader: string, rawPath: string, headers: RequestHeaders): Match | null {
+  match(method: string, hostHeader: string, rawPath: string, headers: RequestHeaders, sni: string | null = null): Match | null {
     const path = normalizePath(rawPath);
     if (path === null) throw new SluiceError('SLUICE_ERR_BAD_REQUEST', 'malformed request path');
     const host = this.#host;
@@ -32,6 +32,7 @@ export class LinearMatcher {
         if (hostMatched === null) continue;
       }
       if (entry.headers !== null && !headersMatch(entry.headers, headers)) continue;
+      if (entry.snis !== null && !sniMatches(entry.snis, sni)) continue;
       if (entry.paths === null) return makeMatch(entry, path, hostMatched, null, null);
       for (const condition of entry.paths) {
         if (condition.regex === null) {

@@ -30,11 +30,12 @@
 // invisible to both; Match objects already handed out are frozen and keep the route they named.
 //
 // When no route has header conditions, decisions are cached by method + Host + raw path (cache.ts),
-// within a byte budget; every update empties the cache.
+// plus the TLS server name when a route matches on snis, within a byte budget; every update empties
+// the cache.
 import type { Route, Service } from '../../config/types.ts';
 import { SluiceError } from '../../runtime/protocol/errors.ts';
 import { TwoGenerationCache } from './cache.ts';
-import { compareEntries, compileRoute, headersMatch, matchedHost, type Entry, type PathCondition } from './compile.ts';
+import { compareEntries, compileRoute, headersMatch, matchedHost, sniMatches, type Entry, type PathCondition } from './compile.ts';
 import { HOST_EXACT, HOST_SUFFIX, RequestHost } from './host.ts';
 import { normalizePath } from './normalize.ts';
 import { RadixNode, radixInsert, radixInsertSorted, radixIsEmpty, radixRemove, radixSortItems, radixWalk } from './radix.ts';
@@ -110,6 +111,7 @@ interface Filed {
   readonly route: Route;
   readonly candidates: readonly Candidate[];
   readonly headerEntries: number;
+  readonly sniEntries: number;
 }
 
 class IndexedRouter implements Router {
@@ -127,6 +129,8 @@ class IndexedRouter implements Router {
   readonly #routesOfService = new Map<string, Set<string>>();
   #routeCount = 0;
   #headerEntries = 0;
+  /** Entries with an SNI condition: while there is one, the server name is part of the cache key. */
+  #sniEntries = 0;
   readonly #cacheSize: number;
   readonly #cacheBytes: number;
   #cache: TwoGenerationCache<Match | null> | null = null;
@@ -138,6 +142,7 @@ class IndexedRouter implements Router {
   #method = '';
   #path = '';
   #headers: RequestHeaders = NO_HEADERS;
+  #sni: string | null = null;
   #best: Candidate | null = null;
   #bestExec: RegExpExecArray | null = null;
 
@@ -198,17 +203,20 @@ class IndexedRouter implements Router {
   #add(route: Route, entries: readonly Entry[], sorted: boolean): void {
     const candidates: Candidate[] = [];
     let headerEntries = 0;
+    let sniEntries = 0;
     for (const entry of entries) {
       if (entry.headers !== null) headerEntries++;
+      if (entry.snis !== null) sniEntries++;
       this.#file(entry, candidates);
     }
     for (const candidate of candidates) {
       if (sorted) radixInsertSorted(candidate.tree, candidate.key, candidate, compareCandidates);
       else radixInsert(candidate.tree, candidate.key, candidate);
     }
-    this.#routes.set(route.id, { route, candidates, headerEntries });
+    this.#routes.set(route.id, { route, candidates, headerEntries, sniEntries });
     if (candidates.length > 0) this.#routeCount++;
     this.#headerEntries += headerEntries;
+    this.#sniEntries += sniEntries;
     if (route.service !== null) {
       let ids = this.#routesOfService.get(route.service.id);
       if (ids === undefined) this.#routesOfService.set(route.service.id, (ids = new Set()));
@@ -229,6 +237,7 @@ class IndexedRouter implements Router {
     }
     if (filed.candidates.length > 0) this.#routeCount--;
     this.#headerEntries -= filed.headerEntries;
+    this.#sniEntries -= filed.sniEntries;
     const serviceId = filed.route.service?.id;
     if (serviceId !== undefined) {
       const ids = this.#routesOfService.get(serviceId)!;
@@ -264,23 +273,25 @@ class IndexedRouter implements Router {
     for (let i = 0; i < count; i++) out.push(new Candidate(entry, i, port, hostTest, hostArg, bucket, bucketKey, tree));
   }
 
-  match(method: string, host: string, rawPath: string, headers: RequestHeaders): Match | null {
+  match(method: string, host: string, rawPath: string, headers: RequestHeaders, sni: string | null = null): Match | null {
     const cache = this.#cache;
-    if (cache === null || rawPath.length > MAX_CACHED_PATH || host.length > MAX_CACHED_HOST) return this.#lookup(method, host, rawPath, headers);
-    // '\n' cannot occur in a method, a Host header value or a request path, so keys do not collide.
-    const key = method + '\n' + host + '\n' + rawPath;
+    if (cache === null || rawPath.length > MAX_CACHED_PATH || host.length > MAX_CACHED_HOST) return this.#lookup(method, host, rawPath, headers, sni);
+    // '\n' cannot occur in a method, a Host header value or a request path, so keys do not collide;
+    // a server name is a DNS name (no '\n'), and '\0' stands for plain HTTP.
+    let key = method + '\n' + host + '\n' + rawPath;
+    if (this.#sniEntries > 0) key += '\n' + (sni ?? '\0');
     const cached = cache.get(key);
     if (cached !== undefined) {
       this.cacheHits++;
       return cached;
     }
     this.cacheMisses++;
-    const result = this.#lookup(method, host, rawPath, headers);
+    const result = this.#lookup(method, host, rawPath, headers, sni);
     cache.set(key, result);
     return result;
   }
 
-  #lookup(method: string, hostHeader: string, rawPath: string, headers: RequestHeaders): Match | null {
+  #lookup(method: string, hostHeader: string, rawPath: string, headers: RequestHeaders, sni: string | null): Match | null {
     const path = normalizePath(rawPath);
     if (path === null) throw new SluiceError('SLUICE_ERR_BAD_REQUEST', 'malformed request path');
     const host = this.#host;
@@ -289,6 +300,7 @@ class IndexedRouter implements Router {
     this.#method = method;
     this.#path = path;
     this.#headers = headers;
+    this.#sni = sni;
     this.#best = null;
     this.#bestExec = null;
 
@@ -345,6 +357,7 @@ class IndexedRouter implements Router {
         if (!ok) continue;
       }
       if (entry.headers !== null && !headersMatch(entry.headers, this.#headers)) continue;
+      if (entry.snis !== null && !sniMatches(entry.snis, this.#sni)) continue;
       let exec: RegExpExecArray | null = null;
       const regex = candidate.path === null ? null : candidate.path.regex;
       if (regex !== null) {

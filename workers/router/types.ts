@@ -55,10 +55,11 @@ export interface Router {
    * Finds the route for a request, or null when none matches (404).
    * @param host the Host header as received, port included when present.
    * @param rawPath path only (no query), still percent-encoded.
+   * @param sni the TLS server name the client sent ('' if none), or null for plain HTTP (the default).
    * @throws SluiceError `SLUICE_ERR_BAD_REQUEST` (400) when the path is malformed: it does not start with '/'
    *   or holds a '%' that does not begin a valid percent-encoded triplet.
    */
-  match(method: string, host: string, rawPath: string, headers: RequestHeaders): Match | null;
+  match(method: string, host: string, rawPath: string, headers: RequestHeaders, sni?: string | null): Match | null;
   /**
    * Edits the router in place to reflect `changes`, `services` being the services as they are now.
    * Work is proportional to the routes changed (and the routes of changed services), not to the

@@ -11,7 +11,7 @@
 // worker's wheel, moved (rescheduled) each time the connection goes back to the pool, never
 // cancelled and re-armed per request. The stack is capped at `maxIdle`.
 import { connect as netConnect } from 'node:net';
-import { connect as tlsConnect, type ConnectionOptions, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type ConnectionOptions, type SecureContext, type TLSSocket } from 'node:tls';
 import type { TimerWheel } from '../timers/wheel.ts';
 import { UpstreamConnection } from './connection.ts';
 
@@ -33,6 +33,8 @@ export interface TargetTls {
   readonly verify: boolean;
   /** Longest certificate chain accepted (Kong's tls_verify_depth), or null for OpenSSL's default. */
   readonly depth: number | null;
+  /** The service's client certificate and trust store (workers/tls/state.ts), or null: the connector's defaults. */
+  readonly context?: { readonly context: SecureContext; readonly key: string } | null;
 }
 
 /** Where a target is: resolved as far as the caller wants (an IP, or a name the OS resolves). */
@@ -140,7 +142,7 @@ export class UpstreamConnector {
   /** The pool of one target, made on first use. */
   pool(protocol: string, address: TargetAddress, tls: TargetTls | null): TargetPool {
     const origin = `${protocol}://${address.host}:${address.port}`;
-    const key = tls === null ? origin : `${origin}|${tls.servername}|${tls.verify ? 1 : 0}|${tls.depth ?? ''}`;
+    const key = tls === null ? origin : `${origin}|${tls.servername}|${tls.verify ? 1 : 0}|${tls.depth ?? ''}|${tls.context?.key ?? ''}`;
     let pool = this.#pools.get(key);
     if (pool === undefined || pool.closing) {
       pool = new TargetPool(this, key, origin, address, tls);
@@ -169,7 +171,9 @@ export class UpstreamConnector {
         rejectUnauthorized: tls.verify,
         session: pool.session ?? undefined,
       };
-      if (this.trustedCa !== null) options.ca = this.trustedCa;
+      // A service's own context carries its client certificate and its trust store.
+      if (tls.context !== undefined && tls.context !== null) options.secureContext = tls.context.context;
+      else if (this.trustedCa !== null) options.ca = this.trustedCa;
       const socket = tlsConnect(options) as TLSSocket & { pool?: TargetPool };
       socket.setNoDelay(true);
       socket.pool = pool;

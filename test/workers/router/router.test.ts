@@ -1,7 +1,8 @@
 // Matching rules of Kong's traditional_compatible router (expected behaviours from Kong's router specs).
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { describe, it, test } from 'node:test';
 import type { Route } from '../../../config/types.ts';
+import { LinearMatcher } from '../../../workers/router/linear.ts';
 import { buildRouter } from '../../../workers/router/router.ts';
 import type { RequestHeaders, RouterOptions } from '../../../workers/router/types.ts';
 import { route, service, SERVICES } from './fixtures.ts';
@@ -318,4 +319,26 @@ describe('match cache', () => {
     assert.equal(headerRouter.match('GET', 'h', '/', {})?.route.id, 'a');
     assert.equal(buildRouter([route({ id: 'a', paths: ['/'] })], SERVICES, { cacheSize: 0 }).cacheEnabled, false);
   });
+});
+
+test('snis: over TLS a route matches only the server names it lists, and outranks one without; plain HTTP passes the condition (Kong traditional)', () => {
+  const services = { svc: service({ id: 'svc' }) };
+  const routes = [
+    route({ id: 'any', paths: ['/api'], created_at: 1 }),
+    route({ id: 'sni', paths: ['/api'], protocols: ['https'], snis: ['a.tls.test', 'b.tls.test'], created_at: 2 }),
+  ];
+  for (const router of [buildRouter(routes, services), new LinearMatcher(routes, services)]) {
+    assert.equal(router.match('GET', 'x', '/api', {}, 'a.tls.test')?.route.id, 'sni');
+    assert.equal(router.match('GET', 'x', '/api', {}, 'b.tls.test')?.route.id, 'sni');
+    assert.equal(router.match('GET', 'x', '/api', {}, 'c.tls.test')?.route.id, 'any');
+    assert.equal(router.match('GET', 'x', '/api', {}, '')?.route.id, 'any');
+    // Plain HTTP: the snis route matches (the proxy then answers 426: it is https-only).
+    assert.equal(router.match('GET', 'x', '/api', {}, null)?.route.id, 'sni');
+    assert.equal(router.match('GET', 'x', '/api', {})?.route.id, 'sni');
+  }
+  // The cache keys decisions by server name while a route has snis.
+  const cached = buildRouter(routes, services);
+  assert.equal(cached.match('GET', 'x', '/api', {}, 'a.tls.test')?.route.id, 'sni');
+  assert.equal(cached.match('GET', 'x', '/api', {}, 'c.tls.test')?.route.id, 'any');
+  assert.equal(cached.match('GET', 'x', '/api', {}, 'a.tls.test')?.route.id, 'sni');
 });

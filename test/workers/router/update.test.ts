@@ -1,5 +1,6 @@
 // A router updated in place by deltas must answer exactly as one built afresh from the same routes and
-// services (property test over random delta sequences on a 10k-route table), and updates must leave
+// services (property test over random delta sequences on a 10k-route table, requests over plain HTTP
+// and over TLS with and without matching server names for routes with snis), and updates must leave
 // nothing behind: removed routes and host names no longer held anywhere.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -38,6 +39,8 @@ interface Made {
   route: Route;
   paths: string[];
   hosts: string[];
+  /** Server names a TLS request to it may send. */
+  snis: string[];
 }
 
 class Table {
@@ -117,6 +120,8 @@ class Table {
       }
     }
     if (requestPaths.length === 0) requestPaths.push(`/${pick(r, SEGMENTS)}`);
+    // Some https-only routes match on the TLS server name too (one or two, from a small vocabulary).
+    const snis = r() < 0.15 ? [...new Set([`${pick(r, NAMES)}.tls.test`, ...(r() < 0.3 ? [`${pick(r, NAMES)}.tls.test`] : [])])] : null;
     const made = route({
       id,
       service: { id: this.serviceId() },
@@ -129,19 +134,23 @@ class Table {
       path_handling: r() < 0.2 ? 'v1' : 'v0',
       // Ties on created_at happen (Kong: same second), so the id tie-break is exercised too.
       created_at: int(r, 5000),
-      protocols: r() < 0.02 ? ['tcp'] : ['http', 'https'],
+      protocols: r() < 0.02 ? ['tcp'] : snis !== null ? ['https'] : ['http', 'https'],
+      snis,
     });
-    return { route: made, paths: requestPaths, hosts: requestHosts };
+    return { route: made, paths: requestPaths, hosts: requestHosts, snis: snis ?? [] };
   }
 
   /** A request aimed at `made` (or near it): its hosts and paths, sometimes varied. */
-  request(made: Made | undefined): [string, string, string, RequestHeaders] {
+  request(made: Made | undefined): [string, string, string, RequestHeaders, string | null] {
     const r = this.random;
     const method = pick(r, ['GET', 'GET', 'POST', 'PUT']);
     const host = made !== undefined && made.hosts.length > 0 && r() < 0.85 ? pick(r, made.hosts) : `${pick(r, NAMES)}.example.com`;
     const path = made !== undefined && r() < 0.9 ? pick(r, made.paths) : `/${pick(r, SEGMENTS)}/${pick(r, SEGMENTS)}`;
     const headers: RequestHeaders = r() < 0.7 ? {} : { 'x-v': pick(r, ['1', 'v2', 'V1', '3']) };
-    return [method, host, path, headers];
+    // Plain HTTP (null), TLS with the route's own server name, another one, or none ('').
+    const roll = r();
+    const sni = roll < 0.3 ? null : roll < 0.7 && made !== undefined && made.snis.length > 0 ? pick(r, made.snis) : roll < 0.9 ? `${pick(r, NAMES)}.tls.test` : '';
+    return [method, host, path, headers, sni];
   }
 }
 
@@ -186,8 +195,15 @@ function randomDelta(table: Table): Step {
       const mix: Partial<Route> = {};
       const fields: (keyof Route)[] = ['paths', 'hosts', 'methods', 'regex_priority', 'headers', 'strip_path', 'service', 'path_handling', 'created_at', 'protocols'];
       for (const field of fields) if (r() < 0.35) (mix as Record<string, unknown>)[field] = fresh.route[field];
+      // snis and protocols change together (snis need an https-only route).
+      if (r() < 0.35) Object.assign(mix, { snis: fresh.route.snis, protocols: fresh.route.protocols });
       const route = { ...was.route, ...mix };
-      const made: Made = { route, paths: route.paths === fresh.route.paths ? fresh.paths : was.paths, hosts: route.hosts === fresh.route.hosts ? fresh.hosts : was.hosts };
+      const made: Made = {
+        route,
+        paths: route.paths === fresh.route.paths ? fresh.paths : was.paths,
+        hosts: route.hosts === fresh.route.hosts ? fresh.hosts : was.hosts,
+        snis: route.snis === fresh.route.snis ? fresh.snis : was.snis,
+      };
       table.routes.set(id, made);
       upserted.set(id, route);
       removed.delete(id);
@@ -217,10 +233,10 @@ function checkSame(table: Table, updated: Router, step: Step, requests: number, 
   for (let q = 0; q < requests; q++) {
     // A third aimed at what this delta touched, the rest anywhere in the table.
     const target = step.touched.length > 0 && q % 3 === 0 ? pick(table.random, step.touched) : pick(table.random, all);
-    const [method, host, path, headers] = table.request(target);
-    const got = summary(updated.match(method, host, path, headers));
-    const want = summary(fresh.match(method, host, path, headers));
-    if (got !== want) assert.equal(got, want, `${label}: ${method} ${host} ${path} ${JSON.stringify(headers)}`);
+    const [method, host, path, headers, sni] = table.request(target);
+    const got = summary(updated.match(method, host, path, headers, sni));
+    const want = summary(fresh.match(method, host, path, headers, sni));
+    if (got !== want) assert.equal(got, want, `${label}: ${method} ${host} ${path} ${JSON.stringify(headers)} sni=${String(sni)}`);
   }
 }
 
