@@ -24,7 +24,7 @@ const tmpDir = mkdtempSync(join(tmpdir(), 'sluice-bench-upstreams-'));
 installCleanupHandlers(() => void stopAll());
 
 async function nodeUpstream(ports: number[]): Promise<Child> {
-  const child = start(`upstream-${ports.join('-')}`, process.execPath, [join(import.meta.dirname, 'harness', 'upstream-server.ts'), ...ports.map(String)]);
+  const child = start(`upstream-${ports.join('-')}`, process.execPath, [join(import.meta.dirname, 'harness', 'targets', 'upstream-server.ts'), ...ports.map(String)]);
   await waitForLine(child, (line) => line.includes('"ready":true'), 10_000);
   return child;
 }
