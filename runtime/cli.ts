@@ -13,6 +13,7 @@ import { hostName } from './admin/guard.ts';
 import { kongValues, kongVariable } from './kong-env.ts';
 import { parseListen, parsePort, parseProxyListen, type ListenAddress } from './listen-address.ts';
 import { DEFAULT_COUNTER_SLOTS, MAX_COUNTER_SLOTS } from './protocol/counters.ts';
+import { DEFAULT_HTTP2_SETTINGS, type Http2Settings } from './protocol/http2-settings.ts';
 import { SluiceError } from './protocol/errors.ts';
 import type { ClientTimeoutSettings, UpstreamTlsBoot } from './protocol/messages.ts';
 
@@ -42,6 +43,7 @@ export interface Options {
   adminToken: string | null;
   /** Slots per period of the shared rate-limiting counter table (runtime/protocol/counters.ts). */
   rateLimitSlots: number;
+  http2: Http2Settings;
   /** The TLS proxy listener; null with `--ssl-port off`. */
   ssl: SslOptions | null;
 }
@@ -94,6 +96,9 @@ export const OPTIONS = [
   { name: 'client-max-body-size', arg: 'BYTES', help: 'larger request bodies get 413 (default 0 = unlimited)' },
   { name: 'max-connections', arg: 'N', help: 'open client connections per worker (default 0 = unlimited)' },
   { name: 'underscore-headers', arg: 'MODE', help: 'request header names with "_": drop, reject (400) or allow (default drop)' },
+  { name: 'h2c', help: 'HTTP/2 with prior knowledge (h2c) on the plain proxy port, beside HTTP/1.1 (default off)' },
+  { name: 'h2-max-concurrent-streams', arg: 'N', help: 'HTTP/2 streams a client may open at once per connection (default 128)' },
+  { name: 'h2-max-resets', arg: 'N', help: 'HTTP/2 streams a client may reset per connection in 10 s; more: GOAWAY and close (default 200)' },
   { name: 'dns-resolver', arg: 'H[:P],...', help: "name servers for upstream target names (default: the system's)" },
   { name: 'dns-hostsfile', arg: 'FILE', help: 'hosts file read first (default /etc/hosts; "none": none)' },
   { name: 'dns-order', arg: 'LIST', help: 'record types tried in order, LAST = the one that answered last (default LAST,SRV,A,AAAA)' },
@@ -277,6 +282,13 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Optio
     },
     listenerLimits: listenerLimits(values),
     dns: parseDnsOptions(values),
+    http2: {
+      h2c: values.h2c ?? DEFAULT_HTTP2_SETTINGS.h2c,
+      alpn: DEFAULT_HTTP2_SETTINGS.alpn,
+      // nghttp2 takes up to 2^31 - 1; 0 would refuse every stream.
+      maxConcurrentStreams: whole(values['h2-max-concurrent-streams'], DEFAULT_HTTP2_SETTINGS.maxConcurrentStreams, 1, 2 ** 31 - 1, '--h2-max-concurrent-streams'),
+      maxResets: whole(values['h2-max-resets'], DEFAULT_HTTP2_SETTINGS.maxResets, 1, 2 ** 31 - 1, '--h2-max-resets'),
+    },
     ssl: null,
   };
   options.ssl = sslOptions(values, source, options.proxyHost, proxyListen?.ssl ?? null);

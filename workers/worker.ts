@@ -14,6 +14,8 @@ import { VersionMemory } from '../runtime/protocol/shared-memory.ts';
 import { UpstreamMemory } from '../runtime/protocol/upstream-memory.ts';
 import { DNS_POLL_MS, DnsView } from './dns/view.ts';
 import { Http1Server } from './http1/server.ts';
+import { H2Sessions } from './http2/sessions.ts';
+import { DEFAULT_HTTP2_SETTINGS } from '../runtime/protocol/http2-settings.ts';
 import { WorkerMetrics } from './metrics/worker.ts';
 import { PluginInstances } from './plugins/instances.ts';
 import { createRegistry } from './plugins/registry.ts';
@@ -64,6 +66,8 @@ export class GatewayWorker {
   #state: WorkerState | null = null;
   #proxy: Proxy | null = null;
   #server: Http1Server | null = null;
+  /** HTTP/2 sessions (h2c on the plain port; h2 by ALPN on the TLS port), or null when off. */
+  #h2: H2Sessions<ListenerInfo> | null = null;
   #tls: TlsListener | null = null;
   /** The hooks of connections that came over TLS: their requests say so (X-Forwarded-Proto, https-only routes). */
   #tlsHooks: ConnectionHooks | null = null;
@@ -94,6 +98,7 @@ export class GatewayWorker {
       wheel: this.#wheel,
       upstream: () => ({ ...this.#connector.counters, idle: this.#connector.idle }),
       tunnels: () => this.#targets.tunnels,
+      http2: () => this.#h2?.stats,
     }, options.registry);
     const env: PluginEnv = {
       worker: boot.index,
@@ -254,6 +259,12 @@ export class GatewayWorker {
       boot.listenerLimits,
     );
     this.#server = server;
+    const http2 = boot.http2 ?? DEFAULT_HTTP2_SETTINGS;
+    if (http2.h2c) {
+      const h2 = this.#http2();
+      const plain: ListenerInfo = { port: String(boot.proxyPort), proto: 'http' };
+      server.speakH2c((socket) => h2.adopt(socket, plain));
+    }
     server.net.once('error', (error) => {
       this.#log.fatal({ err: error }, 'proxy listener failed');
       process.exitCode = 1;
@@ -293,6 +304,21 @@ export class GatewayWorker {
     server.adopt(socket, this.#tlsHooks);
   }
 
+  /** The worker's HTTP/2 sessions, made on first use (h2c, ALPN h2). */
+  #http2(): H2Sessions<ListenerInfo> {
+    if (this.#h2 !== null) return this.#h2;
+    const boot = this.#boot;
+    this.#h2 = new H2Sessions<ListenerInfo>(
+      (req, res) => this.#proxy!.handle(req, res),
+      boot.listenerLimits,
+      boot.http2 ?? DEFAULT_HTTP2_SETTINGS,
+      this.#wheel,
+      boot.clientTimeouts.sendMs,
+      this.#log,
+    );
+    return this.#h2;
+  }
+
   #status(): unknown {
     const memory = process.memoryUsage();
     return {
@@ -310,6 +336,7 @@ export class GatewayWorker {
       upstream: { ...this.#connector.counters, idle: this.#connector.idle },
       tls: this.#tls === null ? null : { ...this.#tls.stats, snis: this.#tls.table.size },
       websocket: { ...this.#targets.tunnels },
+      http2: this.#h2 === null ? null : { ...this.#h2.stats },
       heap_used: memory.heapUsed,
     };
   }
@@ -355,6 +382,7 @@ export class GatewayWorker {
       if (deadline !== 0) wheel.cancel(deadline);
       if (grace !== 0) wheel.cancel(grace);
       server?.closeAllConnections();
+      this.#h2?.closeAll();
       this.#tls?.closeHandshakes();
       this.#connector.close();
       wheel.close();
@@ -368,7 +396,14 @@ export class GatewayWorker {
       grace = 0;
       server.closeIdleConnections();
     });
-    server.drain(done);
+    // Done when the HTTP/1 connections and the HTTP/2 sessions are all gone.
+    const h2 = this.#h2;
+    let waiting = h2 === null ? 1 : 2;
+    const partDone = (): void => {
+      if (--waiting === 0) done();
+    };
+    h2?.drain(partDone);
+    server.drain(partDone);
   }
 }
 

@@ -2,6 +2,7 @@
 // Both threads import this file; it holds types and tiny constructors only.
 import type { Delta, Snapshot } from '../../config/types.ts';
 import type { WireError } from './errors.ts';
+import type { Http2Settings } from './http2-settings.ts';
 import type { ListenerLimits } from './listener-limits.ts';
 import type { TlsListenerSettings } from './tls-settings.ts';
 
@@ -26,6 +27,8 @@ export interface WorkerBoot {
   /** listen(2) backlog of the proxy socket (Kong's `backlog=N`); absent: Node's default. */
   proxyBacklog?: number;
   listenerLimits: ListenerLimits;
+  /** HTTP/2 on the proxy listeners (runtime/protocol/http2-settings.ts); absent: the defaults. */
+  http2?: Http2Settings;
   /** The TLS proxy listener (every worker runs one); absent or null: none. */
   tls?: TlsListenerSettings | null;
 }

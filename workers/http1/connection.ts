@@ -23,7 +23,8 @@
 //   431  a head above `maxHeadBytes` as received, whitespace included; more header fields than
 //        `maxHeaderFields`
 //   501  a Transfer-Encoding other than "chunked" (gzip, chunked)
-//   505  HTTP/2.0 and above on this HTTP/1.x port (an HTTP/2 preface included)
+//   505  HTTP/2.0 and above on this HTTP/1.x port (an HTTP/2 preface included; with --h2c the
+//        listener hands a connection opening with the preface to HTTP/2 before it gets here)
 // Header names with "_" are dropped under `--underscore-headers drop` (the default); names that
 // fold to content-length or transfer-encoding are dropped even under `allow`.
 // After `keepaliveRequests` requests the last response says `Connection: close`. A client's FIN

@@ -4,6 +4,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
+import type { ClientRequest } from '../proxy/client.ts';
 
 /** Names node:http keeps the first copy of when a client repeats them (the rest are joined). */
 const SINGLE = new Set([
@@ -27,7 +28,7 @@ export function headerObject(raw: readonly string[]): IncomingHttpHeaders {
   return headers as IncomingHttpHeaders;
 }
 
-export class Http1Request {
+export class Http1Request implements ClientRequest {
   readonly method: string;
   readonly url: string;
   /** "1.1" or "1.0". */

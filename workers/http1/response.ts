@@ -6,7 +6,10 @@
 // (HTTP/1.0); no body after HEAD, 1xx, 204 and 304.
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { ClientResponse, DrainWaiter } from '../proxy/client.ts';
 import type { Http1Request } from './request.ts';
+
+export type { DrainWaiter };
 
 /** Characters that would end a header line early (response splitting). */
 const UNSAFE_VALUE = /[\r\n\0]/;
@@ -26,10 +29,6 @@ export interface ResponseOwner {
   upgraded(res: Http1Response): Buffer | null;
 }
 
-/** Called when the client's socket can take more after a write returned false. */
-export interface DrainWaiter {
-  onDrain(): void;
-}
 
 let dateSecond = 0;
 let dateValue = '';
@@ -75,7 +74,7 @@ function framing(name: string, value: string): number {
   }
 }
 
-export class Http1Response {
+export class Http1Response implements ClientResponse {
   readonly req: Http1Request;
   readonly socket: Socket;
   readonly #owner: ResponseOwner;
@@ -91,7 +90,7 @@ export class Http1Response {
   /** The connection may take another request after this response. */
   keepAlive: boolean;
   /** Runs once, when the response ended or was cut (node's 'close'). */
-  onClose: ((res: Http1Response) => void) | null = null;
+  onClose: ((res: ClientResponse) => void) | null = null;
   drainWaiter: DrainWaiter | null = null;
   /** Headers set before writeHead, by lower-case name. */
   #headers: Map<string, [string, string | string[]]> | null = null;

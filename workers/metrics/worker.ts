@@ -10,6 +10,7 @@ import { monitorEventLoopDelay, performance, type EventLoopUtilization, type ELD
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { MetricJSON, MetricsReply, PackedMetric } from '../../runtime/protocol/messages.ts';
 import type { RebuildCounter } from '../rebuilds.ts';
+import type { H2Stats } from '../http2/sessions.ts';
 import type { TunnelStats } from '../proxy/tunnel.ts';
 import type { TimerWheel } from '../timers/wheel.ts';
 import { workerRegistry } from './registry.ts';
@@ -30,6 +31,8 @@ export interface WorkerSources {
   upstream?(): UpstreamFigures;
   /** WebSocket tunnels (workers/proxy/tunnel.ts). */
   tunnels?(): TunnelStats;
+  /** HTTP/2 sessions (workers/http2/sessions.ts), undefined when HTTP/2 is off. */
+  http2?(): H2Stats | undefined;
 }
 
 export interface UpstreamFigures {
@@ -77,6 +80,11 @@ export class WorkerMetrics {
   readonly #tunnelsActive: Gauge<'worker'>;
   readonly #tunnelsIdleClosed: Counter<'worker'>;
   readonly #tunnelBytes: Counter<'worker' | 'direction'>;
+  readonly #h2Sessions: Counter<'worker'>;
+  readonly #h2Active: Gauge<'worker'>;
+  readonly #h2Streams: Counter<'worker'>;
+  readonly #h2Resets: Counter<'worker'>;
+  readonly #h2RapidReset: Counter<'worker'>;
 
   constructor(sources: WorkerSources, registry: Registry = workerRegistry) {
     this.registry = registry;
@@ -145,6 +153,11 @@ export class WorkerMetrics {
       labelNames: ['worker', 'direction'],
       registers,
     });
+    this.#h2Sessions = new Counter({ name: 'sluice_h2_sessions_total', help: 'HTTP/2 client connections (h2c and h2) this worker served', labelNames: ['worker'], registers });
+    this.#h2Active = new Gauge({ name: 'sluice_h2_sessions_active', help: 'HTTP/2 client connections open on this worker now', labelNames: ['worker'], registers });
+    this.#h2Streams = new Counter({ name: 'sluice_h2_streams_total', help: 'HTTP/2 streams (requests) this worker received', labelNames: ['worker'], registers });
+    this.#h2Resets = new Counter({ name: 'sluice_h2_client_resets_total', help: 'HTTP/2 streams a client reset before their response ended', labelNames: ['worker'], registers });
+    this.#h2RapidReset = new Counter({ name: 'sluice_h2_rapid_reset_closed_total', help: 'HTTP/2 connections closed (GOAWAY ENHANCE_YOUR_CALM) for resetting too many streams', labelNames: ['worker'], registers });
   }
 
   /** A new state was swapped in; `ms` is how long building it took. */
@@ -266,6 +279,18 @@ export class WorkerMetrics {
       this.#tunnelBytes.reset();
       this.#tunnelBytes.inc({ worker: this.#worker, direction: 'ingress' }, tunnels.bytesFromClient);
       this.#tunnelBytes.inc({ worker: this.#worker, direction: 'egress' }, tunnels.bytesFromUpstream);
+    }
+    const h2 = sources.http2?.();
+    if (h2 !== undefined) {
+      this.#h2Sessions.reset();
+      this.#h2Sessions.inc(labels, h2.sessions);
+      this.#h2Active.set(labels, h2.active);
+      this.#h2Streams.reset();
+      this.#h2Streams.inc(labels, h2.streams);
+      this.#h2Resets.reset();
+      this.#h2Resets.inc(labels, h2.clientResets);
+      this.#h2RapidReset.reset();
+      this.#h2RapidReset.inc(labels, h2.rapidResetClosed);
     }
   }
 

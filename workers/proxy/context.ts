@@ -4,13 +4,13 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
 import type { PluginRun } from '../plugins/runner.ts';
-import type { Http1Request } from '../http1/request.ts';
-import { assertHeader, type Http1Response } from '../http1/response.ts';
+import { assertHeader } from '../http1/response.ts';
+import type { ClientRequest, ClientResponse } from './client.ts';
 import type { Match } from '../router/types.ts';
 
 export class RequestContext {
-  readonly req: Http1Request;
-  readonly res: Http1Response;
+  readonly req: ClientRequest;
+  readonly res: ClientResponse;
   /** The client connection. */
   readonly socket: Socket;
   /** performance.now() when the request arrived. */
@@ -55,7 +55,7 @@ export class RequestContext {
   /** The client socket's bytesRead when the body timer was last armed. */
   bodyBytesSeen = 0;
 
-  constructor(req: Http1Request, res: Http1Response, startedAt: number) {
+  constructor(req: ClientRequest, res: ClientResponse, startedAt: number) {
     this.req = req;
     this.res = res;
     this.startedAt = startedAt;

@@ -1,10 +1,9 @@
 // The proxy's request entry point (worker thread): route, run plugins, forward, log.
 import type { Logger } from '../../runtime/protocol/log.ts';
-import type { Http1Request } from '../http1/request.ts';
-import type { Http1Response } from '../http1/response.ts';
 import { countBytes } from '../metrics/bytes.ts';
 import type { PluginRunner } from '../plugins/iterator.ts';
 import type { WorkerState } from '../state.ts';
+import type { ClientRequest, ClientResponse } from './client.ts';
 import type { ClientTimeouts } from './client-timeouts.ts';
 import { RequestContext } from './context.ts';
 import { answerError } from './errors.ts';
@@ -13,7 +12,7 @@ import { answerHttpsOnly, needsHttps } from './https-only.ts';
 import type { Targets } from './targets.ts';
 
 const kContext = Symbol('sluice.context');
-type TrackedResponse = Http1Response & { [kContext]?: RequestContext; [kRunner]?: PluginRunner | null; [kProxy]?: Proxy };
+type TrackedResponse = ClientResponse & { [kContext]?: RequestContext; [kRunner]?: PluginRunner | null; [kProxy]?: Proxy };
 const kRunner = Symbol('sluice.runner');
 const kProxy = Symbol('sluice.proxy');
 
@@ -43,7 +42,7 @@ export class Proxy {
   }
 
   /** `listener`: the one the request came in on (plain or TLS), for X-Forwarded-Proto/-Port. */
-  handle(req: Http1Request, res: Http1Response, listener: ListenerInfo = this.listener): void {
+  handle(req: ClientRequest, res: ClientResponse, listener: ListenerInfo = this.listener): void {
     const state = this.state;
     const ctx = new RequestContext(req, res, performance.now());
     this.requests++;
