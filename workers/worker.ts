@@ -15,6 +15,7 @@ import { UpstreamMemory } from '../runtime/protocol/upstream-memory.ts';
 import { DNS_POLL_MS, DnsView } from './dns/view.ts';
 import { Http1Server } from './http1/server.ts';
 import { H2Sessions } from './http2/sessions.ts';
+import { bridgeTls } from './http2/tls-bridge.ts';
 import { DEFAULT_HTTP2_SETTINGS } from '../runtime/protocol/http2-settings.ts';
 import { WorkerMetrics } from './metrics/worker.ts';
 import { PluginInstances } from './plugins/instances.ts';
@@ -71,6 +72,8 @@ export class GatewayWorker {
   #tls: TlsListener | null = null;
   /** The hooks of connections that came over TLS: their requests say so (X-Forwarded-Proto, https-only routes). */
   #tlsHooks: ConnectionHooks | null = null;
+  /** Where TLS requests came in (X-Forwarded-Proto https, the TLS port), on either protocol. */
+  #tlsInfo: ListenerInfo | null = null;
   #poolSweep: number | null = null;
   /** Set once a snapshot was asked for: deltas until it arrives cannot apply and are dropped. */
   #awaitingSnapshot = false;
@@ -282,8 +285,11 @@ export class GatewayWorker {
 
   #listenTls(settings: TlsListenerSettings, hooks: ConnectionHooks, listening: () => void): void {
     const info: ListenerInfo = { port: String(settings.port), proto: 'https' };
+    this.#tlsInfo = info;
     this.#tlsHooks = { ...hooks, handler: (req, res) => this.#proxy!.handle(req, res, info) };
     const tls = new TlsListener(settings, this.#wheel, (socket) => this.#secureConnection(socket));
+    // h2 first: a client offering both gets HTTP/2 (as nginx with `http2 on`).
+    if ((this.#boot.http2 ?? DEFAULT_HTTP2_SETTINGS).alpn) tls.alpn = ['h2', 'http/1.1'];
     this.#tls = tls;
     if (this.#state !== null) tls.table = this.#state.tls.sni;
     tls.net.once('error', (error) => {
@@ -295,12 +301,13 @@ export class GatewayWorker {
   }
 
   /**
-   * A TLS connection whose handshake is done. ALPN offered only http/1.1 (tls/listener.ts), so it
-   * speaks HTTP/1.1; a protocol negotiated by ALPN (`socket.alpnProtocol`) is dispatched here.
+   * A TLS connection whose handshake is done, dispatched on the protocol ALPN chose: `h2` to the
+   * worker's HTTP/2 sessions, anything else (http/1.1, or no ALPN) to the HTTP/1.1 connection code.
    */
   #secureConnection(socket: TLSSocket): void {
     const server = this.#server;
-    if (server === null || this.#tlsHooks === null) return void socket.destroy();
+    if (server === null || this.#tlsHooks === null || this.#tlsInfo === null) return void socket.destroy();
+    if (socket.alpnProtocol === 'h2') return this.#http2().adopt(socket, this.#tlsInfo, bridgeTls(socket));
     server.adopt(socket, this.#tlsHooks);
   }
 
@@ -309,7 +316,7 @@ export class GatewayWorker {
     if (this.#h2 !== null) return this.#h2;
     const boot = this.#boot;
     this.#h2 = new H2Sessions<ListenerInfo>(
-      (req, res) => this.#proxy!.handle(req, res),
+      (req, res, listener) => this.#proxy!.handle(req, res, listener),
       boot.listenerLimits,
       boot.http2 ?? DEFAULT_HTTP2_SETTINGS,
       this.#wheel,

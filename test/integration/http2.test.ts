@@ -8,7 +8,9 @@ import { execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { connect as h2connect, constants, type ClientHttp2Session, type IncomingHttpHeaders, type OutgoingHttpHeaders } from 'node:http2';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { get as httpsGet } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { CANCEL, END_HEADERS, END_STREAM, frame, getHeaderBlock, GOAWAY, HEADERS, RawH2, rst } from '../helpers/h2-frames.ts';
@@ -151,6 +153,42 @@ test('h2c prior knowledge: a GET and a POST reach the upstream over HTTP/1.1; :a
   const posted = JSON.parse(post.body.toString()) as { method: string; bodyLength: number };
   assert.equal(posted.method, 'POST');
   assert.equal(posted.bodyLength, body.length);
+});
+
+test('h2 by ALPN on the TLS port: HTTP/2 for a client offering it, HTTP/1.1 for one that does not; both say https and the TLS port upstream', async (t) => {
+  const tlsPort = new URL(runtime.proxySsl).port;
+  // node:http2 offers h2 by ALPN; the runtime's default certificate is self-signed.
+  const session = h2connect(runtime.proxySsl, { rejectUnauthorized: false });
+  session.on('error', () => {});
+  t.after(() => session.close());
+  await once(session, 'connect');
+  assert.equal((session.socket as TLSSocket).alpnProtocol, 'h2');
+  const replies = await Promise.all([1, 2, 3].map((n) => h2Request(session, { ':path': `/echo/over-tls/${n}`, ':authority': 'api.example' })));
+  for (const [i, reply] of replies.entries()) {
+    assert.equal(reply.status, 200);
+    const seen = JSON.parse(reply.body.toString()) as { url: string; headers: Record<string, string>; httpVersion: string };
+    assert.equal(seen.url, `/over-tls/${i + 1}`);
+    assert.equal(seen.httpVersion, '1.1');
+    assert.equal(seen.headers['x-forwarded-proto'], 'https');
+    assert.equal(seen.headers['x-forwarded-port'], tlsPort);
+  }
+  const body = Buffer.alloc(1_000_000, 0x74);
+  const post = await h2Request(session, { ':method': 'POST', ':path': '/echo/upload', 'content-type': 'application/octet-stream' }, body);
+  assert.equal((JSON.parse(post.body.toString()) as { bodyLength: number }).bodyLength, body.length);
+
+  // A client without ALPN (node:https offers none) speaks HTTP/1.1 on the same port.
+  const plain = await new Promise<{ version: string; body: string }>((resolve, reject) => {
+    httpsGet(`${runtime.proxySsl}/echo/h1`, { rejectUnauthorized: false, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ version: res.httpVersion, body: text }));
+    }).on('error', reject);
+  });
+  assert.equal(plain.version, '1.1');
+  const seenH1 = JSON.parse(plain.body) as { url: string; headers: Record<string, string> };
+  assert.equal(seenH1.url, '/h1');
+  assert.equal(seenH1.headers['x-forwarded-proto'], 'https');
 });
 
 test('split cookie fields are joined into one Cookie for the HTTP/1.1 upstream', async (t) => {

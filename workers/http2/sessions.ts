@@ -15,6 +15,7 @@
 // - Idle: the session's socket is a client connection like any other (client-timeouts.ts): with
 //   no stream in progress for `--client-idle-timeout` it is closed.
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { constants, createServer, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import { RESET_WINDOW_MS, type Http2Settings } from '../../runtime/protocol/http2-settings.ts';
 import type { Logger } from '../../runtime/protocol/log.ts';
@@ -77,11 +78,14 @@ export class H2Sessions<L> {
     this.#server.on('session', (session: ServerHttp2Session) => this.#onSession(session));
   }
 
-  /** Speaks HTTP/2 on `socket` (its preface may already be in its read buffer). */
-  adopt(socket: Socket, listener: L): void {
+  /**
+   * Speaks HTTP/2 on `socket` (its preface may already be in its read buffer), over `transport`
+   * when the bytes must go through another stream (a TLS socket: tls-bridge.ts).
+   */
+  adopt(socket: Socket, listener: L, transport: Socket | Duplex = socket): void {
     this.#adopting = { socket, listener, resets: 0, windowStart: 0 };
     try {
-      this.#server.emit('connection', socket);
+      this.#server.emit('connection', transport);
     } finally {
       this.#adopting = null;
     }

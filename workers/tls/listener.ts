@@ -11,7 +11,7 @@
 //   - TLS 1.2 and 1.3; session tickets under keys every worker derives for the same period
 //     (ticket-keys.ts), switched at each period boundary on the wheel.
 // A socket whose handshake is done goes to `secure` (workers/worker.ts), which hands it to the
-// HTTP/1.1 connection code. ALPN offers `alpn` (http/1.1 today); an h2 hand-off belongs there.
+// HTTP/1.1 connection code, or to HTTP/2 when ALPN chose `h2` (`alpn`, set by the worker).
 import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type { PemPair, TlsListenerSettings } from '../../runtime/protocol/tls-settings.ts';
