@@ -23,7 +23,7 @@ import type { TimerHandle, TimerWheel } from '../../timers/wheel.ts';
 import { definePlugin } from '../define.ts';
 import { countDropped } from '../../logging/drops.ts';
 import { serializeJson } from '../../logging/serialize.ts';
-import { ERRNO, errorText, socketAddress, UnixDgramSocket } from '../../logging/unix-dgram.ts';
+import { errorText, QUEUE_FULL, socketAddress, UnixDgramSocket } from '../../logging/unix-dgram.ts';
 import type { PluginEnv, PluginInstance } from '../types.ts';
 
 export const DEFAULT_SYSLOG_SOCKET = '/dev/log';
@@ -78,30 +78,29 @@ export class SyslogSender {
   send(message: Buffer): void {
     // Behind a backlog: wait in line, so entries reach the daemon in order.
     if (this.#backlog.length > 0) return this.#hold(message);
-    const errno = this.#sendNow(message);
-    if (errno === ERRNO.EAGAIN || errno === ERRNO.EWOULDBLOCK || errno === ERRNO.ENOBUFS) this.#hold(message);
-    else if (errno !== 0) this.#failed(errno);
+    const result = this.#sendNow(message);
+    if (result === QUEUE_FULL) this.#hold(message);
   }
 
-  /** 0 when the kernel took the datagram, else the errno. */
+  /** 0 when the kernel took the datagram, QUEUE_FULL to try again later; any other outcome drops it, counted. */
   #sendNow(message: Buffer): number {
-    if (this.#address === null) return ERRNO.ENAMETOOLONG;
+    if (this.#address === null) return this.#failed('the socket path is longer than a unix socket address holds');
     if (this.#socket === null) {
       try {
         this.#socket = new UnixDgramSocket();
       } catch (error) {
-        countDropped('syslog', 'send_failed', 1, this.#log, { socket: this.path, err: error });
-        return -1;
+        return this.#failed(error instanceof Error ? error.message : String(error));
       }
     }
-    const errno = this.#socket.sendTo(message, this.#address);
-    if (errno === 0) this.sent++;
-    return errno;
+    const result = this.#socket.sendTo(message, this.#address);
+    if (result === 0) this.sent++;
+    else if (result !== QUEUE_FULL) return this.#failed(errorText(result));
+    return result;
   }
 
-  #failed(errno: number): void {
-    if (errno === -1) return;
-    countDropped('syslog', 'send_failed', 1, this.#log, { socket: this.path, reason: errorText(errno) });
+  #failed(reason: string): number {
+    countDropped('syslog', 'send_failed', 1, this.#log, { socket: this.path, reason });
+    return 1;
   }
 
   #hold(message: Buffer): void {
@@ -121,9 +120,7 @@ export class SyslogSender {
     let taken = 0;
     while (taken < backlog.length) {
       const message = backlog[taken]!;
-      const errno = this.#sendNow(message);
-      if (errno === ERRNO.EAGAIN || errno === ERRNO.EWOULDBLOCK || errno === ERRNO.ENOBUFS) break;
-      if (errno !== 0) this.#failed(errno);
+      if (this.#sendNow(message) === QUEUE_FULL) break;
       this.#backlogBytes -= message.length;
       taken++;
     }
