@@ -97,7 +97,16 @@ interface Built {
 interface State {
   hash: string;
   groupHashes: GroupHashes;
-  entityHashes: EntityHashes;
+  /**
+   * Null once a later config took this one's records over and edited them in place (copying a
+   * 10,000-entry record cost more than all the rest of a one-route change): `undo` then says how
+   * to get them back from that config's (hashesOf), which only a caller that still holds this
+   * config needs (it prepared another one beside it: a dry run).
+   */
+  entityHashes: EntityHashes | null;
+  undo: { next: State; changes: [GroupName, string, string | undefined][] } | null;
+  /** Groups whose records are this thread's alone (not also in an answer sent), so may be edited in place. */
+  owned: ReadonlySet<GroupName>;
   counts: Record<GroupName, number>;
   /** A group's ids sorted (as groupHash sorts them), once computed; reused while the id set stays. */
   sorted: Partial<Record<GroupName, string[]>>;
@@ -422,6 +431,7 @@ export class ConfigPreparer {
     }
 
     // Built and hashed: the changed entities only; the rest of the delta from the base follows.
+    const baseHashes = hashesOf(base);
     const upserts: Partial<Record<GroupName, unknown[]>> = {};
     const upsertHashes: Partial<Record<GroupName, Record<string, string>>> = {};
     const now = new Map<GroupName, Map<string, string>>();
@@ -440,7 +450,7 @@ export class ConfigPreparer {
       let ids = now.get(g);
       if (ids === undefined) now.set(g, (ids = new Map()));
       ids.set(item.id, built.hash);
-      if (base.entityHashes[g][item.id] === built.hash) continue;
+      if (baseHashes[g][item.id] === built.hash) continue;
       (upserts[g] ??= []).push(built.entity);
       (upsertHashes[g] ??= {})[item.id] = built.hash;
     }
@@ -450,27 +460,40 @@ export class ConfigPreparer {
       (removes[old.group] ??= []).push(old.id);
       this.#built[old.group].delete(old.id);
     }
-    const entityHashes = { ...base.entityHashes };
+    const entityHashes = { ...baseHashes };
     const groupHashes = { ...base.groupHashes };
     const sorted: State['sorted'] = { ...base.sorted };
+    const owned = new Set(base.owned);
+    const undo: [GroupName, string, string | undefined][] = [];
     for (const g of GROUPS) {
       const gone = removes[g];
       if (upserts[g] === undefined && gone === undefined) continue;
-      const hashes = { ...base.entityHashes[g] };
-      for (const id of gone ?? []) delete hashes[id];
+      let ids = (base.sorted[g] ??= Object.keys(baseHashes[g]).sort());
+      // Edited in place when no answer holds the record; the base keeps an undo list instead.
+      const hashes = owned.has(g) ? baseHashes[g] : { ...baseHashes[g] };
+      owned.add(g);
+      for (const id of gone ?? []) {
+        undo.push([g, id, hashes[id]]);
+        delete hashes[id];
+      }
       const added: string[] = [];
       for (const id in upsertHashes[g]) {
-        if (hashes[id] === undefined) added.push(id);
+        const had = hashes[id];
+        undo.push([g, id, had]);
+        if (had === undefined) added.push(id);
         hashes[id] = upsertHashes[g]?.[id] as string;
       }
       entityHashes[g] = hashes;
-      let ids = (base.sorted[g] ??= Object.keys(base.entityHashes[g]).sort());
       if (gone !== undefined || added.length > 0) ids = resorted(ids, gone ?? [], added);
       sorted[g] = ids;
       groupHashes[g] = groupHashSorted(ids, hashes);
     }
     const hash = configHash(groupHashes);
-    const state: State = { hash, groupHashes, entityHashes, counts: base.counts, sorted, text, format };
+    const state: State = { hash, groupHashes, entityHashes, undo: null, owned, counts: base.counts, sorted, text, format };
+    if (undo.length > 0) {
+      base.entityHashes = null;
+      base.undo = { next: state, changes: undo };
+    }
     this.#states.push(state);
     if (this.#states.length > STATES) this.#states.shift();
     layout.state = state;
@@ -490,6 +513,7 @@ export class ConfigPreparer {
     migration: MigrationReport | null,
     warnings: FlatError[],
   ): PrepareAnswer {
+    const baseHashes = base === undefined ? null : hashesOf(base);
     const entityHashes = {} as EntityHashes;
     const entities = {} as Record<GroupName, Record<string, unknown>>;
     const counts = {} as Record<GroupName, number>;
@@ -524,7 +548,7 @@ export class ConfigPreparer {
         entities[g][item.id] = built.entity;
         continue;
       }
-      const had = base.entityHashes[g][item.id];
+      const had = (baseHashes as EntityHashes)[g][item.id];
       if (had === built.hash) continue;
       if (had !== undefined) replaced[g]++;
       (upserts[g] ??= []).push(built.entity);
@@ -550,7 +574,7 @@ export class ConfigPreparer {
       const kept = counts[g] - (changed - replaced[g]);
       if (kept < base.counts[g]) {
         const gone: string[] = [];
-        for (const id in base.entityHashes[g]) if (hashes[id] === undefined) gone.push(id);
+        for (const id in (baseHashes as EntityHashes)[g]) if (hashes[id] === undefined) gone.push(id);
         removes[g] = gone;
       }
       if (changed === 0 && removes[g] === undefined) {
@@ -558,7 +582,7 @@ export class ConfigPreparer {
         if (base.sorted[g] !== undefined) sorted[g] = base.sorted[g];
       } else if (changed === replaced[g] && removes[g] === undefined) {
         // Same ids, some entities changed: the base's sorted ids serve.
-        const ids = (base.sorted[g] ??= Object.keys(base.entityHashes[g]).sort());
+        const ids = (base.sorted[g] ??= Object.keys((baseHashes as EntityHashes)[g]).sort());
         sorted[g] = ids;
         groupHashes[g] = groupHashSorted(ids, hashes);
       } else {
@@ -568,7 +592,8 @@ export class ConfigPreparer {
       }
     }
     const hash = configHash(groupHashes);
-    this.#states.push({ hash, groupHashes, entityHashes, counts, sorted, text, format });
+    // A full answer sends these records out (to a caller in this thread, the very objects): not owned.
+    this.#states.push({ hash, groupHashes, entityHashes, undo: null, owned: base === undefined ? new Set() : new Set(GROUPS), counts, sorted, text, format });
     if (this.#states.length > STATES) this.#states.shift();
     // Warnings (an expired certificate) come from entities checked this time: said once per new text.
     const said = warnings.length === 0 ? {} : { warnings };
@@ -576,6 +601,29 @@ export class ConfigPreparer {
     return { ok: true, base: base.hash, hash, groupHashes, upserts: upserts as Delta['upserts'], removes, upsertHashes, migration, ...said };
   }
 
+}
+
+/** A config's entity hashes, got back through the undo list of the config that took them over. */
+function hashesOf(state: State): EntityHashes {
+  if (state.entityHashes !== null) return state.entityHashes;
+  const { next, changes } = state.undo as NonNullable<State['undo']>;
+  const later = hashesOf(next);
+  const hashes = { ...later };
+  const copied = new Set<GroupName>();
+  for (let i = changes.length - 1; i >= 0; i--) {
+    const [g, id, had] = changes[i] as [GroupName, string, string | undefined];
+    if (!copied.has(g)) {
+      hashes[g] = { ...later[g] };
+      copied.add(g);
+    }
+    if (had === undefined) delete hashes[g][id];
+    else hashes[g][id] = had;
+  }
+  state.entityHashes = hashes;
+  state.undo = null;
+  // Its records are copies now, and `next` may go on editing its own.
+  state.owned = new Set(GROUPS);
+  return hashes;
 }
 
 /** Past this many entities in changed entries, a config is prepared in full (#prepareChanged). */
