@@ -43,6 +43,7 @@ import { nameOf, resolveAll, resolveItem, RESOLVE_ORDER, type Indexes } from './
 import { TOP_LEVEL } from './collections.ts';
 import { GROUPS } from './types.ts';
 import type { Delta, Entities, FlatError, GroupHashes, GroupName } from './types.ts';
+import { SortedPairs } from './sorted-pairs.ts';
 import { checkServiceCaRefs } from './tls-checks.ts';
 import { checkUniqueness, replaceUnique, staysUnique, type UniqueIndex } from './uniqueness.ts';
 
@@ -137,6 +138,8 @@ interface Layout {
   entries: Map<string, Entry[]>;
   indexes: Indexes;
   unique: UniqueIndex;
+  /** Per group changed since, its sorted pairs (their group hash follows a change in O(chunk)). */
+  pairs: Map<GroupName, SortedPairs>;
 }
 
 /** How many configs' hashes are kept: the current one, and one prepared beside it (a dry run). */
@@ -291,7 +294,7 @@ export class ConfigPreparer {
         entry.items = items.slice(from, to);
         entry.keys = texts.slice(from, to);
       }
-      this.#layout = { state: this.#states[this.#states.length - 1] as State, key, head: headText, doc: head, entries, indexes, unique };
+      this.#layout = { state: this.#states[this.#states.length - 1] as State, key, head: headText, doc: head, entries, indexes, unique, pairs: new Map() };
     }
     return answer;
   }
@@ -468,25 +471,29 @@ export class ConfigPreparer {
     for (const g of GROUPS) {
       const gone = removes[g];
       if (upserts[g] === undefined && gone === undefined) continue;
-      let ids = (base.sorted[g] ??= Object.keys(baseHashes[g]).sort());
+      let pairs = layout.pairs.get(g);
+      if (pairs === undefined) layout.pairs.set(g, (pairs = new SortedPairs((base.sorted[g] ??= Object.keys(baseHashes[g]).sort()), baseHashes[g])));
       // Edited in place when no answer holds the record; the base keeps an undo list instead.
       const hashes = owned.has(g) ? baseHashes[g] : { ...baseHashes[g] };
       owned.add(g);
       for (const id of gone ?? []) {
         undo.push([g, id, hashes[id]]);
         delete hashes[id];
+        pairs.delete(id);
       }
-      const added: string[] = [];
+      let added = false;
       for (const id in upsertHashes[g]) {
         const had = hashes[id];
+        const now = upsertHashes[g]?.[id] as string;
         undo.push([g, id, had]);
-        if (had === undefined) added.push(id);
-        hashes[id] = upsertHashes[g]?.[id] as string;
+        added ||= had === undefined;
+        hashes[id] = now;
+        pairs.set(id, now);
       }
       entityHashes[g] = hashes;
-      if (gone !== undefined || added.length > 0) ids = resorted(ids, gone ?? [], added);
-      sorted[g] = ids;
-      groupHashes[g] = groupHashSorted(ids, hashes);
+      // The sorted ids stay while the id set does; else sorted again if a full preparation wants them.
+      if (gone !== undefined || added) delete sorted[g];
+      groupHashes[g] = pairs.digest();
     }
     const hash = configHash(groupHashes);
     const state: State = { hash, groupHashes, entityHashes, undo: null, owned, counts: base.counts, sorted, text, format };
@@ -645,28 +652,6 @@ function headOf(doc: Record<string, unknown>): string {
     head += `${JSON.stringify(k)}:${(TOP_LEVEL as readonly string[]).includes(k) && Array.isArray(v) ? `[${v.length}]` : String(JSON.stringify(v))},`;
   }
   return head;
-}
-
-/** `ids` (sorted, code-unit order) without `gone` and with `added`, sorted: a copy. */
-function resorted(ids: readonly string[], gone: readonly string[], added: readonly string[]): string[] {
-  const out = ids.slice();
-  for (const id of gone) {
-    const at = lowerBound(out, id);
-    if (out[at] === id) out.splice(at, 1);
-  }
-  for (const id of added) out.splice(lowerBound(out, id), 0, id);
-  return out;
-}
-
-function lowerBound(ids: readonly string[], id: string): number {
-  let lo = 0;
-  let hi = ids.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((ids[mid] as string) < id) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Credential kinds that may get generated values (config/generated.ts). */
