@@ -35,7 +35,8 @@ import { fillGenerated } from './generated.ts';
 import { configHash, entityHash, groupHash, groupHashSorted, type EntityHashes } from './hash.ts';
 import type { Item } from './item.ts';
 import { migrateDocument, type MigrationReport } from './migrate.ts';
-import { parseText, type ConfigFormat } from './parse.ts';
+import { detectFormat, parseText, type ConfigFormat } from './parse.ts';
+import { scanSkeleton, type SkeletonField } from './json-skeleton.ts';
 import { checkPlugin } from './plugin-config.ts';
 import type { PluginSchemas } from './plugin-schema.ts';
 import { prepareConfig, type PreparedConfig, type RejectedConfig } from './prepare.ts';
@@ -134,6 +135,8 @@ interface Layout {
   key: KeyFunction;
   /** The document's keys and scalar values, and each collection's length. */
   head: string;
+  /** Entries known by their raw JSON text (json-skeleton.ts), else by their key function's text. */
+  raw: boolean;
   doc: DocumentHead;
   entries: Map<string, Entry[]>;
   indexes: Indexes;
@@ -185,6 +188,13 @@ export class ConfigPreparer {
       this.#path = 'same text';
       return { ok: true, base: base.hash, hash: base.hash, groupHashes: base.groupHashes, upserts: {}, removes: {}, upsertHashes: {}, migration: null };
     }
+    // JSON: its entries by their raw text, so that only changed ones need parsing (json-skeleton.ts).
+    const skeleton = (request.format ?? detectFormat(text)) === 'json' ? scanSkeleton(text, COLLECTION_KEYS) : null;
+    if (skeleton !== null && this.#layout?.raw === true) {
+      const source = rawSource(skeleton);
+      const answer = source === null ? null : this.#prepareChanged(source, MINUS_ZERO.test(text) ? exactKey : jsonKey, text, request.format, base);
+      if (answer !== null) return answer;
+    }
     const parsed = parseText(text, request.format);
     this.#path = 'cold';
     if (!parsed.ok) return { ok: false, errors: parsed.errors, code: 'SLUICE_ERR_CONFIG_PARSE' };
@@ -192,7 +202,8 @@ export class ConfigPreparer {
     // and JSON text can hold -0 too): such texts are keyed with them spelled out, so `.nan` never
     // reuses the checks of `null`.
     const key = parsed.format === 'yaml' || MINUS_ZERO.test(text) ? exactKey : jsonKey;
-    return this.#prepareChanged(parsed.value, key, text, request.format, base) ?? this.#prepareParsed(parsed.value, key, text, request.format, base) ?? this.#cold(text, request.format);
+    const changed = this.#layout?.raw === false && isRecord(parsed.value) ? this.#prepareChanged(docSource(parsed.value, key), key, text, request.format, base) : null;
+    return changed ?? this.#prepareParsed(parsed.value, key, text, request.format, base, skeleton) ?? this.#cold(text, request.format);
   }
 
   /** Drops every cached entity and config state (the next load is prepared cold). */
@@ -208,7 +219,7 @@ export class ConfigPreparer {
   }
 
   /** The answer, or null when the config has an error (the caller then prepares it cold). */
-  #prepareParsed(doc: unknown, key: KeyFunction, text: string, format: ConfigFormat | undefined, base: State | undefined): PrepareAnswer | null {
+  #prepareParsed(doc: unknown, key: KeyFunction, text: string, format: ConfigFormat | undefined, base: State | undefined, skeleton: SkeletonField[] | null): PrepareAnswer | null {
     this.#layout = null;
     const errors = new ErrorList();
     const migration = migrateDocument(doc);
@@ -216,13 +227,21 @@ export class ConfigPreparer {
     if (head === null || errors.size > 0) return null;
     // The entries' texts before any check fills a default into them (a plugin's nested config).
     const headText = migration === null ? headOf(doc as Record<string, unknown>) : null;
+    // Entries known by their raw text when the skeleton agrees with the document, else by their key text.
+    const raw = skeleton === null ? null : new Map(skeleton.filter((f) => f.entries !== null).map((f) => [f.key, f.entries as string[]]));
+    if (raw !== null) {
+      for (const [k, v] of Object.entries(doc as Record<string, unknown>)) {
+        if (COLLECTION_KEYS.has(k) && Array.isArray(v) && raw.get(k)?.length !== v.length) raw.clear();
+      }
+    }
     const entries = new Map<string, Entry[]>();
     const bounds: [Entry, number, number][] = [];
     const items = flatten(doc as Record<string, unknown>, errors, (k, i, from, to) => {
       if (headText === null) return;
       let list = entries.get(k);
       if (list === undefined) entries.set(k, (list = []));
-      const entry: Entry = { text: key(((doc as Record<string, unknown>)[k] as Record<string, unknown>[])[i] as Record<string, unknown>), items: [], keys: [] };
+      const text = raw !== null ? raw.get(k)?.[i] : key(((doc as Record<string, unknown>)[k] as Record<string, unknown>[])[i] as Record<string, unknown>);
+      const entry: Entry = { text: text ?? '', items: [], keys: [] };
       list.push(entry);
       bounds.push([entry, from, to]);
     });
@@ -294,7 +313,9 @@ export class ConfigPreparer {
         entry.items = items.slice(from, to);
         entry.keys = texts.slice(from, to);
       }
-      this.#layout = { state: this.#states[this.#states.length - 1] as State, key, head: headText, doc: head, entries, indexes, unique, pairs: new Map() };
+      // A cleared raw map (the skeleton disagreed): no layout rather than one with empty texts.
+      const agreed = raw === null || raw.size > 0 || entries.size === 0;
+      if (agreed) this.#layout = { state: this.#states[this.#states.length - 1] as State, key, raw: raw !== null, head: headText, doc: head, entries, indexes, unique, pairs: new Map() };
     }
     return answer;
   }
@@ -316,16 +337,15 @@ export class ConfigPreparer {
    * Anything else answers null and the config is prepared in full (#prepareParsed), which also
    * reports every error exactly as a cold load does.
    */
-  #prepareChanged(doc: unknown, key: KeyFunction, text: string, format: ConfigFormat | undefined, base: State | undefined): PrepareAnswer | null {
+  #prepareChanged(source: Source, key: KeyFunction, text: string, format: ConfigFormat | undefined, base: State | undefined): PrepareAnswer | null {
     const layout = this.#layout;
-    if (layout === null || base === undefined || layout.state !== base || layout.key !== key || !isRecord(doc)) return null;
-    if (headOf(doc) !== layout.head) return null;
+    if (layout === null || base === undefined || layout.state !== base || layout.key !== key || layout.raw !== source.raw) return null;
+    if (source.head() !== layout.head) return null;
     const changes: { key: string; index: number; old: Entry; text: string; items: Item[] }[] = [];
     let entities = 0;
     for (const [k, entries] of layout.entries) {
-      const list = doc[k] as unknown[];
       for (let i = 0; i < entries.length; i++) {
-        const t = key(list[i] as Record<string, unknown>);
+        const t = source.text(k, i);
         const old = entries[i] as Entry;
         if (t === old.text) continue;
         entities += old.items.length;
@@ -337,7 +357,9 @@ export class ConfigPreparer {
     const added: Item[] = [];
     const gone = new Set<Item>();
     for (const change of changes) {
-      flattenEntry((doc[change.key] as unknown[])[change.index], change.key, change.index, newOrdinals(), change.items, errors);
+      const value = source.value(change.key, change.index);
+      if (value === UNREADABLE) return null;
+      flattenEntry(value, change.key, change.index, newOrdinals(), change.items, errors);
       const olds = change.old.items;
       if (errors.size > 0 || change.items.length !== olds.length) return null;
       for (let i = 0; i < olds.length; i++) {
@@ -643,6 +665,62 @@ const CHANGEABLE = new Set<GroupName>(['services', 'routes', 'upstreams', 'targe
 const REFERENCED = new Set<GroupName>(['services', 'routes', 'upstreams', 'consumers']);
 
 type KeyFunction = (value: Record<string, unknown>) => string;
+
+/** The top-level collection keys: the ones whose entries a skeleton splits. */
+const COLLECTION_KEYS: ReadonlySet<string> = new Set(TOP_LEVEL);
+
+/** An entry whose raw text does not parse: the whole text is parsed instead, for its error. */
+const UNREADABLE = Symbol('unreadable');
+
+/** A config's head and entries, from the parsed document or from its JSON skeleton. */
+interface Source {
+  raw: boolean;
+  head(): string;
+  /** Entry `i` of collection `key` as it is compared with the layout's. */
+  text(key: string, i: number): string;
+  value(key: string, i: number): unknown;
+}
+
+function docSource(doc: Record<string, unknown>, key: KeyFunction): Source {
+  return {
+    raw: false,
+    head: () => headOf(doc),
+    text: (k, i) => key((doc[k] as Record<string, unknown>[])[i] as Record<string, unknown>),
+    value: (k, i) => (doc[k] as unknown[])[i],
+  };
+}
+
+/** As docSource, read from the skeleton; null when a field outside the collections does not parse. */
+function rawSource(fields: readonly SkeletonField[]): Source | null {
+  const byKey = new Map<string, string[]>();
+  let head = '';
+  for (const f of fields) {
+    let shown: string;
+    if (f.entries !== null) {
+      byKey.set(f.key, f.entries);
+      shown = `[${f.entries.length}]`;
+    } else {
+      try {
+        shown = String(JSON.stringify(JSON.parse(f.raw)));
+      } catch {
+        return null;
+      }
+    }
+    head += `${JSON.stringify(f.key)}:${shown},`;
+  }
+  return {
+    raw: true,
+    head: () => head,
+    text: (k, i) => byKey.get(k)?.[i] ?? '',
+    value: (k, i) => {
+      try {
+        return JSON.parse(byKey.get(k)?.[i] ?? '') as unknown;
+      } catch {
+        return UNREADABLE;
+      }
+    },
+  };
+}
 
 /** The document's own fields and the length of each collection (not the entries): equal heads, same entry positions. */
 function headOf(doc: Record<string, unknown>): string {
