@@ -14,10 +14,17 @@
 //   - the entity hashes of the last two configs prepared, so the answer can be the delta against
 //     the config the caller holds (the primary's current one; two because a dry run is prepared
 //     without being applied).
-// Everything that depends on other entities runs on every entity every time, with Maps: ids and
-// references (resolve.ts), generated values, uniqueness, a plugin's scope. An entity whose own
-// text is unchanged can still be made invalid by another (its service removed, its name now
-// duplicated); that is found as on a cold load.
+//   - the last config by top-level entry (`services.4` with what it nests: its raw JSON text, or
+//     its key text for YAML), with its entities and the indexes of its cross-entity checks
+//     (references by name and id, uniqueness keys). A config that changes a few entries in place
+//     is prepared from those alone (#prepareChanged): only they are parsed, flattened, checked,
+//     resolved against the indexes, built and hashed, and the indexes are updated by the delta. At
+//     10,000 routes a one-route change costs ~5 ms instead of ~100.
+// Any other config (entries added, removed or moved, a referenced name or id changed, TLS
+// entities changed) takes the full way: every entity through the cross-entity checks (ids and
+// references, generated values, uniqueness, a plugin's scope), with the per-text cache for the
+// checks of an entity alone. An entity whose own text is unchanged can still be made invalid by
+// another (its service removed, its name now duplicated); that is found as on a cold load.
 //
 // Errors: the moment any error is found, the config is prepared again from its text cold
 // (config/prepare.ts), and that result is the answer. An invalid config is rare and not the fast
