@@ -14,6 +14,8 @@ export interface PluginRunner {
   readonly buffersResponse: boolean;
   /** The route has a body_filter plugin: every chunk to the client goes through `bodyFilter`. */
   readonly filtersBody: boolean;
+  /** The route has a log-phase plugin: the proxy records what only a log entry reads (each upstream try). */
+  readonly logs: boolean;
   /**
    * Rewrite (global configs), then access, in priority order; stops once `ctx.exited`. Returns a
    * promise only when some step returned a thenable. Never throws and never rejects: a failing
@@ -57,6 +59,7 @@ export class RoutePlugins implements PluginRunner {
   readonly logAt: readonly number[];
   readonly buffersResponse: boolean;
   readonly filtersBody: boolean;
+  readonly logs: boolean;
   readonly #runner: PhaseRunner;
 
   constructor(runner: PhaseRunner, routeId: string, serviceId: string | null, rewrite: readonly ConfiguredPlugin[], choices: readonly PluginChoice[]) {
@@ -73,6 +76,7 @@ export class RoutePlugins implements PluginRunner {
     this.logAt = positions(choices, 'log');
     this.buffersResponse = this.responseAt.length > 0;
     this.filtersBody = this.bodyFilterAt.length > 0;
+    this.logs = this.logAt.length > 0;
   }
 
   before(ctx: RequestContext): void | Promise<void> {

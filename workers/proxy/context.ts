@@ -10,6 +10,20 @@ import { assertHeader } from '../http1/response.ts';
 import type { ClientRequest, ClientResponse } from './client.ts';
 import type { Match } from '../router/types.ts';
 
+/** One try at the upstream, as Kong's log serializer has it in `tries`. */
+export interface UpstreamTry {
+  /** Epoch ms when the target was picked for this try. */
+  balancer_start: number;
+  /** The address connected to and its port. */
+  ip: string;
+  port: number;
+  /** ms spent picking the target (Kong: balancer phase start to the peer being set). */
+  balancer_latency: number;
+  /** Set when this try failed: Kong's "failed" and the status it stands for (502 refused/reset, 504 timed out). */
+  state?: 'failed';
+  code?: number;
+}
+
 export class RequestContext {
   readonly req: ClientRequest;
   readonly res: ClientResponse;
@@ -48,6 +62,15 @@ export class RequestContext {
   upstreamStatus = 0;
   /** ms from the upstream request being sent to its response head (Kong's upstream latency). */
   upstreamLatencyMs = -1;
+  /** performance.now() when the upstream's response head arrived, or 0 (the log entry's `latencies.receive`). */
+  upstreamHeadAt = 0;
+  /**
+   * Each try at the upstream (Kong's balancer_data.tries), or null: recorded only when the route
+   * runs a plugin with a log phase (forward.ts), so requests nobody logs pay nothing for it.
+   */
+  tries: UpstreamTry[] | null = null;
+  /** Kong's request id ($kong_request_id), made on first use by the log serializer, else ''. */
+  requestId = '';
   bytesIn = 0;
   bytesOut = 0;
   /** The upstream exchange in progress (proxy/forward.ts), aborted if the client leaves first. */
