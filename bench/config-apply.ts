@@ -144,7 +144,8 @@ async function measure(routes: number): Promise<{ target: Figures; full: Figures
           if (kind === 'route' && values.yaml) {
             // The same change again as YAML: first one route more, then back, so Sluice sees a change each time.
             routeChange[v]!++;
-            const yaml = toYaml(bigConfig(routes, generation[v]!, port[v]!, routeChange[v]!));
+            // No anchors: the config shares one tags array, which YAML would otherwise write as aliases.
+            const yaml = toYaml(bigConfig(routes, generation[v]!, port[v]!, routeChange[v]!), { aliasDuplicateObjects: false });
             const answered = await post(`${running[v]!.adminUrl}/config?wait=1`, yaml, 'application/x-yaml');
             if (answered.status !== 201) throw new Error(`${variants[v]!.name}: YAML POST /config answered ${answered.status}: ${answered.body.slice(0, 300)}`);
             into.yaml.push(answered.ms);
