@@ -1,8 +1,9 @@
 // TLS at the edge against nginx with the same certificate (issue 17 item 7). Runs on the bench
-// orchestrator: `flock /work/wt/bench.lock node bench/tls.ts [seconds] [--rounds N]`. Bounded:
+// orchestrator: `flock /work/wt/bench.lock node bench/tls.ts [seconds] [--rounds N] [--rsa]`. Bounded:
 // 3 measures x 3 targets x N rounds of `seconds` each (defaults 5 s, 3 rounds), a rotation run,
 // every child stopped by pid at the end.
-// Targets, each with one worker/thread, the same ECDSA P-256 certificate (made at run time):
+// Targets, each with one worker/thread, the same certificate made at run time (ECDSA P-256, or
+// RSA 2048 with --rsa):
 //   Sluice        --workers 1, proxying to the upstream (nginx returning 200 "ok")
 //   nginx         worker_processes 1, proxying to the same upstream, session cache off
 //   node:tls      the floor: a bare node:tls server answering the same response itself
@@ -33,9 +34,11 @@ import { freePorts, HOST, waitForPort } from './harness/net.ts';
 import { installCleanupHandlers, start, stopAll, waitForLine } from './harness/proc.ts';
 import { describeBackground } from './harness/report/machine.ts';
 
-const { values, positionals } = parseArgs({ options: { rounds: { type: 'string', default: '3' } }, allowPositionals: true });
+const { values, positionals } = parseArgs({ options: { rounds: { type: 'string', default: '3' }, rsa: { type: 'boolean', default: false } }, allowPositionals: true });
 const SECONDS = Number(positionals[0] ?? 5);
 const ROUNDS = Number(values.rounds);
+/** --rsa: an RSA 2048 certificate for every target instead of ECDSA P-256. */
+const KEY_TYPE = values.rsa ? 'rsa' : 'ec';
 const RUNTIME = fileURLToPath(new URL('../runtime', import.meta.url));
 const FLOOR = fileURLToPath(new URL('./harness/targets/tls-floor.ts', import.meta.url));
 const NGINX = '/usr/sbin/nginx';
@@ -46,7 +49,8 @@ installCleanupHandlers(() => void stopAll());
 
 async function pair(name: string): Promise<{ cert: string; key: string }> {
   const pems = await generate([{ name: 'commonName', value: name }], {
-    keyType: 'ec',
+    keyType: KEY_TYPE,
+    ...(KEY_TYPE === 'rsa' ? { keySize: 2048 } : {}),
     algorithm: 'sha256',
     extensions: [{ name: 'subjectAltName', altNames: [{ type: 2, value: name }, { type: 7, ip: '127.0.0.1' }] }],
   });
@@ -245,7 +249,7 @@ async function main(): Promise<void> {
   const med = (m: number, name: string, pick: (s: Sample) => number | null): number => median((samples.get(`${m}/${name}`) ?? []).map(pick).filter((x): x is number => x !== null));
   console.log(`# bench/tls.ts — ${new Date().toISOString()}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((n) => n.toFixed(1)).join(' ')}, node ${process.version}`);
   console.log(`# ${background}`);
-  console.log(`# ${SECONDS} s per run, ${ROUNDS} rounds alternating the targets, medians; 1 worker each, ECDSA P-256 certificate; upstream nginx returning 200`);
+  console.log(`# ${SECONDS} s per run, ${ROUNDS} rounds alternating the targets, medians; 1 worker each, ${KEY_TYPE === 'rsa' ? 'RSA 2048' : 'ECDSA P-256'} certificate; upstream nginx returning 200`);
   console.log('| measure | Sluice | nginx | node:tls floor | Sluice/nginx | floor/nginx | Sluice/floor | CPU µs/req Sluice · nginx · floor | errors Sluice · nginx · floor |');
   console.log('|---|---|---|---|---|---|---|---|---|');
   for (const [m, measure] of measures.entries()) {
