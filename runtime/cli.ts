@@ -43,6 +43,8 @@ export interface Options {
   adminToken: string | null;
   /** Slots per period of the shared rate-limiting counter table (runtime/protocol/counters.ts). */
   rateLimitSlots: number;
+  /** The syslog plugin's unix datagram socket (default /dev/log). */
+  syslogSocket: string;
   http2: Http2Settings;
   /** The TLS proxy listener; null with `--ssl-port off`. */
   ssl: SslOptions | null;
@@ -111,6 +113,7 @@ export const OPTIONS = [
   { name: 'admin-allow-origin', arg: 'ORIGIN', multiple: true, help: 'a browser origin (scheme://host[:port]) allowed to call the Admin API (repeatable, or comma-separated)' },
   { name: 'admin-token', arg: 'TOKEN', help: 'require "Authorization: Bearer TOKEN" or "Kong-Admin-Token: TOKEN" on every Admin API request (SLUICE_ADMIN_TOKEN keeps it out of `ps`)' },
   { name: 'rate-limit-slots', arg: 'N', help: 'live rate-limiting keys per period the shared counter table holds (default 1048576, 16 B each; rounded up to a power of two)' },
+  { name: 'syslog-socket', arg: 'PATH', help: "unix datagram socket the syslog plugin writes to (default /dev/log; Kong's syslog has no such field)" },
   { name: 'no-spare', help: 'do not keep a loaded spare worker thread (saves one V8 heap; a dead worker is then replaced in ~1 s, not ms)' },
   { name: 'rebuild-all', help: 'diagnostic: rebuild every worker component on every change, as Kong does' },
 ] as const satisfies readonly OptionSpec[];
@@ -275,6 +278,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Optio
     // SLUICE_ADMIN_TOKEN (like every option's variable) keeps the token out of `ps`.
     adminToken: values['admin-token'] ?? null,
     rateLimitSlots: rateLimitSlots(values['rate-limit-slots']),
+    syslogSocket: values['syslog-socket'] ?? '/dev/log',
     clientTimeouts: {
       idleMs: duration(values['client-idle-timeout'], 60_000, 1, '--client-idle-timeout'),
       bodyMs: duration(values['client-body-timeout'], 60_000, 1, '--client-body-timeout'),

@@ -103,6 +103,7 @@ const supervisor = new Supervisor(
       clientTimeouts: options.clientTimeouts,
       upstreamTls: options.upstreamTls,
       listenerLimits: options.listenerLimits,
+      syslogSocket: options.syslogSocket,
       http2: options.http2,
       tls,
     },

@@ -109,6 +109,7 @@ export class GatewayWorker {
       counters: boot.counters,
       credentials: () => this.#state!.credentials,
       log,
+      ...(boot.syslogSocket === undefined ? {} : { syslogSocket: boot.syslogSocket }),
     };
     this.#deps = {
       registry: createRegistry(),

@@ -20,6 +20,7 @@ import { schema as prometheus } from './prometheus.ts';
 import { schema as proxyCache } from './proxy-cache.ts';
 import { schema as rateLimiting } from './rate-limiting.ts';
 import { schema as requestTermination } from './request-termination.ts';
+import { schema as syslog } from './syslog.ts';
 import { schema as tcpLog } from './tcp-log.ts';
 import { schema as udpLog } from './udp-log.ts';
 import { schema as requestTransformer } from './request-transformer.ts';
@@ -31,8 +32,8 @@ import { schema as redirect } from './redirect.ts';
 import { schema as requestSizeLimiting } from './request-size-limiting.ts';
 import { schema as responseRatelimiting } from './response-ratelimiting.ts';
 
-// Logging plugins (http-log, file-log, tcp-log, udp-log): one line, kept apart so merges stay easy.
-const logging = [httpLog, fileLog, tcpLog, udpLog];
+// Logging plugins (http-log, file-log, tcp-log, udp-log, syslog): one line, kept apart so merges stay easy.
+const logging = [httpLog, fileLog, tcpLog, udpLog, syslog];
 
 /** The traffic-control plugins (issue 16). */
 const traffic = [botDetection, cors, ipRestriction, redirect, requestSizeLimiting, responseRatelimiting];

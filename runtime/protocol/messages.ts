@@ -27,6 +27,8 @@ export interface WorkerBoot {
   /** listen(2) backlog of the proxy socket (Kong's `backlog=N`); absent: Node's default. */
   proxyBacklog?: number;
   listenerLimits: ListenerLimits;
+  /** The syslog plugin's unix datagram socket (--syslog-socket); absent: /dev/log. */
+  syslogSocket?: string;
   /** HTTP/2 on the proxy listeners (runtime/protocol/http2-settings.ts); absent: the defaults. */
   http2?: Http2Settings;
   /** The TLS proxy listener (every worker runs one); absent or null: none. */

@@ -53,6 +53,7 @@ const KONG_3_10: Record<string, string> = {
   'plugin:file-log': 'custom_fields_by_lua path reopen',
   'plugin:tcp-log': 'custom_fields_by_lua host keepalive port timeout tls tls_sni',
   'plugin:udp-log': 'custom_fields_by_lua host port timeout',
+  'plugin:syslog': 'client_errors_severity custom_fields_by_lua facility log_level server_errors_severity successful_severity',
   'plugin:rate-limiting': 'day error_code error_message fault_tolerant header_name hide_client_headers hour limit_by minute month path policy redis redis_database redis_host redis_password redis_port redis_server_name redis_ssl redis_ssl_verify redis_timeout redis_username second sync_rate year',
 };
 
@@ -275,6 +276,11 @@ const IMPLEMENTED: Record<string, string> = {
   'plugin:tcp-log.config.tls_sni': 'test/workers/plugins/tcp-log/send.test.ts',
   'plugin:udp-log.config.host': 'test/workers/plugins/udp-log/send.test.ts',
   'plugin:udp-log.config.port': 'test/workers/plugins/udp-log/send.test.ts',
+  'plugin:syslog.config.log_level': 'test/workers/plugins/syslog/send.test.ts',
+  'plugin:syslog.config.successful_severity': 'test/workers/plugins/syslog/send.test.ts',
+  'plugin:syslog.config.client_errors_severity': 'test/workers/plugins/syslog/send.test.ts',
+  'plugin:syslog.config.server_errors_severity': 'test/workers/plugins/syslog/send.test.ts',
+  'plugin:syslog.config.facility': 'test/workers/plugins/syslog/send.test.ts',
 };
 
 interface Field {

@@ -34,6 +34,7 @@ test('registry: Kong names and priorities, keyed by name', () => {
     'file-log': ['file-log', 9],
     'udp-log': ['udp-log', 8],
     'tcp-log': ['tcp-log', 7],
+    syslog: ['syslog', 4],
   });
   for (const s of Object.values(pluginSchemas)) assert.equal(configValidator(s) instanceof Error, false, s.name);
 });

@@ -7,11 +7,19 @@
 // tries, authenticated_entity, route, service, consumer, client_ip, started_at, source, workspace,
 // workspace_name. `authorization` and `proxy-authorization` request headers are "REDACTED" as Kong
 // does. Kong's `request.tls` appears with TLS listeners (none yet), `trace_id`/`correlation_id`
-// with the tracing plugins. Latencies are defined as the prometheus plugin's (metrics/kong.ts):
-// proxy is the upstream's time to its response head; kong is the rest of the request; receive is 0
-// (the upstream body streams through and is part of `kong`).
+// with the tracing plugins.
+//
+// Latencies as Kong's: proxy is the upstream's time to its response head (KONG_WAITING_TIME);
+// receive is from that head to the end of the response (KONG_RECEIVE_TIME: the body relayed);
+// kong is the rest of the request (plugins, routing, balancing, and the failed tries before the
+// one that answered). `tries` is each try at the upstream as the proxy recorded it (ctx.tries:
+// address, port, balancer latency, and Kong's state "failed" with its status for a failed one);
+// [] for a routed request that never reached the balancer (a plugin answered), absent without a
+// route, as Kong's balancer_data. `request.id` is Kong's $kong_request_id: 32 random hex digits
+// per request (nginx's $request_id), made here on first use so unlogged requests never make one.
+import { randomFillSync } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { RequestContext } from '../proxy/context.ts';
+import type { RequestContext, UpstreamTry } from '../proxy/context.ts';
 
 /** Sluice has one workspace, as Kong OSS in DB-less mode; a fixed id for it (Kong's is random per node). */
 export const DEFAULT_WORKSPACE_ID = '00000000-0000-4000-8000-000000000000';
@@ -33,7 +41,7 @@ export interface LogEntry {
   upstream_status: string;
   response: { status: number; headers: Record<string, string | string[]>; size: number };
   latencies: { kong: number; proxy: number; request: number; receive: number };
-  tries: { ip: string; port: number; balancer_latency: number }[] | undefined;
+  tries: UpstreamTry[] | undefined;
   authenticated_entity: { id: string; consumer_id: string } | undefined;
   route: unknown;
   service: unknown;
@@ -54,11 +62,13 @@ export function serialize(ctx: RequestContext, now = performance.now()): LogEntr
   const requestMs = Math.round(now - ctx.startedAt);
   const upstreamMs = ctx.upstreamLatencyMs;
   const proxied = upstreamMs >= 0;
+  const proxyMs = proxied ? Math.round(upstreamMs) : -1;
+  const receiveMs = proxied && ctx.upstreamHeadAt > 0 ? Math.max(0, Math.round(now - ctx.upstreamHeadAt)) : 0;
   const credential = ctx.credential;
   const consumer = ctx.consumer;
   return {
     request: {
-      id: '',
+      id: requestId(ctx),
       uri: url,
       url: `http://${hostName(req.headers.host)}:${localPort(ctx)}${url}`,
       querystring: q === -1 ? {} : parseQuery(url.slice(q + 1)),
@@ -74,12 +84,12 @@ export function serialize(ctx: RequestContext, now = performance.now()): LogEntr
       size: ctx.bytesOut,
     },
     latencies: {
-      kong: proxied ? Math.max(0, requestMs - Math.round(upstreamMs)) : requestMs,
-      proxy: proxied ? Math.round(upstreamMs) : -1,
+      kong: proxied ? Math.max(0, requestMs - proxyMs - receiveMs) : requestMs,
+      proxy: proxyMs,
       request: requestMs,
-      receive: 0,
+      receive: receiveMs,
     },
-    tries: undefined,
+    tries: ctx.tries ?? (ctx.route !== null && ctx.service !== null ? [] : undefined),
     authenticated_entity: credential === null ? undefined : { id: credential.id, consumer_id: credential.consumer.id ?? consumer?.id ?? '' },
     route: ctx.route ?? undefined,
     service: ctx.service ?? undefined,
@@ -90,6 +100,22 @@ export function serialize(ctx: RequestContext, now = performance.now()): LogEntr
     workspace: DEFAULT_WORKSPACE_ID,
     workspace_name: 'default',
   };
+}
+
+/** Random bytes for request ids, drawn 4 KiB at a time (one syscall per 256 ids). */
+const idPool = Buffer.allocUnsafe(4096);
+let idAt = idPool.length;
+
+/** The request's id (Kong's $kong_request_id, nginx's $request_id: 16 random bytes as hex), made once. */
+export function requestId(ctx: RequestContext): string {
+  if (ctx.requestId !== '') return ctx.requestId;
+  if (idAt === idPool.length) {
+    randomFillSync(idPool);
+    idAt = 0;
+  }
+  const id = idPool.toString('hex', idAt, idAt + 16);
+  idAt += 16;
+  return (ctx.requestId = id);
 }
 
 /** The entry as the JSON text the plugins send (Kong: cjson.encode of the serializer's table). */

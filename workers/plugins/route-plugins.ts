@@ -14,6 +14,8 @@ export interface PluginRunner {
   readonly buffersResponse: boolean;
   /** The route has a body_filter plugin: every chunk to the client goes through `bodyFilter`. */
   readonly filtersBody: boolean;
+  /** The route has a log-phase plugin: the proxy records what only a log entry reads (each upstream try). */
+  readonly logs: boolean;
   /**
    * Rewrite (global configs), then access, in priority order; stops once `ctx.exited`. Returns a
    * promise only when some step returned a thenable. Never throws and never rejects: a failing
@@ -24,6 +26,8 @@ export interface PluginRunner {
   wantsResponse(ctx: RequestContext, upstream: UpstreamResponse): boolean;
   /** Kong's `response` phase on the buffered answer. Never rejects; a failure answers 500 (check `ctx.exited`). */
   response(ctx: RequestContext, upstream: BufferedResponse): void | Promise<void>;
+  /** `response` over a gateway-made answer (ctx.exit): runs although `ctx.exited` is set. Never rejects. */
+  exitResponse(ctx: RequestContext, answer: BufferedResponse): void | Promise<void>;
   /**
    * The response head is about to be written (Kong's header_filter, same order as access).
    * A throwing plugin answers 500 instead: the caller must then check `ctx.exited` and drop the
@@ -55,6 +59,7 @@ export class RoutePlugins implements PluginRunner {
   readonly logAt: readonly number[];
   readonly buffersResponse: boolean;
   readonly filtersBody: boolean;
+  readonly logs: boolean;
   readonly #runner: PhaseRunner;
 
   constructor(runner: PhaseRunner, routeId: string, serviceId: string | null, rewrite: readonly ConfiguredPlugin[], choices: readonly PluginChoice[]) {
@@ -71,6 +76,7 @@ export class RoutePlugins implements PluginRunner {
     this.logAt = positions(choices, 'log');
     this.buffersResponse = this.responseAt.length > 0;
     this.filtersBody = this.bodyFilterAt.length > 0;
+    this.logs = this.logAt.length > 0;
   }
 
   before(ctx: RequestContext): void | Promise<void> {
@@ -83,6 +89,10 @@ export class RoutePlugins implements PluginRunner {
 
   response(ctx: RequestContext, upstream: BufferedResponse): void | Promise<void> {
     return this.#runner.response(this, ctx, upstream);
+  }
+
+  exitResponse(ctx: RequestContext, answer: BufferedResponse): void | Promise<void> {
+    return this.#runner.exitResponse(this, ctx, answer);
   }
 
   headerFilter(ctx: RequestContext, upstream: UpstreamResponse): void {

@@ -20,6 +20,8 @@ export interface PluginEnv {
   /** Current consumers/credentials; a getter because that index is rebuilt on its own. */
   readonly credentials: () => CredentialsIndex;
   readonly log: Logger;
+  /** The syslog plugin's unix datagram socket (runtime option --syslog-socket); absent: /dev/log. */
+  readonly syslogSocket?: string;
 }
 
 /** The upstream's answer head, as header_filter sees it before the client does. */

@@ -19,7 +19,7 @@
 // the client connection closes.
 import type { Socket } from 'node:net';
 import type { Service } from '../../config/types.ts';
-import type { ErrorCode } from '../../runtime/protocol/errors.ts';
+import { ErrorCodes, type ErrorCode } from '../../runtime/protocol/errors.ts';
 import type { Balancer } from '../balancer/balancers.ts';
 import { PickState, type Peer } from '../balancer/peer.ts';
 import type { DrainWaiter } from '../http1/response.ts';
@@ -167,7 +167,9 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     if (this.done) return;
     const ctx = this.ctx;
     ctx.upstreamStatus = statusCode;
-    ctx.upstreamLatencyMs = this.tryMs = performance.now() - this.sentAt;
+    const now = performance.now();
+    ctx.upstreamHeadAt = now;
+    ctx.upstreamLatencyMs = this.tryMs = now - this.sentAt;
     if (this.peer !== null) this.balancer!.passive?.status(this.peer, statusCode);
     const runner = this.runner;
     const extra = ctx.responseHeaders;
@@ -309,7 +311,9 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     this.#stopTimers();
     const ctx = this.ctx;
     ctx.upstreamStatus = status;
-    ctx.upstreamLatencyMs = this.tryMs = performance.now() - this.sentAt;
+    const now = performance.now();
+    ctx.upstreamHeadAt = now;
+    ctx.upstreamLatencyMs = this.tryMs = now - this.sentAt;
     if (this.peer !== null) this.balancer!.passive?.status(this.peer, status);
     this.endTry();
     if (this.done || ctx.exited) return void socket.destroy();
@@ -356,6 +360,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     if (fault.reused && !fault.answered && !this.bodyStarted && !this.retriedFresh && IDEMPOTENT.has(ctx.req.method) && alive && !this.done && !ctx.exited) {
       this.retriedFresh = true;
       this.targets.connector.counters.keepaliveRetries++;
+      failTry(ctx, 502);
       return send(this, true);
     }
     // Passive checks count a failed try before any response head; a failure mid-body (after the
@@ -366,12 +371,16 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     // Kong retries a failed connect on the next target, up to the service's `retries`, as long as
     // the request body has not started to flow (it cannot be replayed).
     if (fault.phase === 'connect' && NOT_CONNECTED.has(fault.code) && !this.bodyStarted && this.tries <= this.service.retries && alive) {
+      failTry(ctx, fault.code === 'SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT' ? 504 : 502);
       return send(this, false);
     }
     if (fault.phase === 'connect' && !NOT_CONNECTED.has(fault.code) && fault.code !== 'ECONNRESET') {
       // A TLS handshake the target failed (certificate not trusted, wrong name): say why.
       this.targets.log.error({ code: fault.code, reason: fault.message, target: this.target?.pool.origin, service: this.service.name ?? this.service.id }, 'upstream TLS handshake failed');
-      if (!this.bodyStarted && this.tries <= this.service.retries && alive) return send(this, false);
+      if (!this.bodyStarted && this.tries <= this.service.retries && alive) {
+        failTry(ctx, 502);
+        return send(this, false);
+      }
     }
     stopBody(this);
     if (fault.code === 'SLUICE_ERR_UPSTREAM_BAD_RESPONSE' || fault.code === 'SLUICE_ERR_UPSTREAM_TRUNCATED') {
@@ -392,13 +401,25 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
       return;
     }
     this.head = null;
+    failTry(ctx, ErrorCodes[code].status);
     answerError(ctx, code);
   }
+}
+
+/** Marks the request's current try failed with the status it stands for (Kong's state/code), once. */
+function failTry(ctx: RequestContext, code: number): void {
+  const tries = ctx.tries;
+  if (tries === null) return;
+  const last = tries[tries.length - 1];
+  if (last === undefined || last.state !== undefined) return;
+  last.state = 'failed';
+  last.code = code;
 }
 
 export function forward(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, targets: Targets, listener: ListenerInfo): void {
   const exchange = new Exchange(ctx, state, service, runner, targets, listener);
   ctx.exchange = exchange;
+  if (runner !== null && runner.logs) ctx.tries = [];
   send(exchange, false);
 }
 
@@ -406,6 +427,8 @@ export function forward(ctx: RequestContext, state: WorkerState, service: Servic
 function send(exchange: Exchange, fresh: boolean): void {
   const { ctx, service, state } = exchange;
   if (ctx.res.destroyed) return;
+  const tries = ctx.tries;
+  const pickedFrom = tries === null ? 0 : performance.now();
   let target = exchange.target;
   if (!fresh || target === null) {
     const balancer = state.balancers.byName.get(service.host);
@@ -423,6 +446,11 @@ function send(exchange: Exchange, fresh: boolean): void {
       target = direct;
     }
     exchange.target = target;
+  }
+  if (tries !== null) {
+    const now = performance.now();
+    const address = target.pool.address;
+    tries.push({ balancer_start: Math.round(performance.timeOrigin + pickedFrom), ip: address.host, port: address.port, balancer_latency: Math.round(now - pickedFrom) });
   }
   const req = ctx.req;
   let body: 'none' | 'length' | 'chunked' = 'none';

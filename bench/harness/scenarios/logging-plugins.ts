@@ -1,16 +1,17 @@
 // Runs on the bench orchestrator. Scenario "logging": what each logging plugin costs alone.
 // One Sluice with 1 worker and one route per case — no plugins, http-log (one POST per entry, as
 // Kong's default max_batch_size 1), http-log batched (max_batch_size 100), file-log, tcp-log,
-// udp-log — loaded in alternation (compare.ts), each reported as a ratio to "no plugins"
+// udp-log, syslog — loaded in alternation (compare.ts), each reported as a ratio to "no plugins"
 // of the same rounds. Every plugin ships every entry to a real local receiver that this
 // orchestrator runs and that takes everything it is sent (an HTTP server answering 200, a TCP
-// server reading and dropping, a UDP socket, a file in the
+// server reading and dropping, a UDP socket, a unix datagram socket for syslog, a file in the
 // run's temp dir); the receivers' own CPU is the orchestrator's, not counted in the target's.
 import { once } from 'node:events';
 import { createSocket } from 'node:dgram';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
+import { UnixDgramSocket } from '../../../workers/logging/unix-dgram.ts';
 import { compare, type Target } from '../load/compare.ts';
 import type { BenchContext } from '../context.ts';
 import { describeBackground } from '../report/machine.ts';
@@ -24,12 +25,13 @@ interface Receivers {
   httpUrl: string;
   tcpPort: number;
   udpPort: number;
-  counts: { http: number; tcpBytes: number; udp: number };
+  syslogPath: string;
+  counts: { http: number; tcpBytes: number; udp: number; syslog: number };
   close(): Promise<void>;
 }
 
-async function startReceivers(): Promise<Receivers> {
-  const counts = { http: 0, tcpBytes: 0, udp: 0 };
+async function startReceivers(tmpDir: string): Promise<Receivers> {
+  const counts = { http: 0, tcpBytes: 0, udp: 0, syslog: 0 };
   const http = createHttpServer((req, res) => {
     req.resume();
     req.on('end', () => {
@@ -53,10 +55,19 @@ async function startReceivers(): Promise<Receivers> {
   udp.on('message', () => counts.udp++);
   udp.bind(0, '127.0.0.1');
   await once(udp, 'listening');
+  const syslogPath = join(tmpDir, 'syslog.sock');
+  const syslog = new UnixDgramSocket();
+  if (syslog.bind(syslogPath) !== 0) throw new Error(`cannot bind ${syslogPath}`);
+  // Node has no unix datagram sockets: this receiver drains its queue every millisecond.
+  const scratch = Buffer.allocUnsafe(65_536);
+  const drain = setInterval(() => {
+    while (syslog.receiveInto(scratch) >= 0) counts.syslog++;
+  }, 1);
   return {
     httpUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}/logs`,
     tcpPort: (tcp.address() as AddressInfo).port,
     udpPort: udp.address().port,
+    syslogPath,
     counts,
     async close() {
       http.closeAllConnections();
@@ -64,6 +75,8 @@ async function startReceivers(): Promise<Receivers> {
       for (const socket of sockets) socket.destroy();
       tcp.close();
       udp.close();
+      clearInterval(drain);
+      syslog.close();
     },
   };
 }
@@ -74,7 +87,7 @@ export async function runLoggingPluginsScenario(ctx: BenchContext): Promise<void
   const children: Child[] = [];
   let receivers: Receivers | null = null;
   try {
-    receivers = await startReceivers();
+    receivers = await startReceivers(ctx.tmpDir);
     const route = (name: string, plugins: unknown[]): Record<string, unknown> => ({ name, paths: [`/${name}`], plugins });
     const config = {
       _format_version: '3.0',
@@ -89,11 +102,12 @@ export async function runLoggingPluginsScenario(ctx: BenchContext): Promise<void
             route('file-log', [{ name: 'file-log', config: { path: join(ctx.tmpDir, 'file-log.log') } }]),
             route('tcp-log', [{ name: 'tcp-log', config: { host: '127.0.0.1', port: receivers.tcpPort } }]),
             route('udp-log', [{ name: 'udp-log', config: { host: '127.0.0.1', port: receivers.udpPort } }]),
+            route('syslog', [{ name: 'syslog' }]),
           ],
         },
       ],
     };
-    const sluice = await startSluice({ name: 'sluice-logging', workers: 1, config, tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs });
+    const sluice = await startSluice({ name: 'sluice-logging', workers: 1, config, tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs, runtimeArgs: ['--syslog-socket', receivers.syslogPath] });
     children.push(sluice.child);
     const base = sluice.proxyUrl;
     const pid = sluice.child.pid;
@@ -104,6 +118,7 @@ export async function runLoggingPluginsScenario(ctx: BenchContext): Promise<void
       { name: 'file-log', url: `${base}/file-log`, pid },
       { name: 'tcp-log', url: `${base}/tcp-log`, pid },
       { name: 'udp-log', url: `${base}/udp-log`, pid },
+      { name: 'syslog', url: `${base}/syslog`, pid },
     ];
     const outcomes = await compare(targets, ctx.settings);
     for (const o of outcomes) if ('skipped' in o) ctx.out(`${o.name}: skipped: ${o.skipped}`);
@@ -112,7 +127,7 @@ export async function runLoggingPluginsScenario(ctx: BenchContext): Promise<void
     ctx.out(summaryTable(measured));
     ctx.out('');
     const c = receivers.counts;
-    ctx.out(`received: http-log requests ${c.http}, tcp-log ${c.tcpBytes} bytes, udp-log ${c.udp} datagrams`);
+    ctx.out(`received: http-log requests ${c.http}, tcp-log ${c.tcpBytes} bytes, udp-log ${c.udp} datagrams, syslog ${c.syslog} datagrams`);
     const none = measured.find((m) => m.name === 'no plugins');
     if (none === undefined) return;
     ctx.out('');
