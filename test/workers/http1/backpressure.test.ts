@@ -3,7 +3,7 @@
 // as a gateway's error and plugin answers do); and the parser resumes once the client reads.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DEFAULT_LISTENER_LIMITS } from '../../../runtime/protocol/listener-limits.ts';
@@ -69,7 +69,7 @@ test('a pipelined flood that is never read: the server socket holds under 1 MiB 
 test('requests pipelined behind one whose response is slow: the server stops reading past a bound, then answers every one', async (t) => {
   let answered = 0;
   let held: (() => void) | null = null;
-  let serverSocket: import('node:net').Socket | null = null;
+  let serverSocket: Socket | null = null;
   const server = new Http1Server(
     {
       handler: (req, res) => {
@@ -105,7 +105,7 @@ test('requests pipelined behind one whose response is slow: the server stops rea
   let last = -1;
   for (let still = 0; still < 10; ) {
     await delay(100);
-    const read = (serverSocket as import('node:net').Socket | null)?.bytesRead ?? 0;
+    const read = (serverSocket as Socket | null)?.bytesRead ?? 0;
     still = read === last ? still + 1 : 0;
     last = read;
   }
