@@ -26,11 +26,11 @@
 // Memory: entries not used by the last successful load are dropped after it, so what is kept is
 // about one config's entities, whatever sequence of configs came before.
 import { buildEntity } from './build.ts';
-import { checkDocument, type DocumentHead } from './document.ts';
+import { checkDocument, isRecord, type DocumentHead } from './document.ts';
 import { checkEntity } from './entity-checks.ts';
 import { checkSchema } from './entity-schema.ts';
 import { ErrorList } from './errors.ts';
-import { flatten } from './flatten.ts';
+import { flatten, flattenEntry, newOrdinals } from './flatten.ts';
 import { fillGenerated } from './generated.ts';
 import { configHash, entityHash, groupHash, groupHashSorted, type EntityHashes } from './hash.ts';
 import type { Item } from './item.ts';
@@ -39,11 +39,12 @@ import { parseText, type ConfigFormat } from './parse.ts';
 import { checkPlugin } from './plugin-config.ts';
 import type { PluginSchemas } from './plugin-schema.ts';
 import { prepareConfig, type PreparedConfig, type RejectedConfig } from './prepare.ts';
-import { resolveAll } from './resolve.ts';
+import { nameOf, resolveAll, resolveItem, RESOLVE_ORDER, type Indexes } from './resolve.ts';
+import { TOP_LEVEL } from './collections.ts';
 import { GROUPS } from './types.ts';
 import type { Delta, Entities, FlatError, GroupHashes, GroupName } from './types.ts';
 import { checkServiceCaRefs } from './tls-checks.ts';
-import { checkUniqueness } from './uniqueness.ts';
+import { checkUniqueness, replaceUnique, staysUnique, type UniqueIndex } from './uniqueness.ts';
 
 /**
  * A prepared config told as the delta from `base` (the config the caller holds): the very shape a
@@ -58,6 +59,12 @@ export interface PreparedDelta extends Omit<Delta, 'version' | 'fromVersion'> {
 }
 
 export type PrepareAnswer = PreparedConfig | PreparedDelta | RejectedConfig;
+
+/**
+ * How a config was prepared: the same text as the base's (nothing to do), from the entries that
+ * changed, with every entry (own checks cached by text), or cold (the first load, or an error).
+ */
+export type PreparePath = 'same text' | 'changed entries' | 'every entry' | 'cold';
 
 export interface PreparerOptions {
   plugins: PluginSchemas;
@@ -98,6 +105,31 @@ interface State {
   format: ConfigFormat | undefined;
 }
 
+/** One top-level entry of the last config (`services.4` with what it nests), as prepared. */
+interface Entry {
+  /** Its text (the entity key function's, of the entry as parsed, before any default was filled). */
+  text: string;
+  /** Its entities, as flattened, checked and resolved (contiguous in the config's item order). */
+  items: Item[];
+  /** Each item's own-fields key in #checked. */
+  keys: string[];
+}
+
+/**
+ * The last config prepared, by top-level entry, with the indexes its cross-entity checks built:
+ * what lets the next config be prepared from the entries that changed only (#prepareChanged).
+ */
+interface Layout {
+  state: State;
+  key: KeyFunction;
+  /** The document's keys and scalar values, and each collection's length. */
+  head: string;
+  doc: DocumentHead;
+  entries: Map<string, Entry[]>;
+  indexes: Indexes;
+  unique: UniqueIndex;
+}
+
 /** How many configs' hashes are kept: the current one, and one prepared beside it (a dry run). */
 const STATES = 2;
 
@@ -107,7 +139,9 @@ export class ConfigPreparer {
   readonly #checked = new Map<string, Map<string, Checked>>();
   readonly #built = Object.fromEntries(GROUPS.map((g) => [g, new Map<string, Built>()])) as Record<GroupName, Map<string, Built>>;
   #states: State[] = [];
+  #layout: Layout | null = null;
   #load = 0;
+  #path: PreparePath = 'cold';
 
   constructor(options: PreparerOptions) {
     this.#options = options;
@@ -126,16 +160,27 @@ export class ConfigPreparer {
     return { checked, built, states: this.#states.length };
   }
 
+  /** How the last config was prepared (for tests and figures). */
+  get lastPath(): PreparePath {
+    return this.#path;
+  }
+
   prepare(text: string, request: PrepareRequest = {}): PrepareAnswer {
-    const base = request.base === undefined ? undefined : this.#states.find((s) => s.hash === request.base);
+    const base = request.base === undefined ? undefined : this.#states.findLast((s) => s.hash === request.base);
     if (base !== undefined && base.text === text && base.format === request.format) {
       // The very text the caller holds the result of (a controller re-posting its config every few
       // seconds, a SIGHUP without an edit): nothing changed, without parsing it again.
+      this.#path = 'same text';
       return { ok: true, base: base.hash, hash: base.hash, groupHashes: base.groupHashes, upserts: {}, removes: {}, upsertHashes: {}, migration: null };
     }
     const parsed = parseText(text, request.format);
+    this.#path = 'cold';
     if (!parsed.ok) return { ok: false, errors: parsed.errors, code: 'SLUICE_ERR_CONFIG_PARSE' };
-    return this.#prepareParsed(parsed.value, parsed.format, text, request.format, base) ?? this.#cold(text, request.format);
+    // YAML can hold numbers JSON.stringify cannot write (.nan and .inf become null, -0 becomes 0,
+    // and JSON text can hold -0 too): such texts are keyed with them spelled out, so `.nan` never
+    // reuses the checks of `null`.
+    const key = parsed.format === 'yaml' || MINUS_ZERO.test(text) ? exactKey : jsonKey;
+    return this.#prepareChanged(parsed.value, key, text, request.format, base) ?? this.#prepareParsed(parsed.value, key, text, request.format, base) ?? this.#cold(text, request.format);
   }
 
   /** Drops every cached entity and config state (the next load is prepared cold). */
@@ -143,6 +188,7 @@ export class ConfigPreparer {
     this.#checked.clear();
     for (const g of GROUPS) this.#built[g].clear();
     this.#states = [];
+    this.#layout = null;
   }
 
   #cold(text: string, format: ConfigFormat | undefined): PrepareAnswer {
@@ -150,18 +196,26 @@ export class ConfigPreparer {
   }
 
   /** The answer, or null when the config has an error (the caller then prepares it cold). */
-  #prepareParsed(doc: unknown, parsedAs: ConfigFormat, text: string, format: ConfigFormat | undefined, base: State | undefined): PrepareAnswer | null {
+  #prepareParsed(doc: unknown, key: KeyFunction, text: string, format: ConfigFormat | undefined, base: State | undefined): PrepareAnswer | null {
+    this.#layout = null;
     const errors = new ErrorList();
     const migration = migrateDocument(doc);
     const head = checkDocument(doc, errors);
     if (head === null || errors.size > 0) return null;
-    const items = flatten(doc as Record<string, unknown>, errors);
+    // The entries' texts before any check fills a default into them (a plugin's nested config).
+    const headText = migration === null ? headOf(doc as Record<string, unknown>) : null;
+    const entries = new Map<string, Entry[]>();
+    const bounds: [Entry, number, number][] = [];
+    const items = flatten(doc as Record<string, unknown>, errors, (k, i, from, to) => {
+      if (headText === null) return;
+      let list = entries.get(k);
+      if (list === undefined) entries.set(k, (list = []));
+      const entry: Entry = { text: key(((doc as Record<string, unknown>)[k] as Record<string, unknown>[])[i] as Record<string, unknown>), items: [], keys: [] };
+      list.push(entry);
+      bounds.push([entry, from, to]);
+    });
     if (errors.size > 0) return null;
     const load = ++this.#load;
-    // YAML can hold numbers JSON.stringify cannot write (.nan and .inf become null, -0 becomes 0,
-    // and JSON text can hold -0 too): such texts are keyed with them spelled out, so `.nan` never
-    // reuses the checks of `null`.
-    const key = parsedAs === 'yaml' || MINUS_ZERO.test(text) ? exactKey : jsonKey;
     const texts = new Array<string>(items.length);
     let marked = 0;
     const reused = new Array<boolean>(items.length);
@@ -192,14 +246,14 @@ export class ConfigPreparer {
       const item = items[i] as Item;
       if (!reused[i] && !item.hasFailed('')) checkEntity(item, errors);
     }
-    resolveAll(items, errors);
+    const indexes = resolveAll(items, errors);
     checkServiceCaRefs(
       items.filter((item) => item.group === 'services'),
       new Set(items.filter((item) => item.group === 'ca_certificates').map((item) => item.id)),
       errors,
     );
     fillGenerated(items, this.#options.generatorSecret);
-    checkUniqueness(items, errors);
+    const unique = checkUniqueness(items, errors);
     for (let i = 0; i < items.length; i++) {
       const item = items[i] as Item;
       if (item.group === 'plugins') checkPlugin(item, this.#options.plugins, errors, reused[i]);
@@ -221,7 +275,208 @@ export class ConfigPreparer {
     if (size > marked) {
       for (const memo of this.#checked.values()) for (const [k, v] of memo) if (v.seen !== load) memo.delete(k);
     }
-    return this.#build(items, texts, head, base, load, text, format, migration, errors.warnings);
+    const answer = this.#build(items, texts, head, base, load, text, format, migration, errors.warnings);
+    this.#path = 'every entry';
+    if (headText !== null) {
+      for (const [entry, from, to] of bounds) {
+        entry.items = items.slice(from, to);
+        entry.keys = texts.slice(from, to);
+      }
+      this.#layout = { state: this.#states[this.#states.length - 1] as State, key, head: headText, doc: head, entries, indexes, unique };
+    }
+    return answer;
+  }
+
+  /**
+   * The config from the last one's entries (the layout) and the few top-level entries whose text
+   * changed, in time proportional to those: only they are flattened, checked, resolved, built and
+   * hashed, and the cross-entity checks ask the layout's indexes about them alone. Taken only when
+   * that gives the very config a full preparation would, which holds when:
+   *   - the caller holds the layout's config (the answer is a delta from it), the document's head
+   *     is the same and every collection has as many entries (so no entity's position moves);
+   *   - each changed entry flattens to entities of the same collections in the same order (same
+   *     positions, so the same `created_at` everywhere);
+   *   - an entity another may reference (service, route, upstream, consumer) keeps its id, its name
+   *     and its rank among unnamed siblings, so every reference and derived id elsewhere stays;
+   *     certificates, SNIs and CA certificates are not among the changes;
+   *   - the changed entities pass every check: their own, references, uniqueness against the rest
+   *     (the layout's index without the entities they replace), scope.
+   * Anything else answers null and the config is prepared in full (#prepareParsed), which also
+   * reports every error exactly as a cold load does.
+   */
+  #prepareChanged(doc: unknown, key: KeyFunction, text: string, format: ConfigFormat | undefined, base: State | undefined): PrepareAnswer | null {
+    const layout = this.#layout;
+    if (layout === null || base === undefined || layout.state !== base || layout.key !== key || !isRecord(doc)) return null;
+    if (headOf(doc) !== layout.head) return null;
+    const changes: { key: string; index: number; old: Entry; text: string; items: Item[] }[] = [];
+    let entities = 0;
+    for (const [k, entries] of layout.entries) {
+      const list = doc[k] as unknown[];
+      for (let i = 0; i < entries.length; i++) {
+        const t = key(list[i] as Record<string, unknown>);
+        const old = entries[i] as Entry;
+        if (t === old.text) continue;
+        entities += old.items.length;
+        if (entities > MAX_CHANGED) return null;
+        changes.push({ key: k, index: i, old, text: t, items: [] });
+      }
+    }
+    const errors = new ErrorList();
+    const added: Item[] = [];
+    const gone = new Set<Item>();
+    for (const change of changes) {
+      flattenEntry((doc[change.key] as unknown[])[change.index], change.key, change.index, newOrdinals(), change.items, errors);
+      const olds = change.old.items;
+      if (errors.size > 0 || change.items.length !== olds.length) return null;
+      for (let i = 0; i < olds.length; i++) {
+        const item = change.items[i] as Item;
+        const old = olds[i] as Item;
+        if (item.collection !== old.collection || !CHANGEABLE.has(item.group)) return null;
+        item.ordinal = old.ordinal;
+        added.push(item);
+        gone.add(old);
+      }
+    }
+    // Own checks, or their outcome for a text met before.
+    const keys = new Array<string>(added.length);
+    const reused = new Array<boolean>(added.length);
+    for (let i = 0; i < added.length; i++) {
+      const item = added[i] as Item;
+      const t = key(item.value);
+      keys[i] = t;
+      const checked = this.#checked.get(item.kind ?? item.group)?.get(t);
+      reused[i] = checked !== undefined;
+      if (checked !== undefined) item.value = item.kind !== null && GENERATES.has(item.kind) ? { ...checked.value } : checked.value;
+      else checkSchema(item, errors);
+    }
+    for (let i = 0; i < added.length; i++) {
+      const item = added[i] as Item;
+      if (!reused[i] && !item.hasFailed('')) checkEntity(item, errors);
+    }
+    if (errors.size > 0) return null;
+    // References and ids against the layout's indexes, group by group as resolveAll goes; an
+    // unnamed entity's rank counts on from where the entity it replaces counted.
+    for (const group of RESOLVE_ORDER) {
+      for (const change of changes) {
+        const unnamed = new Map<string, number>();
+        for (const old of change.old.items) if (old.group === group && old.rank >= 0 && !unnamed.has(old.rankScope)) unnamed.set(old.rankScope, old.rank);
+        for (const item of change.items) if (item.group === group) resolveItem(item, layout.indexes, unnamed, errors);
+      }
+    }
+    if (errors.size > 0) return null;
+    for (const change of changes) {
+      for (let i = 0; i < change.items.length; i++) {
+        const item = change.items[i] as Item;
+        const old = change.old.items[i] as Item;
+        if (REFERENCED.has(item.group) && (item.id !== old.id || nameOf(item) !== nameOf(old) || item.rank !== old.rank || item.rankScope !== old.rankScope)) return null;
+      }
+    }
+    const services = added.filter((item) => item.group === 'services');
+    if (services.length > 0) checkServiceCaRefs(services, new Set(layout.unique.ids.get('ca_certificates')?.keys()), errors);
+    fillGenerated(added, this.#options.generatorSecret);
+    if (!staysUnique(layout.unique, gone, added)) return null;
+    for (let i = 0; i < added.length; i++) {
+      const item = added[i] as Item;
+      if (item.group === 'plugins') checkPlugin(item, this.#options.plugins, errors, reused[i]);
+    }
+    if (errors.size > 0) return null;
+
+    // Valid: the layout becomes this config's.
+    const load = this.#load;
+    const keep = new Set(keys);
+    for (const change of changes) {
+      change.old.keys.forEach((k, i) => {
+        const old = change.old.items[i] as Item;
+        if (!keep.has(k)) this.#checked.get(old.kind ?? old.group)?.delete(k);
+      });
+    }
+    for (let i = 0; i < added.length; i++) {
+      if (reused[i]) continue;
+      const item = added[i] as Item;
+      const value = { ...item.value };
+      for (const f of item.generated) delete value[f];
+      let memo = this.#checked.get(item.kind ?? item.group);
+      if (memo === undefined) this.#checked.set(item.kind ?? item.group, (memo = new Map()));
+      memo.set(keys[i] as string, { value, seen: load });
+    }
+    for (const old of gone) {
+      const index = layout.indexes.get(old.group);
+      if (index === undefined) continue;
+      if (index.byId.get(old.id) === old) index.byId.delete(old.id);
+      const name = nameOf(old);
+      if (typeof name === 'string' && index.byName.get(name) === old) index.byName.delete(name);
+    }
+    for (const item of added) {
+      const index = layout.indexes.get(item.group);
+      if (index === undefined) continue;
+      if (!index.byId.has(item.id)) index.byId.set(item.id, item);
+      const name = nameOf(item);
+      if (typeof name === 'string' && !index.byName.has(name)) index.byName.set(name, item);
+    }
+    replaceUnique(layout.unique, [...gone], added);
+    let offset = 0;
+    for (const change of changes) {
+      const n = change.items.length;
+      (layout.entries.get(change.key) as Entry[])[change.index] = { text: change.text, items: change.items, keys: keys.slice(offset, offset + n) };
+      offset += n;
+    }
+
+    // Built and hashed: the changed entities only; the rest of the delta from the base follows.
+    const upserts: Partial<Record<GroupName, unknown[]>> = {};
+    const upsertHashes: Partial<Record<GroupName, Record<string, string>>> = {};
+    const now = new Map<GroupName, Map<string, string>>();
+    for (let i = 0; i < added.length; i++) {
+      const item = added[i] as Item;
+      const g = item.group;
+      const t = keys[i] as string;
+      const context = contextOf(item, layout.doc);
+      const memo = this.#built[g];
+      let built = memo.get(item.id);
+      if (built === undefined || built.text !== t || built.context !== context) {
+        const entity = buildEntity(item, layout.doc);
+        built = { text: t, context, entity, hash: entityHash(entity), seen: load };
+        memo.set(item.id, built);
+      }
+      let ids = now.get(g);
+      if (ids === undefined) now.set(g, (ids = new Map()));
+      ids.set(item.id, built.hash);
+      if (base.entityHashes[g][item.id] === built.hash) continue;
+      (upserts[g] ??= []).push(built.entity);
+      (upsertHashes[g] ??= {})[item.id] = built.hash;
+    }
+    const removes: Partial<Record<GroupName, string[]>> = {};
+    for (const old of gone) {
+      if (now.get(old.group)?.has(old.id) === true) continue;
+      (removes[old.group] ??= []).push(old.id);
+      this.#built[old.group].delete(old.id);
+    }
+    const entityHashes = { ...base.entityHashes };
+    const groupHashes = { ...base.groupHashes };
+    const sorted: State['sorted'] = { ...base.sorted };
+    for (const g of GROUPS) {
+      const gone = removes[g];
+      if (upserts[g] === undefined && gone === undefined) continue;
+      const hashes = { ...base.entityHashes[g] };
+      for (const id of gone ?? []) delete hashes[id];
+      const added: string[] = [];
+      for (const id in upsertHashes[g]) {
+        if (hashes[id] === undefined) added.push(id);
+        hashes[id] = upsertHashes[g]?.[id] as string;
+      }
+      entityHashes[g] = hashes;
+      let ids = (base.sorted[g] ??= Object.keys(base.entityHashes[g]).sort());
+      if (gone !== undefined || added.length > 0) ids = resorted(ids, gone ?? [], added);
+      sorted[g] = ids;
+      groupHashes[g] = groupHashSorted(ids, hashes);
+    }
+    const hash = configHash(groupHashes);
+    const state: State = { hash, groupHashes, entityHashes, counts: base.counts, sorted, text, format };
+    this.#states.push(state);
+    if (this.#states.length > STATES) this.#states.shift();
+    layout.state = state;
+    this.#path = 'changed entries';
+    const said = errors.warnings.length === 0 ? {} : { warnings: errors.warnings };
+    return { ok: true, base: base.hash, hash, groupHashes, upserts: upserts as Delta['upserts'], removes, upsertHashes, migration: null, ...said };
   }
 
   #build(
@@ -321,6 +576,49 @@ export class ConfigPreparer {
     return { ok: true, base: base.hash, hash, groupHashes, upserts: upserts as Delta['upserts'], removes, upsertHashes, migration, ...said };
   }
 
+}
+
+/** Past this many entities in changed entries, a config is prepared in full (#prepareChanged). */
+const MAX_CHANGED = 2_000;
+
+/** Groups whose entities may change in place on the incremental path (no TLS entities). */
+const CHANGEABLE = new Set<GroupName>(['services', 'routes', 'upstreams', 'targets', 'consumers', 'credentials', 'plugins']);
+
+/** Groups other entities reference by name or id (resolve.ts), or whose rank derives ids. */
+const REFERENCED = new Set<GroupName>(['services', 'routes', 'upstreams', 'consumers']);
+
+type KeyFunction = (value: Record<string, unknown>) => string;
+
+/** The document's own fields and the length of each collection (not the entries): equal heads, same entry positions. */
+function headOf(doc: Record<string, unknown>): string {
+  let head = '';
+  for (const k of Object.keys(doc)) {
+    const v = doc[k];
+    head += `${JSON.stringify(k)}:${(TOP_LEVEL as readonly string[]).includes(k) && Array.isArray(v) ? `[${v.length}]` : String(JSON.stringify(v))},`;
+  }
+  return head;
+}
+
+/** `ids` (sorted, code-unit order) without `gone` and with `added`, sorted: a copy. */
+function resorted(ids: readonly string[], gone: readonly string[], added: readonly string[]): string[] {
+  const out = ids.slice();
+  for (const id of gone) {
+    const at = lowerBound(out, id);
+    if (out[at] === id) out.splice(at, 1);
+  }
+  for (const id of added) out.splice(lowerBound(out, id), 0, id);
+  return out;
+}
+
+function lowerBound(ids: readonly string[], id: string): number {
+  let lo = 0;
+  let hi = ids.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((ids[mid] as string) < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Credential kinds that may get generated values (config/generated.ts). */

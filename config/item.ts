@@ -46,6 +46,12 @@ export class Item implements ErrorTarget {
   readonly parentField: RefField | null;
   /** Position among the entities of its group, in canonical traversal order. */
   ordinal = 0;
+  /**
+   * For an id derived from its rank among unnamed siblings (resolve.ts naturalKey): that rank and
+   * the scope it counts in; -1 when the id is not derived so.
+   */
+  rank = -1;
+  rankScope = '';
   /** Explicit or derived; '' until ids are assigned. */
   id = '';
   /** Resolved references: an id, or null for none. */

@@ -20,28 +20,48 @@ const NAME_FIELD: Partial<Record<GroupName, string>> = {
   snis: 'name',
 };
 
-interface Index {
+export interface Index {
   byName: Map<string, Item>;
   byId: Map<string, Item>;
 }
 
-export function resolveAll(items: readonly Item[], errors: ErrorList): void {
+/** Per group, its entities by the name a reference may use and by id. */
+export type Indexes = Map<GroupName, Index>;
+
+/** Groups in the order their ids are assigned (every group an entity may reference comes before it). */
+export const RESOLVE_ORDER = ORDER;
+
+/** Assigns ids and resolves references; answers the indexes built on the way (a config preparer keeps them). */
+export function resolveAll(items: readonly Item[], errors: ErrorList): Indexes {
   const byGroup = new Map<GroupName, Item[]>();
   for (const item of items) {
     let list = byGroup.get(item.group);
     if (list === undefined) byGroup.set(item.group, (list = []));
     list.push(item);
   }
-  const indexes = new Map<GroupName, Index>();
+  const indexes: Indexes = new Map();
   for (const group of ORDER) {
     const list = byGroup.get(group) ?? [];
     const unnamed = new Map<string, number>();
-    for (const item of list) {
-      for (const field of item.collection.refs) resolveRef(item, field, indexes, errors);
-      item.id = isUuid(item.value['id']) ? item.value['id'].toLowerCase() : deriveId(item.type, naturalKey(item, unnamed));
-    }
+    for (const item of list) resolveItem(item, indexes, unnamed, errors);
     indexes.set(group, buildIndex(group, list));
   }
+  return indexes;
+}
+
+/**
+ * One entity's references (against the indexes of the groups before its own) and id. `unnamed`:
+ * per scope, the rank the next unnamed entity of its group gets (see naturalKey).
+ */
+export function resolveItem(item: Item, indexes: Indexes, unnamed: Map<string, number>, errors: ErrorList): void {
+  for (const field of item.collection.refs) resolveRef(item, field, indexes, errors);
+  item.id = isUuid(item.value['id']) ? item.value['id'].toLowerCase() : deriveId(item.type, naturalKey(item, unnamed));
+}
+
+/** The value a reference by name matches an entity of this group on (undefined: none). */
+export function nameOf(item: Item): unknown {
+  const field = NAME_FIELD[item.group];
+  return field === undefined ? undefined : item.value[field];
 }
 
 function buildIndex(group: GroupName, list: readonly Item[]): Index {
@@ -68,6 +88,8 @@ function naturalKey(item: Item, unnamed: Map<string, number>): (string | number)
   const rank = (scope: string): number => {
     const n = unnamed.get(scope) ?? 0;
     unnamed.set(scope, n + 1);
+    item.rank = n;
+    item.rankScope = scope;
     return n;
   };
   switch (item.kind ?? item.group) {
@@ -117,7 +139,7 @@ const REQUIRED_REF: Partial<Record<string, RefField>> = {
   sni: 'certificate',
 };
 
-function resolveRef(item: Item, field: RefField, indexes: Map<GroupName, Index>, errors: ErrorList): void {
+function resolveRef(item: Item, field: RefField, indexes: Indexes, errors: ErrorList): void {
   if (item.parentField === field && item.parent !== null) {
     item.resolved[field] = item.parent.id;
     return;

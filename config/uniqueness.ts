@@ -66,7 +66,13 @@ const CONSTRAINTS: Record<string, readonly Constraint[]> = {
   ],
 };
 
-export function checkUniqueness(items: readonly Item[], errors: ErrorList): void {
+/** What the uniqueness checks saw: per constraint, per group of ids, the entity holding each key. */
+export interface UniqueIndex {
+  values: Map<Constraint, Map<string, Item>>;
+  ids: Map<string, Map<string, Item>>;
+}
+
+export function checkUniqueness(items: readonly Item[], errors: ErrorList): UniqueIndex {
   // One Map per constraint and per group, keyed by the bare value: no key string is built per
   // entity (this ran on every entity of every load, at 10,000 routes a tenth of an incremental one).
   const seen = new Map<Constraint, Map<string, Item>>();
@@ -86,13 +92,61 @@ export function checkUniqueness(items: readonly Item[], errors: ErrorList): void
     }
   }
   // Ids are unique per group (all credential kinds share one group, so one id space).
-  const ids = new Map<string, Set<string>>();
+  const ids = new Map<string, Map<string, Item>>();
   for (const item of items) {
     let group = ids.get(item.group);
-    if (group === undefined) ids.set(item.group, (group = new Set()));
-    if (!group.has(item.id)) group.add(item.id);
+    if (group === undefined) ids.set(item.group, (group = new Map()));
+    if (!group.has(item.id)) group.set(item.id, item);
     else if (!duplicate.has(item)) {
       errors.add(item, 'id', `uniqueness violation: '${item.group}' entity with primary key set to '${item.id}' already declared`);
     }
+  }
+  return { values: seen, ids };
+}
+
+/**
+ * Whether a valid config, as `index` saw it, stays free of duplicates when the entities `gone`
+ * are replaced by `added` (a config preparer's few changed entries; config/incremental.ts). The
+ * index is not changed: see `replaceUnique`.
+ */
+export function staysUnique(index: UniqueIndex, gone: ReadonlySet<Item>, added: readonly Item[]): boolean {
+  const taken = new Map<Constraint | string, Set<string>>();
+  const free = (space: Constraint | string, held: Map<string, Item> | undefined, key: string): boolean => {
+    const owner = held?.get(key);
+    if (owner !== undefined && !gone.has(owner)) return false;
+    let keys = taken.get(space);
+    if (keys === undefined) taken.set(space, (keys = new Set()));
+    if (keys.has(key)) return false;
+    keys.add(key);
+    return true;
+  };
+  for (const item of added) {
+    for (const c of CONSTRAINTS[item.type] ?? []) {
+      const key = c.key(item);
+      if (key !== null && !free(c, index.values.get(c), key)) return false;
+    }
+    if (!free(item.group, index.ids.get(item.group), item.id)) return false;
+  }
+  return true;
+}
+
+/** `index` updated for `gone` replaced by `added` (checked first with `staysUnique`). */
+export function replaceUnique(index: UniqueIndex, gone: readonly Item[], added: readonly Item[]): void {
+  const drop = (held: Map<string, Item> | undefined, key: string | null, item: Item): void => {
+    if (key !== null && held?.get(key) === item) held.delete(key);
+  };
+  for (const item of gone) {
+    for (const c of CONSTRAINTS[item.type] ?? []) drop(index.values.get(c), c.key(item), item);
+    drop(index.ids.get(item.group), item.id, item);
+  }
+  const put = <K>(map: Map<K, Map<string, Item>>, space: K, key: string | null, item: Item): void => {
+    if (key === null) return;
+    let held = map.get(space);
+    if (held === undefined) map.set(space, (held = new Map()));
+    held.set(key, item);
+  };
+  for (const item of added) {
+    for (const c of CONSTRAINTS[item.type] ?? []) put(index.values, c, c.key(item), item);
+    put(index.ids, item.group as string, item.id, item);
   }
 }

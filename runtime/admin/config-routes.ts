@@ -13,6 +13,7 @@ import type { ConfigStore } from '../config-store.ts';
 import { deltaSize } from '../config-store.ts';
 import { ErrorCodes, SluiceError } from '../protocol/errors.ts';
 import type { Supervisor } from '../supervisor.ts';
+import { LoadedBody } from './config-body.ts';
 import { BodyTooLarge, readBody, sendJson } from './http.ts';
 import { flattenedErrors, nestedFields } from './kong-errors.ts';
 import { collectionOf, kongShape } from './kong-shapes.ts';
@@ -130,73 +131,25 @@ export async function postConfig(req: IncomingMessage, res: ServerResponse, url:
         }
       }
       // Kong answers 201 with the loaded entities, by collection and id; Sluice's figures beside them.
-      return sendLoaded(res, outcome.snapshot, answer);
+      return sendLoaded(res, store, outcome.snapshot, outcome.delta, answer);
     }
   }
 }
 
-/**
- * Kong answers a load with every loaded entity (9 MB of JSON at 10,000 routes). Shaping and
- * serializing all of them on each load cost more than preparing a one-route change, so each
- * entity is serialized once (by object: an unchanged entity is the same object load after load),
- * and each group's part of the body is kept, encoded, while its group hash stays; a one-route
- * change re-joins the routes' texts only. An entity's `created_at`/`updated_at` here are the time
- * it was first loaded as it is (as a Kong database keeps them), not the time of every load.
- */
-const shapedText = new WeakMap<object, string>();
-const groupBodies = new Map<GroupName, { hash: string; body: Buffer | null }>();
-
-function groupBody(snapshot: Snapshot, group: GroupName): Buffer | null {
-  const hash = snapshot.groupHashes[group];
-  const kept = groupBodies.get(group);
-  if (kept !== undefined && kept.hash === hash) return kept.body;
-  const now = Date.now() / 1000;
-  // Kong's timestamps: seconds, targets with milliseconds; credentials have no updated_at.
-  const stamps = group === 'targets' ? `"created_at":${now},"updated_at":${now}` : group === 'credentials' ? `"created_at":${Math.floor(now)}` : `"created_at":${Math.floor(now)},"updated_at":${Math.floor(now)}`;
-  const byCollection = new Map<string, string[]>();
-  const records = snapshot.entities[group] as Record<string, object>;
-  for (const id in records) {
-    const entity = records[id] as object;
-    let text = shapedText.get(entity);
-    if (text === undefined) {
-      const shaped = kongShape(group, entity, 0);
-      delete shaped['created_at'];
-      delete shaped['updated_at'];
-      const fields = JSON.stringify(shaped).slice(1, -1);
-      text = `${JSON.stringify(id)}:{${stamps}${fields === '' ? '' : ','}${fields}}`;
-      shapedText.set(entity, text);
-    }
-    const collection = collectionOf(group, entity);
-    let list = byCollection.get(collection);
-    if (list === undefined) byCollection.set(collection, (list = []));
-    list.push(text);
-  }
-  const parts: string[] = [];
-  for (const [collection, list] of byCollection) parts.push(`${JSON.stringify(collection)}:{${list.join(',')}}`);
-  const body = parts.length === 0 ? null : Buffer.from(parts.join(','));
-  groupBodies.set(group, { hash, body });
-  return body;
-}
+/** Per store, the 201 body kept between loads (config-body.ts). */
+const bodies = new WeakMap<ConfigStore, LoadedBody>();
 
 /** The 201 body: the loaded entities by collection and id, then Sluice's figures. */
-function sendLoaded(res: ServerResponse, snapshot: Snapshot, answer: Record<string, unknown>): void {
-  const pieces: Buffer[] = [];
-  for (const group of GROUPS) {
-    const body = groupBody(snapshot, group);
-    if (body !== null) pieces.push(body);
-  }
-  const rest = JSON.stringify(answer).slice(1, -1);
-  if (rest !== '') pieces.push(Buffer.from(rest));
-  let length = 3 + Math.max(0, pieces.length - 1);
+function sendLoaded(res: ServerResponse, store: ConfigStore, snapshot: Snapshot, delta: Delta | null, answer: Record<string, unknown>): void {
+  let body = bodies.get(store);
+  if (body === undefined) bodies.set(store, (body = new LoadedBody()));
+  const pieces = body.parts(snapshot, delta, answer);
+  let length = 0;
   for (const p of pieces) length += p.length;
   res.writeHead(201, { 'content-type': 'application/json; charset=utf-8', 'content-length': length });
   res.cork();
-  res.write('{');
-  pieces.forEach((p, i) => {
-    if (i > 0) res.write(',');
-    res.write(p);
-  });
-  res.end('}\n');
+  for (const p of pieces) res.write(p);
+  res.end();
   res.uncork();
 }
 

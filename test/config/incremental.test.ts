@@ -138,6 +138,28 @@ const EDITS: Record<string, Edit> = {
   'add a consumer': (doc, _pick, n) => {
     doc.consumers.push({ username: `new-${n}-${made++}`, keyauth_credentials: [{}] });
   },
+  'change a consumer\'s key': (doc, pick, n) => {
+    const consumer = pick(doc.consumers);
+    consumer['keyauth_credentials'] = [{ key: `rekeyed-${n}-${made++}` }];
+  },
+  'change the flat route and its service': (doc, _pick, n) => {
+    const route = doc.routes[0] as Record<string, unknown>;
+    route['paths'] = [`/flat/${n}`];
+    route['service'] = route['service'] === 'svc-0' ? { name: 'svc-0' } : 'svc-0';
+  },
+  'change the top-level key-auth plugin': (doc, _pick, n) => {
+    const plugin = doc.plugins.find((p) => p['name'] === 'key-auth') as Record<string, unknown>;
+    plugin['config'] = { key_names: [`k${n}`] };
+  },
+  'name an unnamed route': (doc, pick, n) => {
+    const routes = (pick(doc.services)['routes'] as Record<string, unknown>[]) ?? [];
+    const unnamed = routes.find((r) => r['name'] === undefined);
+    if (unnamed !== undefined) unnamed['name'] = `named-${n}-${made++}`;
+  },
+  'swap two targets of an upstream': (doc, pick) => {
+    const targets = pick(doc.upstreams)['targets'] as Record<string, unknown>[];
+    if (targets.length > 1) targets.push(targets.shift() as Record<string, unknown>);
+  },
   'nothing': () => {},
 };
 
@@ -149,6 +171,7 @@ test('cached preparation equals a cold one after every random edit (JSON and YAM
       const holder = new Holder();
       const doc = baseDoc();
       const names = Object.keys(EDITS);
+      const paths = new Map<string, number>();
       for (let n = 0; n < 25; n++) {
         const applied: string[] = [];
         const count = 1 + Math.floor(random() * 3);
@@ -162,8 +185,38 @@ test('cached preparation equals a cold one after every random edit (JSON and YAM
         assert.ok(answer.ok, `seed ${seed} step ${n} (${applied.join(', ')}): ${JSON.stringify(!answer.ok && answer.errors)}`);
         if (n > 0) assert.ok('base' in answer, 'every load after the first answers with a delta');
         assertSameAsCold(holder.snapshot as Snapshot, text, format);
+        paths.set(holder.p.lastPath, (paths.get(holder.p.lastPath) ?? 0) + 1);
       }
+      // Both ways of reusing work were taken (the test checks each against a cold load).
+      assert.ok((paths.get('changed entries') ?? 0) >= 3, JSON.stringify([...paths]));
+      assert.ok((paths.get('every entry') ?? 0) >= 3, JSON.stringify([...paths]));
     }
+  }
+});
+
+test('an in-place edit of a few entries is prepared from those entries alone, as cold', () => {
+  const holder = new Holder();
+  const doc = baseDoc();
+  holder.load(JSON.stringify(doc));
+  const edits: [string, (d: Doc) => void][] = [
+    ['one route path', (d) => void ((d.services[5]?.['routes'] as Record<string, unknown>[])[1]!['paths'] = ['/moved'])],
+    ['one target', (d) => void ((d.upstreams[3]?.['targets'] as Record<string, unknown>[])[0]!['target'] = '10.3.3.3:81')],
+    ['a service plugin', (d) => void (d.services[3]!['plugins'] = [{ name: 'rate-limiting', config: { minute: 5, policy: 'local' } }])],
+    ['a consumer key', (d) => void (d.consumers[2]!['keyauth_credentials'] = [{ key: 'fresh-key' }])],
+    ['a generated key kept by the same consumer', (d) => void (d.consumers[2]!['keyauth_credentials'] = [{}])],
+    ['a flat route by id of its service', (d) => void (d.routes[0]!['service'] = { name: 'svc-0' })],
+    ['two entries at once', (d) => {
+      (d.upstreams[1]?.['targets'] as Record<string, unknown>[])[1]!['weight'] = 5;
+      d.plugins[0]!['config'] = { header_name: 'X-Id' };
+    }],
+  ];
+  for (const [what, edit] of edits) {
+    edit(doc);
+    const text = JSON.stringify(doc);
+    const answer = holder.load(text);
+    assert.ok(answer.ok, `${what}: ${JSON.stringify(!answer.ok && answer.errors)}`);
+    assert.equal(holder.p.lastPath, 'changed entries', what);
+    assertSameAsCold(holder.snapshot as Snapshot, text);
   }
 });
 
@@ -241,6 +294,16 @@ test('an entity invalid on its own is reported as cold, even after its valid tex
   rejectedAsCold(baseDoc(), (doc) => ((doc.services[4]?.['routes'] as Record<string, unknown>[])[0]!['paths'] = ['no-slash']), /should start with/);
 });
 
+test('an in-place edit that breaks a reference, a uniqueness or a check elsewhere is reported, as cold', () => {
+  // Each keeps every collection's length, as the entries-only path wants: the checks decide.
+  rejectedAsCold(baseDoc(), (doc) => void (doc.consumers[1]!['keyauth_credentials'] = [{ key: 'key-0' }]), /uniqueness violation/);
+  rejectedAsCold(baseDoc(), (doc) => void ((doc.upstreams[2]?.['targets'] as Record<string, unknown>[])[0]!['target'] = '10.9.9.9:80'), /uniqueness violation/);
+  rejectedAsCold(baseDoc(), (doc) => void (doc.services[0]!['name'] = 'svc-renamed'), /invalid reference 'service: svc-0'/);
+  rejectedAsCold(baseDoc(), (doc) => void (doc.routes[0]!['service'] = 'no-such-service'), /invalid reference/);
+  rejectedAsCold(baseDoc(), (doc) => void ((doc.services[6]?.['routes'] as Record<string, unknown>[])[0]!['name'] = 'r-7-1'), /uniqueness violation/);
+  rejectedAsCold(baseDoc(), (doc) => void (doc.services[2]!['plugins'] = [{ name: 'rate-limiting', config: { minute: 'lots' } }]), /./);
+});
+
 test('YAML .nan does not reuse the checks of null', () => {
   const p = preparer();
   const good = '_format_version: "3.0"\nservices:\n  - name: s\n    host: example.com\n    routes:\n      - name: r\n        paths: [/a]\n        regex_priority: null\n';
@@ -302,4 +365,18 @@ test('the caches hold about the last config only, however many different configs
   assert.ok(size.built <= entities, `built ${size.built} > ${entities}`);
   assert.ok(size.checked <= entities, `checked ${size.checked} > ${entities}`);
   assert.ok(size.states <= 2);
+  // And over edits of a few entries each (the entries-only path), however many.
+  const doc = baseDoc();
+  for (let n = 0; n < 60; n++) {
+    (doc.services[n % 12]?.['routes'] as Record<string, unknown>[])[0]!['paths'] = [`/p/${n}`];
+    (doc.upstreams[n % 12]?.['targets'] as Record<string, unknown>[])[0]!['target'] = `10.4.${n}.1:80`;
+    doc.consumers[n % 12]!['keyauth_credentials'] = [{ key: `k-${n}` }];
+    const answer = p.prepare(JSON.stringify(doc), { base });
+    assert.ok(answer.ok);
+    base = answer.hash;
+    if (n > 0) assert.equal(p.lastPath, 'changed entries');
+  }
+  const after = p.cacheSize;
+  assert.ok(after.built <= entities, `built ${after.built} > ${entities}`);
+  assert.ok(after.checked <= entities, `checked ${after.checked} > ${entities}`);
 });
