@@ -1,7 +1,13 @@
 // Time from POST /config to every worker applied (issue #3): a one-target change and a one-route
 // change against a full replacement, at 1k and 10k routes with plugins and upstreams to match, side by
 // side in one run. For the one-route change also the workers' own apply time (sluice_config_apply_seconds).
-// Run: node bench/config-apply.ts [--rounds N] [--workers N] [--sizes 1000,10000] [--baseline DIR]
+// Run: node bench/config-apply.ts [--rounds N] [--workers N] [--sizes 1000,10000] [--baseline DIR] [--yaml]
+// Bodies are JSON (application/json), serialized before the clock starts: the round trip is the
+// POST itself (send, Sluice's work, the 201 body read), not the client's JSON.stringify.
+// Beside Sluice, the same one-route body goes to a floor (harness/targets/floor-config.ts: read,
+// JSON.parse and clone the body once, answer a 201 body of Sluice's size from memory), so the
+// figures say how much of the round trip is the transport. --yaml also posts each one-route change
+// as YAML (application/x-yaml).
 // --baseline DIR also runs the Sluice of another checkout (e.g. `git worktree add DIR <commit>`),
 // both running at once and the POSTs alternated between them, so drift in the machine's background
 // load hits both alike: "before" and "after" from one run.
@@ -10,13 +16,15 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import { stringify as toYaml } from 'yaml';
+import { HOST, freePort } from './harness/net.ts';
 import { describeBackground } from './harness/report/machine.ts';
-import { installCleanupHandlers, stop, stopAll } from './harness/proc.ts';
+import { installCleanupHandlers, start, stop, stopAll, waitForLine } from './harness/proc.ts';
 import { median, table } from './harness/report/report.ts';
-import { postConfig, startSluice, type Sluice } from './harness/targets/sluice.ts';
+import { startSluice, type Sluice } from './harness/targets/sluice.ts';
 import type { DeclarativeConfig } from './harness/targets/sluice-configs.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, workers: { type: 'string', default: '2' }, baseline: { type: 'string' }, sizes: { type: 'string', default: '1000,10000' } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, workers: { type: 'string', default: '2' }, baseline: { type: 'string' }, sizes: { type: 'string', default: '1000,10000' }, yaml: { type: 'boolean', default: false } } });
 const ROUNDS = Number(values.rounds);
 const WORKERS = Number(values.workers);
 
@@ -57,9 +65,29 @@ function bigConfig(routes: number, generation: number, targetPort: number, route
   return { _format_version: '3.0', upstreams, services: serviceList, consumers, plugins };
 }
 
+/** POST `text` to `url`; the round trip runs from the request until the whole answer is read. */
+async function post(url: string, text: string, type: string, timeoutMs = 120_000): Promise<{ status: number; body: string; ms: number }> {
+  const t0 = performance.now();
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': type }, body: text, signal: AbortSignal.timeout(timeoutMs) });
+  const body = await res.text();
+  return { status: res.status, body, ms: performance.now() - t0 };
+}
+
+/** The floor (harness/targets/floor-config.ts) in its own process. */
+async function startFloor(): Promise<{ url: string; stop: () => Promise<void> }> {
+  const port = await freePort();
+  const child = start('floor-config', process.execPath, [join(import.meta.dirname, 'harness', 'targets', 'floor-config.ts'), '--port', String(port)]);
+  await waitForLine(child, (line) => line.includes('"ready":true'), 15_000);
+  return { url: `http://${HOST}:${port}/config`, stop: () => stop(child) };
+}
+
 interface Figures {
   converged: number[];
   roundTrip: number[];
+  /** Route changes: the floor's round trip for the same body, posted right after. */
+  floor: number[];
+  /** Route changes with --yaml: the round trip of the same change posted as YAML. */
+  yaml: number[];
   /** Mean worker apply (ms) per POST, from sluice_config_apply_seconds{kind="delta"}; route changes only. */
   workerApply: number[];
 }
@@ -81,7 +109,8 @@ async function deltaApplies(adminUrl: string): Promise<{ sum: number; count: num
 async function measure(routes: number): Promise<{ target: Figures; full: Figures; route: Figures }[]> {
   const tmpDir = mkdtempSync(join(tmpdir(), 'sluice-bench-apply-'));
   const running: Sluice[] = [];
-  const empty = (): Figures => ({ converged: [], roundTrip: [], workerApply: [] });
+  const empty = (): Figures => ({ converged: [], roundTrip: [], floor: [], yaml: [], workerApply: [] });
+  const floor = await startFloor();
   const figures = variants.map(() => ({ target: empty(), full: empty(), route: empty() }));
   try {
     for (const [i, variant] of variants.entries()) {
@@ -99,12 +128,27 @@ async function measure(routes: number): Promise<{ target: Figures; full: Figures
           else if (kind === 'route') routeChange[v]!++;
           else generation[v]!++;
           const before = kind === 'route' ? await deltaApplies(running[v]!.adminUrl) : null;
-          const answer = await postConfig(running[v]!.adminUrl, bigConfig(routes, generation[v]!, port[v]!, routeChange[v]!), true, 120_000);
+          const config = bigConfig(routes, generation[v]!, port[v]!, routeChange[v]!);
+          const text = JSON.stringify(config);
+          const answer = await post(`${running[v]!.adminUrl}/config?wait=1`, text, 'application/json');
           if (answer.status !== 201) throw new Error(`${variants[v]!.name}: POST /config answered ${answer.status}: ${answer.body.slice(0, 300)}`);
           const body = JSON.parse(answer.body) as { converged_ms: number; upserts: number };
           const into = figures[v]![kind];
           into.converged.push(body.converged_ms);
           into.roundTrip.push(answer.ms);
+          if (kind === 'route') {
+            const floored = await post(`${floor.url}?size=${Buffer.byteLength(answer.body)}`, text, 'application/json');
+            if (floored.status !== 201) throw new Error(`floor answered ${floored.status}`);
+            into.floor.push(floored.ms);
+          }
+          if (kind === 'route' && values.yaml) {
+            // The same change again as YAML: first one route more, then back, so Sluice sees a change each time.
+            routeChange[v]!++;
+            const yaml = toYaml(bigConfig(routes, generation[v]!, port[v]!, routeChange[v]!));
+            const answered = await post(`${running[v]!.adminUrl}/config?wait=1`, yaml, 'application/x-yaml');
+            if (answered.status !== 201) throw new Error(`${variants[v]!.name}: YAML POST /config answered ${answered.status}: ${answered.body.slice(0, 300)}`);
+            into.yaml.push(answered.ms);
+          }
           if (before !== null) {
             const after = await deltaApplies(running[v]!.adminUrl);
             if (after.count > before.count) into.workerApply.push(((after.sum - before.sum) / (after.count - before.count)) * 1000);
@@ -113,6 +157,7 @@ async function measure(routes: number): Promise<{ target: Figures; full: Figures
       }
     }
   } finally {
+    await floor.stop();
     for (const sluice of running) await stop(sluice.child);
     rmSync(tmpDir, { recursive: true, force: true });
   }
@@ -137,12 +182,14 @@ for (const routes of values.sizes.split(',').map(Number)) {
       fmt(median(target.roundTrip)),
       fmt(median(route.roundTrip)),
       fmt(median(full.roundTrip)),
+      fmt(median(route.floor)),
+      ...(values.yaml ? [fmt(median(route.yaml))] : []),
       route.workerApply.length > 0 ? median(route.workerApply).toFixed(2) : 'n/a',
     ]);
   }
 }
-console.log(`POST /config?wait=1, ${WORKERS} workers, median of ${ROUNDS} rounds each (ms)`);
-console.log('converged = after the config was accepted, until every worker applied it; round trip = the whole POST (parse, validate, hash, diff, apply); worker apply = mean of sluice_config_apply_seconds{kind="delta"} over the workers for that POST');
-const header = ['routes', 'one target: converged', 'one route: converged', 'full: converged', 'full / target', 'one target: round trip', 'one route: round trip', 'full: round trip', 'one route: worker apply'];
+console.log(`POST /config?wait=1, ${WORKERS} workers, JSON bodies (application/json) serialized before the clock starts, median of ${ROUNDS} rounds each (ms)`);
+console.log('converged = after the config was accepted, until every worker applied it; round trip = the whole POST (send, parse, validate, hash, diff, apply, the 201 body read); floor = the same one-route body to harness/targets/floor-config.ts (read, JSON.parse, one clone, a 201 body of the same size from memory); worker apply = mean of sluice_config_apply_seconds{kind="delta"} over the workers for that POST');
+const header = ['routes', 'one target: converged', 'one route: converged', 'full: converged', 'full / target', 'one target: round trip', 'one route: round trip', 'full: round trip', 'one route: floor', ...(values.yaml ? ['one route as YAML: round trip'] : []), 'one route: worker apply'];
 console.log(table(variants.length > 1 ? ['variant', ...header] : header, rows));
 await stopAll();

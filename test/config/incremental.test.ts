@@ -334,6 +334,31 @@ test('a config prepared beside the held one (a dry run) does not move the base',
   assertSameAsCold(holder.snapshot as Snapshot, text);
 });
 
+test('a dry run prepared from changed entries leaves the held config a good base', () => {
+  const holder = new Holder();
+  const doc = baseDoc();
+  holder.load(JSON.stringify(doc));
+  const edit = (d: Doc, n: number): void => {
+    (d.services[n]?.['routes'] as Record<string, unknown>[])[0]!['paths'] = [`/dry/${n}`];
+    (d.upstreams[n]?.['targets'] as Record<string, unknown>[])[0]!['target'] = `10.8.${n}.1:80`;
+  };
+  for (let n = 0; n < 4; n++) {
+    const held = holder.snapshot as Snapshot;
+    // The dry run: prepared against the held config (from changed entries), never applied.
+    const dry = structuredClone(doc);
+    edit(dry, 11 - n);
+    const checked = holder.p.prepare(JSON.stringify(dry), { base: held.hash });
+    assert.ok(checked.ok && 'base' in checked && checked.base === held.hash);
+    assert.equal(holder.p.lastPath, 'changed entries');
+    // The real load, a different edit, is still the delta from the held config, and right.
+    edit(doc, n);
+    const text = JSON.stringify(doc);
+    const answer = holder.load(text);
+    assert.ok(answer.ok && 'base' in answer && answer.base === held.hash);
+    assertSameAsCold(holder.snapshot as Snapshot, text);
+  }
+});
+
 test('an unknown base gets the full result', () => {
   const p = preparer();
   const text = JSON.stringify(baseDoc());

@@ -46,6 +46,8 @@ import { Http1Response, type ResponseOwner } from './response.ts';
 const VERSION_BYTES = 11;
 const CRLF = Buffer.from('\r\n');
 const EMPTY = Buffer.alloc(0);
+/** Bytes read past a request whose response is not done yet, before the socket stops reading (net's own read buffer size). */
+const PIPELINED_MAX = 64 * 1024;
 /** An Upgrade field that asks for WebSocket (RFC 6455 §4.1: the token is case-insensitive). */
 const WEBSOCKET = /(?:^|,)\s*websocket\s*(?:,|$)/i;
 /** Header names with "_" that a CGI-style upstream would read as a framing header. */
@@ -191,8 +193,11 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
   #onData(chunk: Buffer): void {
     if (this.#closing) return;
     if (this.#paused) {
-      // Data already read when the parser paused: keep it for when the response is done.
-      this.#rest = this.#rest === null ? chunk : Buffer.concat([this.#rest, chunk]);
+      // Data read while the parser waits for a response (a pipelining client): kept for when the
+      // response is done; past PIPELINED_MAX the socket stops reading until then.
+      const rest = this.#rest === null ? chunk : Buffer.concat([this.#rest, chunk]);
+      this.#rest = rest;
+      if (rest.length >= PIPELINED_MAX) this.socket.pause();
       return;
     }
     this.#execute(chunk);
@@ -227,9 +232,15 @@ export class Http1Connection implements ParserEvents, ResponseOwner {
       this.#paused = true;
       const consumed = this.#parser.consumed();
       this.#pos += consumed;
-      if (consumed < chunk.length) this.#rest = chunk.subarray(consumed);
-      else if (this.#clientEnded) this.#lastResponse();
-      this.socket.pause();
+      if (consumed < chunk.length) {
+        // A pipelined request follows: nothing more is read until this one is answered.
+        this.#rest = chunk.subarray(consumed);
+        this.socket.pause();
+      } else if (this.#clientEnded) {
+        this.#lastResponse();
+      }
+      // Otherwise the socket keeps reading: pausing and resuming it per request costs a tick and
+      // the stream's bookkeeping, and a client that sends nothing more costs nothing.
       return;
     }
     if (code === PAUSED_UPGRADE) {

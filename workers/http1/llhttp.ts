@@ -45,6 +45,11 @@ const CONTENT_LENGTH_LOW = 32;
 const HTTP_MAJOR = 42;
 const HTTP_MINOR = 43;
 
+/** Buffer's latin1 decoder (Buffer.prototype.latin1Slice, present in every Node release; not in @types/node). */
+interface Latin1Buffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+}
+
 interface LlhttpExports {
   memory: { buffer: ArrayBuffer };
   malloc(size: number): number;
@@ -64,17 +69,21 @@ let current: ParserEvents | null = null;
 let chunkRef: Buffer | null = null;
 let chunkPtr = 0;
 let chunkCapacity = 0;
-/** A Buffer over wasm memory, remade when the memory grows (its ArrayBuffer is then replaced). */
-let heap: Buffer | null = null;
+/**
+ * A Buffer over wasm memory. The memory grows only inside malloc and llhttp_alloc, which JS calls
+ * (never from inside a parser callback of this instance), so the view is remade right after those
+ * calls and nowhere else: a span callback reads it without asking wasm for its buffer again.
+ */
+let heap: Latin1Buffer;
 
-function heapView(): Buffer {
+function refreshHeap(): void {
   const buffer = llhttp.memory.buffer;
-  if (heap === null || heap.buffer !== buffer) heap = Buffer.from(buffer);
-  return heap;
+  if (heap.buffer !== buffer) heap = Buffer.from(buffer) as Latin1Buffer;
 }
 
+/** One native call per span: Buffer's own latin1 decoder, without toString's argument handling. */
 function text(at: number, length: number): string {
-  return heapView().toString('latin1', at, at + length);
+  return heap.latin1Slice(at, at + length);
 }
 
 function load(): LlhttpExports {
@@ -105,6 +114,7 @@ function load(): LlhttpExports {
 }
 
 const llhttp = load();
+heap = Buffer.from(llhttp.memory.buffer) as Latin1Buffer;
 
 /** Method names by llhttp's numbering (its METHODS enum, as undici ships it). */
 const METHODS: string[] = [];
@@ -121,6 +131,7 @@ export class RequestParser {
   constructor(events: ParserEvents) {
     this.events = events;
     this.#ptr = llhttp.llhttp_alloc(TYPE_REQUEST);
+    refreshHeap();
   }
 
   /**
@@ -132,8 +143,9 @@ export class RequestParser {
       if (chunkPtr !== 0) llhttp.free(chunkPtr);
       chunkCapacity = Math.ceil(chunk.length / 4096) * 4096;
       chunkPtr = llhttp.malloc(chunkCapacity);
+      refreshHeap();
     }
-    heapView().set(chunk, chunkPtr);
+    heap.set(chunk, chunkPtr);
     current = this.events;
     chunkRef = chunk;
     try {
@@ -154,7 +166,7 @@ export class RequestParser {
    * counter; above 2^53 (never honoured: no such body is ever read to its end) this returns Infinity.
    */
   remaining(): number {
-    const view = heapView();
+    const view = heap;
     const high = view.readUInt32LE(this.#ptr + CONTENT_LENGTH_HIGH);
     if (high >= 0x200000) return Infinity;
     return high * 0x1_0000_0000 + view.readUInt32LE(this.#ptr + CONTENT_LENGTH_LOW);
@@ -162,7 +174,7 @@ export class RequestParser {
 
   /** The request line ended right after the target: HTTP/0.9, which this proxy refuses. */
   http09(): boolean {
-    const view = heapView();
+    const view = heap;
     return view[this.#ptr + HTTP_MAJOR] === 0 && view[this.#ptr + HTTP_MINOR] === 9;
   }
 

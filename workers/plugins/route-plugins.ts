@@ -26,6 +26,8 @@ export interface PluginRunner {
   wantsResponse(ctx: RequestContext, upstream: UpstreamResponse): boolean;
   /** Kong's `response` phase on the buffered answer. Never rejects; a failure answers 500 (check `ctx.exited`). */
   response(ctx: RequestContext, upstream: BufferedResponse): void | Promise<void>;
+  /** `response` over a gateway-made answer (ctx.exit): runs although `ctx.exited` is set. Never rejects. */
+  exitResponse(ctx: RequestContext, answer: BufferedResponse): void | Promise<void>;
   /**
    * The response head is about to be written (Kong's header_filter, same order as access).
    * A throwing plugin answers 500 instead: the caller must then check `ctx.exited` and drop the
@@ -87,6 +89,10 @@ export class RoutePlugins implements PluginRunner {
 
   response(ctx: RequestContext, upstream: BufferedResponse): void | Promise<void> {
     return this.#runner.response(this, ctx, upstream);
+  }
+
+  exitResponse(ctx: RequestContext, answer: BufferedResponse): void | Promise<void> {
+    return this.#runner.exitResponse(this, ctx, answer);
   }
 
   headerFilter(ctx: RequestContext, upstream: UpstreamResponse): void {

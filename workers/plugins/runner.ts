@@ -228,6 +228,36 @@ export class PhaseRunner {
     if (next !== undefined) await next;
   }
 
+  /**
+   * The `response` phase over a gateway-made answer (ctx.exit), which Kong's body_filter plugins
+   * see too. `ctx.exited` is already set, so unlike `response` it does not stop there; a failing
+   * plugin is logged and the answer goes on as it stands.
+   */
+  exitResponse(plugins: RoutePlugins, ctx: RequestContext, answer: BufferedResponse, from = 0): void | Promise<void> {
+    const run = ctx.plugins;
+    if (run === null || run.plugins !== plugins) return;
+    const at = plugins.responseAt;
+    for (let i = from; i < at.length; i++) {
+      const config = run.chosen[at[i]!];
+      const instance = config?.entry.instance;
+      if (config === null || config === undefined || instance === null || instance === undefined || instance.response === undefined) continue;
+      let result: void | Promise<void>;
+      try {
+        result = instance.response(ctx, answer);
+      } catch (error) {
+        this.#fail(ctx, config, 'response', error);
+        continue;
+      }
+      if (isThenable(result)) {
+        const next = (): void | Promise<void> => this.exitResponse(plugins, ctx, answer, i + 1);
+        return Promise.resolve(result).then(next, (error: unknown) => {
+          this.#fail(ctx, config, 'response', error);
+          return next();
+        });
+      }
+    }
+  }
+
   headerFilter(plugins: RoutePlugins, ctx: RequestContext, upstream: UpstreamResponse): void {
     const run = ctx.plugins;
     if (run === null || run.plugins !== plugins) return;
@@ -297,7 +327,8 @@ export class PhaseRunner {
         `plugin ${config.name} failed in ${phase}`,
       );
     }
-    if (!ctx.exited) ctx.exit(500, INTERNAL_ERROR);
+    // After a filter failed, the 500 does not go through the filters again.
+    if (!ctx.exited) ctx.exit(500, INTERNAL_ERROR, undefined, phase !== 'header_filter' && phase !== 'body_filter');
   }
 
   #logFailed(ctx: RequestContext, config: ConfiguredPlugin, error: unknown): void {

@@ -18,6 +18,11 @@ import type { RequestContext } from './context.ts';
 import { answerError } from './errors.ts';
 
 const kIdle = Symbol('sluice.idle-timer');
+/**
+ * Set on a socket whose protocol has its own way to close an idle connection (HTTP/2: GOAWAY
+ * first, so a client never sends a request into a connection being torn down).
+ */
+export const kCloseIdle = Symbol('sluice.close-idle');
 const kActive = Symbol('sluice.active-requests');
 const kSend = Symbol('sluice.send-timer');
 const kUnsent = Symbol('sluice.unsent-bytes');
@@ -133,7 +138,9 @@ export class ClientTimeouts {
   };
 }
 
-function closeIdle(socket: TrackedSocket): void {
+function closeIdle(socket: TrackedSocket & { [kCloseIdle]?: () => void }): void {
   socket[kIdle] = 0;
-  socket.destroy();
+  const close = socket[kCloseIdle];
+  if (close !== undefined) close();
+  else socket.destroy();
 }

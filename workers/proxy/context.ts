@@ -3,7 +3,9 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { Consumer, Credential, Route, Service } from '../../config/types.ts';
+import type { RoutePlugins } from '../plugins/route-plugins.ts';
 import type { PluginRun } from '../plugins/runner.ts';
+import type { BufferedResponse } from '../plugins/types.ts';
 import { assertHeader } from '../http1/response.ts';
 import type { ClientRequest, ClientResponse } from './client.ts';
 import type { Match } from '../router/types.ts';
@@ -109,8 +111,13 @@ export class RequestContext {
     (this.responseHeaders ??= {})[name] = value;
   }
 
-  /** End the request from the gateway, as Kong's `kong.response.exit`: later phases see `exited`. */
-  exit(status: number, body: unknown, headers?: Record<string, string>): void {
+  /**
+   * End the request from the gateway, as Kong's `kong.response.exit`: later phases see `exited`.
+   * As in Kong, the answer still goes through the route's header_filter and body_filter plugins
+   * (cors headers on a key-auth 401, response-transformer on a cached answer) before it is sent.
+   * `filtered: false` skips them: the 500 that follows a failing filter plugin.
+   */
+  exit(status: number, body: unknown, headers?: Record<string, string | readonly string[]>, filtered = true): void {
     if (this.exited) return;
     this.exited = true;
     const res = this.res;
@@ -118,17 +125,51 @@ export class RequestContext {
       res.destroy();
       return;
     }
-    const payload = body === undefined || body === null ? '' : typeof body === 'string' ? body : JSON.stringify(body);
+    const payload = body === undefined || body === null ? EMPTY_BODY : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
+    const plugins = this.plugins?.plugins;
+    if (filtered && plugins !== undefined && (plugins.headerFilterAt.length > 0 || plugins.filtersBody)) return this.#exitThroughFilters(plugins, status, body, payload, headers);
     res.statusCode = status;
     if (this.responseHeaders !== null) for (const name in this.responseHeaders) res.setHeader(name, this.responseHeaders[name]!);
     if (headers !== undefined) for (const name in headers) res.setHeader(name, headers[name]!);
-    if (payload !== '' && !res.hasHeader('content-type')) {
-      res.setHeader('content-type', typeof body === 'string' ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8');
-    }
-    res.setHeader('content-length', Buffer.byteLength(payload));
-    res.end(payload);
-    this.bytesOut += Buffer.byteLength(payload);
+    if (payload.length > 0 && !res.hasHeader('content-type')) res.setHeader('content-type', defaultType(body));
+    this.#send(payload);
   }
+
+  #exitThroughFilters(plugins: RoutePlugins, status: number, body: unknown, payload: Buffer, headers: Record<string, string | readonly string[]> | undefined): void {
+    const answer: BufferedResponse = { statusCode: status, headers: {}, body: payload };
+    if (headers !== undefined) for (const name in headers) answer.headers[name.toLowerCase()] = headers[name] as string | string[];
+    if (payload.length > 0 && answer.headers['content-type'] === undefined) answer.headers['content-type'] = defaultType(body);
+    const pending = plugins.buffersResponse ? plugins.exitResponse(this, answer) : undefined;
+    if (pending === undefined) return this.#sendFiltered(plugins, answer);
+    void pending.then(() => this.#sendFiltered(plugins, answer));
+  }
+
+  #sendFiltered(plugins: RoutePlugins, answer: BufferedResponse): void {
+    const res = this.res;
+    // The client left while a response plugin worked on the answer.
+    if (res.destroyed) return;
+    plugins.headerFilter(this, answer);
+    const sent = plugins.filtersBody ? plugins.bodyFilter(this, answer.body, true) : answer.body;
+    res.statusCode = answer.statusCode;
+    const extra = this.responseHeaders;
+    // The exit's own headers win over the ones plugins added earlier (rate-limit headers), as below.
+    if (extra !== null) for (const name in extra) if (answer.headers[name.toLowerCase()] === undefined) res.setHeader(name, extra[name]!);
+    for (const name in answer.headers) {
+      const value = answer.headers[name];
+      if (value !== undefined && name !== 'content-length' && name !== 'transfer-encoding') res.setHeader(name, value);
+    }
+    this.#send(sent);
+  }
+
+  #send(payload: Buffer): void {
+    this.res.setHeader('content-length', payload.length);
+    this.res.end(payload.length === 0 ? undefined : payload);
+    this.bytesOut += payload.length;
+  }
+}
+
+function defaultType(body: unknown): string {
+  return typeof body === 'string' || Buffer.isBuffer(body) ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8';
 }
 
 const EMPTY_BODY = Buffer.alloc(0);

@@ -36,6 +36,11 @@ export interface ResponseEvents {
   onMessageComplete(): number;
 }
 
+/** Buffer's latin1 decoder (Buffer.prototype.latin1Slice, present in every Node release; not in @types/node). */
+interface Latin1Buffer extends Buffer {
+  latin1Slice(start: number, end: number): string;
+}
+
 interface LlhttpExports {
   memory: { buffer: ArrayBuffer };
   malloc(size: number): number;
@@ -57,16 +62,21 @@ let current: ResponseEvents | null = null;
 let chunkRef: Buffer | null = null;
 let chunkPtr = 0;
 let chunkCapacity = 0;
-let heap: Buffer | null = null;
+/**
+ * A Buffer over wasm memory. The memory grows only inside malloc and llhttp_alloc, which JS calls
+ * (never from inside a parser callback of this instance), so the view is remade right after those
+ * calls and nowhere else: a span callback reads it without asking wasm for its buffer again.
+ */
+let heap: Latin1Buffer;
 
-function heapView(): Buffer {
+function refreshHeap(): void {
   const buffer = llhttp.memory.buffer;
-  if (heap === null || heap.buffer !== buffer) heap = Buffer.from(buffer);
-  return heap;
+  if (heap.buffer !== buffer) heap = Buffer.from(buffer) as Latin1Buffer;
 }
 
+/** One native call per span: Buffer's own latin1 decoder, without toString's argument handling. */
 function text(at: number, length: number): string {
-  return heapView().toString('latin1', at, at + length);
+  return heap.latin1Slice(at, at + length);
 }
 
 function load(): LlhttpExports {
@@ -97,6 +107,7 @@ function load(): LlhttpExports {
 }
 
 const llhttp = load();
+heap = Buffer.from(llhttp.memory.buffer) as Latin1Buffer;
 
 export class ResponseParser {
   readonly events: ResponseEvents;
@@ -105,6 +116,7 @@ export class ResponseParser {
   constructor(events: ResponseEvents) {
     this.events = events;
     this.#ptr = llhttp.llhttp_alloc(TYPE_RESPONSE);
+    refreshHeap();
   }
 
   /** Parses `chunk`; OK, or an llhttp error number (after PAUSED*, see consumed()). */
@@ -113,8 +125,9 @@ export class ResponseParser {
       if (chunkPtr !== 0) llhttp.free(chunkPtr);
       chunkCapacity = Math.ceil(chunk.length / 4096) * 4096;
       chunkPtr = llhttp.malloc(chunkCapacity);
+      refreshHeap();
     }
-    heapView().set(chunk, chunkPtr);
+    heap.set(chunk, chunkPtr);
     current = this.events;
     chunkRef = chunk;
     try {
@@ -144,7 +157,7 @@ export class ResponseParser {
   reason(): string {
     const ptr = llhttp.llhttp_get_error_reason(this.#ptr);
     if (ptr === 0) return '';
-    const view = heapView();
+    const view = heap;
     const end = view.indexOf(0, ptr);
     return view.toString('latin1', ptr, end === -1 ? ptr : end);
   }

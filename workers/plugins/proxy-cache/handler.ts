@@ -98,37 +98,28 @@ class ProxyCache implements PluginInstance {
     this.#show(ctx, 'X-Cache-Status', status);
   }
 
-  /** The stored answer, as Kong's exit with it: its headers minus hop-by-hop ones, then Age and ours. */
+  /**
+   * The stored answer, as Kong's exit with it: its headers minus hop-by-hop ones, then Age and ours.
+   * Through ctx.exit, so the route's other header_filter/body_filter plugins see it as in Kong.
+   */
   #serve(ctx: RequestContext, hit: CachedAnswer, key: string, age: number): void {
-    ctx.exited = true;
-    const res = ctx.res;
     const config = this.#config;
     const debug = ctx.req.headers['kong-debug'] !== undefined;
-    res.statusCode = hit.status;
-    const headers = hit.headers;
-    for (let i = 0; i < headers.length; i += 2) {
-      const name = headers[i]!;
+    const replayed: Record<string, string | string[]> = {};
+    const stored = hit.headers;
+    for (let i = 0; i < stored.length; i += 2) {
+      const name = stored[i]!;
       if (NOT_REPLAYED.has(name) || name.includes('ratelimit-remaining')) continue;
       // A repeated header (set-cookie) was stored as consecutive lines: replayed as a list.
-      if (i + 2 < headers.length && headers[i + 2] === name) {
-        const list = [headers[i + 1]!];
-        while (i + 2 < headers.length && headers[i + 2] === name) {
-          i += 2;
-          list.push(headers[i + 1]!);
-        }
-        res.setHeader(name, list);
-      } else {
-        res.setHeader(name, headers[i + 1]!);
-      }
+      const seen = replayed[name];
+      if (seen === undefined) replayed[name] = stored[i + 1]!;
+      else if (typeof seen === 'string') replayed[name] = [seen, stored[i + 1]!];
+      else seen.push(stored[i + 1]!);
     }
-    const extra = ctx.responseHeaders;
-    if (extra !== null) for (const name in extra) res.setHeader(name, extra[name]!);
-    if (config.response_headers.age || debug) res.setHeader('age', String(age));
-    if (config.response_headers['X-Cache-Status'] || debug) res.setHeader('X-Cache-Status', 'Hit');
-    if (config.response_headers['X-Cache-Key'] || debug) res.setHeader('X-Cache-Key', key);
-    res.setHeader('content-length', String(hit.body.length));
-    res.end(hit.body.length === 0 ? undefined : hit.body);
-    ctx.bytesOut += hit.body.length;
+    if (config.response_headers.age || debug) replayed['age'] = String(age);
+    if (config.response_headers['X-Cache-Status'] || debug) replayed['X-Cache-Status'] = 'Hit';
+    if (config.response_headers['X-Cache-Key'] || debug) replayed['X-Cache-Key'] = key;
+    ctx.exit(hit.status, hit.body, replayed);
   }
 
   headerFilter(ctx: RequestContext, upstream: UpstreamResponse): void {
