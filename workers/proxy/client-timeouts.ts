@@ -78,10 +78,9 @@ export class ClientTimeouts {
   requestStarted(ctx: RequestContext): void {
     const tracked = ctx.socket as TrackedSocket;
     // Pipelined requests overlap on one socket: it is idle again only when the last one is done.
-    if (tracked[kActive]++ === 0 && tracked[kIdle] !== 0) {
-      this.#wheel.cancel(tracked[kIdle]);
-      tracked[kIdle] = 0;
-    }
+    // The idle timer is left where it is: firing on a busy connection does nothing (closeIdle),
+    // and requestEnded moves it: one wheel operation per request, not a cancel and a schedule.
+    tracked[kActive]++;
     if (ctx.hasBody && !ctx.req.complete) {
       ctx.bodyBytesSeen = tracked.bytesRead;
       ctx.bodyTimer = this.#wheel.schedule('client-body-timeout', this.#bodyMs, this.#checkBody, ctx);
@@ -96,7 +95,9 @@ export class ClientTimeouts {
     }
     const tracked = ctx.socket as TrackedSocket;
     if (--tracked[kActive] === 0 && !tracked.destroyed) {
-      tracked[kIdle] = this.#wheel.schedule('client-idle-timeout', this.#idleMs, closeIdle, tracked);
+      if (tracked[kIdle] === 0 || !this.#wheel.reschedule(tracked[kIdle], this.#idleMs)) {
+        tracked[kIdle] = this.#wheel.schedule('client-idle-timeout', this.#idleMs, closeIdle, tracked);
+      }
     }
   }
 
@@ -140,6 +141,8 @@ export class ClientTimeouts {
 
 function closeIdle(socket: TrackedSocket & { [kCloseIdle]?: () => void }): void {
   socket[kIdle] = 0;
+  // A request is in progress: not idle (requestEnded arms the timer again).
+  if (socket[kActive] > 0) return;
   const close = socket[kCloseIdle];
   if (close !== undefined) close();
   else socket.destroy();
