@@ -49,6 +49,8 @@ export interface StateDeps {
   readonly rebuildAll: boolean;
   /** The proxy port, assumed for a Host header without one (host entries may name a port). */
   readonly listenPort: number;
+  /** The TLS proxy port, assumed for a Host header without one on a TLS request. Default 443. */
+  readonly tlsPort?: number;
   /** Shared per-target in-flight counts and health; null in tests that run no primary. */
   readonly upstreamMemory?: UpstreamMemory | null;
   /** The process's DNS answers (workers/dns/view.ts); null in tests that run no resolver. */
@@ -154,7 +156,7 @@ const REBUILD_SHARE = 0.25;
 function followRouter(previous: WorkerState | null, snapshot: Snapshot, reason: string | null, deps: StateDeps): Router {
   const build = (why: string): Router => {
     deps.rebuilds.count('router', why);
-    return buildRouter(Object.values(snapshot.entities.routes), snapshot.entities.services, { listenPort: deps.listenPort });
+    return buildRouter(Object.values(snapshot.entities.routes), snapshot.entities.services, { listenPort: deps.listenPort, ...(deps.tlsPort === undefined ? {} : { tlsPort: deps.tlsPort }) });
   };
   if (previous === null) return build('initial');
   if (reason === null) return previous.router;

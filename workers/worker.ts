@@ -118,6 +118,7 @@ export class GatewayWorker {
       rebuilds: this.#rebuilds,
       rebuildAll: boot.rebuildAll,
       listenPort: boot.proxyPort,
+      ...(boot.tls === undefined || boot.tls === null ? {} : { tlsPort: boot.tls.port }),
       upstreamMemory: new UpstreamMemory(boot.upstreams),
       dns: new DnsView(boot.dns),
       trustedCa: boot.upstreamTls.trustedCa,

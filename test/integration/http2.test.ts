@@ -324,3 +324,36 @@ test('flow control: a client that does not read holds the upstream back (its win
   await once(stream, 'end');
   assert.equal(received, 32 * 1024 * 1024);
 });
+
+test('--keepalive-requests applies to HTTP/2 (GOAWAY after that many streams, open ones finish); an idle session gets GOAWAY before it is closed', async (t) => {
+  const config = await writeConfig(`_format_version: "3.0"
+services:
+  - name: echo
+    url: http://127.0.0.1:${(upstream.address() as AddressInfo).port}
+    routes:
+      - name: echo
+        paths: [/echo]
+`);
+  const own = await startRuntime(['--config', config, '--workers', '1', '--h2c', '--keepalive-requests', '3', '--client-idle-timeout', '1500']);
+  t.after(() => own.stop());
+  const open = async (): Promise<{ session: ClientHttp2Session; goaway: Promise<number>; closed: Promise<unknown> }> => {
+    const session = h2connect(own.proxy);
+    session.on('error', () => {});
+    const goaway = new Promise<number>((resolve) => session.once('goaway', (code: number) => resolve(code)));
+    const closed = once(session, 'close');
+    await once(session, 'connect');
+    return { session, goaway, closed };
+  };
+
+  const first = await open();
+  for (let i = 0; i < 3; i++) assert.equal((await h2Request(first.session, { ':path': '/echo' })).status, 200);
+  assert.equal(await first.goaway, constants.NGHTTP2_NO_ERROR);
+  await assert.rejects(h2Request(first.session, { ':path': '/echo' }));
+  await first.closed;
+
+  // The next connection serves as usual; left idle, it is told GOAWAY (NO_ERROR) and then closed.
+  const second = await open();
+  assert.equal((await h2Request(second.session, { ':path': '/echo' })).status, 200);
+  assert.equal(await second.goaway, constants.NGHTTP2_NO_ERROR);
+  await second.closed;
+});

@@ -214,6 +214,25 @@ test('a keep-alive connection is closed once idle, and not while it keeps sendin
   assert.ok(ms >= 4 * 250 + CLIENT_IDLE, `closed after ${ms} ms`);
 });
 
+test('a request longer than the idle timeout is not cut, and the connection gets a whole idle timeout after it', async () => {
+  const socket = await openClient();
+  let received = '';
+  let responseDoneAt = 0;
+  const last = 'part 7\n';
+  socket.on('data', (chunk: Buffer) => {
+    received += chunk.toString('latin1');
+    // The trickle's chunked body ends with its last part and the zero-size chunk.
+    if (responseDoneAt === 0 && received.includes(`${last}\r\n0\r\n\r\n`)) responseDoneAt = performance.now();
+  });
+  // /trickle takes 1,050 ms, longer than the idle timeout (the timer fires while it runs).
+  socket.write('GET /trickle HTTP/1.1\r\nhost: sluice.test\r\n\r\n');
+  await once(socket, 'close');
+  const closedAt = performance.now();
+  assert.match(received, /^HTTP\/1\.1 200 /);
+  assert.ok(responseDoneAt > 0, `response incomplete: ${received}`);
+  assert.ok(closedAt - responseDoneAt >= CLIENT_IDLE - 50, `closed ${closedAt - responseDoneAt} ms after the response`);
+});
+
 test('a request body that stops arriving gets 408 and the connection closes', async () => {
   const socket = await openClient();
   const closed = untilClosed(socket);

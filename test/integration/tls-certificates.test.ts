@@ -2,10 +2,14 @@
 // `*.example.com`, `example.*`, `*`, else the default), hot swap by POST /config while a TLS
 // connection stays open (it keeps its certificate and keeps serving; new handshakes get the new
 // one; only the worker's TLS state is rebuilt, counted under component `tls`), private keys never in
-// logs, errors or GET /config without an Admin token, route snis and https-only routes.
+// logs, errors or GET /config without an Admin token, route snis and https-only routes; the
+// certificate chosen from the ClientHello's server name before the handshake (sessions of it
+// resume on every worker; a hello split over segments gets it too; a broken one is refused).
 // Certificates are made at test time (test/helpers/tls.ts).
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import { connect as netConnect, createServer as createNetServer, type AddressInfo } from 'node:net';
+import { Duplex } from 'node:stream';
 import { after, before, test } from 'node:test';
 import { connect, type TLSSocket } from 'node:tls';
 import { parse as parseYaml, stringify } from 'yaml';
@@ -237,4 +241,106 @@ test('route snis: over TLS only the listed server names reach the route; https-o
   assert.equal(moved.headers.location, 'https://shop.example.com/moved/a?b=1');
   // A route with snis is https-only too.
   assert.equal((await request(`${runtime.proxy}/sni/x`)).status, 426);
+});
+
+interface WorkerTlsCounters {
+  worker: number;
+  status: { tls: { resumed: number; handshakes: number; failed: number } };
+}
+
+async function tlsCounters(rt: Runtime): Promise<WorkerTlsCounters[]> {
+  return (JSON.parse((await request(`${rt.admin}/workers`)).body) as { data: WorkerTlsCounters[] }).data;
+}
+
+test('a session of a certificate SNI selected resumes on every worker, TLS 1.2 and 1.3 (its context carries the shared ticket keys)', async () => {
+  for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+    const first = await tlsRequest(runtime.proxySsl, { path: '/app', servername: 'api.example.com', ca: ca.cert, maxVersion });
+    assert.deepEqual([first.status, first.subject, first.reused], [200, 'api.example.com', false]);
+    assert.ok(first.session !== null, 'the server issued a ticket');
+    const before = await tlsCounters(runtime);
+    // SO_REUSEPORT spreads connections over both workers: go on until each has resumed one.
+    for (let i = 0; i < 64; i++) {
+      const next = await tlsRequest(runtime.proxySsl, { path: '/app', servername: 'api.example.com', maxVersion, session: first.session! });
+      assert.equal(next.status, 200);
+      assert.equal(next.reused, true, `connection ${i} (${maxVersion}) resumed`);
+      if (i < 3) continue;
+      const now = await tlsCounters(runtime);
+      if (now.every((entry, n) => entry.status.tls.resumed > before[n]!.status.tls.resumed)) break;
+    }
+    for (const [n, entry] of (await tlsCounters(runtime)).entries()) assert.ok(entry.status.tls.resumed > before[n]!.status.tls.resumed, `worker ${entry.worker} resumed a ${maxVersion} session`);
+  }
+});
+
+/**
+ * A handshake whose ClientHello reaches the server in two pieces (the first 20 bytes, then the
+ * rest a moment later): the server cannot read the name from its first bytes.
+ */
+async function splitHelloHandshake(servername: string): Promise<string> {
+  const raw = netConnect({ host: '127.0.0.1', port: sslPort() });
+  await once(raw, 'connect');
+  raw.setNoDelay(true);
+  let first = true;
+  const transport = new Duplex({
+    read() {
+      raw.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      if (!first) return void raw.write(chunk, callback);
+      first = false;
+      raw.write(chunk.subarray(0, 20));
+      setTimeout(() => raw.write(chunk.subarray(20), callback), 50);
+    },
+    final(callback) {
+      raw.end();
+      callback();
+    },
+    destroy(error, callback) {
+      raw.destroy();
+      callback(error);
+    },
+  });
+  raw.on('data', (chunk: Buffer) => {
+    if (!transport.push(chunk)) raw.pause();
+  });
+  raw.on('end', () => transport.push(null));
+  const socket = connect({ socket: transport, servername, ca: ca.cert, rejectUnauthorized: false });
+  await once(socket, 'secureConnect');
+  const subject = String(socket.getPeerCertificate().subject.CN);
+  socket.destroy();
+  return subject;
+}
+
+test('a ClientHello split over TCP segments still gets the certificate of its server name; a broken server_name is refused and the worker serves on', async () => {
+  assert.equal(await splitHelloHandshake('api.example.com'), 'api.example.com');
+  assert.equal(await splitHelloHandshake('www.example.com'), '*.example.com');
+  assert.equal(await splitHelloHandshake('unknown.test'), 'localhost');
+
+  // A real hello whose host name length overruns its extension: OpenSSL refuses it.
+  const hello = await new Promise<Buffer>((resolve) => {
+    const server = createNetServer((socket) => {
+      socket.once('data', (chunk: Buffer) => {
+        socket.destroy();
+        server.close();
+        resolve(chunk);
+      });
+    });
+    server.listen(0, '127.0.0.1', () => {
+      const client = connect({ host: '127.0.0.1', port: (server.address() as AddressInfo).port, servername: 'api.example.com', rejectUnauthorized: false });
+      client.on('error', () => {});
+    });
+  });
+  const at = hello.indexOf(Buffer.from('api.example.com'));
+  hello.writeUInt16BE(0x7fff, at - 2);
+  const before = await tlsCounters(runtime);
+  for (let i = 0; i < 4; i++) {
+    const raw = netConnect({ host: '127.0.0.1', port: sslPort() });
+    raw.on('error', () => {});
+    raw.write(hello);
+    raw.resume();
+    await once(raw, 'close');
+  }
+  const after = await tlsCounters(runtime);
+  const failed = after.reduce((sum, entry, n) => sum + entry.status.tls.failed - before[n]!.status.tls.failed, 0);
+  assert.equal(failed, 4);
+  assert.equal((await handshake(sslPort(), { servername: 'api.example.com', ca: ca.cert })).subject, 'api.example.com');
 });

@@ -7,12 +7,15 @@
 // Certificates are made at test time (test/helpers/tls.ts).
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
+import { once } from 'node:events';
 import { connect } from 'node:net';
+import { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { request } from '../helpers/http.ts';
-import { RawConnection } from '../helpers/raw-http.ts';
+import { parseResponse, RawConnection } from '../helpers/raw-http.ts';
 import { startRuntime, writeConfig, type Runtime } from '../helpers/runtime.ts';
 import { handshake, makeCa, makeLeaf, tlsRequest } from '../helpers/tls.ts';
 import { echoHandler, startUpstream, type Upstream } from '../helpers/upstream.ts';
@@ -77,6 +80,75 @@ test('a TLS request takes the same route to the same upstream as a plain one, wi
   assert.equal(plain.headers['x-forwarded-port'], String(port(runtime.proxy)));
   // No route: the same 404 over TLS.
   assert.equal((await tlsRequest(runtime.proxySsl, { path: '/nothing' })).status, 404);
+});
+
+/**
+ * The TLS records a server sends on a connection, read from under the TLS client: a raw TCP
+ * socket is the client's transport and keeps every byte it receives.
+ */
+async function recordsOfResponses(requests: number): Promise<{ records: number[]; statuses: number[] }> {
+  const raw = connect({ host: '127.0.0.1', port: port(runtime.proxySsl) });
+  await once(raw, 'connect');
+  let received = Buffer.alloc(0);
+  const transport = new Duplex({
+    read() {
+      raw.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      raw.write(chunk, callback);
+    },
+    final(callback) {
+      raw.end();
+      callback();
+    },
+    destroy(error, callback) {
+      raw.destroy();
+      callback(error);
+    },
+  });
+  raw.on('data', (chunk: Buffer) => {
+    received = Buffer.concat([received, chunk]);
+    if (!transport.push(chunk)) raw.pause();
+  });
+  raw.on('end', () => transport.push(null));
+  // TLS 1.2: after the handshake, application data is the only record type 23 (under 1.3 the
+  // session tickets travel as type 23 too).
+  const socket = tlsConnect({ socket: transport, maxVersion: 'TLSv1.2', rejectUnauthorized: false });
+  await once(socket, 'secureConnect');
+  // Decrypted bytes, gathered by one listener (several records may be read in one turn).
+  let plain = Buffer.alloc(0);
+  let more: (() => void) | null = null;
+  socket.on('data', (chunk: Buffer) => {
+    plain = Buffer.concat([plain, chunk]);
+    more?.();
+  });
+  const statuses: number[] = [];
+  const records: number[] = [];
+  for (let i = 0; i < requests; i++) {
+    const mark = received.length;
+    plain = Buffer.alloc(0);
+    socket.write(`GET /app/records-${i} HTTP/1.1\r\nHost: localhost\r\n\r\n`);
+    for (;;) {
+      const parsed = parseResponse(plain, false, false);
+      if (parsed !== null) {
+        statuses.push(parsed.response.status);
+        break;
+      }
+      await new Promise<void>((resolve) => (more = resolve));
+      more = null;
+    }
+    let count = 0;
+    for (let at = mark; at + 5 <= received.length; at += 5 + received.readUInt16BE(at + 3)) if (received[at] === 23) count++;
+    records.push(count);
+  }
+  socket.destroy();
+  return { records, statuses };
+}
+
+test('over TLS a response, head and body, leaves in one TLS record: no second record for Nagle and delayed ACKs to hold back', async () => {
+  const { records, statuses } = await recordsOfResponses(3);
+  assert.deepEqual(statuses, [200, 200, 200]);
+  assert.deepEqual(records, [1, 1, 1]);
 });
 
 test('without --ssl-cert the default certificate is a self-signed one made at start, and the log says so', async () => {

@@ -13,7 +13,11 @@
 //   counted per connection over RESET_WINDOW_MS; past `maxResets` the connection gets GOAWAY
 //   ENHANCE_YOUR_CALM and is closed. Counted in `rapidResetClosed`.
 // - Idle: the session's socket is a client connection like any other (client-timeouts.ts): with
-//   no stream in progress for `--client-idle-timeout` it is closed.
+//   no stream in progress for `--client-idle-timeout` it gets GOAWAY, then is closed (at the
+//   latest GOAWAY_GRACE_MS later, should the client not read it).
+// - Requests per connection: after `keepaliveRequests` streams (nginx's keepalive_requests, which
+//   applies to HTTP/2 too) the session gets GOAWAY; its open streams finish, the client goes on
+//   with a new connection.
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { constants, createServer, type Http2Server, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
@@ -21,6 +25,7 @@ import { RESET_WINDOW_MS, type Http2Settings } from '../../runtime/protocol/http
 import type { Logger } from '../../runtime/protocol/log.ts';
 import type { ListenerLimits } from '../../runtime/protocol/listener-limits.ts';
 import type { ClientRequest, ClientResponse } from '../proxy/client.ts';
+import { kCloseIdle } from '../proxy/client-timeouts.ts';
 import type { TimerWheel } from '../timers/wheel.ts';
 import { H2Body } from './body.ts';
 import { H2Request } from './request.ts';
@@ -45,7 +50,12 @@ interface SessionState<L> {
   readonly listener: L;
   resets: number;
   windowStart: number;
+  /** Streams opened on this session (`keepaliveRequests`). */
+  streams: number;
 }
+
+/** How long an idle session's GOAWAY may take to leave before the socket is cut. */
+export const GOAWAY_GRACE_MS = 1000;
 
 
 export class H2Sessions<L> {
@@ -83,7 +93,7 @@ export class H2Sessions<L> {
    * when the bytes must go through another stream (a TLS socket: tls-bridge.ts).
    */
   adopt(socket: Socket, listener: L, transport: Socket | Duplex = socket): void {
-    this.#adopting = { socket, listener, resets: 0, windowStart: 0 };
+    this.#adopting = { socket, listener, resets: 0, windowStart: 0, streams: 0 };
     try {
       this.#server.emit('connection', transport);
     } finally {
@@ -110,11 +120,17 @@ export class H2Sessions<L> {
       this.stats.active--;
       this.#checkDrained();
     });
+    const wheel = this.#env.wheel;
+    (state.socket as Socket & { [kCloseIdle]?: () => void })[kCloseIdle] = () => {
+      session.close();
+      wheel.schedule('h2-goaway-grace', GOAWAY_GRACE_MS, destroySocket, state.socket);
+    };
     if (this.#draining) session.close();
   }
 
   #onStream(session: ServerHttp2Session, state: SessionState<L>, stream: ServerHttp2Stream, raw: string[]): void {
     this.stats.streams++;
+    if (++state.streams === this.#limits.keepaliveRequests) session.close();
     stream.on('error', () => {});
     if (stream.closed || stream.destroyed) {
       // Reset by the client before it could be handled (HEADERS and RST_STREAM in one read).
@@ -181,6 +197,10 @@ export class H2Sessions<L> {
   closeAll(): void {
     for (const session of this.#sessions) session.destroy();
   }
+}
+
+function destroySocket(socket: Socket): void {
+  socket.destroy();
 }
 
 /** A refusal before routing: a bare status, as the HTTP/1.1 listener answers (connection.ts). */

@@ -17,6 +17,9 @@ const SOCK_DGRAM = 2;
 const SOCK_NONBLOCK = 0o4000;
 const SOCK_CLOEXEC = 0o2000000;
 const MSG_DONTWAIT = 0x40;
+const SOL_SOCKET = 1;
+/** Linux's SO_RCVTIMEO (struct timeval: two 64-bit fields on 64-bit Linux). */
+const SO_RCVTIMEO = 20;
 /** sizeof(struct sockaddr_un): sa_family_t then a 108-byte path. */
 const SOCKADDR_UN_SIZE = 110;
 const PATH_MAX_BYTES = SOCKADDR_UN_SIZE - 2 - 1;
@@ -35,6 +38,7 @@ interface Libc {
   bind: Fn;
   recv: Fn;
   close: Fn;
+  setsockopt: Fn;
   strerror: Fn;
   full: ReadonlySet<number>;
 }
@@ -54,6 +58,7 @@ function lib(): Libc {
     bind: self.func('int bind(int fd, const void *addr, uint32_t addrlen)'),
     recv: self.func('long recv(int fd, void *buf, size_t len, int flags)'),
     close: self.func('int close(int fd)'),
+    setsockopt: self.func('int setsockopt(int fd, int level, int name, const void *value, uint32_t len)'),
     strerror: self.func('const char *strerror(int errnum)'),
     full: new Set([errno['EAGAIN'], errno['EWOULDBLOCK'], errno['ENOBUFS']].filter((n): n is number => n !== undefined)),
   };
@@ -80,11 +85,18 @@ export class UnixDgramSocket {
   #fd: number;
 
   readonly #libc: Libc;
+  readonly #flags: number;
 
-  /** Opens a non-blocking unix datagram socket; throws when the system refuses one (out of fds) or koffi cannot load. */
-  constructor() {
+  /**
+   * Opens a non-blocking unix datagram socket; throws when the system refuses one (out of fds) or
+   * koffi cannot load. `blocking`: receive() waits for a datagram (up to receiveTimeout) — only for
+   * a receiver on a thread of its own (a benchmark's), never on an event loop.
+   */
+  constructor(options: { blocking?: boolean } = {}) {
     this.#libc = lib();
-    const fd = this.#libc.socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0) as number;
+    const blocking = options.blocking === true;
+    this.#flags = blocking ? 0 : MSG_DONTWAIT;
+    const fd = this.#libc.socket(AF_UNIX, SOCK_DGRAM | (blocking ? 0 : SOCK_NONBLOCK) | SOCK_CLOEXEC, 0) as number;
     if (fd < 0) throw new Error(`unix datagram socket: ${errorText(this.#libc.koffi.errno())}`);
     this.#fd = fd;
   }
@@ -101,7 +113,7 @@ export class UnixDgramSocket {
   sendTo(message: Buffer, address: Buffer): number {
     const c = this.#libc;
     if (this.#fd < 0) return c.koffi.os.errno['EBADF'] ?? 9;
-    if ((c.sendto(this.#fd, message, message.length, MSG_DONTWAIT, address, address.length) as number) >= 0) return 0;
+    if ((c.sendto(this.#fd, message, message.length, this.#flags, address, address.length) as number) >= 0) return 0;
     const errno = c.koffi.errno();
     return c.full.has(errno) ? QUEUE_FULL : errno;
   }
@@ -123,8 +135,16 @@ export class UnixDgramSocket {
   /** Reads the next waiting datagram into `buffer` (cut at its length): its length, or -1 when none is waiting. */
   receiveInto(buffer: Buffer): number {
     if (this.#fd < 0) return -1;
-    const n = this.#libc.recv(this.#fd, buffer, buffer.length, MSG_DONTWAIT) as number;
+    const n = this.#libc.recv(this.#fd, buffer, buffer.length, this.#flags) as number;
     return n < 0 ? -1 : n;
+  }
+
+  /** A blocking socket's receive gives up after `ms` (SO_RCVTIMEO), so its thread can look up now and then. 0, or the errno. */
+  receiveTimeout(ms: number): number {
+    const timeval = Buffer.alloc(16);
+    timeval.writeBigInt64LE(BigInt(Math.floor(ms / 1000)), 0);
+    timeval.writeBigInt64LE(BigInt((ms % 1000) * 1000), 8);
+    return (this.#libc.setsockopt(this.#fd, SOL_SOCKET, SO_RCVTIMEO, timeval, timeval.length) as number) < 0 ? this.#libc.koffi.errno() : 0;
   }
 
   close(): void {

@@ -18,6 +18,11 @@ import type { RequestContext } from './context.ts';
 import { answerError } from './errors.ts';
 
 const kIdle = Symbol('sluice.idle-timer');
+/**
+ * Set on a socket whose protocol has its own way to close an idle connection (HTTP/2: GOAWAY
+ * first, so a client never sends a request into a connection being torn down).
+ */
+export const kCloseIdle = Symbol('sluice.close-idle');
 const kActive = Symbol('sluice.active-requests');
 const kSend = Symbol('sluice.send-timer');
 const kUnsent = Symbol('sluice.unsent-bytes');
@@ -73,10 +78,9 @@ export class ClientTimeouts {
   requestStarted(ctx: RequestContext): void {
     const tracked = ctx.socket as TrackedSocket;
     // Pipelined requests overlap on one socket: it is idle again only when the last one is done.
-    if (tracked[kActive]++ === 0 && tracked[kIdle] !== 0) {
-      this.#wheel.cancel(tracked[kIdle]);
-      tracked[kIdle] = 0;
-    }
+    // The idle timer is left where it is: firing on a busy connection does nothing (closeIdle),
+    // and requestEnded moves it: one wheel operation per request, not a cancel and a schedule.
+    tracked[kActive]++;
     if (ctx.hasBody && !ctx.req.complete) {
       ctx.bodyBytesSeen = tracked.bytesRead;
       ctx.bodyTimer = this.#wheel.schedule('client-body-timeout', this.#bodyMs, this.#checkBody, ctx);
@@ -91,7 +95,9 @@ export class ClientTimeouts {
     }
     const tracked = ctx.socket as TrackedSocket;
     if (--tracked[kActive] === 0 && !tracked.destroyed) {
-      tracked[kIdle] = this.#wheel.schedule('client-idle-timeout', this.#idleMs, closeIdle, tracked);
+      if (tracked[kIdle] === 0 || !this.#wheel.reschedule(tracked[kIdle], this.#idleMs)) {
+        tracked[kIdle] = this.#wheel.schedule('client-idle-timeout', this.#idleMs, closeIdle, tracked);
+      }
     }
   }
 
@@ -133,7 +139,11 @@ export class ClientTimeouts {
   };
 }
 
-function closeIdle(socket: TrackedSocket): void {
+function closeIdle(socket: TrackedSocket & { [kCloseIdle]?: () => void }): void {
   socket[kIdle] = 0;
-  socket.destroy();
+  // A request is in progress: not idle (requestEnded arms the timer again).
+  if (socket[kActive] > 0) return;
+  const close = socket[kCloseIdle];
+  if (close !== undefined) close();
+  else socket.destroy();
 }

@@ -319,7 +319,17 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     if (this.done || ctx.exited) return void socket.destroy();
     this.done = true;
     const res = ctx.res;
-    const clientHead = res.switchProtocols(upgradeHead(rawHeaders, ctx.responseHeaders));
+    let relayed: readonly string[] = rawHeaders;
+    const runner = this.runner;
+    if (runner !== null) {
+      // Kong runs header_filter on the 101 too (cors, response-transformer headers); the status stays.
+      const upstream: UpstreamResponse = { statusCode: status, headers: responseHeaderObject(rawHeaders) };
+      runner.headerFilter(ctx, upstream);
+      // A failing header_filter has answered 500 instead.
+      if (ctx.exited) return void socket.destroy();
+      relayed = flatHeaders(upstream.headers);
+    }
+    const clientHead = res.switchProtocols(upgradeHead(relayed, ctx.responseHeaders));
     if (clientHead === null) {
       // The client's handshake is not complete (a body still arriving) or its socket is gone.
       socket.destroy();
@@ -536,6 +546,18 @@ function upgradeHead(raw: readonly string[], extra: Record<string, string> | nul
   }
   if (extra !== null) for (const name in extra) head += `${name}: ${extra[name]!}\r\n`;
   return `${head}via: 1.1 sluice\r\n\r\n`;
+}
+
+/** A header object back to [name, value, ...]; a list becomes repeated lines, removed names are left out. */
+function flatHeaders(headers: Record<string, string | string[] | undefined>): string[] {
+  const flat: string[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (typeof value === 'string') flat.push(name, value);
+    else for (const item of value) flat.push(name, item);
+  }
+  return flat;
 }
 
 /** The upstream's headers by lower-case name; a repeated name becomes a list (set-cookie, link...). */

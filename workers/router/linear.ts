@@ -14,16 +14,19 @@ export class LinearMatcher {
   readonly #listenPort: number;
   readonly #host = new RequestHost();
 
-  constructor(routes: readonly Route[], services: Readonly<Record<string, Service>>, listenPort = 80) {
+  readonly #tlsPort: number;
+
+  constructor(routes: readonly Route[], services: Readonly<Record<string, Service>>, listenPort = 80, tlsPort = 443) {
     this.#entries = compileRoutes(routes, services);
     this.#listenPort = listenPort;
+    this.#tlsPort = tlsPort;
   }
 
   match(method: string, hostHeader: string, rawPath: string, headers: RequestHeaders, sni: string | null = null): Match | null {
     const path = normalizePath(rawPath);
     if (path === null) throw new SluiceError('SLUICE_ERR_BAD_REQUEST', 'malformed request path');
     const host = this.#host;
-    host.parse(hostHeader, this.#listenPort);
+    host.parse(hostHeader, sni === null ? this.#listenPort : this.#tlsPort);
     for (const entry of this.#entries) {
       if (entry.methods !== null && !entry.methods.has(method)) continue;
       let hostMatched: string | null = null;

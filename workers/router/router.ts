@@ -135,6 +135,7 @@ class IndexedRouter implements Router {
   readonly #cacheBytes: number;
   #cache: TwoGenerationCache<Match | null> | null = null;
   readonly #listenPort: number;
+  readonly #tlsPort: number;
 
   // Per-request scratch. `match` is synchronous and a router belongs to one thread, so one set suffices.
   readonly #host = new RequestHost();
@@ -148,6 +149,7 @@ class IndexedRouter implements Router {
 
   constructor(routes: readonly Route[], services: Readonly<Record<string, Service>>, options: RouterOptions) {
     this.#listenPort = options.listenPort ?? 80;
+    this.#tlsPort = options.tlsPort ?? 443;
     this.#cacheSize = options.cacheSize ?? DEFAULT_CACHE_SIZE;
     this.#cacheBytes = options.cacheBytes ?? DEFAULT_CACHE_BYTES;
     const compiled = routes.map((route) => compileRoute(route, services));
@@ -279,7 +281,9 @@ class IndexedRouter implements Router {
     // '\n' cannot occur in a method, a Host header value or a request path, so keys do not collide;
     // a server name is a DNS name (no '\n'), and '\0' stands for plain HTTP.
     let key = method + '\n' + host + '\n' + rawPath;
-    if (this.#sniEntries > 0) key += '\n' + (sni ?? '\0');
+    // TLS requests are keyed apart even with no `snis` in any route: a Host without a port means
+    // the TLS listener's port there (host entries may name a port).
+    if (this.#sniEntries > 0 || sni !== null) key += '\n' + (sni ?? '\0');
     const cached = cache.get(key);
     if (cached !== undefined) {
       this.cacheHits++;
@@ -295,7 +299,7 @@ class IndexedRouter implements Router {
     const path = normalizePath(rawPath);
     if (path === null) throw new SluiceError('SLUICE_ERR_BAD_REQUEST', 'malformed request path');
     const host = this.#host;
-    host.parse(hostHeader, this.#listenPort);
+    host.parse(hostHeader, sni === null ? this.#listenPort : this.#tlsPort);
     const hostname = host.hostname;
     this.#method = method;
     this.#path = path;

@@ -34,6 +34,8 @@ export interface Match {
 export interface RouterOptions {
   /** Port assumed when the Host header carries none (Kong falls back to the listener's port). Default 80. */
   listenPort?: number;
+  /** The same for a request on the TLS listener (a match given a server name). Default 443. */
+  tlsPort?: number;
   /** Recent-match cache: keys kept per generation (two generations); 0 disables. Default 4096. */
   cacheSize?: number;
   /** Recent-match cache: estimated bytes it may hold in all (keys, matches, overhead). Default 4 MiB. */

@@ -7,15 +7,20 @@
 //   - a handshake must finish within `handshakeTimeoutMs`, on the worker's timer wheel;
 //   - the certificate is chosen by SNI from the current SniTable, swapped in whole on a config
 //     change (no listener restart; a handshake under way keeps the table it started with), else
-//     the default certificate;
+//     the default certificate. The name is read from the ClientHello already in hand
+//     (client-hello.ts) and the TLSSocket starts on that certificate's context; only a hello that
+//     cannot be read from the first bytes goes through node's SNICallback (a pause in the middle
+//     of every handshake it serves);
 //   - TLS 1.2 and 1.3; session tickets under keys every worker derives for the same period
-//     (ticket-keys.ts), switched at each period boundary on the wheel.
+//     (ticket-keys.ts), switched at each period boundary on the wheel, in every context a
+//     handshake can start on.
 // A socket whose handshake is done goes to `secure` (workers/worker.ts), which hands it to the
 // HTTP/1.1 connection code, or to HTTP/2 when ALPN chose `h2` (`alpn`, set by the worker).
 import { createServer, type ListenOptions, type Server, type Socket } from 'node:net';
 import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
 import type { PemPair, TlsListenerSettings } from '../../runtime/protocol/tls-settings.ts';
 import type { TimerHandle, TimerWheel } from '../timers/wheel.ts';
+import { clientHelloServerName } from './client-hello.ts';
 import { EMPTY_SNI_TABLE, type SniTable } from './sni-table.ts';
 import { ticketKeys, ticketPeriod, untilNextPeriod } from './ticket-keys.ts';
 
@@ -39,6 +44,17 @@ export interface TlsStats {
   pending: number;
 }
 
+/** The native half of a SecureContext (node's `context.context`), for what createSecureContext sets only at birth. */
+interface NativeContext {
+  setTicketKeys(keys: Buffer): void;
+  setSessionTimeout(seconds: number): void;
+}
+
+/** ALPN's wire format (RFC 7301 §3.1): each protocol name prefixed by its length. */
+function alpnWire(protocols: readonly string[]): Buffer {
+  return Buffer.concat(protocols.map((name) => Buffer.concat([Buffer.from([Buffer.byteLength(name)]), Buffer.from(name, 'latin1')])));
+}
+
 /** TLS options every context of the listener shares. */
 export function secureContext(pair: PemPair | { cert: string[]; key: string[] }, ticketKeyBlock?: Buffer, sessionTimeoutS?: number): SecureContext {
   return createSecureContext({
@@ -50,6 +66,8 @@ export function secureContext(pair: PemPair | { cert: string[]; key: string[] },
   });
 }
 
+type SniCallback = (servername: string, callback: (error: Error | null, context?: SecureContext) => void) => void;
+
 const kTimer = Symbol('sluice.tls-handshake-timer');
 const kTls = Symbol('sluice.tls-socket');
 /** An accepted socket; once its first bytes were TLS, the TLSSocket that took it over. */
@@ -58,8 +76,9 @@ type RawSocket = Socket & { [kTimer]: TimerHandle; [kTls]: TLSSocket | null };
 export class TlsListener {
   readonly net: Server;
   readonly stats: TlsStats = { handshakes: 0, resumed: 0, failed: 0, timedOut: 0, notTls: 0, pending: 0 };
-  /** ALPN protocols offered, in preference order (RFC 7301). An `h2` hand-off would add itself here and in `secure`. */
-  alpn: string[] = ['http/1.1'];
+  /** ALPN protocols offered, in wire format (made once, not per connection). */
+  #alpn: Buffer = alpnWire(['http/1.1']);
+  #alpnNames: readonly string[] = ['http/1.1'];
   readonly #settings: TlsListenerSettings;
   readonly #wheel: TimerWheel;
   readonly #secure: (socket: TLSSocket) => void;
@@ -73,17 +92,35 @@ export class TlsListener {
    */
   #defaultContext: SecureContext;
   #rotation: TimerHandle = 0;
+  /** This period's ticket key block, set in every context of the table as well. */
+  #ticketKeys: Buffer;
 
   constructor(settings: TlsListenerSettings, wheel: TimerWheel, secure: (socket: TLSSocket) => void) {
     this.#settings = settings;
     this.#wheel = wheel;
     this.#secure = secure;
+    this.#ticketKeys = this.#keysForNow();
     this.#defaultContext = this.#contextForNow();
     this.net = createServer({ allowHalfOpen: true, noDelay: true }, (socket) => this.#accept(socket as RawSocket));
   }
 
-  /** The table new handshakes select certificates from; handshakes under way keep theirs. */
+  /** ALPN protocols offered, in preference order (RFC 7301). The worker puts `h2` first when it serves HTTP/2. */
+  set alpn(protocols: readonly string[]) {
+    this.#alpnNames = [...protocols];
+    this.#alpn = alpnWire(protocols);
+  }
+
+  get alpn(): readonly string[] {
+    return this.#alpnNames;
+  }
+
+  /**
+   * The table new handshakes select certificates from; handshakes under way keep theirs. A
+   * handshake starts on the context SNI selects, and OpenSSL seals and opens tickets with the keys
+   * of the context a handshake starts on: every context of the table gets this period's keys.
+   */
   set table(table: SniTable) {
+    this.#shareTicketKeys(table);
     this.#table = table;
   }
 
@@ -108,20 +145,35 @@ export class TlsListener {
     for (const raw of this.#pending) (raw[kTls] ?? raw).destroy();
   }
 
+  #keysForNow(): Buffer {
+    const { ticketSecret, ticketRotationMs } = this.#settings;
+    return ticketKeys(ticketSecret, ticketPeriod(Date.now(), ticketRotationMs));
+  }
+
   #contextForNow(): SecureContext {
-    const { ticketSecret, ticketRotationMs, defaultCert } = this.#settings;
-    return secureContext(defaultCert, ticketKeys(ticketSecret, ticketPeriod(Date.now(), ticketRotationMs)), Math.ceil(ticketRotationMs / 1000));
+    const { ticketRotationMs, defaultCert } = this.#settings;
+    return secureContext(defaultCert, this.#ticketKeys, Math.ceil(ticketRotationMs / 1000));
+  }
+
+  #shareTicketKeys(table: SniTable): void {
+    const timeout = Math.ceil(this.#settings.ticketRotationMs / 1000);
+    for (const context of table.contexts()) {
+      const native = (context as SecureContext & { context: NativeContext }).context;
+      native.setTicketKeys(this.#ticketKeys);
+      native.setSessionTimeout(timeout);
+    }
   }
 
   #scheduleRotation(): void {
     // The wheel never fires early, so the new period has begun when this runs.
     this.#rotation = this.#wheel.schedule('tls-ticket-key-rotation', untilNextPeriod(Date.now(), this.#settings.ticketRotationMs), () => {
-      this.#defaultContext = this.#contextForNow();
+      this.#ticketKeys = this.#keysForNow();
+    this.#defaultContext = this.#contextForNow();
       this.#scheduleRotation();
     });
   }
 
-  readonly #sni = (servername: string, callback: (error: Error | null, context?: SecureContext) => void): void => {
+  readonly #sni: SniCallback = (servername, callback) => {
     const context = this.#table.select(servername);
     if (context === null) callback(null);
     else callback(null, context);
@@ -163,14 +215,25 @@ export class TlsListener {
       this.#settle(raw);
       return;
     }
+    // The certificate, chosen now from the server name in the hello when it can be read; else
+    // (the hello is split, or odd) by OpenSSL's parse through the SNICallback. With no SNI
+    // entries at all there is nothing to choose: the default certificate, and no callback.
+    const table = this.#table;
+    let context = this.#defaultContext;
+    let sni: SniCallback | undefined;
+    if (table.size > 0) {
+      const name = clientHelloServerName(chunk);
+      if (name === undefined) sni = this.#sni;
+      else if (name !== null) context = table.select(name) ?? context;
+    }
     // The TLSSocket takes over the socket's handle and replays what was read already.
     raw.pause();
     raw.unshift(chunk);
     const socket = new TLSSocket(raw, {
       isServer: true,
-      secureContext: this.#defaultContext,
-      SNICallback: this.#sni,
-      ALPNProtocols: this.alpn,
+      secureContext: context,
+      ...(sni === undefined ? {} : { SNICallback: sni }),
+      ALPNProtocols: this.#alpn,
     });
     raw[kTls] = socket;
     socket.once('close', () => this.#settle(raw));

@@ -25,6 +25,11 @@ export class SniTable {
     return this.#byName.size;
   }
 
+  /** Every context of the table, once each (several names often share one certificate). */
+  contexts(): Set<SecureContext> {
+    return new Set(this.#byName.values());
+  }
+
   /** The context for `servername`, or null for the listener's default certificate. */
   select(servername: string): SecureContext | null {
     const byName = this.#byName;

@@ -11,7 +11,7 @@ import { createSocket } from 'node:dgram';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcpServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { UnixDgramSocket } from '../../../workers/logging/unix-dgram.ts';
+import { Worker } from 'node:worker_threads';
 import { compare, type Target } from '../load/compare.ts';
 import type { BenchContext } from '../context.ts';
 import { describeBackground } from '../report/machine.ts';
@@ -56,13 +56,12 @@ async function startReceivers(tmpDir: string): Promise<Receivers> {
   udp.bind(0, '127.0.0.1');
   await once(udp, 'listening');
   const syslogPath = join(tmpDir, 'syslog.sock');
-  const syslog = new UnixDgramSocket();
-  if (syslog.bind(syslogPath) !== 0) throw new Error(`cannot bind ${syslogPath}`);
-  // Node has no unix datagram sockets: this receiver drains its queue every millisecond.
-  const scratch = Buffer.allocUnsafe(65_536);
-  const drain = setInterval(() => {
-    while (syslog.receiveInto(scratch) >= 0) counts.syslog++;
-  }, 1);
+  // A thread reading with blocking recv(2), as a syslog daemon does (syslog-receiver.ts).
+  const shared = new SharedArrayBuffer(8);
+  const cells = new Int32Array(shared);
+  const syslog = new Worker(new URL('./syslog-receiver.ts', import.meta.url), { workerData: { path: syslogPath, shared } });
+  await once(syslog, 'message');
+  Object.defineProperty(counts, 'syslog', { get: () => Atomics.load(cells, 0), enumerable: true });
   return {
     httpUrl: `http://127.0.0.1:${(http.address() as AddressInfo).port}/logs`,
     tcpPort: (tcp.address() as AddressInfo).port,
@@ -75,8 +74,8 @@ async function startReceivers(tmpDir: string): Promise<Receivers> {
       for (const socket of sockets) socket.destroy();
       tcp.close();
       udp.close();
-      clearInterval(drain);
-      syslog.close();
+      Atomics.store(cells, 1, 1);
+      await once(syslog, 'exit');
     },
   };
 }

@@ -3,7 +3,7 @@
 // as a gateway's error and plugin answers do); and the parser resumes once the client reads.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DEFAULT_LISTENER_LIMITS } from '../../../runtime/protocol/listener-limits.ts';
@@ -64,4 +64,58 @@ test('a pipelined flood that is never read: the server socket holds under 1 MiB 
   assert.equal(received, count * size);
   assert.equal(answered, count);
   assert.ok(tail.toString('latin1').endsWith(`\r\n\r\n${ANSWER}`));
+});
+
+test('requests pipelined behind one whose response is slow: the server stops reading past a bound, then answers every one', async (t) => {
+  let answered = 0;
+  let held: (() => void) | null = null;
+  let serverSocket: Socket | null = null;
+  const server = new Http1Server(
+    {
+      handler: (req, res) => {
+        serverSocket = req.socket;
+        const answer = (): void => {
+          res.setHeader('content-length', 2);
+          res.end('ok');
+          answered++;
+        };
+        // The first response waits until the test releases it; the others are answered at once.
+        if (held === null && answered === 0) held = answer;
+        else answer();
+      },
+      failed: () => {},
+    },
+    () => {},
+    { ...DEFAULT_LISTENER_LIMITS, keepaliveRequests: 2 ** 31 - 1 },
+  );
+  await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  const client = connect((server.net.address() as AddressInfo).port, '127.0.0.1');
+  t.after(() => client.destroy());
+  await once(client, 'connect');
+  let received = '';
+  client.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  const request = 'GET /slow HTTP/1.1\r\nHost: sluice.test\r\n\r\n';
+  const count = Math.floor((4 * 1024 * 1024) / request.length);
+  client.write(request.repeat(count));
+  // Until the server stops reading: its byte count stays put.
+  let last = -1;
+  for (let still = 0; still < 10; ) {
+    await delay(100);
+    const read = (serverSocket as Socket | null)?.bytesRead ?? 0;
+    still = read === last ? still + 1 : 0;
+    last = read;
+  }
+  assert.equal(answered, 0);
+  assert.ok(last < 1024 * 1024, `the server read ${last} bytes of a ${count * request.length}-byte flood while a response was pending`);
+  // The slow response ends: every pipelined request is read and answered, in order, none lost.
+  (held as (() => void) | null)?.();
+  while (answered < count) await delay(20);
+  const responses = (): number => received.match(/HTTP\/1\.1 200 OK\r\n/g)?.length ?? 0;
+  while (responses() < count) await delay(100);
+  assert.equal(responses(), count);
+  assert.ok(received.endsWith('\r\n\r\nok'));
 });

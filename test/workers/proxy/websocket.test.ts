@@ -161,6 +161,22 @@ describe('WebSocket proxying', () => {
     assert.equal((await nextMessage(client)).data.toString(), 'still here');
   });
 
+  test('header_filter runs on the 101 (as Kong): response-transformer edits the handshake answer, the tunnel works', async (t) => {
+    const upstream = await startWsUpstream(t);
+    const proxy = await gateway(t, upstream.url, {
+      plugins: [{ name: 'response-transformer', route: 'r', config: { add: { headers: ['x-added:yes'] } } }],
+    });
+    const client = new WebSocket(wsUrl(proxy));
+    t.after(() => client.terminate());
+    // 'open' follows 'upgrade' in the same tick: wait for both at once.
+    const [[answer]] = (await Promise.all([once(client, 'upgrade'), once(client, 'open')])) as [[IncomingMessage], unknown];
+    assert.equal(answer.statusCode, 101);
+    assert.equal(answer.headers['x-added'], 'yes');
+    assert.equal(answer.headers.upgrade, 'websocket');
+    client.send('after the edited 101');
+    assert.equal((await nextMessage(client)).data.toString(), 'after the edited 101');
+  });
+
   test('an upstream that answers a handshake with 200 is relayed as a response; the connection then closes', async (t) => {
     const upstream = await startRawUpstream(t, (socket) => {
       socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 9\r\ncontent-type: text/plain\r\n\r\nno socket'));

@@ -30,6 +30,20 @@ describe('hosts', () => {
     assert.equal(winner(routes, 'GET', 'api.example.com', '/', {}, { listenPort: 8443 }), 'a');
   });
 
+  it('on the TLS listener, a Host without a port means the TLS port (cached apart from plain requests)', () => {
+    const routes = [route({ id: 'tls', hosts: ['api.example.com:8443'] }), route({ id: 'plain', hosts: ['api.example.com:8000'] })];
+    const options = { listenPort: 8000, tlsPort: 8443 };
+    for (const matcher of [buildRouter(routes, SERVICES, options), new LinearMatcher(routes, SERVICES, 8000, 8443)]) {
+      // Plain first, then TLS with the same method, Host and path: the cache must not answer for both.
+      assert.equal(matcher.match('GET', 'api.example.com', '/', {})?.route.id, 'plain');
+      assert.equal(matcher.match('GET', 'api.example.com', '/', {}, 'api.example.com')?.route.id, 'tls');
+      assert.equal(matcher.match('GET', 'api.example.com', '/', {}, '')?.route.id, 'tls');
+      assert.equal(matcher.match('GET', 'api.example.com', '/', {})?.route.id, 'plain');
+      // A port in Host still wins over the listener's.
+      assert.equal(matcher.match('GET', 'api.example.com:8000', '/', {}, 'api.example.com')?.route.id, 'plain');
+    }
+  });
+
   it('matches a leading wildcard on any depth of subdomain, not the bare domain', () => {
     const routes = [route({ id: 'a', hosts: ['*.example.com'] })];
     assert.equal(winner(routes, 'GET', 'api.example.com', '/'), 'a');

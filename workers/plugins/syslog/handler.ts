@@ -12,7 +12,8 @@
 // it), and always writes to /dev/log.
 //
 // Never blocking: a send the daemon's queue cannot take (EAGAIN) waits in this instance's backlog
-// and is retried on the worker's timer wheel; past MAX_BACKLOG_BYTES new entries are dropped, and
+// and is tried again with the next entry and on the worker's timer wheel; past MAX_BACKLOG_BYTES
+// new entries are dropped, and
 // entries that cannot be sent (no socket at the path, nobody bound to it, too large) are dropped
 // at once, each counted in sluice_log_entries_dropped_total (workers/logging/drops.ts).
 import { FACILITIES, schema, type Config, type Facility } from '../../../config/plugins/syslog.ts';
@@ -29,8 +30,8 @@ import type { PluginEnv, PluginInstance } from '../types.ts';
 export const DEFAULT_SYSLOG_SOCKET = '/dev/log';
 /** Bytes of entries one instance holds while the daemon's queue is full. */
 export const MAX_BACKLOG_BYTES = 1 << 20;
-/** How soon a backlog is tried again (ms, on the timer wheel). */
-export const RETRY_MS = 5;
+/** How soon a backlog is tried again when no new entry comes to try it (ms, on the timer wheel: its tick). */
+export const RETRY_MS = 1;
 
 /** syslog(3)'s severities (LOG_EMERG 0 ... LOG_DEBUG 7). */
 const SEVERITY: Record<Severity, number> = { emerg: 0, alert: 1, crit: 2, err: 3, warning: 4, notice: 5, info: 6, debug: 7 };
@@ -76,8 +77,9 @@ export class SyslogSender {
   }
 
   send(message: Buffer): void {
-    // Behind a backlog: wait in line, so entries reach the daemon in order.
-    if (this.#backlog.length > 0) return this.#hold(message);
+    // Behind a backlog: what waits goes first (one failing sendto when the queue is still full),
+    // so entries reach the daemon in order and a backlog drains at the request rate, not the tick's.
+    if (this.#backlog.length > 0 && !this.#drain()) return this.#hold(message);
     const result = this.#sendNow(message);
     if (result === QUEUE_FULL) this.#hold(message);
   }
@@ -113,9 +115,14 @@ export class SyslogSender {
     if (this.#retry === 0) this.#retry = this.#wheel.schedule('syslog-retry', RETRY_MS, flushBacklog, this);
   }
 
-  /** Sends what waits, in order, until the daemon's queue is full again. */
+  /** The wheel's retry: sends what waits, and comes back while some still does. */
   flush(): void {
     this.#retry = 0;
+    if (!this.#drain()) this.#retry = this.#wheel.schedule('syslog-retry', RETRY_MS, flushBacklog, this);
+  }
+
+  /** Sends what waits, in order, until the daemon's queue is full again; true when nothing is left. */
+  #drain(): boolean {
     const backlog = this.#backlog;
     let taken = 0;
     while (taken < backlog.length) {
@@ -125,7 +132,7 @@ export class SyslogSender {
       taken++;
     }
     if (taken > 0) backlog.splice(0, taken);
-    if (backlog.length > 0) this.#retry = this.#wheel.schedule('syslog-retry', RETRY_MS, flushBacklog, this);
+    return backlog.length === 0;
   }
 
   /** Entries still waiting are dropped and counted; the socket closes. */
