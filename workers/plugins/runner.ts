@@ -196,15 +196,24 @@ export class PhaseRunner {
   }
 
   response(plugins: RoutePlugins, ctx: RequestContext, upstream: BufferedResponse): void | Promise<void> {
-    return this.#responseFrom(plugins, ctx, upstream, 0);
+    return this.#responseFrom(plugins, ctx, upstream, 0, false);
   }
 
-  #responseFrom(plugins: RoutePlugins, ctx: RequestContext, upstream: BufferedResponse, from: number): void | Promise<void> {
+  /**
+   * The `response` phase over a gateway-made answer (ctx.exit), which Kong's body_filter plugins
+   * see too. `ctx.exited` is already set, so unlike `response` it does not stop there; a failing
+   * plugin is logged (its 500 is skipped: the answer is under way) and the answer goes on as it stands.
+   */
+  exitResponse(plugins: RoutePlugins, ctx: RequestContext, answer: BufferedResponse): void | Promise<void> {
+    return this.#responseFrom(plugins, ctx, answer, 0, true);
+  }
+
+  #responseFrom(plugins: RoutePlugins, ctx: RequestContext, upstream: BufferedResponse, from: number, onExit: boolean): void | Promise<void> {
     const run = ctx.plugins;
     if (run === null || run.plugins !== plugins) return;
     const at = plugins.responseAt;
     for (let i = from; i < at.length; i++) {
-      if (ctx.exited) return;
+      if (ctx.exited && !onExit) return;
       const config = run.chosen[at[i]!];
       const instance = config?.entry.instance;
       if (config === null || config === undefined || instance === null || instance === undefined || instance.response === undefined) continue;
@@ -214,48 +223,18 @@ export class PhaseRunner {
       } catch (error) {
         return this.#fail(ctx, config, 'response', error);
       }
-      if (isThenable(result)) return this.#afterResponse(plugins, ctx, upstream, i, config, result);
+      if (isThenable(result)) return this.#afterResponse(plugins, ctx, upstream, i, config, result, onExit);
     }
   }
 
-  async #afterResponse(plugins: RoutePlugins, ctx: RequestContext, upstream: BufferedResponse, i: number, config: ConfiguredPlugin, pending: PromiseLike<void>): Promise<void> {
+  async #afterResponse(plugins: RoutePlugins, ctx: RequestContext, upstream: BufferedResponse, i: number, config: ConfiguredPlugin, pending: PromiseLike<void>, onExit: boolean): Promise<void> {
     try {
       await pending;
     } catch (error) {
       return this.#fail(ctx, config, 'response', error);
     }
-    const next = this.#responseFrom(plugins, ctx, upstream, i + 1);
+    const next = this.#responseFrom(plugins, ctx, upstream, i + 1, onExit);
     if (next !== undefined) await next;
-  }
-
-  /**
-   * The `response` phase over a gateway-made answer (ctx.exit), which Kong's body_filter plugins
-   * see too. `ctx.exited` is already set, so unlike `response` it does not stop there; a failing
-   * plugin is logged and the answer goes on as it stands.
-   */
-  exitResponse(plugins: RoutePlugins, ctx: RequestContext, answer: BufferedResponse, from = 0): void | Promise<void> {
-    const run = ctx.plugins;
-    if (run === null || run.plugins !== plugins) return;
-    const at = plugins.responseAt;
-    for (let i = from; i < at.length; i++) {
-      const config = run.chosen[at[i]!];
-      const instance = config?.entry.instance;
-      if (config === null || config === undefined || instance === null || instance === undefined || instance.response === undefined) continue;
-      let result: void | Promise<void>;
-      try {
-        result = instance.response(ctx, answer);
-      } catch (error) {
-        this.#fail(ctx, config, 'response', error);
-        continue;
-      }
-      if (isThenable(result)) {
-        const next = (): void | Promise<void> => this.exitResponse(plugins, ctx, answer, i + 1);
-        return Promise.resolve(result).then(next, (error: unknown) => {
-          this.#fail(ctx, config, 'response', error);
-          return next();
-        });
-      }
-    }
   }
 
   headerFilter(plugins: RoutePlugins, ctx: RequestContext, upstream: UpstreamResponse): void {
