@@ -1,6 +1,7 @@
 // file-log's configuration schema (Kong 3.x kong/plugins/file-log/schema.lua: same fields,
 // defaults and path rule). Plain data; imports only config/.
 import type { PluginSchema } from '../plugin-schema.ts';
+import { PLUGIN_PROTOCOLS } from '../schemas/plugins.ts';
 import { LUA_CODE } from './logging-fields.ts';
 
 export interface Config {
@@ -12,7 +13,7 @@ export interface Config {
 export const schema: PluginSchema = {
   name: 'file-log',
   priority: 9,
-  protocols: ['grpc', 'grpcs', 'http', 'https', 'tcp', 'tls', 'tls_passthrough', 'udp', 'ws', 'wss'],
+  protocols: PLUGIN_PROTOCOLS,
   config: {
     type: 'object',
     required: ['path'],

@@ -4,6 +4,7 @@
 // queue_size (when not 1) and flush_timeout (when not 2) stand for queue.max_batch_size and
 // queue.max_coalescing_delay; retry_count does nothing, in Kong too.
 import type { PluginSchema } from '../plugin-schema.ts';
+import { PLUGIN_PROTOCOLS } from '../schemas/plugins.ts';
 import { LUA_CODE, QUEUE, type QueueFields } from './logging-fields.ts';
 
 export interface Config {
@@ -27,7 +28,7 @@ const AUTHORIZATION = '^[Aa][Uu][Tt][Hh][Oo][Rr][Ii][Zz][Aa][Tt][Ii][Oo][Nn]$';
 export const schema: PluginSchema = {
   name: 'http-log',
   priority: 12,
-  protocols: ['grpc', 'grpcs', 'http', 'https', 'tcp', 'tls', 'tls_passthrough', 'udp', 'ws', 'wss'],
+  protocols: PLUGIN_PROTOCOLS,
   config: {
     type: 'object',
     required: ['http_endpoint'],

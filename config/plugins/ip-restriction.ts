@@ -1,6 +1,7 @@
 // ip-restriction's configuration schema (Kong 3.x kong/plugins/ip-restriction/schema.lua: same
 // fields, defaults and check). Plain data; imports only config/ types.
 import type { PluginSchema } from '../plugin-schema.ts';
+import { PLUGIN_PROTOCOLS } from '../schemas/plugins.ts';
 
 export interface Config {
   /** IPv4/IPv6 addresses or CIDR ranges; when set, only these may pass. */
@@ -19,7 +20,7 @@ export const schema: PluginSchema = {
   name: 'ip-restriction',
   priority: 990,
   // Kong's full protocol list (its default includes tcp and tls): a Kong export writes it out.
-  protocols: ['grpc', 'grpcs', 'http', 'https', 'tcp', 'tls', 'tls_passthrough', 'udp', 'ws', 'wss'],
+  protocols: PLUGIN_PROTOCOLS,
   config: {
     type: 'object',
     properties: {

@@ -3,6 +3,7 @@
 // Kong's syslog has no socket path field (lsyslog writes to the system's /dev/log); Sluice's is the
 // runtime option --syslog-socket (SLUICE_SYSLOG_SOCKET), default /dev/log.
 import type { PluginSchema } from '../plugin-schema.ts';
+import { PLUGIN_PROTOCOLS } from '../schemas/plugins.ts';
 import { LUA_CODE, SEVERITIES, type Severity } from './logging-fields.ts';
 
 export const FACILITIES = [
@@ -25,7 +26,7 @@ const severity = { type: 'string', enum: SEVERITIES, default: 'info', 'x-message
 export const schema: PluginSchema = {
   name: 'syslog',
   priority: 4,
-  protocols: ['grpc', 'grpcs', 'http', 'https', 'tcp', 'tls', 'tls_passthrough', 'udp', 'ws', 'wss'],
+  protocols: PLUGIN_PROTOCOLS,
   config: {
     type: 'object',
     properties: {

@@ -1,6 +1,7 @@
 // udp-log's configuration schema (Kong 3.x kong/plugins/udp-log/schema.lua: same fields and
 // defaults). Plain data; imports only config/.
 import type { PluginSchema } from '../plugin-schema.ts';
+import { PLUGIN_PROTOCOLS } from '../schemas/plugins.ts';
 import { HOST, LUA_CODE, PORT } from './logging-fields.ts';
 
 export interface Config {
@@ -14,7 +15,7 @@ export interface Config {
 export const schema: PluginSchema = {
   name: 'udp-log',
   priority: 8,
-  protocols: ['grpc', 'grpcs', 'http', 'https', 'tcp', 'tls', 'tls_passthrough', 'udp', 'ws', 'wss'],
+  protocols: PLUGIN_PROTOCOLS,
   config: {
     type: 'object',
     required: ['host', 'port'],
