@@ -30,6 +30,8 @@ export interface PhaseCase {
   plugins: Record<string, unknown>[];
   /** Extra request headers, [name, value, ...] as the client sends them. */
   headers: string[];
+  /** When given, request i sends variants[i % length] instead of `headers` (e.g. a new signature each time). */
+  variants?: string[][];
   /** Request path (with query); default /bench. */
   url?: string;
 }
@@ -72,12 +74,12 @@ export function prepareCase(c: PhaseCase, rest: Record<string, unknown> = {}): P
 
 /** ns per request of `requests` requests through `instances` (empty: the same loop without a plugin). */
 export function runLoop(instances: readonly PluginInstance[], c: PhaseCase, requests: number, head: boolean): number {
-  const raw = ['Host', '127.0.0.1:8000', 'User-Agent', BROWSER_UA, ...c.headers];
+  const raws = (c.variants ?? [c.headers]).map((headers) => ['Host', '127.0.0.1:8000', 'User-Agent', BROWSER_UA, ...headers]);
   const url = c.url ?? '/bench';
   let sink = 0;
   const started = process.hrtime.bigint();
   for (let i = 0; i < requests; i++) {
-    const ctx = new RequestContext(new Http1Request('GET', url, '1.1', raw.slice(), socket), response, 0);
+    const ctx = new RequestContext(new Http1Request('GET', url, '1.1', raws[i % raws.length]!.slice(), socket), response, 0);
     const upstream: UpstreamResponse = { statusCode: 200, headers: { 'content-type': 'text/plain', 'content-length': '30' } };
     for (let p = 0; p < instances.length; p++) {
       const result = instances[p]!.access?.(ctx);
