@@ -10,9 +10,9 @@
 // `WWW-Authenticate: hmac[ realm="..."]`, or fall back to the `anonymous` consumer.
 // A signature that verified is remembered (bounded, per instance) with the credential object it
 // verified against: a client at many requests per second signs the same Date and target again
-// within that second, and the HMAC is most of this plugin's cost. The memo is keyed by what the
-// signature is a function of (username, algorithm, signature, the signing string built from this
-// request): a hit is exactly the answer the HMAC would give, never skips the clock-skew or body
+// within that second, and the HMAC is most of this plugin's cost. A hit needs everything the
+// signature is a function of to be equal (username, algorithm, signature, the signing string built
+// from this request): it is exactly the answer the HMAC would give, never skips the clock-skew or body
 // checks, and counts only while the username still names that very credential object (a changed
 // or removed credential is a new index with new objects). It holds signatures, which travel in
 // the clear and are useless past the clock skew, never secrets; failures are never stored, so
@@ -36,15 +36,22 @@ export const MAX_VALIDATED_BODY_BYTES = 1024 * 1024;
 // nginx's parse_http_time formats: RFC 1123, RFC 850, asctime.
 const HTTP_DATE = /^(?:[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]+, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})$/;
 
-/** The most signatures remembered per instance, and the longest memo key (username .. signing string). */
+/** The most signatures remembered per instance, and the longest signing string remembered. */
 const VERIFIED_MAX_ENTRIES = 512;
-const VERIFIED_MAX_KEY = 2048;
+const VERIFIED_MAX_SIGNING = 2048;
 
+/** A signature that verified: what it was computed over, and the credential object it verified against. */
 class Verified {
+  readonly username: string;
+  readonly algorithm: string;
+  readonly signing: string;
   readonly credential: HmacAuthCredential;
   readonly consumer: Consumer;
 
-  constructor(credential: HmacAuthCredential, consumer: Consumer) {
+  constructor(signed: Signed, signing: string, credential: HmacAuthCredential, consumer: Consumer) {
+    this.username = signed.username;
+    this.algorithm = signed.algorithm;
+    this.signing = signing;
     this.credential = credential;
     this.consumer = consumer;
   }
@@ -65,7 +72,7 @@ class HmacAuth implements PluginInstance {
   readonly #noDate: AuthFailure;
   readonly #notValid: AuthFailure;
   readonly #notSame: AuthFailure;
-  /** memo key → the credential its signature verified against (insertion order: oldest evicted first). */
+  /** signature (as given) → what it verified over (insertion order: the oldest goes first when full). */
   readonly #verified = new Map<string, Verified>();
   /** The last Date/X-Date value seen and its epoch seconds (NaN: not an HTTP date). */
   #lastDate = '';
@@ -129,17 +136,17 @@ class HmacAuth implements PluginInstance {
   #sameSignature(ctx: RequestContext, signed: Signed, match: CredentialMatch): boolean {
     const signing = signingString(ctx, signed.headers);
     const credential = match.credential as HmacAuthCredential;
-    const key = `${signed.username}\n${signed.algorithm}\n${signed.signature}\n${signing}`;
+    // Keyed by the short signature; a hit must match everything the signature is a function of.
     const verified = this.#verified;
-    const hit = verified.get(key);
+    const hit = verified.get(signed.signature);
     if (hit !== undefined) {
-      if (hit.credential === credential && hit.consumer === match.consumer) return true;
-      verified.delete(key);
+      if (hit.signing === signing && hit.username === signed.username && hit.algorithm === signed.algorithm && hit.credential === credential && hit.consumer === match.consumer) return true;
+      verified.delete(signed.signature);
     }
     if (!sameSignature(signed, signing, credential.secret)) return false;
-    if (key.length <= VERIFIED_MAX_KEY) {
+    if (signing.length <= VERIFIED_MAX_SIGNING && signed.signature.length <= 128) {
       if (verified.size >= VERIFIED_MAX_ENTRIES) verified.delete(verified.keys().next().value!);
-      verified.set(key, new Verified(credential, match.consumer));
+      verified.set(signed.signature, new Verified(signed, signing, credential, match.consumer));
     }
     return true;
   }
