@@ -11,6 +11,7 @@
 // the full result is sent.
 import { ConfigPreparer, type PrepareAnswer } from '../../config/incremental.ts';
 import { pluginSchemas } from '../../config/plugins/index.ts';
+import { lowerThreadPriority } from '../protocol/thread-priority.ts';
 
 export type { PrepareAnswer } from '../../config/incremental.ts';
 
@@ -23,6 +24,10 @@ export interface PrepareTask {
   /** The running gateway's key for values Kong generates (config/generated.ts). */
   generatorSecret?: string;
 }
+
+// Preparing a config is background work: the proxy workers get a busy core first (a one-route
+// change at 10k routes is ~8 ms of this thread's CPU; a full 10k-route load, seconds).
+lowerThreadPriority();
 
 /** One per thread; replaced if a caller brings another generator secret (its values are cached). */
 let preparer: ConfigPreparer | null = null;
