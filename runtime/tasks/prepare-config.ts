@@ -11,6 +11,7 @@
 // the full result is sent.
 import { ConfigPreparer, type PrepareAnswer } from '../../config/incremental.ts';
 import { pluginSchemas } from '../../config/plugins/index.ts';
+import { workerData } from 'node:worker_threads';
 import { lowerThreadPriority } from '../protocol/thread-priority.ts';
 
 export type { PrepareAnswer } from '../../config/incremental.ts';
@@ -25,9 +26,15 @@ export interface PrepareTask {
   generatorSecret?: string;
 }
 
+export interface PoolThreadData {
+  /** Nice levels this thread runs below the thread that started it (--background-nice). */
+  backgroundNice: number;
+}
+
 // Preparing a config is background work: the proxy workers get a busy core first (a one-route
 // change at 10k routes is ~8 ms of this thread's CPU; a full 10k-route load, seconds).
-lowerThreadPriority();
+const { backgroundNice } = workerData as PoolThreadData;
+if (backgroundNice > 0) lowerThreadPriority(backgroundNice);
 
 /** One per thread; replaced if a caller brings another generator secret (its values are cached). */
 let preparer: ConfigPreparer | null = null;

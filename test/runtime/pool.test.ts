@@ -43,13 +43,21 @@ function threadNices(): Map<number, number> {
   return nices;
 }
 
-test('the config thread runs BACKGROUND_NICE_STEP nice levels below the thread that started it; bytes are decoded there', async () => {
+test('the config thread runs --background-nice levels below the thread that started it (0: not lowered); bytes are decoded there', async () => {
   const own = threadPriority();
   if (process.platform !== 'linux' || own === null) {
     assert.equal(lowerThreadPriority(), null, 'not done off Linux');
     return;
   }
   const before = new Set(threadNices().keys());
+  const same = new TaskPool(256, 0);
+  try {
+    assert.ok('ok' in (await same.prepareConfig({ text: config(1), format: 'json' })));
+    const started = [...threadNices()].filter(([tid]) => !before.has(tid));
+    assert.ok(started.length > 0 && started.every(([, nice]) => nice === own.nice), `no thread lowered: ${JSON.stringify(started)}`);
+  } finally {
+    await same.close();
+  }
   const pool = new TaskPool(256);
   try {
     // The config as UTF-8 bytes, a multi-byte name included: the thread decodes it.
