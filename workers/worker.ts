@@ -237,7 +237,11 @@ export class GatewayWorker {
 
   #sweepPools(): void {
     this.#poolSweep = null;
-    if (this.#state !== null) this.#connector.retain(liveOrigins(this.#state));
+    if (this.#state !== null) {
+      const origins = liveOrigins(this.#state);
+      this.#connector.retain(origins);
+      this.#targets.grpc.retain(origins);
+    }
   }
 
   #listen(): void {
@@ -394,6 +398,7 @@ export class GatewayWorker {
       this.#h2?.closeAll();
       this.#tls?.closeHandshakes();
       this.#connector.close();
+      this.#targets.grpc.close();
       wheel.close();
       this.#post({ type: 'drained', inFlight: proxy?.inFlight ?? 0 });
       this.#port.close();
