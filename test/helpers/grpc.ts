@@ -3,9 +3,11 @@
 // so no .proto compile step is needed. The `test.Echo` service (and copies of it under other
 // names, for routes that match on the service name in the path) has one method of each kind:
 //   Unary         echoes the request; {fail: code} answers that status with trailing metadata;
-//                 {trailersOnly: true} answers a status without any message (trailers-only)
-//   Stream        server streaming: {count, size} messages of `size` bytes; {hold: true} sends
-//                 one and then nothing (a call the client cancels)
+//                 {trailersOnly: true} answers a status without any message (trailers-only);
+//                 {hang: true} never answers
+//   Stream        server streaming: {count, size} messages of `size` bytes, then OK or, with
+//                 {failWith: code}, that status and trailing metadata; {hold: true} sends one
+//                 and then nothing (a call the client cancels)
 //   Collect       client streaming: answers the number of messages and bytes received
 //   Chat          bidi: echoes each message as it comes
 import * as grpc from '@grpc/grpc-js';
@@ -37,7 +39,7 @@ export function echoDefinition(service = 'test.Echo'): grpc.ServiceDefinition {
 export class EchoStats {
   /** Metadata of the last call, as the server received it. */
   lastMetadata: Record<string, unknown> = {};
-  /** Server-streaming calls cancelled by their client (the RST_STREAM reached the server). */
+  /** Stream and hanging Unary calls cancelled by their client (the RST_STREAM reached the server). */
   cancelled = 0;
   /** Bytes the current Stream call has handed to grpc-js so far. */
   streamed = 0;
@@ -75,6 +77,8 @@ export async function startEchoServer(services: string[], credentials: grpc.Serv
         return callback({ code: req['fail'], details: `failed as asked: ${String(req['fail'])}`, metadata: trailer });
       }
       if (req['trailersOnly'] === true) return callback({ code: grpc.status.NOT_FOUND, details: 'nothing here' });
+      // Never answers (a read timeout); the call is dropped when its client or the gateway cancels.
+      if (req['hang'] === true) return void call.on('cancelled', () => stats.cancelled++);
       const header = new grpc.Metadata();
       header.set('x-echo-header', 'h1');
       call.sendMetadata(header);
@@ -102,6 +106,12 @@ export async function startEchoServer(services: string[], credentials: grpc.Serv
           stats.streamed += size;
           if (call.cancelled) return;
           if (!call.write(chunk)) return void call.once('drain', pump);
+        }
+        if (typeof req['failWith'] === 'number') {
+          const trailer = new grpc.Metadata();
+          trailer.set('x-after', String(count));
+          call.emit('error', { code: req['failWith'], details: 'failed after the messages', metadata: trailer });
+          return;
         }
         call.end();
       };

@@ -9,8 +9,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
-import { createServer, type AddressInfo } from 'node:net';
+import { connect as netConnect, createServer, type AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { DATA, END_HEADERS, END_STREAM, frame, HEADERS, PREFACE, SETTINGS } from '../helpers/h2-frames.ts';
 import { echoClient, grpc, startEchoServer, unary, type EchoClient, type EchoServer } from '../helpers/grpc.ts';
 import { request } from '../helpers/http.ts';
 import { startRuntime, writeConfig, type Runtime } from '../helpers/runtime.ts';
@@ -37,6 +38,13 @@ services:
       - name: secure-only
         protocols: [grpcs]
         paths: [/test.SecureOnly/]
+  - name: slow
+    url: grpc://127.0.0.1:${server.port}
+    read_timeout: 1000
+    routes:
+      - name: slow
+        protocols: [grpc]
+        paths: [/test.Slow/]
   - name: down
     url: grpc://127.0.0.1:${deadPort}
     retries: 1
@@ -55,7 +63,7 @@ ${extra}`;
 }
 
 before(async () => {
-  server = await startEchoServer(['test.Echo', 'test.Locked', 'test.SecureOnly']);
+  server = await startEchoServer(['test.Echo', 'test.Locked', 'test.SecureOnly', 'test.Slow']);
   // A port nothing listens on.
   const probe = createServer().listen(0, '127.0.0.1');
   await once(probe, 'listening');
@@ -97,6 +105,84 @@ test('a non-OK status reaches the client with its message and trailing metadata 
   assert.deepEqual(r.trailers!.get('x-reason'), ['asked-to-fail']);
   assert.deepEqual(r.trailers!.get('x-detail-bin'), [Buffer.from([0, 1, 2, 255])]);
 });
+
+test('a status after streamed messages: the messages, then the status and its trailing metadata', async () => {
+  const call = client.Stream(Buffer.from(JSON.stringify({ count: 5, size: 10, failWith: grpc.status.RESOURCE_EXHAUSTED })));
+  let messages = 0;
+  call.on('data', () => messages++);
+  const [error] = (await once(call, 'error')) as [grpc.ServiceError];
+  assert.equal(messages, 5);
+  assert.equal(error.code, grpc.status.RESOURCE_EXHAUSTED);
+  assert.equal(error.details, 'failed after the messages');
+  assert.deepEqual(error.metadata.get('x-after'), ['5']);
+});
+
+test('an upstream that does not answer within read_timeout: 504 as DEADLINE_EXCEEDED, the upstream call cancelled', async () => {
+  const slow = echoClient(address, 'test.Slow');
+  const before = server.stats.cancelled;
+  try {
+    const r = await unary(slow, { hang: true });
+    assert.equal(r.error?.code, grpc.status.DEADLINE_EXCEEDED);
+    assert.equal(r.error?.details, 'The upstream server is timing out');
+    await waitFor(() => server.stats.cancelled > before, 'the upstream call was not cancelled');
+  } finally {
+    slow.close();
+  }
+});
+
+test('malformed gRPC framing is passed through untouched: the upstream judges it, as when called directly', async () => {
+  // A length prefix announcing 100 bytes, then 3 bytes and END_STREAM.
+  const bad = Buffer.from([0, 0, 0, 0, 100, 1, 2, 3]);
+  const direct = h2connect(`http://127.0.0.1:${server.port}`);
+  direct.on('error', () => {});
+  const viaUpstream = await rawCall(direct, '/test.Echo/Unary', bad);
+  direct.close();
+  const session = h2connect(runtime.proxy);
+  session.on('error', () => {});
+  const viaGateway = await rawCall(session, '/test.Echo/Unary', bad);
+  session.close();
+  const statusOf = (r: { headers: IncomingHttpHeaders; trailers: IncomingHttpHeaders | null }): unknown => r.trailers?.['grpc-status'] ?? r.headers['grpc-status'];
+  assert.notEqual(statusOf(viaUpstream), undefined);
+  assert.notEqual(statusOf(viaUpstream), '0');
+  assert.equal(statusOf(viaGateway), statusOf(viaUpstream));
+  assert.equal(viaGateway.headers[':status'], viaUpstream.headers[':status']);
+});
+
+test('a raw h2 client that never reads a server stream: the upstream is held back, and cancelled when it leaves', async () => {
+  const cancelledBefore = server.stats.cancelled;
+  const socket = netConnect(Number(new URL(runtime.proxy).port), '127.0.0.1');
+  await once(socket, 'connect');
+  socket.on('error', () => {});
+  const block = Buffer.concat([
+    Buffer.from([0x83, 0x86]), // :method POST, :scheme http
+    Buffer.from([0x04]), lit('/test.Echo/Stream'),
+    Buffer.from([0x01]), lit('127.0.0.1'),
+    Buffer.from([0x0f, 0x10]), lit('application/grpc'), // content-type (static index 31)
+    Buffer.from([0x00]), lit('te'), lit('trailers'),
+  ]);
+  socket.write(Buffer.concat([
+    PREFACE, frame(SETTINGS, 0, 0),
+    frame(HEADERS, END_HEADERS, 1, block),
+    frame(DATA, END_STREAM, 1, grpcFrame(Buffer.from(JSON.stringify({ count: 2048, size: 64 * 1024 })))),
+  ]));
+  // Nothing is ever read from this socket.
+  socket.pause();
+  let last = -1;
+  for (let i = 0; i < 50 && server.stats.streamed !== last; i++) {
+    last = server.stats.streamed;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  assert.ok(server.stats.streamed > 0, 'the call never reached the upstream');
+  assert.ok(server.stats.streamed < 32 * 1024 * 1024, `upstream wrote ${server.stats.streamed} bytes to a client that reads nothing`);
+  socket.destroy();
+  await waitFor(() => server.stats.cancelled > cancelledBefore, 'the upstream call was not cancelled when the client left');
+  const ok = await unary(client, { after: 'raw' });
+  assert.equal(ok.error, null);
+});
+
+function lit(text: string): Buffer {
+  return Buffer.concat([Buffer.from([text.length]), Buffer.from(text, 'latin1')]);
+}
 
 test('a trailers-only answer (status without messages) comes through as one', async () => {
   const r = await unary(client, { trailersOnly: true });

@@ -51,7 +51,8 @@ export class GrpcSession {
     const authority = `${tls === null ? 'http' : 'https'}://${host.includes(':') ? `[${host}]` : host}:${port}`;
     const options: SecureClientSessionOptions = { settings: { enablePush: false }, maxSessionMemory: 32 };
     if (tls !== null) {
-      options.servername = /^[\d.]+$/.test(tls.servername) || tls.servername.includes(':') ? '' : tls.servername;
+      // No SNI for an IP (RFC 6066 §3); node:http2 would send the connect host otherwise.
+      if (!/^[\d.]+$/.test(tls.servername) && !tls.servername.includes(':')) options.servername = tls.servername;
       options.rejectUnauthorized = tls.verify;
       options.ALPNProtocols = ['h2'];
       if (tls.context !== undefined && tls.context !== null) options.secureContext = tls.context.context;
