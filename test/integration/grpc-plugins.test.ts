@@ -95,10 +95,17 @@ test('the log phase sees a gRPC request: route, status, upstream', async () => {
   const c = client('test.Logged');
   const r = await unary(c, { logged: true });
   assert.equal(r.error, null);
-  let entry: Record<string, any> | undefined;
+  interface LogEntry {
+    request: { uri: string; method: string };
+    response: { status: number };
+    route: { name: string };
+    service: { protocol: string };
+    latencies: { proxy: number };
+  }
+  let entry: LogEntry | undefined;
   for (let i = 0; i < 100 && entry === undefined; i++) {
     const text = await readFile(logPath, 'utf8').catch(() => '');
-    entry = text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, any>)[0];
+    entry = text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as LogEntry)[0];
     if (entry === undefined) await new Promise((res) => setTimeout(res, 50));
   }
   assert.ok(entry !== undefined, 'no log line');
