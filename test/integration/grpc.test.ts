@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect as h2connect, type ClientHttp2Session, type IncomingHttpHeaders } from 'node:http2';
-import { connect as netConnect, createServer, type AddressInfo } from 'node:net';
+import { connect as netConnect, createServer, type AddressInfo, type Server } from 'node:net';
 import { after, before, test } from 'node:test';
 import { DATA, END_HEADERS, END_STREAM, frame, HEADERS, PREFACE, SETTINGS } from '../helpers/h2-frames.ts';
 import { echoClient, grpc, startEchoServer, unary, type EchoClient, type EchoServer } from '../helpers/grpc.ts';
@@ -22,6 +22,9 @@ let client: EchoClient;
 let address: string;
 let deadPort: number;
 let configText: string;
+let resetServer: Server;
+let resetPort: number;
+let resetAccepts = 0;
 
 function config(extra = ''): string {
   return `_format_version: "3.0"
@@ -45,6 +48,13 @@ services:
       - name: slow
         protocols: [grpc]
         paths: [/test.Slow/]
+  - name: reset
+    url: grpc://127.0.0.1:${resetPort}
+    retries: 1
+    routes:
+      - name: reset
+        protocols: [grpc]
+        paths: [/test.Reset/]
   - name: down
     url: grpc://127.0.0.1:${deadPort}
     retries: 1
@@ -69,6 +79,13 @@ before(async () => {
   await once(probe, 'listening');
   deadPort = (probe.address() as AddressInfo).port;
   probe.close();
+  // A target that accepts each connection and resets it at once.
+  resetServer = createServer((socket) => {
+    resetAccepts++;
+    socket.resetAndDestroy();
+  }).listen(0, '127.0.0.1');
+  await once(resetServer, 'listening');
+  resetPort = (resetServer.address() as AddressInfo).port;
   configText = config();
   const file = await writeConfig(configText);
   runtime = await startRuntime(['--config', file, '--workers', '1', '--h2c']);
@@ -80,6 +97,7 @@ after(async () => {
   client?.close();
   await runtime?.stop();
   await server?.close();
+  resetServer?.close();
 });
 
 test('unary: the answer, its header metadata and its trailing metadata come through', async () => {
@@ -252,6 +270,20 @@ test('an upstream that is down: the client gets a gRPC error (Kong: 502, grpc-st
   } finally {
     down.close();
   }
+  const ok = await unary(client, { still: 'here' });
+  assert.equal(ok.error, null);
+});
+
+test('an upstream that resets every connection: a gRPC error after the retries, the gateway lives on', async () => {
+  const down = echoClient(address, 'test.Reset');
+  try {
+    const r = await unary(down, { a: 1 });
+    assert.equal(r.error?.code, grpc.status.INTERNAL);
+    assert.equal(r.error?.details, 'An invalid response was received from the upstream server');
+  } finally {
+    down.close();
+  }
+  assert.ok(resetAccepts >= 2, `the retry did not reach the target again (${resetAccepts} connections)`);
   const ok = await unary(client, { still: 'here' });
   assert.equal(ok.error, null);
 });

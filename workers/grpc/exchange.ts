@@ -17,6 +17,7 @@
 // (grpc-status 14). Once the response has started, a fault resets the client's stream.
 // A client that resets its stream (a cancelled call) resets the upstream stream (CANCEL).
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from 'node:http2';
+import type { Readable } from 'node:stream';
 import type { Service } from '../../config/types.ts';
 import type { ErrorCode } from '../../runtime/protocol/errors.ts';
 import type { Balancer } from '../balancer/balancers.ts';
@@ -39,6 +40,7 @@ const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'E
 const NOT_FORWARDED = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'host', 'te', 'http2-settings']);
 const kExchange = Symbol('sluice.grpc.exchange');
 type TaggedStream = ClientHttp2Stream & { [kExchange]: GrpcExchange };
+type TaggedBody = Readable & { [kExchange]: GrpcExchange };
 
 export class GrpcExchange implements SessionWaiter, DrainWaiter {
   readonly ctx: RequestContext;
@@ -134,8 +136,12 @@ export class GrpcExchange implements SessionWaiter, DrainWaiter {
     stream.on('error', ignore);
     this.touchReadTimer();
     if (!hasBody) return;
-    if (buffered !== null) stream.end(buffered);
-    else body!.pipe(stream);
+    if (buffered !== null) return void stream.end(buffered);
+    // The request body flowing upstream counts as activity for read_timeout, as nginx's read timer
+    // is reset by the WINDOW_UPDATE frames a target sends while it consumes a client stream.
+    (body as TaggedBody)[kExchange] = this;
+    body!.on('data', onBodyData);
+    body!.pipe(stream);
   }
 
   sessionFailed(session: GrpcSession, error: NodeJS.ErrnoException): void {
@@ -366,6 +372,9 @@ function onEnd(this: TaggedStream): void {
 }
 function onClose(this: TaggedStream): void {
   this[kExchange].onClose();
+}
+function onBodyData(this: TaggedBody): void {
+  this[kExchange].touchReadTimer();
 }
 function ignore(): void {}
 function readTimedOut(exchange: GrpcExchange): void {
