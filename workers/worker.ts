@@ -350,6 +350,7 @@ export class GatewayWorker {
       tls: this.#tls === null ? null : { ...this.#tls.stats, snis: this.#tls.table.size },
       websocket: { ...this.#targets.tunnels },
       http2: this.#h2 === null ? null : { ...this.#h2.stats },
+      grpc: { ...this.#targets.grpc.counters, open: this.#targets.grpc.size },
       heap_used: memory.heapUsed,
     };
   }

@@ -372,6 +372,10 @@ test('an unrelated reconfigure leaves a streaming call and its session alone', a
   assert.deepEqual(echoes, ['echo:before', 'echo:after']);
   const again = await unary(client, { x: 1 });
   assert.equal(again.error, null);
+  // The calls rode on the session the first one opened (the reconfigure did not close it).
+  const workers = JSON.parse((await request(`${runtime.admin}/workers`)).body) as { data: Array<{ status: { grpc: { sessions: number; streams: number; reuses: number; open: number } } }> };
+  const grpcStatus = workers.data[0]!.status.grpc;
+  assert.ok(grpcStatus.streams >= 2 && grpcStatus.reuses >= 1 && grpcStatus.open >= 1, JSON.stringify(grpcStatus));
 });
 
 /** A gRPC length-prefixed message (uncompressed). */
