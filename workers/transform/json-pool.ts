@@ -20,6 +20,20 @@ import type { JsonTask } from './json-task.ts';
  */
 export const OFFLOAD_BYTES = 128 * 1024;
 
+/**
+ * The threshold in force: OFFLOAD_BYTES, or `SLUICE_JSON_OFFLOAD_BYTES` (a byte count, or `off` to
+ * edit every body inline on the worker — what bench/transform-offload.ts compares the pool with).
+ * A value that is neither is refused when the worker loads, rather than silently ignored.
+ */
+export function offloadThreshold(value: string | undefined): number {
+  if (value === undefined || value === '') return OFFLOAD_BYTES;
+  if (value === 'off') return Infinity;
+  if (/^\d+$/.test(value)) return Number(value);
+  throw new TypeError(`SLUICE_JSON_OFFLOAD_BYTES must be a byte count or "off", not "${value}"`);
+}
+
+const threshold = offloadThreshold(process.env['SLUICE_JSON_OFFLOAD_BYTES']);
+
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 let pool: Piscina | null = null;
@@ -38,7 +52,7 @@ function jsonPool(): Piscina {
 
 /** Edits `body` inline when it is small, on the pool thread when it is large. null: send it as it is. */
 export function editJsonBody(body: Buffer, edits: JsonEdits): Buffer | null | Promise<Buffer | null> {
-  if (body.length < OFFLOAD_BYTES) return editJson(body, edits);
+  if (body.length < threshold) return editJson(body, edits);
   const p = jsonPool();
   if (p.queueSize >= 64) return editJson(body, edits);
   // Copy into an ArrayBuffer of its own to transfer: the request body may share a slab with others.
