@@ -1,7 +1,10 @@
 // Time from POST /config to every worker applied (issue #3): a one-target change and a one-route
 // change against a full replacement, at 1k and 10k routes with plugins and upstreams to match, side by
 // side in one run. For the one-route change also the workers' own apply time (sluice_config_apply_seconds).
-// Run: node bench/config-apply.ts [--rounds N] [--workers N] [--sizes 1000,10000] [--baseline DIR] [--yaml]
+// Run: node bench/config-apply.ts [--rounds N] [--workers N] [--sizes 1000,10000] [--baseline DIR] [--yaml] [--table kong|routes]
+// --table routes: the route table of the route benches instead (harness/targets/route-table.ts: routes over
+// routes/10 services, no upstreams, consumers or plugins: the shape issue 18 states its goals on); one-route
+// changes only.
 // Bodies are JSON (application/json), serialized before the clock starts: the round trip is the
 // POST itself (send, Sluice's work, the 201 body read), not the client's JSON.stringify.
 // Beside Sluice, the same one-route body goes to a floor (harness/targets/floor-config.ts: read,
@@ -21,10 +24,11 @@ import { HOST, freePort } from './harness/net.ts';
 import { describeBackground } from './harness/report/machine.ts';
 import { installCleanupHandlers, start, stop, stopAll, waitForLine } from './harness/proc.ts';
 import { median, table } from './harness/report/report.ts';
+import { routeTableConfig } from './harness/targets/route-table.ts';
 import { startSluice, type Sluice } from './harness/targets/sluice.ts';
 import type { DeclarativeConfig } from './harness/targets/sluice-configs.ts';
 
-const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, workers: { type: 'string', default: '2' }, baseline: { type: 'string' }, sizes: { type: 'string', default: '1000,10000' }, yaml: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { rounds: { type: 'string', default: '7' }, workers: { type: 'string', default: '2' }, baseline: { type: 'string' }, sizes: { type: 'string', default: '1000,10000' }, yaml: { type: 'boolean', default: false }, table: { type: 'string', default: 'kong' } } });
 const ROUNDS = Number(values.rounds);
 const WORKERS = Number(values.workers);
 
@@ -63,6 +67,12 @@ function bigConfig(routes: number, generation: number, targetPort: number, route
     plugins.push({ name: 'rate-limiting', service: `svc-${s}`, tags, config: { minute: 1000 + s, policy: 'local' } });
   }
   return { _format_version: '3.0', upstreams, services: serviceList, consumers, plugins };
+}
+
+const ROUTE_TABLE = values.table === 'routes';
+const KINDS = ROUTE_TABLE ? (['route'] as const) : (['target', 'route', 'full'] as const);
+function configFor(routes: number, generation: number, targetPort: number, routeChange: number): DeclarativeConfig {
+  return ROUTE_TABLE ? routeTableConfig(routes, routeChange) : bigConfig(routes, generation, targetPort, routeChange);
 }
 
 /** POST `text` to `url`; the round trip runs from the request until the whole answer is read. */
@@ -114,21 +124,21 @@ async function measure(routes: number): Promise<{ target: Figures; full: Figures
   const figures = variants.map(() => ({ target: empty(), full: empty(), route: empty() }));
   try {
     for (const [i, variant] of variants.entries()) {
-      running.push(await variant.start({ name: `sluice-${routes}-${i}`, workers: WORKERS, config: bigConfig(routes, 0, 9001), tmpDir, readyTimeoutMs: 180_000 }));
+      running.push(await variant.start({ name: `sluice-${routes}-${i}`, workers: WORKERS, config: configFor(routes, 0, 9001, 0), tmpDir, readyTimeoutMs: 180_000 }));
     }
     const generation = variants.map(() => 0);
     const port = variants.map(() => 9001);
     const routeChange = variants.map(() => 0);
     // Alternate the two kinds, and the variants (in turn first), so drift on this noisy machine hits all alike.
     for (let round = 0; round < ROUNDS; round++) {
-      for (const kind of ['target', 'route', 'full'] as const) {
+      for (const kind of KINDS) {
         for (let k = 0; k < variants.length; k++) {
           const v = (k + round) % variants.length;
           if (kind === 'target') port[v] = port[v] === 9001 ? 9002 : 9001;
           else if (kind === 'route') routeChange[v]!++;
           else generation[v]!++;
           const before = kind === 'route' ? await deltaApplies(running[v]!.adminUrl) : null;
-          const config = bigConfig(routes, generation[v]!, port[v]!, routeChange[v]!);
+          const config = configFor(routes, generation[v]!, port[v]!, routeChange[v]!);
           const text = JSON.stringify(config);
           const answer = await post(`${running[v]!.adminUrl}/config?wait=1`, text, 'application/json');
           if (answer.status !== 201) throw new Error(`${variants[v]!.name}: POST /config answered ${answer.status}: ${answer.body.slice(0, 300)}`);
@@ -145,7 +155,7 @@ async function measure(routes: number): Promise<{ target: Figures; full: Figures
             // The same change again as YAML: first one route more, then back, so Sluice sees a change each time.
             routeChange[v]!++;
             // No anchors: the config shares one tags array, which YAML would otherwise write as aliases.
-            const yaml = toYaml(bigConfig(routes, generation[v]!, port[v]!, routeChange[v]!), { aliasDuplicateObjects: false });
+            const yaml = toYaml(configFor(routes, generation[v]!, port[v]!, routeChange[v]!), { aliasDuplicateObjects: false });
             const answered = await post(`${running[v]!.adminUrl}/config?wait=1`, yaml, 'application/x-yaml');
             if (answered.status !== 201) throw new Error(`${variants[v]!.name}: YAML POST /config answered ${answered.status}: ${answered.body.slice(0, 300)}`);
             into.yaml.push(answered.ms);
@@ -171,7 +181,7 @@ console.log(await describeBackground());
 const rows: string[][] = [];
 for (const routes of values.sizes.split(',').map(Number)) {
   const results = await measure(routes);
-  const fmt = (n: number): string => n.toFixed(1);
+  const fmt = (n: number): string => (Number.isNaN(n) ? '–' : n.toFixed(1));
   for (const [v, { target, full, route }] of results.entries()) {
     rows.push([
       ...(variants.length > 1 ? [variants[v]!.name] : []),
@@ -179,7 +189,7 @@ for (const routes of values.sizes.split(',').map(Number)) {
       fmt(median(target.converged)),
       fmt(median(route.converged)),
       fmt(median(full.converged)),
-      `${(median(full.converged) / median(target.converged)).toFixed(1)}×`,
+      `${fmt(median(full.converged) / median(target.converged))}×`,
       fmt(median(target.roundTrip)),
       fmt(median(route.roundTrip)),
       fmt(median(full.roundTrip)),

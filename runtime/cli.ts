@@ -15,6 +15,7 @@ import { parseListen, parsePort, parseProxyListen, type ListenAddress } from './
 import { DEFAULT_COUNTER_SLOTS, MAX_COUNTER_SLOTS } from './protocol/counters.ts';
 import { DEFAULT_HTTP2_SETTINGS, type Http2Settings } from './protocol/http2-settings.ts';
 import { SluiceError } from './protocol/errors.ts';
+import { BACKGROUND_NICE_STEP } from './protocol/thread-priority.ts';
 import type { ClientTimeoutSettings, UpstreamTlsBoot } from './protocol/messages.ts';
 
 export interface Options {
@@ -31,6 +32,8 @@ export interface Options {
   drainTimeoutMs: number;
   drainIdleGraceMs: number;
   rebuildAll: boolean;
+  /** Nice levels background threads (the config thread) run below the workers; Linux only. */
+  backgroundNice: number;
   clientTimeouts: ClientTimeoutSettings;
   listenerLimits: ListenerLimits;
   /** Keep one loaded spare worker thread to take a dead worker's slot at once. */
@@ -115,6 +118,7 @@ export const OPTIONS = [
   { name: 'rate-limit-slots', arg: 'N', help: 'live rate-limiting keys per period the shared counter table holds (default 1048576, 16 B each; rounded up to a power of two)' },
   { name: 'syslog-socket', arg: 'PATH', help: "unix datagram socket the syslog plugin writes to (default /dev/log; Kong's syslog has no such field)" },
   { name: 'no-spare', help: 'do not keep a loaded spare worker thread (saves one V8 heap; a dead worker is then replaced in ~1 s, not ms)' },
+  { name: 'background-nice', arg: 'N', help: 'nice levels the config thread runs below the workers, so a config change yields a busy core to them (Linux; default 5, 0 = same priority)' },
   { name: 'rebuild-all', help: 'diagnostic: rebuild every worker component on every change, as Kong does' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -271,6 +275,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Optio
     drainTimeoutMs: duration(values['drain-timeout'], 10_000, 0, '--drain-timeout'),
     drainIdleGraceMs: duration(values['drain-idle-grace'], 1000, 0, '--drain-idle-grace'),
     rebuildAll: values['rebuild-all'] ?? false,
+    backgroundNice: whole(values['background-nice'], BACKGROUND_NICE_STEP, 0, 19, '--background-nice'),
     spare: !(values['no-spare'] ?? false),
     upstreamTls: { verify: values['upstream-tls-verify'] ?? false, trustedCa: trustedCa(values['upstream-trusted-ca']) },
     adminAllowHosts: list(values['admin-allow-host']).map(allowHost),

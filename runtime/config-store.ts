@@ -34,7 +34,8 @@ export type CheckOutcome =
   | { status: 'busy' };
 
 export interface LoadRequest {
-  text: string;
+  /** The declarative text, or its UTF-8 bytes (decoded on the config thread, not this one). */
+  text: string | Uint8Array;
   source: string;
   format?: 'yaml' | 'json';
 }
@@ -139,7 +140,7 @@ export class ConfigStore {
    * Parse, validate, hash and diff in the pool: a delta from the snapshot held here when the pool
    * thread prepared that one (config/incremental.ts), else the full result.
    */
-  async #prepare(text: string, format: LoadRequest['format']): Promise<PreparedConfig | PreparedDelta | Rejected> {
+  async #prepare(text: LoadRequest['text'], format: LoadRequest['format']): Promise<PreparedConfig | PreparedDelta | Rejected> {
     const base = this.#snapshot;
     const answer = await this.#pool.prepareConfig({ text, format, base: base?.hash, generatorSecret: this.#generatorSecret });
     if (!answer.ok || !('base' in answer) || answer.base === base?.hash) return answer;

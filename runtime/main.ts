@@ -51,7 +51,7 @@ if (parsed === 'help') {
 const options: Options = parsed;
 
 const log = createLogger();
-const pool = new TaskPool();
+const pool = new TaskPool(undefined, options.backgroundNice);
 const store = new ConfigStore(pool, log);
 const configFile = options.config;
 const configText = await readFile(configFile ?? DEFAULT_CONFIG, 'utf8').catch((error: NodeJS.ErrnoException) => {

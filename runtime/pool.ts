@@ -1,6 +1,7 @@
 // The primary's piscina pool for CPU-heavy work (primary thread owns it; tasks run on pool threads).
 import { Piscina } from 'piscina';
-import type { PrepareAnswer, PrepareTask } from './tasks/prepare-config.ts';
+import { BACKGROUND_NICE_STEP } from './protocol/thread-priority.ts';
+import type { PoolThreadData, PrepareAnswer, PrepareTask } from './tasks/prepare-config.ts';
 
 export class TaskPool {
   readonly #piscina: Piscina;
@@ -12,10 +13,12 @@ export class TaskPool {
    * (see below). The launcher's process-wide --max-old-space-size (runtime/index.js) takes
    * precedence over it in V8, with the same 1 GiB.
    */
-  constructor(heapMb = 1024) {
+  constructor(heapMb = 1024, backgroundNice = BACKGROUND_NICE_STEP) {
     this.#heapMb = heapMb;
     this.#piscina = new Piscina({
       filename: new URL('./tasks/prepare-config.ts', import.meta.url).href,
+      // How far below the workers the thread runs (runtime/protocol/thread-priority.ts).
+      workerData: { backgroundNice } satisfies PoolThreadData,
       minThreads: 1,
       maxThreads: 1,
       // One config at a time is loaded anyway (loads are serialized); a second thread would only

@@ -11,17 +11,30 @@
 // the full result is sent.
 import { ConfigPreparer, type PrepareAnswer } from '../../config/incremental.ts';
 import { pluginSchemas } from '../../config/plugins/index.ts';
+import { workerData } from 'node:worker_threads';
+import { lowerThreadPriority } from '../protocol/thread-priority.ts';
 
 export type { PrepareAnswer } from '../../config/incremental.ts';
 
 export interface PrepareTask {
-  text: string;
+  /** The declarative text, or its UTF-8 bytes (a copy of bytes crosses threads cheaper than a string). */
+  text: string | Uint8Array;
   format?: 'yaml' | 'json';
   /** Hash of the config the caller holds: the answer may be the delta from it. */
   base?: string;
   /** The running gateway's key for values Kong generates (config/generated.ts). */
   generatorSecret?: string;
 }
+
+export interface PoolThreadData {
+  /** Nice levels this thread runs below the thread that started it (--background-nice). */
+  backgroundNice: number;
+}
+
+// Preparing a config is background work: the proxy workers get a busy core first (a one-route
+// change at 10k routes is ~8 ms of this thread's CPU; a full 10k-route load, seconds).
+const { backgroundNice } = workerData as PoolThreadData;
+if (backgroundNice > 0) lowerThreadPriority(backgroundNice);
 
 /** One per thread; replaced if a caller brings another generator secret (its values are cached). */
 let preparer: ConfigPreparer | null = null;
@@ -30,5 +43,6 @@ export default function prepare(task: PrepareTask): PrepareAnswer {
   if (preparer === null || preparer.options.generatorSecret !== task.generatorSecret) {
     preparer = new ConfigPreparer({ plugins: pluginSchemas, generatorSecret: task.generatorSecret });
   }
-  return preparer.prepare(task.text, { format: task.format, base: task.base });
+  const text = typeof task.text === 'string' ? task.text : Buffer.from(task.text.buffer, task.text.byteOffset, task.text.byteLength).toString('utf8');
+  return preparer.prepare(text, { format: task.format, base: task.base });
 }

@@ -234,6 +234,29 @@ describe('POST /config', () => {
     assert.equal(invalid.status, 400);
   });
 
+  test('a plain body reaches the config thread as bytes: a UTF-8 character split across writes, blank bodies, the wrapper after whitespace', async () => {
+    const yaml = config('      - name: "caf\u00e9-\u65e5\u672c"\n        paths: [/utf8]');
+    const bytes = Buffer.from(yaml);
+    const cut = bytes.indexOf(Buffer.from('\u00e9')) + 1; // between the two bytes of "é"
+    const head = `POST /config?wait=1 HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-yaml\r\nContent-Length: ${bytes.length}\r\n\r\n`;
+    const { connection } = await rawExchange(runtime.admin, Buffer.concat([Buffer.from(head), bytes.subarray(0, cut)]), 0);
+    connection.write(bytes.subarray(cut));
+    const loaded = await connection.readResponse();
+    connection.destroy();
+    assert.equal(loaded.status, 201, loaded.body.toString());
+    assert.equal((await request(`${runtime.proxy}/utf8`)).status, 200);
+    const names = Object.values((JSON.parse(loaded.body.toString()) as { routes: Record<string, { name: string }> }).routes).map((r) => r.name);
+    assert.ok(names.includes('caf\u00e9-\u65e5\u672c'), names.join(','));
+    for (const blank of ['', ' \n\t\r\n ']) {
+      const reply = await post(blank, 'application/json');
+      assert.equal(reply.status, 400);
+      assert.equal(reply.body['message'], 'expected a declarative configuration');
+    }
+    const wrapped = await post(`\n  ${JSON.stringify({ config: parseYaml(config('      - name: wrapped\n        paths: [/wrapped]')) as object })}`, 'application/json', '?wait=1');
+    assert.equal(wrapped.status, 201, JSON.stringify(wrapped.body));
+    assert.equal((await request(`${runtime.proxy}/wrapped`)).status, 200);
+  });
+
   test('hostile bodies over a raw socket: oversized declared length, split multipart, pipelined after', async () => {
     const url = runtime.admin;
     const boundary = 'b0';

@@ -36,6 +36,13 @@ test('defaults with no flags and an empty environment', () => {
   assert.equal(options.drainTimeoutMs, 10_000);
   assert.equal(options.drainIdleGraceMs, 1000);
   assert.equal(options.spare, true);
+  assert.equal(options.backgroundNice, 5);
+});
+
+test('--background-nice: 0..19 nice levels', () => {
+  assert.equal(parse(['--background-nice', '0']).backgroundNice, 0);
+  assert.equal(parse([], { SLUICE_BACKGROUND_NICE: '19' }).backgroundNice, 19);
+  for (const bad of ['20', '-1', '2.5', 'low']) assert.throws(() => parseOptions([`--background-nice=${bad}`], {}), /--background-nice: expected a whole number 0\.\.19/);
 });
 
 test('every option in the table has a SLUICE_* variable, shown in the usage text', () => {
