@@ -2,15 +2,27 @@
 // latency of small requests on the same worker (issue 16: "a 5 MB transform does not stall the
 // worker"; goal: p99 of small requests while large transforms run <= 2x p99 without them).
 //
-// 1. Micro figures, in this process: the cost of editing a JSON body inline at several sizes, and
-//    the round trip of the same edit on a piscina thread owned by this thread (one MessagePort hop,
-//    the body transferred) vs through a relay thread first (two hops, as sending the body to the
-//    primary's pool would be) — the figures behind workers/transform/json-pool.ts's threshold and
-//    placement.
-// 2. End to end: one Sluice, 1 worker, two request-transformer routes: /small (GET, header edits)
-//    and /big (POST, JSON body edits). wrk loads /small alone, then again while `--big-clients`
-//    clients POST a 5 MB JSON body to /big back to back; p99 of /small in both runs, and the ratio.
-// Bounded: `--duration` seconds per run (default 10), every process stopped by pid.
+// 1. Micro figures, in this process (skip with --skip-micro): the cost of editing a JSON body
+//    inline at several sizes, and the round trip of the same edit on a piscina thread owned by
+//    this thread (one MessagePort hop, the body transferred) vs through a relay thread first (two
+//    hops, as sending the body to the primary's pool would be) — the figures behind
+//    workers/transform/json-pool.ts's threshold and placement.
+// 2. End to end: one Sluice, 1 worker; wrk loads /small (GET, request-transformer header edits)
+//    in each variant, `--duration` seconds each:
+//      alone    nothing else;
+//      edit     `--big-clients` clients POST a 5 MB JSON body to /big (JSON body edits, on the
+//               worker's pool thread) back to back;
+//      pass     the same bodies to /pass, a route without plugins: the cost of moving 5 MB
+//               through the worker, no edit at all;
+//      spin     no Sluice work: an outside process keeps a core busy as much as the pool thread
+//               was in `edit` (at nice 0, and at the pool thread's nice): the floor two busy
+//               cores set;
+//      inline   (a second Sluice started with SLUICE_JSON_OFFLOAD_BYTES=off, after its own
+//               `alone` run) the edits of `edit` done on the worker's event loop.
+//    For each: p50/p99 of /small, the worker's event-loop delay and utilization (its own
+//    metrics, scraped before and after), CPU per thread of Sluice (the worker, the JSON pool
+//    thread, the rest) and of the machine, and the 5 MB requests done.
+// Bounded: 2 s warm-up + `--duration` s per variant, every process stopped by pid.
 import { once } from 'node:events';
 import { request as httpRequest, Agent } from 'node:http';
 import { cpus, tmpdir } from 'node:os';
@@ -21,13 +33,15 @@ import { MessageChannel, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { editJson, type JsonEdits } from '../workers/transform/json-body.ts';
 import { freePorts } from './harness/net.ts';
-import { stop } from './harness/proc.ts';
+import { installCleanupHandlers, stop } from './harness/proc.ts';
 import { describeBackground } from './harness/report/machine.ts';
 import { wrkDriver } from './harness/load/load.ts';
-import { startSluice } from './harness/targets/sluice.ts';
+import { startSluice, type Sluice } from './harness/targets/sluice.ts';
 import { startUpstream } from './harness/targets/upstream.ts';
+import { startSpinner } from './harness/load/spinner.ts';
+import { threadDelta, threadsOf, type ThreadCpu } from './harness/report/threads.ts';
 
-const { values } = parseArgs({ options: { duration: { type: 'string' }, 'big-clients': { type: 'string' }, connections: { type: 'string' } } });
+const { values } = parseArgs({ options: { duration: { type: 'string' }, 'big-clients': { type: 'string' }, connections: { type: 'string' }, 'skip-micro': { type: 'boolean' } } });
 const durationS = Number(values.duration ?? '10');
 const bigClients = Number(values['big-clients'] ?? '2');
 const connections = Number(values.connections ?? '10');
@@ -50,7 +64,12 @@ out(`command: node bench/transform-offload.ts ${process.argv.slice(2).join(' ')}
 out(`machine: ${cpus().length} cores (${cpus()[0]?.model.trim() ?? '?'}), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`);
 out(await describeBackground());
 
+installCleanupHandlers(() => {});
+
 // 1. Micro figures.
+if (values['skip-micro'] !== true) await micro();
+
+async function micro(): Promise<void> {
 out('\n## Inline edit vs pool round trip (median of 15, ms)');
 const task = new URL('../workers/transform/json-task.ts', import.meta.url).href;
 const pool = new Piscina({ filename: task, minThreads: 1, maxThreads: 1 });
@@ -91,14 +110,15 @@ for (const size of [16 * 1024, 128 * 1024, 1024 * 1024, 5 * 1024 * 1024]) {
 }
 await pool.destroy();
 await relay.terminate();
+}
+
 
 // 2. End to end.
-out(`\n## p99 of small requests on one worker, alone and while ${bigClients} clients send 5 MB JSON bodies to edit`);
+out(`\n## p99 of small requests on one worker: alone, and beside ${bigClients} clients sending 5 MB JSON bodies`);
 const tmpDir = mkdtempSync(join(tmpdir(), 'sluice-transform-'));
 const [upstreamPort] = await freePorts(1);
 // node:http, not nginx: nginx refuses bodies over its 1 MB client_max_body_size (413).
 const upstream = await startUpstream('node', [upstreamPort!], tmpDir);
-process.once('exit', () => void upstream.child.proc.kill());
 const config = {
   _format_version: '3.0',
   services: [
@@ -108,54 +128,208 @@ const config = {
       routes: [
         { name: 'small', paths: ['/small'], plugins: [{ name: 'request-transformer', config: { add: { headers: ['x-added:yes'] } } }] },
         { name: 'big', paths: ['/big'], plugins: [{ name: 'request-transformer', config: { remove: { body: ['secret'] }, rename: { body: ['old:new'] }, add: { body: ['added:yes'] } } }] },
+        { name: 'pass', paths: ['/pass'] },
       ],
     },
   ],
 };
-const sluice = await startSluice({ name: 'sluice-offload', workers: 1, config, tmpDir, readyTimeoutMs: 180_000 }).catch(async (err: unknown) => {
-  await stop(upstream.child);
-  throw err;
-});
 const big = body(5 * 1024 * 1024);
-let bigDone = 0;
-let bigFailed = 0;
-let running = false;
-const agent = new Agent({ keepAlive: true, maxSockets: bigClients });
-async function bigLoop(): Promise<void> {
-  while (running) {
-    await new Promise<void>((resolve) => {
-      const req = httpRequest(`${sluice.proxyUrl}/big`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(big.length) } }, (res) => {
-        res.resume();
-        res.on('end', () => {
-          if (res.statusCode === 200) bigDone++;
-          else bigFailed++;
+
+interface Variant {
+  name: string;
+  rps: number;
+  p50: number;
+  p99: number;
+  loopP99: number;
+  loopMax: number;
+  elu: number;
+  workerCpu: number;
+  poolCpu: number;
+  otherCpu: number;
+  /** The machine's busy share of its cores over the window, in cores. */
+  boxCores: number;
+  bigDone: number;
+  bigFailed: number;
+  bigMedianMs: number;
+  bigPerSecond: number;
+  poolNice: number | null;
+}
+const variants: Variant[] = [];
+
+function boxTicks(): { busy: number; all: number } {
+  let busy = 0;
+  let all = 0;
+  for (const { times } of cpus()) {
+    const sum = times.user + times.nice + times.sys + times.irq + times.idle;
+    all += sum;
+    busy += sum - times.idle;
+  }
+  return { busy, all };
+}
+
+/** The worker's event-loop figures since the previous scrape (a scrape resets them). */
+async function loopStats(adminUrl: string): Promise<{ p99: number; max: number; elu: number }> {
+  const text = await (await fetch(`${adminUrl}/metrics`)).text();
+  const read = (re: RegExp): number => Number(re.exec(text)?.[1] ?? NaN);
+  return {
+    p99: read(/^sluice_event_loop_delay_seconds\{[^}]*stat="p99"[^}]*\} (\S+)$/m) * 1000,
+    max: read(/^sluice_event_loop_delay_seconds\{[^}]*stat="max"[^}]*\} (\S+)$/m) * 1000,
+    elu: read(/^sluice_event_loop_utilization\{[^}]*\} (\S+)$/m),
+  };
+}
+
+/**
+ * 5 MB POSTs to `url` by `bigClients` clients until `stop` is called: back to back, or at most
+ * `perSecond` requests a second in all.
+ */
+function bigLoad(url: string, perSecond = Infinity): { stop: () => Promise<{ done: number; failed: number; medianMs: number; perSecond: number }> } {
+  let running = true;
+  let done = 0;
+  let failed = 0;
+  const times: number[] = [];
+  const agent = new Agent({ keepAlive: true, maxSockets: bigClients });
+  const spacingMs = (bigClients * 1000) / perSecond;
+  const started = performance.now();
+  const loop = async (): Promise<void> => {
+    while (running) {
+      const t0 = performance.now();
+      const next = t0 + spacingMs;
+      await new Promise<void>((resolve) => {
+        const req = httpRequest(url, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(big.length) } }, (res) => {
+          res.resume();
+          res.on('end', () => {
+            if (res.statusCode === 200) {
+              done++;
+              times.push(performance.now() - t0);
+            } else failed++;
+            resolve();
+          });
+        });
+        req.on('error', () => {
+          failed++;
           resolve();
         });
+        req.end(big);
       });
-      req.on('error', () => {
-        bigFailed++;
-        resolve();
-      });
-      req.end(big);
-    });
-  }
+      const wait = next - performance.now();
+      if (running && wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  };
+  const loops = Array.from({ length: bigClients }, () => loop());
+  return {
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+      agent.destroy();
+      return { done, failed, medianMs: times.length > 0 ? median(times) : NaN, perSecond: (done * 1000) / (performance.now() - started) };
+    },
+  };
 }
-try {
+
+interface Roles {
+  /** The worker's event loop: the thread busiest while wrk alone loads it (the first variant). */
+  worker: number | null;
+  /** Threads alive at the end of the first variant; the JSON pool thread is born later, with the first large body. */
+  known: Set<number> | null;
+}
+
+async function measure(name: string, sluice: Sluice, roles: Roles, background: (() => { stop: () => Promise<{ done: number; failed: number; medianMs: number; perSecond: number } | null> }) | null): Promise<Variant> {
+  const bg = background?.() ?? null;
+  // Warm-up (and, with a background load, let it settle) before the window opens.
   await wrkDriver.run({ url: `${sluice.proxyUrl}/small`, durationS: 2, connections });
-  const alone = await wrkDriver.run({ url: `${sluice.proxyUrl}/small`, durationS, connections });
-  running = true;
-  const loops = Array.from({ length: bigClients }, () => bigLoop());
-  const loaded = await wrkDriver.run({ url: `${sluice.proxyUrl}/small`, durationS, connections });
-  running = false;
-  await Promise.all(loops);
-  out(`| run | small req/s | small p50 ms | small p99 ms | 5 MB edits done | failed |`);
-  out('|---|---|---|---|---|---|');
-  out(`| alone | ${alone.rps.toFixed(0)} | ${alone.p50Ms.toFixed(2)} | ${alone.p99Ms.toFixed(2)} | — | — |`);
-  out(`| with large edits | ${loaded.rps.toFixed(0)} | ${loaded.p50Ms.toFixed(2)} | ${loaded.p99Ms.toFixed(2)} | ${bigDone} | ${bigFailed} |`);
-  const ratio = loaded.p99Ms / alone.p99Ms;
+  await loopStats(sluice.adminUrl);
+  const threads0 = threadsOf(sluice.child.pid);
+  const box0 = boxTicks();
+  const result = await wrkDriver.run({ url: `${sluice.proxyUrl}/small`, durationS, connections });
+  const box1 = boxTicks();
+  const threads = threadDelta(threads0, threadsOf(sluice.child.pid));
+  const loop = await loopStats(sluice.adminUrl);
+  const big = bg === null ? null : await bg.stop();
+  if (roles.worker === null) roles.worker = busiest(threads);
+  roles.known ??= new Set(threads.keys());
+  let workerCpu = 0;
+  let poolCpu = 0;
+  let otherCpu = 0;
+  let poolNice: number | null = null;
+  for (const [tid, t] of threads) {
+    if (tid === roles.worker) workerCpu += t.ms;
+    else if (!roles.known.has(tid)) {
+      poolCpu += t.ms;
+      poolNice = t.nice;
+    } else otherCpu += t.ms;
+  }
+  const windowMs = durationS * 1000;
+  const v: Variant = {
+    name,
+    rps: result.rps,
+    p50: result.p50Ms,
+    p99: result.p99Ms,
+    loopP99: loop.p99,
+    loopMax: loop.max,
+    elu: loop.elu,
+    workerCpu: workerCpu / windowMs,
+    poolCpu: poolCpu / windowMs,
+    otherCpu: otherCpu / windowMs,
+    boxCores: ((box1.busy - box0.busy) / (box1.all - box0.all)) * cpus().length,
+    bigDone: big?.done ?? 0,
+    bigFailed: big?.failed ?? 0,
+    bigMedianMs: big?.medianMs ?? NaN,
+    bigPerSecond: big?.perSecond ?? 0,
+    poolNice,
+  };
+  variants.push(v);
+  out(`- ${name}: p99 ${v.p99.toFixed(2)} ms, loop delay p99 ${v.loopP99.toFixed(2)} ms, pool ${(v.poolCpu * 100).toFixed(0)}% of a core`);
+  return v;
+}
+
+function busiest(threads: Map<number, ThreadCpu>): number | null {
+  let best: number | null = null;
+  let ms = -1;
+  for (const [tid, t] of threads) {
+    if (t.ms > ms) {
+      best = tid;
+      ms = t.ms;
+    }
+  }
+  return best;
+}
+
+const bigBackground = (path: string, perSecond?: number) => () => bigLoad(`${current!.proxyUrl}${path}`, perSecond);
+let current: Sluice | null = null;
+try {
+  // Sluice as configured: large edits on the worker's pool thread.
+  current = await startSluice({ name: 'sluice-offload', workers: 1, config, tmpDir, readyTimeoutMs: 180_000 });
+  let roles: Roles = { worker: null, known: null };
+  const alone = await measure('alone', current, roles, null);
+  const edit = await measure('edit (pool)', current, roles, bigBackground('/big'));
+  const editRate = edit.bigPerSecond;
+  await measure(`pass (no plugin, ${editRate.toFixed(1)}/s as edit)`, current, roles, bigBackground('/pass', editRate));
+  await measure('pass (no plugin, back to back)', current, roles, bigBackground('/pass'));
+  const duty = Math.min(1, edit.poolCpu);
+  const poolNice = edit.poolNice ?? 0;
+  const spin = (nice: number) => () => {
+    const child = startSpinner(duty, nice);
+    return { stop: async () => (await stop(child), null) };
+  };
+  await measure(`spin ${(duty * 100).toFixed(0)}% nice 0`, current, roles, spin(0));
+  if (poolNice !== 0) await measure(`spin ${(duty * 100).toFixed(0)}% nice ${poolNice}`, current, roles, spin(poolNice));
+  await stop(current.child);
+  // The same edits on the worker's own event loop.
+  current = await startSluice({ name: 'sluice-inline', workers: 1, config, tmpDir, readyTimeoutMs: 180_000, env: { ...process.env, SLUICE_JSON_OFFLOAD_BYTES: 'off' } });
+  roles = { worker: null, known: null };
+  await measure('alone (2nd Sluice)', current, roles, null);
+  await measure('inline edit (no pool)', current, roles, bigBackground('/big'));
+
+  out('\n| variant | small req/s | p50 ms | p99 ms | p99 / alone | worker loop delay p99 / max ms | worker loop busy | CPU (cores): worker / pool thread / rest of Sluice / machine | 5 MB requests done (failed), per s, median ms |');
+  out('|---|---|---|---|---|---|---|---|---|');
+  for (const v of variants) {
+    const pool = v.poolNice === null ? '' : ` (nice ${v.poolNice})`;
+    const bigs = v.bigDone + v.bigFailed === 0 ? '—' : `${v.bigDone} (${v.bigFailed}), ${v.bigPerSecond.toFixed(1)}, ${v.bigMedianMs.toFixed(0)}`;
+    out(`| ${v.name} | ${v.rps.toFixed(0)} | ${v.p50.toFixed(2)} | ${v.p99.toFixed(2)} | ${(v.p99 / alone.p99).toFixed(2)}× | ${v.loopP99.toFixed(2)} / ${v.loopMax.toFixed(2)} | ${(v.elu * 100).toFixed(0)}% | ${v.workerCpu.toFixed(2)} / ${v.poolCpu.toFixed(2)}${pool} / ${v.otherCpu.toFixed(2)} / ${v.boxCores.toFixed(2)} | ${bigs} |`);
+  }
+  const ratio = edit.p99 / alone.p99;
   out(`\np99 with large edits / p99 alone: ${ratio.toFixed(2)}x (goal <= 2x: ${ratio <= 2 ? 'met' : 'missed'})`);
 } finally {
-  agent.destroy();
-  await stop(sluice.child);
+  if (current !== null) await stop(current.child);
   await stop(upstream.child);
 }

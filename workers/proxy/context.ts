@@ -6,6 +6,7 @@ import type { Consumer, Credential, Route, Service } from '../../config/types.ts
 import type { RoutePlugins } from '../plugins/route-plugins.ts';
 import type { PluginRun } from '../plugins/runner.ts';
 import type { BufferedResponse } from '../plugins/types.ts';
+import { grpcExitHeaders } from '../grpc/grpc-only.ts';
 import { assertHeader } from '../http1/response.ts';
 import type { ClientRequest, ClientResponse } from './client.ts';
 import type { Match } from '../router/types.ts';
@@ -125,6 +126,12 @@ export class RequestContext {
       res.destroy();
       return;
     }
+    // A gRPC client gets its answer as grpc-status / grpc-message, without a body (as Kong).
+    const grpc = grpcExitHeaders(this, status, body, headers);
+    if (grpc !== null) {
+      headers = grpc;
+      body = null;
+    }
     const payload = body === undefined || body === null ? EMPTY_BODY : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     const plugins = this.plugins?.plugins;
     if (filtered && plugins !== undefined && (plugins.headerFilterAt.length > 0 || plugins.filtersBody)) return this.#exitThroughFilters(plugins, status, body, payload, headers);
@@ -175,6 +182,9 @@ function defaultType(body: unknown): string {
 const EMPTY_BODY = Buffer.alloc(0);
 
 async function readWhole(ctx: RequestContext, body: Readable, limit: number): Promise<Buffer | null> {
+  const declared = declaredLength(ctx.req.headers['content-length']);
+  if (declared > limit) return null;
+  if (declared >= 0) return readDeclared(ctx, body, declared);
   const chunks: Buffer[] = [];
   let length = 0;
   for await (const chunk of body.iterator({ destroyOnReturn: false })) {
@@ -183,4 +193,32 @@ async function readWhole(ctx: RequestContext, body: Readable, limit: number): Pr
     chunks.push(chunk as Buffer);
   }
   return (ctx.bufferedBody = Buffer.concat(chunks, length));
+}
+
+/**
+ * A body of known length is copied chunk by chunk, as it arrives, into one buffer of that size
+ * made for it: no copy of the whole body in one go at the end (a 5 MB Buffer.concat holds the
+ * event loop for milliseconds), and the buffer is the body's alone, so a JSON edit can hand its
+ * memory to the pool thread instead of copying it again (json-pool.ts).
+ */
+async function readDeclared(ctx: RequestContext, body: Readable, declared: number): Promise<Buffer> {
+  // Not zero-filled (every byte is written before it is read; a short body is cut to what came),
+  // and not from Node's slab. Large allocations are mapped lazily: memory grows as bytes arrive.
+  const whole = Buffer.allocUnsafeSlow(declared);
+  let length = 0;
+  for await (const chunk of body.iterator({ destroyOnReturn: false })) {
+    const bytes = chunk as Buffer;
+    // The parser delivers exactly Content-Length bytes; this guards the copy all the same.
+    if (length + bytes.length > declared) throw new RangeError('request body longer than its Content-Length');
+    whole.set(bytes, length);
+    length += bytes.length;
+  }
+  return (ctx.bufferedBody = length === declared ? whole : whole.subarray(0, length));
+}
+
+/** Content-Length as a number; -1 when absent (a chunked body). The parser has already checked it. */
+function declaredLength(value: string | undefined): number {
+  if (value === undefined) return -1;
+  const n = Number(value);
+  return Number.isSafeInteger(n) && n >= 0 ? n : -1;
 }

@@ -20,9 +20,25 @@ import type { JsonTask } from './json-task.ts';
  */
 export const OFFLOAD_BYTES = 128 * 1024;
 
+/**
+ * The threshold in force: OFFLOAD_BYTES, or `SLUICE_JSON_OFFLOAD_BYTES` (a byte count, or `off` to
+ * edit every body inline on the worker — what bench/transform-offload.ts compares the pool with).
+ * A value that is neither is refused when the worker loads, rather than silently ignored.
+ */
+export function offloadThreshold(value: string | undefined): number {
+  if (value === undefined || value === '') return OFFLOAD_BYTES;
+  if (value === 'off') return Infinity;
+  if (/^\d+$/.test(value)) return Number(value);
+  throw new TypeError(`SLUICE_JSON_OFFLOAD_BYTES must be a byte count or "off", not "${value}"`);
+}
+
+const threshold = offloadThreshold(process.env['SLUICE_JSON_OFFLOAD_BYTES']);
+
 const EXTENSION = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
 
 let pool: Piscina | null = null;
+/** Edits handed to the pool thread and not yet answered. */
+let inFlight = 0;
 
 function jsonPool(): Piscina {
   return (pool ??= new Piscina({
@@ -36,21 +52,46 @@ function jsonPool(): Piscina {
   }));
 }
 
-/** Edits `body` inline when it is small, on the pool thread when it is large. null: send it as it is. */
-export function editJsonBody(body: Buffer, edits: JsonEdits): Buffer | null | Promise<Buffer | null> {
-  if (body.length < OFFLOAD_BYTES) return editJson(body, edits);
+/**
+ * Edits `body` inline when it is small (null: send it as it is), on the pool thread when it is
+ * large (the promise resolves with the body to send: edited, or the same bytes back). With `give`,
+ * the caller hands a large body over: its memory is transferred to the pool thread as it is (no
+ * copy on the worker, whose loop would stall for it) and `body` is left empty. Only for a body
+ * nothing else holds (one this request read itself), never a cached or shared one.
+ */
+export function editJsonBody(body: Buffer, edits: JsonEdits, give = false): Buffer | null | Promise<Buffer | null> {
+  if (body.length < threshold) return editJson(body, edits);
   const p = jsonPool();
   if (p.queueSize >= 64) return editJson(body, edits);
-  // Copy into an ArrayBuffer of its own to transfer: the request body may share a slab with others.
-  const own = new Uint8Array(body.length);
-  own.set(body);
-  const task: JsonTask = { body: own, edits };
-  return (p.run(task, { transferList: [own.buffer] }) as Promise<Uint8Array | null>).then((out) => (out === null ? null : Buffer.from(out.buffer, out.byteOffset, out.byteLength)));
+  const task: JsonTask = { body: give && ownsWholeBuffer(body) ? body : copyOf(body), edits };
+  inFlight++;
+  return (p.run(task, { transferList: [task.body.buffer as ArrayBuffer] }) as Promise<Uint8Array>).then(
+    (out) => {
+      inFlight--;
+      return Buffer.from(out.buffer, out.byteOffset, out.byteLength);
+    },
+    (error: unknown) => {
+      inFlight--;
+      throw error;
+    },
+  );
 }
 
-/** Edits run on the pool thread so far (tests check large bodies went there). */
-export function jsonPoolStats(): { completed: number; threads: number } {
-  return pool === null ? { completed: 0, threads: 0 } : { completed: pool.completed, threads: pool.threads.length };
+/** The body is the whole of a plain ArrayBuffer (not a slice of Node's pool slab): it can be transferred as it is. */
+function ownsWholeBuffer(body: Buffer): boolean {
+  return body.byteOffset === 0 && body.byteLength === body.buffer.byteLength && body.buffer instanceof ArrayBuffer;
+}
+
+/** A copy in an ArrayBuffer of its own, to transfer: the body may share a slab with others. */
+function copyOf(body: Buffer): Uint8Array {
+  const own = new Uint8Array(body.length);
+  own.set(body);
+  return own;
+}
+
+/** Edits run on the pool thread so far, and waiting on it now (tests check large bodies went there). */
+export function jsonPoolStats(): { completed: number; threads: number; inFlight: number } {
+  return pool === null ? { completed: 0, threads: 0, inFlight } : { completed: pool.completed, threads: pool.threads.length, inFlight };
 }
 
 /** Stops the pool thread (worker shutdown, tests). */

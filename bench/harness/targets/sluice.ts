@@ -21,6 +21,8 @@ export interface SluiceOptions {
   readyTimeoutMs?: number;
   /** Extra `node runtime` options, e.g. --dns-resolver. */
   runtimeArgs?: string[];
+  /** The process's environment (default: the bench's own). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export interface Sluice {
@@ -45,7 +47,7 @@ export async function startSluice(options: SluiceOptions): Promise<Sluice> {
     ...(options.runtimeArgs ?? []),
   ];
   // Graceful exit can take a moment (drain, and writing CPU profiles under --profile).
-  const child = start(options.name, process.execPath, args, { cwd: REPO_ROOT, graceMs: 10_000 });
+  const child = start(options.name, process.execPath, args, { cwd: REPO_ROOT, graceMs: 10_000, env: options.env });
   const line = await waitForLine(child, (l) => l.includes('"msg":"sluice ready"'), options.readyTimeoutMs ?? 30_000);
   let proxyUrl = `http://${HOST}:${port}`;
   let adminUrl = `http://${HOST}:${adminPort}`;

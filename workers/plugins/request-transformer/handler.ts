@@ -123,7 +123,9 @@ class RequestTransformer implements PluginInstance {
       if (edited !== null) setBody(ctx, edited);
       return editQuery(ctx, env, this.#query, moved);
     }
-    const pending = editJsonBody(body, jsonEdits(env, this.#body));
+    // The body is this request's own (ctx.readBody read it): a large one is handed to the pool
+    // thread as it is, not copied, and what comes back replaces it.
+    const pending = editJsonBody(body, jsonEdits(env, this.#body), true);
     if (pending instanceof Promise) {
       return pending.then((edited) => {
         if (edited !== null) setBody(ctx, edited);

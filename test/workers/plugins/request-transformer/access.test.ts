@@ -214,6 +214,53 @@ describe('request-transformer', () => {
     assert.equal(jsonPoolStats().completed, before + 2, 'a small body is edited inline');
   });
 
+  test('a large JSON body sent in small pieces, with a length or chunked, is edited whole', async () => {
+    const text = JSON.stringify({ secret: 'x', old: 7, filler: 'z'.repeat(3 * OFFLOAD_BYTES) });
+    const expected = { filler: 'z'.repeat(3 * OFFLOAD_BYTES), new: 7, add: 'A', keep: 'never', list: ['3'], str: ['b'] };
+    for (const framing of ['length', 'chunked'] as const) {
+      const conn = await RawConnection.open(proxy.url);
+      const head = framing === 'length' ? `content-length: ${text.length}` : 'transfer-encoding: chunked';
+      conn.write(`POST /json HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n${head}\r\n\r\n`);
+      for (let at = 0; at < text.length; at += 7_000) {
+        const piece = text.slice(at, at + 7_000);
+        conn.write(framing === 'length' ? piece : `${piece.length.toString(16)}\r\n${piece}\r\n`);
+        if (at % 70_000 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+      if (framing === 'chunked') conn.write('0\r\n\r\n');
+      const reply = await conn.readResponse({ timeoutMs: 20_000 });
+      conn.destroy();
+      assert.equal(reply.status, 200, framing);
+      const seen = JSON.parse(reply.body.toString()) as Echo;
+      assert.deepEqual(JSON.parse(seen.body), expected, framing);
+      assert.equal(seen.headers['content-length'], String(Buffer.byteLength(seen.body)), framing);
+    }
+  });
+
+  test('a client that leaves in the middle of a large body: the proxy goes on', async () => {
+    const total = 4 * OFFLOAD_BYTES;
+    for (let i = 0; i < 3; i++) {
+      const conn = await RawConnection.open(proxy.url);
+      conn.write(`POST /json HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\ncontent-length: ${total}\r\n\r\n{"old":1,"f":"`);
+      conn.write('q'.repeat(total / 3));
+      await new Promise((resolve) => setImmediate(resolve));
+      conn.destroy();
+    }
+    const seen = await echo('/json', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ old: 5, f: 'q'.repeat(total) }) });
+    assert.equal((JSON.parse(seen.body) as Record<string, unknown>)['new'], 5);
+  });
+
+  test('an edit the pool thread cannot finish answers 500; the next large body is edited', async () => {
+    const big = JSON.stringify({ old: 1, list: Array.from({ length: 200_000 }, (_, i) => i), filler: 'y'.repeat(OFFLOAD_BYTES) });
+    const reply = request(`${proxy.url}/json`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    while (jsonPoolStats().inFlight === 0) await new Promise((resolve) => setImmediate(resolve));
+    await closeJsonPool();
+    const failed = await reply;
+    assert.equal(failed.status, 500);
+    assert.deepEqual(JSON.parse(failed.body), { message: 'An unexpected error occurred' });
+    const seen = await echo('/json', { method: 'POST', headers: { 'content-type': 'application/json' }, body: big });
+    assert.equal((JSON.parse(seen.body) as Record<string, unknown>)['new'], 1);
+  });
+
   test('a body past the limit answers 413 without reading it all; memory stays bounded', async () => {
     const conn = await RawConnection.open(proxy.url);
     const total = MAX_BODY_BYTES + 1024 * 1024;
