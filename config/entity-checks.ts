@@ -43,7 +43,10 @@ function checkService(item: Item, errors: ErrorList): void {
     errors.add(item, 'host', `invalid host: '${v['host']}' is not a valid hostname or IP address`);
   }
   checkServiceTls(item, errors);
-  if (typeof v['path'] === 'string' && ok(item, 'path')) {
+  // Kong: a grpc(s) service has no path (grpc_pass forwards the request's own path).
+  if ((v['protocol'] === 'grpc' || v['protocol'] === 'grpcs') && v['path'] !== null && v['path'] !== undefined && ok(item, 'path')) {
+    errors.add(item, 'path', `value must be null (the protocol is '${v['protocol']}')`);
+  } else if (typeof v['path'] === 'string' && ok(item, 'path')) {
     const msg = checkFixedPath(v['path']);
     if (msg !== null) errors.add(item, 'path', msg);
   }

@@ -12,6 +12,7 @@ import { routes } from './schemas/routes.ts';
 import { services } from './schemas/services.ts';
 import { targets } from './schemas/targets.ts';
 import { upstreams } from './schemas/upstreams.ts';
+import { grpcRouteDefaults } from './route-checks.ts';
 import { expandServiceShorthands } from './shorthands.ts';
 
 /** Entity schemas by group, or by credential kind for the credentials group. */
@@ -32,6 +33,7 @@ const validators = Object.fromEntries(Object.entries(ENTITY_SCHEMAS).map(([k, s]
 
 export function checkSchema(item: Item, errors: ErrorList): void {
   if (item.group === 'services') expandServiceShorthands(item, errors);
+  else if (item.group === 'routes') grpcRouteDefaults(item.value);
   const validate = validators[item.kind ?? item.group];
   if (validate === undefined) throw new Error(`no schema for ${item.type}`);
   for (const fe of runSchema(validate, item.value)) {

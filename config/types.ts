@@ -10,7 +10,7 @@ export interface Ref {
 export interface Service {
   id: string;
   name: string | null;
-  protocol: 'http' | 'https' | 'ws' | 'wss';
+  protocol: 'http' | 'https' | 'ws' | 'wss' | 'grpc' | 'grpcs';
   host: string;
   port: number;
   path: string | null;

@@ -237,7 +237,11 @@ export class GatewayWorker {
 
   #sweepPools(): void {
     this.#poolSweep = null;
-    if (this.#state !== null) this.#connector.retain(liveOrigins(this.#state));
+    if (this.#state !== null) {
+      const origins = liveOrigins(this.#state);
+      this.#connector.retain(origins);
+      this.#targets.grpc.retain(origins);
+    }
   }
 
   #listen(): void {
@@ -346,6 +350,7 @@ export class GatewayWorker {
       tls: this.#tls === null ? null : { ...this.#tls.stats, snis: this.#tls.table.size },
       websocket: { ...this.#targets.tunnels },
       http2: this.#h2 === null ? null : { ...this.#h2.stats },
+      grpc: { ...this.#targets.grpc.counters, open: this.#targets.grpc.size },
       heap_used: memory.heapUsed,
     };
   }
@@ -394,6 +399,7 @@ export class GatewayWorker {
       this.#h2?.closeAll();
       this.#tls?.closeHandshakes();
       this.#connector.close();
+      this.#targets.grpc.close();
       wheel.close();
       this.#post({ type: 'drained', inFlight: proxy?.inFlight ?? 0 });
       this.#port.close();

@@ -10,13 +10,14 @@ export const routes: EntitySchema = {
     id: ID,
     name: nullable(NAME),
     // A set in Kong; sorted when the entity is built so order never changes a hash. Sluice routes
-    // HTTP: Kong's stream and gRPC protocols are refused as unsupported, not as invalid. An
-    // `https`-only route answers plain HTTP with `https_redirect_status_code` (workers/proxy).
+    // HTTP and gRPC: Kong's stream protocols are refused as unsupported, not as invalid. An
+    // `https`-only route answers plain HTTP with `https_redirect_status_code` (workers/proxy); a
+    // gRPC route's own rules (no methods, no strip_path) are in route-checks.ts.
     protocols: {
       type: 'array',
       minItems: 1,
       uniqueItems: true,
-      items: refuse(oneOf(['http', 'https', 'grpc', 'grpcs', 'tcp', 'tls', 'udp', 'tls_passthrough', 'ws', 'wss']), ['http', 'https']),
+      items: refuse(oneOf(['http', 'https', 'grpc', 'grpcs', 'tcp', 'tls', 'udp', 'tls_passthrough', 'ws', 'wss']), ['http', 'https', 'grpc', 'grpcs']),
       default: ['http', 'https'],
     },
     methods: nullable({

@@ -9,10 +9,11 @@ export const services: EntitySchema = {
     {
       id: ID,
       name: nullable(NAME),
-      // Kong's stream and gRPC protocols are valid Kong that Sluice does not proxy. ws / wss (Kong's
+      // Kong's stream protocols are valid Kong that Sluice does not proxy. ws / wss (Kong's
       // WebSocket services) reach their targets as http / https; any request on them is proxied, a
-      // WebSocket handshake becomes a tunnel (workers/proxy/tunnel.ts).
-      protocol: refuse(oneOf(['http', 'https', 'grpc', 'grpcs', 'tcp', 'tls', 'tls_passthrough', 'udp', 'ws', 'wss'], 'http'), ['http', 'https', 'ws', 'wss']),
+      // WebSocket handshake becomes a tunnel (workers/proxy/tunnel.ts). grpc / grpcs targets are
+      // reached over HTTP/2 (h2c prior knowledge / TLS with ALPN h2: workers/grpc/).
+      protocol: refuse(oneOf(['http', 'https', 'grpc', 'grpcs', 'tcp', 'tls', 'tls_passthrough', 'udp', 'ws', 'wss'], 'http'), ['http', 'https', 'ws', 'wss', 'grpc', 'grpcs']),
       host: { type: 'string', minLength: 1, maxLength: LIMITS.hostLength },
       port: PORT,
       path: nullable(ABSOLUTE_PATH),

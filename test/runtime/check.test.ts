@@ -22,7 +22,7 @@ test('a valid file: exit 0, entity counts and the configuration hash', async () 
 });
 
 test('an invalid file: exit 1, every error with its entity and field path', async () => {
-  const file = await writeConfig('_format_version: "3.0"\nservices:\n  - name: s\n    host: example.com\n    retries: -1\n    routes:\n      - name: r\n        paths: [/a]\n        protocols: [grpc]\nplugins:\n  - name: acme\n');
+  const file = await writeConfig('_format_version: "3.0"\nservices:\n  - name: s\n    host: example.com\n    retries: -1\n    routes:\n      - name: r\n        paths: [/a]\n        protocols: [tcp]\nplugins:\n  - name: acme\n');
   const { status, out } = check(file);
   assert.equal(status, 1, out);
   assert.match(out, /3 error\(s\)/);

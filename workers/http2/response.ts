@@ -58,6 +58,12 @@ export class H2Response implements ClientResponse {
   /** The head as built by writeHead (sentHeaders). */
   #sent: OutgoingHttpHeaders | null = null;
   #bodyAllowed = true;
+  /**
+   * A gRPC response (workers/grpc/exchange.ts): trailers may follow the body, so the head is sent
+   * with waitForTrailers and the stream ends with a trailing HEADERS frame (empty when none came).
+   */
+  expectTrailers = false;
+  #trailers: OutgoingHttpHeaders | null = null;
 
   constructor(stream: ServerHttp2Stream, req: H2Request, env: H2ResponseEnv) {
     this.stream = stream;
@@ -126,6 +132,13 @@ export class H2Response implements ClientResponse {
     this.#head = null;
     const stream = this.stream;
     if (stream.destroyed || stream.closed) return false;
+    if (this.expectTrailers && !last) {
+      stream.respond(head, { endStream: false, waitForTrailers: true });
+      stream.once('wantTrailers', () => {
+        if (!stream.destroyed && !stream.closed) stream.sendTrailers(this.#trailers ?? {});
+      });
+      return true;
+    }
     stream.respond(head, { endStream: last });
     return true;
   }
@@ -153,6 +166,19 @@ export class H2Response implements ClientResponse {
     if (held && !body) return;
     if (body) this.stream.end(chunk);
     else this.stream.end();
+  }
+
+  /** Ends the response with `trailers` after the body (a gRPC status), or as trailers-only when nothing was written. */
+  endWithTrailers(trailers: OutgoingHttpHeaders | null): void {
+    if (this.writableFinished || this.destroyed) return;
+    this.#trailers = trailers;
+    if (this.#head !== null && trailers !== null && this.#bodyAllowed) {
+      // No DATA came: the response head, then its trailers with END_STREAM.
+      this.writableFinished = true;
+      if (this.#respond(false)) this.stream.end();
+      return;
+    }
+    this.end();
   }
 
   destroy(): void {

@@ -6,6 +6,7 @@ import type { Consumer, Credential, Route, Service } from '../../config/types.ts
 import type { RoutePlugins } from '../plugins/route-plugins.ts';
 import type { PluginRun } from '../plugins/runner.ts';
 import type { BufferedResponse } from '../plugins/types.ts';
+import { grpcExitHeaders } from '../grpc/grpc-only.ts';
 import { assertHeader } from '../http1/response.ts';
 import type { ClientRequest, ClientResponse } from './client.ts';
 import type { Match } from '../router/types.ts';
@@ -124,6 +125,12 @@ export class RequestContext {
     if (res.headersSent) {
       res.destroy();
       return;
+    }
+    // A gRPC client gets its answer as grpc-status / grpc-message, without a body (as Kong).
+    const grpc = grpcExitHeaders(this, status, body, headers);
+    if (grpc !== null) {
+      headers = grpc;
+      body = null;
     }
     const payload = body === undefined || body === null ? EMPTY_BODY : Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : JSON.stringify(body));
     const plugins = this.plugins?.plugins;

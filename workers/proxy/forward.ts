@@ -27,6 +27,7 @@ import type { PluginRunner } from '../plugins/route-plugins.ts';
 import type { BufferedResponse, UpstreamResponse } from '../plugins/types.ts';
 import type { WorkerState } from '../state.ts';
 import type { UpstreamConnection, UpstreamFault, UpstreamHandler } from '../upstream/connection.ts';
+import { forwardGrpc } from '../grpc/exchange.ts';
 import { BufferedAnswer } from './buffered-response.ts';
 import { answerError } from './errors.ts';
 import type { RequestContext } from './context.ts';
@@ -427,6 +428,8 @@ function failTry(ctx: RequestContext, code: number): void {
 }
 
 export function forward(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, targets: Targets, listener: ListenerInfo): void {
+  // Kong hands these to grpc_pass, whichever route matched: HTTP/2 to the target.
+  if (service.protocol === 'grpc' || service.protocol === 'grpcs') return forwardGrpc(ctx, state, service, runner, targets, listener);
   const exchange = new Exchange(ctx, state, service, runner, targets, listener);
   ctx.exchange = exchange;
   if (runner !== null && runner.logs) ctx.tries = [];

@@ -1,5 +1,6 @@
 // The proxy's request entry point (worker thread): route, run plugins, forward, log.
 import type { Logger } from '../../runtime/protocol/log.ts';
+import { isGrpcRoute, refuseOnGrpcRoute } from '../grpc/grpc-only.ts';
 import { countBytes } from '../metrics/bytes.ts';
 import type { PluginRunner } from '../plugins/iterator.ts';
 import type { WorkerState } from '../state.ts';
@@ -70,6 +71,7 @@ export class Proxy {
     ctx.service = match.service;
     if (match.service === null) return answerError(ctx, 'SLUICE_ERR_NO_HEALTHY_TARGET', 'no Service found with those values');
     if (needsHttps(match.route, listener.proto)) return answerHttpsOnly(ctx, match.route);
+    if (isGrpcRoute(match.route) && refuseOnGrpcRoute(ctx, match.route, listener.proto)) return;
 
     const runner = state.plugins.forRoute(match.route, match.service);
     tracked[kRunner] = runner;

@@ -14,6 +14,7 @@ import type { Balancer } from '../balancer/balancers.ts';
 import type { Peer } from '../balancer/peer.ts';
 import type { ServiceHosts } from '../dns/service-hosts.ts';
 import type { TimerWheel } from '../timers/wheel.ts';
+import { GrpcSessions } from '../grpc/sessions.ts';
 import type { TargetPool, TargetTls, UpstreamConnector } from '../upstream/pool.ts';
 import type { TlsState } from '../tls/state.ts';
 import { TunnelStats } from './tunnel.ts';
@@ -39,6 +40,8 @@ export class Targets {
   readonly tls: UpstreamTlsSettings;
   /** WebSocket tunnels of this worker (proxy/tunnel.ts). */
   readonly tunnels = new TunnelStats();
+  /** HTTP/2 sessions to the targets of grpc / grpcs services (workers/grpc/). */
+  readonly grpc: GrpcSessions;
   readonly #memo = new WeakMap<object, Target>();
 
   constructor(connector: UpstreamConnector, tls: UpstreamTlsSettings, log: Logger) {
@@ -46,6 +49,7 @@ export class Targets {
     this.wheel = connector.wheel;
     this.tls = tls;
     this.log = log;
+    this.grpc = new GrpcSessions(connector.wheel, connector.trustedCa, connector.keepalive.idleTimeoutMs);
   }
 
   /**
@@ -104,9 +108,12 @@ export class Targets {
   }
 }
 
-/** How a service's protocol reaches its targets: `ws` is http, `wss` https (Kong's WebSocket services). */
+/**
+ * How a service's protocol reaches its targets: `ws` is http, `wss` https (Kong's WebSocket
+ * services); `grpc` is cleartext, `grpcs` TLS (both HTTP/2: workers/grpc/).
+ */
 export function upstreamScheme(protocol: string): 'http' | 'https' {
-  return protocol === 'https' || protocol === 'wss' ? 'https' : 'http';
+  return protocol === 'https' || protocol === 'wss' || protocol === 'grpcs' ? 'https' : 'http';
 }
 
 export function hostHeader(host: string, port: number, protocol: string): string {
