@@ -114,7 +114,7 @@ function estimateSeconds(): number {
   for (const s of scenarios) {
     if (s === 'single' || s === 'multi') total += 3 * perTarget + setup;
     if (s === 'plugins') total += 2 * perTarget + setup;
-    if (s === 'auth') total += 7 * perTarget + setup;
+    if (s === 'auth') total += 8 * perTarget + setup;
     if (s === 'traffic') total += 7 * perTarget + setup;
     if (s === 'transform') total += 5 * perTarget + setup;
     if (s === 'logging') total += 7 * perTarget + setup;

@@ -148,6 +148,29 @@ test('an upstream that does not answer within read_timeout: 504 as DEADLINE_EXCE
   }
 });
 
+test('a client stream that keeps sending outlives read_timeout: the body flowing upstream counts as activity', async () => {
+  const slow = echoClient(address, 'test.Slow');
+  try {
+    const started = Date.now();
+    const collected = await new Promise<Record<string, number>>((resolve, reject) => {
+      const call = slow.Collect(new grpc.Metadata(), (error, res) => (error !== null ? reject(error) : resolve(JSON.parse(res!.toString()) as Record<string, number>)));
+      let sent = 0;
+      const tick = setInterval(() => {
+        call.write(Buffer.alloc(10));
+        if (++sent === 12) {
+          clearInterval(tick);
+          call.end();
+        }
+      }, 200);
+    });
+    // 12 messages 200 ms apart: the upstream answered nothing for over twice its read_timeout (1 s).
+    assert.ok(Date.now() - started >= 2000);
+    assert.deepEqual(collected, { messages: 12, bytes: 120 });
+  } finally {
+    slow.close();
+  }
+});
+
 test('malformed gRPC framing is passed through untouched: the upstream judges it, as when called directly', async () => {
   // A length prefix announcing 100 bytes, then 3 bytes and END_STREAM.
   const bad = Buffer.from([0, 0, 0, 0, 100, 1, 2, 3]);
@@ -274,7 +297,7 @@ test('an upstream that is down: the client gets a gRPC error (Kong: 502, grpc-st
   assert.equal(ok.error, null);
 });
 
-test('an upstream that resets every connection: a gRPC error after the retries, the gateway lives on', async () => {
+test('an upstream that resets every connection: a gRPC error, the gateway lives on', async () => {
   const down = echoClient(address, 'test.Reset');
   try {
     const r = await unary(down, { a: 1 });
@@ -283,7 +306,9 @@ test('an upstream that resets every connection: a gRPC error after the retries, 
   } finally {
     down.close();
   }
-  assert.ok(resetAccepts >= 2, `the retry did not reach the target again (${resetAccepts} connections)`);
+  // Reached (a retry happens only when the reset came before the HTTP/2 connection was up: a
+  // gRPC call is a POST, which nginx does not send again once it went out).
+  assert.ok(resetAccepts >= 1, 'the target was never reached');
   const ok = await unary(client, { still: 'here' });
   assert.equal(ok.error, null);
 });

@@ -11,9 +11,10 @@
 //
 // Faults, as Kong answers a gRPC client (kong.response.exit on a request whose content-type is
 // application/grpc: the HTTP status, grpc-status mapped from it, grpc-message, no body — see
-// proxy/context.ts): a target that refused, reset or failed the TLS handshake before the stream
-// started is retried on the next target while `retries` allow (the body has not been read yet),
-// then 502 (grpc-status 13); a connect or read timeout 504 (grpc-status 4); no healthy target 503
+// proxy/context.ts): a target that refused, reset or failed the TLS handshake before its session
+// was up is retried on the next target while `retries` allow (the body has not been read yet),
+// then 502 (grpc-status 13); a stream that failed after its request went out is not retried (a
+// POST: nginx does not send it again either) and answers 502; a connect or read timeout 504 (grpc-status 4); no healthy target 503
 // (grpc-status 14). Once the response has started, a fault resets the client's stream.
 // A client that resets its stream (a cancelled call) resets the upstream stream (CANCEL).
 import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type IncomingHttpStatusHeader, type OutgoingHttpHeaders } from 'node:http2';
@@ -254,7 +255,9 @@ export class GrpcExchange implements SessionWaiter, DrainWaiter {
   }
 
   onEnd(): void {
-    if (this.done) return;
+    // node:http2 may end the readable side of a stream its session lost before any response
+    // came: that is a fault (onClose answers it), not an empty 200.
+    if (this.done || !this.ctx.res.headersSent) return;
     this.#finish();
   }
 

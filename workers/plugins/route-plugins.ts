@@ -12,6 +12,8 @@ import type { RequestContext } from '../proxy/context.ts';
 export interface PluginRunner {
   /** The route has a `response` plugin: the upstream answer must be read whole and given to `response` first. */
   readonly buffersResponse: boolean;
+  /** The route has a header_filter plugin: the response head is built as an object for `headerFilter`. */
+  readonly filtersHeaders: boolean;
   /** The route has a body_filter plugin: every chunk to the client goes through `bodyFilter`. */
   readonly filtersBody: boolean;
   /** The route has a log-phase plugin: the proxy records what only a log entry reads (each upstream try). */
@@ -58,6 +60,7 @@ export class RoutePlugins implements PluginRunner {
   readonly bodyFilterAt: readonly number[];
   readonly logAt: readonly number[];
   readonly buffersResponse: boolean;
+  readonly filtersHeaders: boolean;
   readonly filtersBody: boolean;
   readonly logs: boolean;
   readonly #runner: PhaseRunner;
@@ -75,6 +78,7 @@ export class RoutePlugins implements PluginRunner {
     this.bodyFilterAt = positions(choices, 'bodyFilter');
     this.logAt = positions(choices, 'log');
     this.buffersResponse = this.responseAt.length > 0;
+    this.filtersHeaders = this.headerFilterAt.length > 0;
     this.filtersBody = this.bodyFilterAt.length > 0;
     this.logs = this.logAt.length > 0;
   }

@@ -174,11 +174,13 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     if (this.peer !== null) this.balancer!.passive?.status(this.peer, statusCode);
     const runner = this.runner;
     const extra = ctx.responseHeaders;
-    if (runner === null && extra === null) {
+    // No plugin looks at the head (auth plugins only run in access): relayed as it came, no object.
+    if (extra === null && (runner === null || (!runner.buffersResponse && !runner.filtersHeaders))) {
       const flat = relayedResponseHeaders(rawHeaders);
       flat.push('via', '1.1 sluice');
       this.status = statusCode;
       this.head = flat;
+      if (runner !== null) this.filtersBody = runner.filtersBody;
       return;
     }
     let headers: Record<string, string | string[] | undefined> = responseHeaderObject(rawHeaders);

@@ -1,19 +1,18 @@
 // Runs on the bench orchestrator. An outside CPU load with no Sluice work in it: a process that
-// keeps one core busy `duty` of the time (busy, then idle, in 10 ms periods) at a given nice
-// value — the floor of what a busy core alone does to another process's latency on this machine.
+// keeps one core busy `duty` of the time (busy, then idle, in periods of `periodMs`, 10 ms unless
+// said) at a given nice value — the floor of what a busy core alone does to another process's
+// latency on this machine.
 import { start, type Child } from '../proc.ts';
 
-const PERIOD_MS = 10;
-
-export function startSpinner(duty: number, nice: number): Child {
-  const busyMs = Math.max(0, Math.min(1, duty)) * PERIOD_MS;
+export function startSpinner(duty: number, nice: number, periodMs = 10): Child {
+  const busyMs = Math.max(0, Math.min(1, duty)) * periodMs;
   const source = `
     const busy = ${busyMs};
     function tick() {
       const end = performance.now() + busy;
       while (performance.now() < end);
-      if (busy >= ${PERIOD_MS}) setImmediate(tick);
-      else setTimeout(tick, ${PERIOD_MS} - busy);
+      if (busy >= ${periodMs}) setImmediate(tick);
+      else setTimeout(tick, ${periodMs} - busy);
     }
     tick();
     // Gone with the bench even if it was killed.

@@ -1,10 +1,10 @@
 // Runs on the bench orchestrator. Scenario "auth": what each authentication plugin costs alone.
 // One Sluice with 1 worker and one route per case — no plugins, key-auth, basic-auth, hmac-auth,
-// jwt HS256, jwt RS256, key-auth + acl — loaded in alternation (compare.ts), so every case runs
+// jwt HS256, jwt RS256, jwt ES256, key-auth + acl — loaded in alternation (compare.ts), so every case runs
 // on the same process and the same upstream; each is reported as a ratio to "no plugins" of the
 // same rounds. Credentials are made up front (a fresh Date for hmac-auth with a clock skew that
 // covers the run; jwt tokens without exp), so every request is a 200 that ran the whole check.
-import { createHmac, generateKeyPairSync, sign } from 'node:crypto';
+import { createHmac, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
 import { compare, type Target } from '../load/compare.ts';
 import type { BenchContext } from '../context.ts';
 import { describeBackground } from '../report/machine.ts';
@@ -16,9 +16,11 @@ const GOAL_MAX_COST_PCT = 10;
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-function jwt(alg: 'HS256' | 'RS256', iss: string, key: string | Parameters<typeof sign>[2]): string {
+function jwt(alg: 'HS256' | 'RS256' | 'ES256', iss: string, key: string | KeyObject): string {
   const input = `${b64({ typ: 'JWT', alg })}.${b64({ iss, sub: 'bench' })}`;
-  const signature = alg === 'HS256' ? createHmac('sha256', key as string).update(input).digest() : sign('sha256', Buffer.from(input), key as Parameters<typeof sign>[2]);
+  const signature =
+    typeof key === 'string' ? createHmac('sha256', key).update(input).digest()
+    : sign('sha256', Buffer.from(input), alg === 'ES256' ? { key, dsaEncoding: 'ieee-p1363' } : key);
   return `${input}.${signature.toString('base64url')}`;
 }
 
@@ -28,6 +30,7 @@ export async function runAuthPluginsScenario(ctx: BenchContext): Promise<void> {
   const children: Child[] = [];
   try {
     const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const route = (name: string, plugins: unknown[]): Record<string, unknown> => ({ name, paths: [`/${name}`], plugins });
     const config = {
       _format_version: '3.0',
@@ -42,6 +45,7 @@ export async function runAuthPluginsScenario(ctx: BenchContext): Promise<void> {
             route('hmac-auth', [{ name: 'hmac-auth', config: { clock_skew: 86_400 } }]),
             route('jwt-hs256', [{ name: 'jwt' }]),
             route('jwt-rs256', [{ name: 'jwt' }]),
+            route('jwt-es256', [{ name: 'jwt' }]),
             route('acl', [{ name: 'key-auth' }, { name: 'acl', config: { allow: ['bench'] } }]),
           ],
         },
@@ -55,6 +59,7 @@ export async function runAuthPluginsScenario(ctx: BenchContext): Promise<void> {
           jwt_secrets: [
             { key: 'bench-hs', algorithm: 'HS256', secret: 'bench-jwt-secret' },
             { key: 'bench-rs', algorithm: 'RS256', rsa_public_key: rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+            { key: 'bench-es', algorithm: 'ES256', rsa_public_key: ec.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
           ],
           acls: [{ group: 'bench' }],
         },
@@ -73,6 +78,7 @@ export async function runAuthPluginsScenario(ctx: BenchContext): Promise<void> {
       { name: 'hmac-auth (sha256)', url: `${base}/hmac-auth`, headers: { date, authorization: `hmac username="bench-hmac", algorithm="hmac-sha256", headers="date @request-target", signature="${hmac}"` }, pid },
       { name: 'jwt HS256', url: `${base}/jwt-hs256`, headers: { authorization: `Bearer ${jwt('HS256', 'bench-hs', 'bench-jwt-secret')}` }, pid },
       { name: 'jwt RS256', url: `${base}/jwt-rs256`, headers: { authorization: `Bearer ${jwt('RS256', 'bench-rs', rsa.privateKey)}` }, pid },
+      { name: 'jwt ES256', url: `${base}/jwt-es256`, headers: { authorization: `Bearer ${jwt('ES256', 'bench-es', ec.privateKey)}` }, pid },
       { name: 'key-auth + acl', url: `${base}/acl`, headers: { apikey: 'bench-key' }, pid },
     ];
     const outcomes = await compare(targets, ctx.settings);

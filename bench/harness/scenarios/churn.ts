@@ -8,10 +8,16 @@
 //   churn, --rebuild-all   Sluice in its diagnostic mode that rebuilds everything (Kong's way)
 // Scenario "route-churn" is the same with a 10,000-route table (route-table.ts) where each change
 // rewrites one route's path and host (new names every time), and the load on `/bench`.
+// A fourth phase is the floor of the machine: steady load on the same Sluice while an outside
+// process (harness/load/spinner.ts, nice 0) burns the CPU the changes cost Sluice — their extra
+// CPU per second over steady, from the rounds before — in bursts ten times a second. On a machine
+// with few cores, that much CPU raises the p99 whoever spends it; the ratio it gives is what no
+// change to Sluice's apply path can go below.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext } from '../context.ts';
 import { withCpu } from '../load/compare.ts';
 import { autocannonDriver } from '../load/load.ts';
+import { startSpinner } from '../load/spinner.ts';
 import { describeBackground } from '../report/machine.ts';
 import { probe } from '../net.ts';
 import { stop, type Child } from '../proc.ts';
@@ -70,6 +76,8 @@ interface Phase {
   name: string;
   sluice: Sluice;
   churn: boolean;
+  /** The floor phase: an outside process burns the CPU the changes cost (cores, per round). */
+  spin?: number[];
   loads: RunResult[];
   stats: ChurnStats;
 }
@@ -230,19 +238,35 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
       { name: 'steady', sluice: gated, churn: false, loads: [], stats: emptyStats() },
       { name: `10 ${kind} changes/s`, sluice: gated, churn: true, loads: [], stats: emptyStats() },
       { name: `10 ${kind} changes/s --rebuild-all`, sluice: rebuildAll, churn: true, loads: [], stats: emptyStats() },
+      { name: 'steady + their CPU outside', sluice: gated, churn: false, loads: [], stats: emptyStats(), spin: [] },
     ];
+    /** Cores the changes cost Sluice over steady so far (medians of the rounds run), or null before both ran. */
+    const changeCores = (): number | null => {
+      const cores = (p: Phase | undefined): number => median((p?.loads ?? []).map((l) => (l.cpuMs ?? NaN) / 1000 / (l.durationS ?? NaN)));
+      const extra = cores(phases[1]) - cores(phases[0]);
+      return Number.isFinite(extra) ? Math.max(0, extra) : null;
+    };
     const flips = new Map<Sluice, { n: number }>([[gated, { n: 0 }], [rebuildAll, { n: 0 }]]);
     for (let round = 0; round < settings.rounds; round += 1) {
       for (let i = 0; i < phases.length; i += 1) {
         const phase = phases[(round + i) % phases.length];
         if (phase === undefined) continue;
         const fixedRate = rate;
+        let spinner: Child | null = null;
+        if (phase.spin !== undefined) {
+          const cores = changeCores();
+          if (cores === null) continue;
+          phase.spin.push(cores);
+          // Ten bursts a second, as the changes come; one process, so at most one core.
+          spinner = startSpinner(cores, 0, 1000 / RECONFIGS_PER_SECOND);
+        }
         const load = withCpu(phase.sluice.child.pid, settings.durationS, () => autocannonDriver.run(loadSpec(phase.sluice, settings.durationS, fixedRate)));
         const flip = flips.get(phase.sluice) ?? { n: 0 };
         // The churner starts with the load and stops one second early, so no reconfigure
         // lands after the load generator has stopped measuring.
         const churner = phase.churn ? churn(phase.sluice, plan, (settings.durationS - 1) * 1000, phase.stats, flip) : Promise.resolve();
         const [result] = await Promise.all([load, churner]);
+        if (spinner !== null) await stop(spinner);
         phase.loads.push(result);
         settings.log(
           `  round ${round + 1}/${settings.rounds}  ${phase.name.padEnd(28)} ${fmtInt(result.rps).padStart(7)} req/s` +
@@ -278,6 +302,7 @@ function printPhases(ctx: BenchContext, rate: number, phases: readonly (Phase & 
         row('CPU/req vs steady (paired)', (p) => (steady === undefined ? 'n/a' : fmtX(pairedRatio(p.summary, steady, 'cpuUsPerReq')))),
         row('proxy errors', (p) => fmtInt(p.summary.errors)),
         row('Sluice CPU µs/req', (p) => (Number.isFinite(p.summary.cpuUsPerReq) ? p.summary.cpuUsPerReq.toFixed(1) : 'n/a')),
+        row('outside CPU, cores (median)', (p) => (p.spin === undefined ? '-' : median(p.spin).toFixed(2))),
         row('reconfigs ok/sent', (p) => (p.churn ? `${p.stats.ok}/${p.stats.attempted}` : '-')),
         row('reconfig errors', (p) => (p.churn ? fmtInt(p.stats.errors) : '-')),
         row('POST ?wait=1 p50 ms', (p) => (p.churn ? fmtMs(median(p.stats.latenciesMs)) : '-')),

@@ -8,9 +8,18 @@
 // algorithm; `validate_request_body` checks `Digest: SHA-256=<base64 sha256 of the body>` (no
 // Digest: the body must be empty). Failures answer 401 with Kong's messages and
 // `WWW-Authenticate: hmac[ realm="..."]`, or fall back to the `anonymous` consumer.
+// A signature that verified is remembered (bounded, per instance) with the credential object it
+// verified against: a client at many requests per second signs the same Date and target again
+// within that second, and the HMAC is most of this plugin's cost. A hit needs everything the
+// signature is a function of to be equal (username, algorithm, signature, the signing string built
+// from this request): it is exactly the answer the HMAC would give, never skips the clock-skew or body
+// checks, and counts only while the username still names that very credential object (a changed
+// or removed credential is a new index with new objects). It holds signatures, which travel in
+// the clear and are useless past the clock skew, never secrets; failures are never stored, so
+// guesses cannot fill it.
 import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import { schema, type Config } from '../../../config/plugins/hmac-auth.ts';
-import type { HmacAuthCredential } from '../../../config/types.ts';
+import type { Consumer, HmacAuthCredential } from '../../../config/types.ts';
 import type { CredentialMatch } from '../../credentials.ts';
 import type { RequestContext } from '../../proxy/context.ts';
 import { alreadyAuthenticated, failAuth, failure, setConsumer, type AuthFailure } from '../auth-common.ts';
@@ -27,6 +36,27 @@ export const MAX_VALIDATED_BODY_BYTES = 1024 * 1024;
 // nginx's parse_http_time formats: RFC 1123, RFC 850, asctime.
 const HTTP_DATE = /^(?:[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]+, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})$/;
 
+/** The most signatures remembered per instance, and the longest signing string remembered. */
+const VERIFIED_MAX_ENTRIES = 512;
+const VERIFIED_MAX_SIGNING = 2048;
+
+/** A signature that verified: what it was computed over, and the credential object it verified against. */
+class Verified {
+  readonly username: string;
+  readonly algorithm: string;
+  readonly signing: string;
+  readonly credential: HmacAuthCredential;
+  readonly consumer: Consumer;
+
+  constructor(signed: Signed, signing: string, credential: HmacAuthCredential, consumer: Consumer) {
+    this.username = signed.username;
+    this.algorithm = signed.algorithm;
+    this.signing = signing;
+    this.credential = credential;
+    this.consumer = consumer;
+  }
+}
+
 interface Signed {
   username: string;
   algorithm: string;
@@ -42,6 +72,11 @@ class HmacAuth implements PluginInstance {
   readonly #noDate: AuthFailure;
   readonly #notValid: AuthFailure;
   readonly #notSame: AuthFailure;
+  /** signature (as given) → what it verified over (insertion order: the oldest goes first when full). */
+  readonly #verified = new Map<string, Verified>();
+  /** The last Date/X-Date value seen and its epoch seconds (NaN: not an HTTP date). */
+  #lastDate = '';
+  #lastDateAt = NaN;
 
   constructor(config: Config, env: PluginEnv) {
     this.#config = config;
@@ -74,7 +109,7 @@ class HmacAuth implements PluginInstance {
     const authorization = headers.authorization;
     const proxyAuthorization = headers['proxy-authorization'];
     if (authorization === undefined && proxyAuthorization === undefined) return this.#unauthorized;
-    if (!withinSkew(headers['x-date'], config.clock_skew) && !withinSkew(headers.date, config.clock_skew)) return this.#noDate;
+    if (!this.#withinSkew(headers['x-date']) && !this.#withinSkew(headers.date)) return this.#noDate;
     let signed = parse(proxyAuthorization);
     if (signed === null) {
       signed = parse(authorization);
@@ -85,7 +120,7 @@ class HmacAuth implements PluginInstance {
     if (signed === null || !this.#validParams(signed)) return this.#notValid;
     const match = this.#env.credentials().hmacAuth(signed.username);
     if (match === null) return this.#notValid;
-    if (!sameSignature(ctx, signed, (match.credential as HmacAuthCredential).secret)) return this.#notSame;
+    if (!this.#sameSignature(ctx, signed, match)) return this.#notSame;
     if (!config.validate_request_body) return this.#authenticated(ctx, match);
     const body = ctx.readBody(MAX_VALIDATED_BODY_BYTES);
     if (body instanceof Promise) return body.then((read) => (validDigest(ctx, read) ? this.#authenticated(ctx, match) : this.#notSame));
@@ -95,6 +130,36 @@ class HmacAuth implements PluginInstance {
   #authenticated(ctx: RequestContext, match: CredentialMatch): null {
     setConsumer(ctx, match.consumer, match.credential, (match.credential as HmacAuthCredential).username);
     return null;
+  }
+
+  /** Kong's create_hash over the listed headers against the given signature, or the memo of an earlier one. */
+  #sameSignature(ctx: RequestContext, signed: Signed, match: CredentialMatch): boolean {
+    const signing = signingString(ctx, signed.headers);
+    const credential = match.credential as HmacAuthCredential;
+    // Keyed by the short signature; a hit must match everything the signature is a function of.
+    const verified = this.#verified;
+    const hit = verified.get(signed.signature);
+    if (hit !== undefined) {
+      if (hit.signing === signing && hit.username === signed.username && hit.algorithm === signed.algorithm && hit.credential === credential && hit.consumer === match.consumer) return true;
+      verified.delete(signed.signature);
+    }
+    if (!sameSignature(signed, signing, credential.secret)) return false;
+    if (signing.length <= VERIFIED_MAX_SIGNING && signed.signature.length <= 128) {
+      if (verified.size >= VERIFIED_MAX_ENTRIES) verified.delete(verified.keys().next().value!);
+      verified.set(signed.signature, new Verified(signed, signing, credential, match.consumer));
+    }
+    return true;
+  }
+
+  /** `date` within clock_skew of now; the parse of the last value is kept (clients resend it all second). */
+  #withinSkew(date: string | string[] | undefined): boolean {
+    if (typeof date !== 'string') return false;
+    if (date !== this.#lastDate) {
+      this.#lastDate = date;
+      this.#lastDateAt = HTTP_DATE.test(date) ? Math.floor(Date.parse(date) / 1000) : NaN;
+    }
+    const at = this.#lastDateAt;
+    return !Number.isNaN(at) && Math.abs(Date.now() / 1000 - at) <= this.#config.clock_skew;
   }
 
   /** Kong's validate_params: every enforced header signed, an allowed algorithm. */
@@ -111,27 +176,29 @@ function parse(header: string | undefined): Signed | null {
   return { username: m[1]!, algorithm: m[2]!, headers: m[3]!.split(' '), signature: m[4]! };
 }
 
-function withinSkew(date: string | string[] | undefined, skew: number): boolean {
-  if (typeof date !== 'string' || !HTTP_DATE.test(date)) return false;
-  const at = Date.parse(date);
-  return !Number.isNaN(at) && Math.abs(Date.now() / 1000 - Math.floor(at / 1000)) <= skew;
-}
-
-/** Kong's create_hash over the listed headers, compared with the given base64 signature in constant time. */
-function sameSignature(ctx: RequestContext, signed: Signed, secret: string): boolean {
+/** Kong's signing string: per listed header `name: value`, joined with "\n". */
+function signingString(ctx: RequestContext, names: readonly string[]): string {
   const req = ctx.req;
-  const lines: string[] = [];
-  for (const header of signed.headers) {
+  let text = '';
+  for (let i = 0; i < names.length; i++) {
+    const header = names[i]!;
     const lower = header.toLowerCase();
     const raw = req.headers[lower];
     // kong.request.get_header: the first value of a repeated header.
     const value = typeof raw === 'string' ? (raw.includes(',') ? (req.headerValues(lower)[0] ?? raw) : raw) : Array.isArray(raw) ? raw[0] : undefined;
-    if (value !== undefined) lines.push(`${header}: ${value}`);
-    else if (header === '@request-target') lines.push(`${header}: ${req.method.toLowerCase()} ${req.url}`);
-    else if (header === 'request-line') lines.push(`${req.method} ${req.url} HTTP/${req.httpVersion}`);
-    else lines.push(`${header}:`);
+    let line: string;
+    if (value !== undefined) line = `${header}: ${value}`;
+    else if (header === '@request-target') line = `${header}: ${req.method.toLowerCase()} ${req.url}`;
+    else if (header === 'request-line') line = `${req.method} ${req.url} HTTP/${req.httpVersion}`;
+    else line = `${header}:`;
+    text = i === 0 ? line : `${text}\n${line}`;
   }
-  const expected = createHmac(DIGESTS[signed.algorithm]!, secret).update(lines.join('\n')).digest();
+  return text;
+}
+
+/** The HMAC of the signing string with the credential's secret, compared with the given base64 signature in constant time. */
+function sameSignature(signed: Signed, signing: string, secret: string): boolean {
+  const expected = createHmac(DIGESTS[signed.algorithm]!, secret).update(signing).digest();
   const given = Buffer.from(signed.signature, 'base64');
   return given.length === expected.length && timingSafeEqual(given, expected);
 }

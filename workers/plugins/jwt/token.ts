@@ -2,7 +2,7 @@
 // jwt_parser.lua rules (what counts as a token, which error each flaw gets) and Node's crypto.
 // Keys are made once per credential object (a WeakMap: the credential objects of an unchanged
 // config stay the same across reconfigures), never per request.
-import { constants, createHmac, createPublicKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
+import { constants, createHmac, createPublicKey, createSecretKey, timingSafeEqual, verify, type KeyObject } from 'node:crypto';
 import type { JwtSecret } from '../../../config/types.ts';
 
 export interface DecodedToken {
@@ -74,7 +74,7 @@ function decodeText(part: string): string {
 }
 
 /** A credential's key, ready to verify with; or why it cannot be. */
-export type VerifyKey = { hmac: Buffer; key: null } | { hmac: null; key: KeyObject } | { hmac: null; key: null };
+export type VerifyKey = { hmac: KeyObject; key: null } | { hmac: null; key: KeyObject } | { hmac: null; key: null };
 
 const NO_KEY: VerifyKey = Object.freeze({ hmac: null, key: null });
 const keys = new WeakMap<JwtSecret, { base64: VerifyKey | null; plain: VerifyKey | null }>();
@@ -94,7 +94,9 @@ export function keyOf(secret: JwtSecret, secretIsBase64: boolean, onInvalid: (er
     if (typeof secret.secret === 'string') {
       // Kong decodes base64url (ngx decode_base64url): a secret in standard base64 with + or / fails.
       const bytes = secretIsBase64 ? base64url(secret.secret) : Buffer.from(secret.secret, 'utf8');
-      if (bytes !== null) made = { hmac: bytes, key: null };
+      // A KeyObject, not the Buffer: createHmac imports a Buffer key on every call (several times
+      // the HMAC's own cost on a token this size); a KeyObject is imported once.
+      if (bytes !== null) made = { hmac: createSecretKey(bytes), key: null };
     }
   } else if (typeof secret.rsa_public_key === 'string') {
     try {
