@@ -22,6 +22,7 @@
 //    For each: p50/p99 of /small, the worker's event-loop delay and utilization (its own
 //    metrics, scraped before and after), CPU per thread of Sluice (the worker, the JSON pool
 //    thread, the rest) and of the machine, and the 5 MB requests done.
+// `--node-args="..."`: extra node flags for both Sluice processes (V8 GC flags, say).
 // Bounded: 2 s warm-up + `--duration` s per variant, every process stopped by pid.
 import { once } from 'node:events';
 import { request as httpRequest, Agent } from 'node:http';
@@ -41,7 +42,9 @@ import { startUpstream } from './harness/targets/upstream.ts';
 import { startSpinner } from './harness/load/spinner.ts';
 import { threadDelta, threadsOf, type ThreadCpu } from './harness/report/threads.ts';
 
-const { values } = parseArgs({ options: { duration: { type: 'string' }, 'big-clients': { type: 'string' }, connections: { type: 'string' }, 'skip-micro': { type: 'boolean' } } });
+const { values } = parseArgs({ options: { duration: { type: 'string' }, 'big-clients': { type: 'string' }, connections: { type: 'string' }, 'skip-micro': { type: 'boolean' }, 'node-args': { type: 'string' } } });
+/** Extra node flags for Sluice (e.g. V8 GC flags), split on spaces. */
+const nodeArgs = values['node-args']?.split(' ').filter((a) => a !== '') ?? [];
 const durationS = Number(values.duration ?? '10');
 const bigClients = Number(values['big-clients'] ?? '2');
 const connections = Number(values.connections ?? '10');
@@ -298,7 +301,7 @@ const bigBackground = (path: string, perSecond?: number) => () => bigLoad(`${cur
 let current: Sluice | null = null;
 try {
   // Sluice as configured: large edits on the worker's pool thread.
-  current = await startSluice({ name: 'sluice-offload', workers: 1, config, tmpDir, readyTimeoutMs: 180_000 });
+  current = await startSluice({ name: 'sluice-offload', workers: 1, config, tmpDir, readyTimeoutMs: 180_000, nodeArgs });
   let roles: Roles = { worker: null, known: null };
   const alone = await measure('alone', current, roles, null);
   const edit = await measure('edit (pool)', current, roles, bigBackground('/big'));
@@ -315,7 +318,7 @@ try {
   if (poolNice !== 0) await measure(`spin ${(duty * 100).toFixed(0)}% nice ${poolNice}`, current, roles, spin(poolNice));
   await stop(current.child);
   // The same edits on the worker's own event loop.
-  current = await startSluice({ name: 'sluice-inline', workers: 1, config, tmpDir, readyTimeoutMs: 180_000, env: { ...process.env, SLUICE_JSON_OFFLOAD_BYTES: 'off' } });
+  current = await startSluice({ name: 'sluice-inline', workers: 1, config, tmpDir, readyTimeoutMs: 180_000, nodeArgs, env: { ...process.env, SLUICE_JSON_OFFLOAD_BYTES: 'off' } });
   roles = { worker: null, known: null };
   await measure('alone (2nd Sluice)', current, roles, null);
   await measure('inline edit (no pool)', current, roles, bigBackground('/big'));

@@ -3,7 +3,7 @@
 // body it was given when there is nothing to change (the worker gave its copy away).
 import { Piscina } from 'piscina';
 import { editJson, type JsonEdits } from './json-body.ts';
-import { niceThisThread } from './thread-priority.ts';
+import { BACKGROUND_NICE_STEP, lowerThreadPriority } from '../../runtime/protocol/thread-priority.ts';
 
 export interface JsonTask {
   body: Uint8Array;
@@ -11,16 +11,16 @@ export interface JsonTask {
 }
 
 /**
- * The pool thread's nice value (Linux; the worker threads run at their process's, normally 0).
- * At 19 its scheduling weight is 15 against a worker's 1024: on a core both want, the worker's
- * event loop runs first and the edit takes what is left, so a 5 MB edit delays other large edits
- * rather than the small requests (bench/transform-offload.ts). It still gets its share: never
- * starved outright, and on idle cores it runs at full speed.
+ * How many nice levels the pool thread runs below the worker that owns it (Linux, per thread): the
+ * step every background thread takes (the config thread's too). On a core both want, the worker's
+ * event loop gets about three times the pool thread's share; the edit is not starved, and on an
+ * idle core it runs at full speed. 19 levels below was measured as well (bench/RESULTS.transform.md):
+ * the small requests' p99 did not move beyond the box's noise, and large edits ran 3x slower.
  */
-export const POOL_THREAD_NICE = 19;
+export const POOL_NICE_STEP = BACKGROUND_NICE_STEP;
 
 // Once per pool thread, as piscina loads this module on it (not when a test imports it).
-if (Piscina.isWorkerThread) niceThisThread(POOL_THREAD_NICE);
+if (Piscina.isWorkerThread) lowerThreadPriority(POOL_NICE_STEP);
 
 /** The edited body, or the body as it came when it is to be sent as it was. */
 export default function editJsonTask(task: JsonTask): unknown {
