@@ -200,21 +200,39 @@ async function readWhole(ctx: RequestContext, body: Readable, limit: number): Pr
  * made for it: no copy of the whole body in one go at the end (a 5 MB Buffer.concat holds the
  * event loop for milliseconds), and the buffer is the body's alone, so a JSON edit can hand its
  * memory to the pool thread instead of copying it again (json-pool.ts).
+ * A declaration alone does not buy a large buffer: past UPFRONT_BYTES, the buffer is made once that
+ * many bytes have come (the ones before are copied into it, a small copy), so a client that
+ * declares 16 MiB and sends nothing holds what it sent, not 16 MiB of the worker's memory.
  */
 async function readDeclared(ctx: RequestContext, body: Readable, declared: number): Promise<Buffer> {
   // Not zero-filled (every byte is written before it is read; a short body is cut to what came),
-  // and not from Node's slab. Large allocations are mapped lazily: memory grows as bytes arrive.
-  const whole = Buffer.allocUnsafeSlow(declared);
+  // and not from Node's slab.
+  let whole = declared <= UPFRONT_BYTES ? Buffer.allocUnsafeSlow(declared) : null;
+  const early: Buffer[] = [];
   let length = 0;
   for await (const chunk of body.iterator({ destroyOnReturn: false })) {
     const bytes = chunk as Buffer;
     // The parser delivers exactly Content-Length bytes; this guards the copy all the same.
     if (length + bytes.length > declared) throw new RangeError('request body longer than its Content-Length');
+    if (whole === null) {
+      early.push(bytes);
+      length += bytes.length;
+      if (length < UPFRONT_BYTES) continue;
+      whole = Buffer.allocUnsafeSlow(declared);
+      let at = 0;
+      for (const piece of early) at += piece.copy(whole, at);
+      early.length = 0;
+      continue;
+    }
     whole.set(bytes, length);
     length += bytes.length;
   }
+  if (whole === null) return (ctx.bufferedBody = Buffer.concat(early, length));
   return (ctx.bufferedBody = length === declared ? whole : whole.subarray(0, length));
 }
+
+/** Bodies declared up to this size get their buffer at once; larger ones once this much has come. */
+const UPFRONT_BYTES = 1 << 20;
 
 /** Content-Length as a number; -1 when absent (a chunked body). The parser has already checked it. */
 function declaredLength(value: string | undefined): number {
