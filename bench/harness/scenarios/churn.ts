@@ -22,7 +22,7 @@ import { describeBackground } from '../report/machine.ts';
 import { probe } from '../net.ts';
 import { stop, type Child } from '../proc.ts';
 import { brief, fmtInt, fmtMs, fmtX, median, pairedRatio, summarize, table, type RunResult, type Summary } from '../report/report.ts';
-import { postConfig, rejection, startSluice, type Sluice } from '../targets/sluice.ts';
+import { postConfig, rejection, startSluice, type ConfigAnswer, type Sluice } from '../targets/sluice.ts';
 import { routeTableConfig } from '../targets/route-table.ts';
 import { plainConfig, upstreamConfig, type DeclarativeConfig } from '../targets/sluice-configs.ts';
 
@@ -86,16 +86,41 @@ function emptyStats(): ChurnStats {
   return { attempted: 0, ok: 0, errors: 0, latenciesMs: [], convergedMs: [], firstError: null };
 }
 
-/** Posts a change every 1/RECONFIGS_PER_SECOND s for `durationMs`; never bursts to catch up. */
-async function churn(sluice: Sluice, plan: ChurnPlan, durationMs: number, stats: ChurnStats, flip: { n: number }): Promise<void> {
+/**
+ * The bodies one churn phase posts, serialized before its load starts: building and stringifying a
+ * 10k-route config is tens of ms of this process's CPU, which would otherwise compete with Sluice
+ * for the cores during the measurement (a client that sends a config does that work elsewhere).
+ */
+function churnBodies(plan: ChurnPlan, durationMs: number, flip: { n: number }): string[] {
+  const count = Math.ceil((durationMs / 1000) * RECONFIGS_PER_SECOND) + 1;
+  return Array.from({ length: count }, (_, i) => JSON.stringify(plan.change(flip.n + 1 + i)));
+}
+
+/**
+ * POST /config?wait=1 with `text`; the whole answer is read (the round trip ends there), but of a
+ * 201 only its end is decoded: Sluice's figures close the object, and decoding and parsing Kong's
+ * 201 body (every entity: 6 MB at 10k routes) would again be this process's CPU under the load.
+ */
+async function postBody(adminUrl: string, text: string, timeoutMs: number): Promise<ConfigAnswer> {
+  const t0 = performance.now();
+  const res = await fetch(`${adminUrl}/config?wait=1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text, signal: AbortSignal.timeout(timeoutMs) });
+  const bytes = Buffer.from(await res.arrayBuffer());
+  const ms = performance.now() - t0;
+  const body = res.status === 201 ? bytes.toString('utf8', Math.max(0, bytes.length - 4096)) : bytes.toString('utf8');
+  return { status: res.status, body, ms };
+}
+
+/** Posts `bodies` one every 1/RECONFIGS_PER_SECOND s for `durationMs`; never bursts to catch up. */
+async function churn(sluice: Sluice, plan: ChurnPlan, bodies: readonly string[], durationMs: number, stats: ChurnStats, flip: { n: number }): Promise<void> {
   const period = 1000 / RECONFIGS_PER_SECOND;
   const end = performance.now() + durationMs;
   let next = performance.now();
-  while (performance.now() < end) {
+  for (const text of bodies) {
+    if (performance.now() >= end) break;
     flip.n += 1;
     stats.attempted += 1;
     try {
-      const answer = await postConfig(sluice.adminUrl, plan.change(flip.n), true, plan.postTimeoutMs);
+      const answer = await postBody(sluice.adminUrl, text, plan.postTimeoutMs);
       const refused = rejection(answer);
       if (refused === null) {
         stats.ok += 1;
@@ -117,13 +142,10 @@ async function churn(sluice: Sluice, plan: ChurnPlan, durationMs: number, stats:
   }
 }
 
+/** `converged_ms` from the end of a POST answer (the whole body, or its last bytes). */
 function convergedMs(body: string): number | null {
-  try {
-    const value = (JSON.parse(body) as { converged_ms?: unknown }).converged_ms;
-    return typeof value === 'number' ? value : null;
-  } catch {
-    return null;
-  }
+  const match = /"converged_ms":\s*([0-9.]+)/.exec(body);
+  return match === null ? null : Number(match[1]);
 }
 
 function p99(values: readonly number[]): number {
@@ -252,6 +274,8 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
         const phase = phases[(round + i) % phases.length];
         if (phase === undefined) continue;
         const fixedRate = rate;
+        const flip = flips.get(phase.sluice) ?? { n: 0 };
+        const bodies = phase.churn ? churnBodies(plan, settings.durationS * 1000, flip) : [];
         let spinner: Child | null = null;
         if (phase.spin !== undefined) {
           const cores = changeCores();
@@ -261,10 +285,9 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
           spinner = startSpinner(cores, 0, 1000 / RECONFIGS_PER_SECOND);
         }
         const load = withCpu(phase.sluice.child.pid, settings.durationS, () => autocannonDriver.run(loadSpec(phase.sluice, settings.durationS, fixedRate)));
-        const flip = flips.get(phase.sluice) ?? { n: 0 };
         // The churner starts with the load and stops one second early, so no reconfigure
         // lands after the load generator has stopped measuring.
-        const churner = phase.churn ? churn(phase.sluice, plan, (settings.durationS - 1) * 1000, phase.stats, flip) : Promise.resolve();
+        const churner = phase.churn ? churn(phase.sluice, plan, bodies, (settings.durationS - 1) * 1000, phase.stats, flip) : Promise.resolve();
         const [result] = await Promise.all([load, churner]);
         if (spinner !== null) await stop(spinner);
         phase.loads.push(result);
