@@ -35,7 +35,7 @@ import { Piscina } from 'piscina';
 import { editJson, type JsonEdits } from '../workers/transform/json-body.ts';
 import { freePorts } from './harness/net.ts';
 import { installCleanupHandlers, stop } from './harness/proc.ts';
-import { describeBackground } from './harness/report/machine.ts';
+import { cpuTicks, describeBackground } from './harness/report/machine.ts';
 import { wrkDriver } from './harness/load/load.ts';
 import { startSluice, type Sluice } from './harness/targets/sluice.ts';
 import { startUpstream } from './harness/targets/upstream.ts';
@@ -159,17 +159,6 @@ interface Variant {
 }
 const variants: Variant[] = [];
 
-function boxTicks(): { busy: number; all: number } {
-  let busy = 0;
-  let all = 0;
-  for (const { times } of cpus()) {
-    const sum = times.user + times.nice + times.sys + times.irq + times.idle;
-    all += sum;
-    busy += sum - times.idle;
-  }
-  return { busy, all };
-}
-
 /** The worker's event-loop figures since the previous scrape (a scrape resets them). */
 async function loopStats(adminUrl: string): Promise<{ p99: number; max: number; elu: number }> {
   const text = await (await fetch(`${adminUrl}/metrics`)).text();
@@ -242,9 +231,9 @@ async function measure(name: string, sluice: Sluice, roles: Roles, background: (
   await wrkDriver.run({ url: `${sluice.proxyUrl}/small`, durationS: 2, connections });
   await loopStats(sluice.adminUrl);
   const threads0 = threadsOf(sluice.child.pid);
-  const box0 = boxTicks();
+  const box0 = cpuTicks();
   const result = await wrkDriver.run({ url: `${sluice.proxyUrl}/small`, durationS, connections });
-  const box1 = boxTicks();
+  const box1 = cpuTicks();
   const threads = threadDelta(threads0, threadsOf(sluice.child.pid));
   const loop = await loopStats(sluice.adminUrl);
   const big = bg === null ? null : await bg.stop();

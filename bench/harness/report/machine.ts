@@ -3,7 +3,8 @@
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 
-function totals(): { busy: number; all: number } {
+/** All cores' busy and total clock ticks since boot (os.cpus): two readings give a share. */
+export function cpuTicks(): { busy: number; all: number } {
   let busy = 0;
   let all = 0;
   for (const { times } of cpus()) {
@@ -16,9 +17,9 @@ function totals(): { busy: number; all: number } {
 
 /** Share of all cores' time spent busy over `ms` (0-100). */
 export async function backgroundCpuPercent(ms = 1000): Promise<number> {
-  const a = totals();
+  const a = cpuTicks();
   await sleep(ms);
-  const b = totals();
+  const b = cpuTicks();
   return b.all === a.all ? 0 : ((b.busy - a.busy) / (b.all - a.all)) * 100;
 }
 
