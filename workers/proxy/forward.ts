@@ -20,8 +20,6 @@
 import type { Socket } from 'node:net';
 import type { Service } from '../../config/types.ts';
 import { ErrorCodes, type ErrorCode } from '../../runtime/protocol/errors.ts';
-import type { Balancer } from '../balancer/balancers.ts';
-import { PickState, type Peer } from '../balancer/peer.ts';
 import type { DrainWaiter } from '../http1/response.ts';
 import type { PluginRunner } from '../plugins/route-plugins.ts';
 import type { BufferedResponse, UpstreamResponse } from '../plugins/types.ts';
@@ -34,13 +32,10 @@ import type { RequestContext } from './context.ts';
 import { downstreamResponseHeaders, relayedResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import type { Target, Targets } from './targets.ts';
 import { Tunnel } from './tunnel.ts';
+import { UpstreamTrip, type ListenerInfo } from './upstream-trip.ts';
 import { readTimedOut, startBody, stopBody } from './upstream-timeouts.ts';
 
-export interface ListenerInfo {
-  /** The proxy port as clients see it (X-Forwarded-Port). */
-  port: string;
-  proto: string;
-}
+export type { ListenerInfo } from './upstream-trip.ts';
 
 /** Methods a retry cannot duplicate in effect (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -51,24 +46,8 @@ const EMPTY = Buffer.alloc(0);
 const UNSAFE_VALUE = /[\r\n\0]/;
 
 /** One request's trip to the upstream (every try). */
-export class Exchange implements UpstreamHandler, DrainWaiter {
-  readonly ctx: RequestContext;
-  readonly state: WorkerState;
-  readonly service: Service;
-  readonly runner: PluginRunner | null;
-  readonly targets: Targets;
-  readonly listener: ListenerInfo;
-  tries = 0;
-  sentAt = 0;
-  target: Target | null = null;
+export class Exchange extends UpstreamTrip implements UpstreamHandler, DrainWaiter {
   conn: UpstreamConnection | null = null;
-  /** The upstream's balancer and the peer of the current try (null for a plain service). */
-  balancer: Balancer | null = null;
-  peer: Peer | null = null;
-  /** ms from sending this try to its response head, or -1 before it. */
-  tryMs = -1;
-  /** Consistent-hashing point and peers tried, kept across tries. */
-  readonly picks = new PickState();
   /** The one retry after a reused connection failed before answering was taken. */
   retriedFresh = false;
   /** The client's request body started flowing to the upstream: no retry can replay it. */
@@ -79,25 +58,11 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
   buffered: BufferedAnswer | null = null;
   /** Chunks pass through the route's body_filter plugins. */
   filtersBody = false;
-  /** Set once the client response ended or was cut: later upstream events are ignored. */
-  done = false;
-  /** The client's socket is full: the upstream is paused until it drains. */
-  paused = false;
   /** The final response head, built and waiting for its first body bytes (or the end). */
   status = 0;
   head: string[] | null = null;
-  /** Wheel timers of read_timeout and write_timeout, or 0 (upstream-timeouts.ts). */
-  readTimer = 0;
+  /** Wheel timer of write_timeout, or 0 (upstream-timeouts.ts; read_timeout's is the trip's). */
   writeTimer = 0;
-
-  constructor(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, targets: Targets, listener: ListenerInfo) {
-    this.ctx = ctx;
-    this.state = state;
-    this.service = service;
-    this.runner = runner;
-    this.targets = targets;
-    this.listener = listener;
-  }
 
   /** The client went away before its response ended: drop the upstream request. */
   abort(): void {
