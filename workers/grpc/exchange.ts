@@ -28,6 +28,7 @@ import type { DrainWaiter } from '../proxy/client.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import { answerError } from '../proxy/errors.ts';
 import { UpstreamTrip, type ListenerInfo } from '../proxy/upstream-trip.ts';
+import { pushProxiedHeaders, upstreamRequestId } from '../proxy/gateway-headers.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from '../proxy/headers.ts';
 import type { Target, Targets } from '../proxy/targets.ts';
 import type { WorkerState } from '../state.ts';
@@ -155,6 +156,7 @@ export class GrpcExchange extends UpstreamTrip implements SessionWaiter, DrainWa
       forwardedPrefix: ctx.match!.prefix,
       overrides,
       bodyLength: ctx.bufferedBody === null ? -1 : ctx.bufferedBody.length,
+      requestId: upstreamRequestId(ctx),
     });
     const headers: OutgoingHttpHeaders = Object.create(null) as OutgoingHttpHeaders;
     headers[':method'] = ctx.upstreamMethod ?? req.method;
@@ -198,6 +200,7 @@ export class GrpcExchange extends UpstreamTrip implements SessionWaiter, DrainWa
     const extra = ctx.responseHeaders;
     const flat = downstreamResponseHeaders(headers, extra);
     if (extra !== null) for (const name in extra) flat.push(name, extra[name]!);
+    pushProxiedHeaders(flat, ctx, this.sentAt);
     const res = ctx.res;
     if (res instanceof H2Response) res.expectTrailers = true;
     res.writeHead(status, flat);

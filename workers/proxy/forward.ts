@@ -31,6 +31,7 @@ import { answerError } from './errors.ts';
 import type { RequestContext } from './context.ts';
 import { downstreamResponseHeaders, relayedResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import type { Target, Targets } from './targets.ts';
+import { pushProxiedHeaders, proxiedHeaderLines, upstreamRequestId } from './gateway-headers.ts';
 import { Tunnel } from './tunnel.ts';
 import { UpstreamTrip, type ListenerInfo } from './upstream-trip.ts';
 import { readTimedOut, startBody, stopBody } from './upstream-timeouts.ts';
@@ -142,7 +143,7 @@ export class Exchange extends UpstreamTrip implements UpstreamHandler, DrainWait
     // No plugin looks at the head (auth plugins only run in access): relayed as it came, no object.
     if (extra === null && (runner === null || (!runner.buffersResponse && !runner.filtersHeaders))) {
       const flat = relayedResponseHeaders(rawHeaders);
-      flat.push('via', '1.1 sluice');
+      pushProxiedHeaders(flat, ctx, this.sentAt);
       this.status = statusCode;
       this.head = flat;
       if (runner !== null) this.filtersBody = runner.filtersBody;
@@ -173,7 +174,7 @@ export class Exchange extends UpstreamTrip implements UpstreamHandler, DrainWait
     const extra = this.ctx.responseHeaders;
     const flat = downstreamResponseHeaders(headers, extra);
     if (extra !== null) for (const name in extra) flat.push(name, extra[name]!);
-    flat.push('via', '1.1 sluice');
+    pushProxiedHeaders(flat, this.ctx, this.sentAt);
     return flat;
   }
 
@@ -297,7 +298,7 @@ export class Exchange extends UpstreamTrip implements UpstreamHandler, DrainWait
       if (ctx.exited) return void socket.destroy();
       relayed = flatHeaders(upstream.headers);
     }
-    const clientHead = res.switchProtocols(upgradeHead(relayed, ctx.responseHeaders));
+    const clientHead = res.switchProtocols(upgradeHead(relayed, ctx.responseHeaders, proxiedHeaderLines(ctx, this.sentAt)));
     if (clientHead === null) {
       // The client's handshake is not complete (a body still arriving) or its socket is gone.
       socket.destroy();
@@ -492,6 +493,7 @@ function requestHead(exchange: Exchange, target: Target, chunked: boolean): stri
     forwardedPrefix: match.prefix,
     overrides,
     bodyLength: buffered === null ? -1 : buffered.length,
+    requestId: upstreamRequestId(ctx),
   });
   let head = `${ctx.upstreamMethod ?? req.method} ${ctx.upstreamPath ?? match.upstreamPath}${query} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]!}: ${headers[i + 1]!}\r\n`;
@@ -506,7 +508,7 @@ function requestHead(exchange: Exchange, target: Target, chunked: boolean): stri
  * Sec-WebSocket-* are the handshake; framing fields mean nothing on a 101 and are dropped), the
  * headers access-phase plugins added (rate-limit counters, correlation id) and Via.
  */
-function upgradeHead(raw: readonly string[], extra: Record<string, string> | null): string {
+function upgradeHead(raw: readonly string[], extra: Record<string, string> | null, gateway: string): string {
   let head = 'HTTP/1.1 101 Switching Protocols\r\n';
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -515,7 +517,7 @@ function upgradeHead(raw: readonly string[], extra: Record<string, string> | nul
     head += `${name}: ${raw[i + 1]!}\r\n`;
   }
   if (extra !== null) for (const name in extra) head += `${name}: ${extra[name]!}\r\n`;
-  return `${head}via: 1.1 sluice\r\n\r\n`;
+  return `${head}${gateway}\r\n`;
 }
 
 /** A header object back to [name, value, ...]; a list becomes repeated lines, removed names are left out. */
