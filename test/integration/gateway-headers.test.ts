@@ -9,6 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import { request } from '../helpers/http.ts';
 import { startRuntime, writeConfig, type Runtime } from '../helpers/runtime.ts';
 import { echoHandler, startUpstream, type Upstream } from '../helpers/upstream.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const ID = /^[0-9a-f]{32}$/;
 const MS = /^\d+$/;
@@ -134,12 +135,3 @@ describe('a chosen list (KONG_HEADERS, as a Kong container sets it)', () => {
     assert.equal(sent(reply)['x-kong-request-id'], undefined);
   });
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('condition not met in time');
-}

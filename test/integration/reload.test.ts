@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { request } from '../helpers/http.ts';
 import { startRuntime, writeConfig, type Runtime } from '../helpers/runtime.ts';
 import { echoHandler, startUpstream, type Upstream } from '../helpers/upstream.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let upstream: Upstream;
 let runtime: Runtime;
@@ -223,12 +224,3 @@ test('the Admin API keeps answering while a 20,000-entity config loads', async (
   assert.ok(answeredDuringLoad >= 3, `only ${answeredDuringLoad} /status answers while loading`);
   assert.equal((await request(`${runtime.proxy}/big/9999`)).status, 200);
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('condition not met in time');
-}
