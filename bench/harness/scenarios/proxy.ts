@@ -1,5 +1,7 @@
 // Runs on the bench orchestrator. Scenario "proxy": Sluice vs nginx vs the Node peer, each with
-// the same number of workers, plain proxying to the same upstream, loaded in alternation.
+// the same number of workers, plain proxying to the same upstream, loaded in alternation; and Sluice
+// once more with `--headers off --headers-upstream off`, which prices the headers Kong's defaults
+// add (Via, Server, the latencies, X-Kong-Request-Id both ways).
 import { compare, type Outcome } from '../load/compare.ts';
 import type { BenchContext } from '../context.ts';
 import { describeBackground } from '../report/machine.ts';
@@ -9,6 +11,7 @@ import { printMeasured, TargetSet, type Entry } from '../targets/targets.ts';
 
 const GOAL_VS_NGINX = 0.7;
 const GOAL_VS_PEER = 1.3;
+const HEADERS_OFF = ['--headers', 'off', '--headers-upstream', 'off'];
 
 export async function runProxyScenario(ctx: BenchContext, workers: number): Promise<Outcome[]> {
   const label = `${workers} worker${workers === 1 ? '' : 's'} each`;
@@ -22,6 +25,7 @@ export async function runProxyScenario(ctx: BenchContext, workers: number): Prom
       return { child: peer.child, url: `${peer.url}/` };
     });
     await set.addSluice(ctx, workers, `sluice-${workers}w`);
+    await set.addSluice(ctx, workers, `sluice-${workers}w-no-headers`, HEADERS_OFF);
     const outcomes = [...(await compare(set.targets, ctx.settings)), ...set.skipped];
     printOutcomes(ctx, outcomes);
     return outcomes;
@@ -52,7 +56,11 @@ function printOutcomes(ctx: BenchContext, outcomes: readonly Outcome[]): void {
       ]),
     ),
   );
-  const sluice = measured.find((o) => o.name.startsWith('sluice'));
+  const sluice = measured.find((o) => o.name.startsWith('sluice') && !o.name.endsWith(HEADERS_OFF.join(' ')));
+  const bare = measured.find((o) => o.name.endsWith(HEADERS_OFF.join(' ')));
+  if (sluice !== undefined && bare !== undefined) {
+    ctx.out(`\ngateway headers (Kong's defaults) vs none: req/s ${fmtX(pairedRatio(sluice.summary, bare.summary, 'rps'))}, CPU/req ${fmtX(pairedRatio(sluice.summary, bare.summary, 'cpuUsPerReq'))}`);
+  }
   if (sluice !== undefined) {
     const goals: string[] = [];
     if (nginx !== undefined) goals.push(goal('sluice ≥ 0.7× nginx', pairedRatio(sluice.summary, nginx.summary, 'rps') >= GOAL_VS_NGINX));

@@ -39,9 +39,10 @@ export class TargetSet {
   }
 
   /** Sluice with `workers` workers and the plain proxying config. */
-  async addSluice(ctx: BenchContext, workers: number, processName: string): Promise<void> {
-    await this.add(`sluice ${workers}w`, 'Sluice', async () => {
-      const sluice = await startSluice({ name: processName, workers, config: plainConfig(ctx.upstreamUrl), tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs });
+  /** `runtimeArgs` (extra `node runtime` options) also name the target: `sluice 1w --headers off`. */
+  async addSluice(ctx: BenchContext, workers: number, processName: string, runtimeArgs: string[] = []): Promise<void> {
+    await this.add([`sluice ${workers}w`, ...runtimeArgs].join(' '), 'Sluice', async () => {
+      const sluice = await startSluice({ name: processName, workers, config: plainConfig(ctx.upstreamUrl), tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs, runtimeArgs });
       return { child: sluice.child, url: `${sluice.proxyUrl}/` };
     });
   }
