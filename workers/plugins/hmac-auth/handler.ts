@@ -25,8 +25,8 @@ import type { RequestContext } from '../../proxy/context.ts';
 import { alreadyAuthenticated, failAuth, failure, setConsumer, type AuthFailure } from '../auth-common.ts';
 import { definePlugin } from '../define.ts';
 import type { PluginEnv, PluginInstance } from '../types.ts';
+import { parseHmacAuthorization } from './authorization.ts';
 
-const AUTHORIZATION = /\s*[Hh]mac\s*username="(.+)",\s*algorithm="(.+)",\s*headers="(.+)",\s*signature="(.+)"/;
 const DIGESTS: Readonly<Record<string, string>> = { 'hmac-sha1': 'sha1', 'hmac-sha256': 'sha256', 'hmac-sha384': 'sha384', 'hmac-sha512': 'sha512' };
 /**
  * The longest body `validate_request_body` reads. Kong reads it from nginx's client body buffer
@@ -169,11 +169,12 @@ class HmacAuth implements PluginInstance {
   }
 }
 
+/** Kong's retrieve_hmac_fields (its pattern's four greedy groups, parsed in linear time: authorization.ts). */
 function parse(header: string | undefined): Signed | null {
   if (header === undefined) return null;
-  const m = AUTHORIZATION.exec(header);
+  const m = parseHmacAuthorization(header);
   if (m === null) return null;
-  return { username: m[1]!, algorithm: m[2]!, headers: m[3]!.split(' '), signature: m[4]! };
+  return { username: m.username, algorithm: m.algorithm, headers: m.headers.split(' '), signature: m.signature };
 }
 
 /** Kong's signing string: per listed header `name: value`, joined with "\n". */
