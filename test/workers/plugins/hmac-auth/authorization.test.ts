@@ -2,7 +2,7 @@
 // pattern itself: the same four groups (or no match) on Kong's format, on values built to trip the
 // greedy groups (extra quotes, repeated separators and prefixes, odd whitespace), and on seeded
 // random mixes of those pieces. The crafted 16 KiB header the pattern takes seconds over is in
-// crafted-header.test.ts, through the gateway.
+// access.test.ts, through the gateway.
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { parseHmacAuthorization } from '../../../../workers/plugins/hmac-auth/authorization.ts';
