@@ -312,7 +312,7 @@ async function measure(name: string, load: Load, sluice: Sluice, roles: Roles, b
 }
 
 function gcFigures(window: GcWindow, worker: string | null): { worker: string; others: string } {
-  const others = { scavenges: [] as number[], fulls: [] as number[] };
+  const others = { scavenges: [] as number[], fulls: [] as number[], reasons: new Map<string, number>() };
   for (const [isolate, g] of window) {
     if (isolate === worker) continue;
     others.scavenges.push(...g.scavenges);

@@ -5,12 +5,14 @@ import { createInterface } from 'node:readline';
 import type { Child } from '../proc.ts';
 
 /** `[pid:0xISOLATE]   1234 ms: Scavenge 5.2 (5.8) -> 4.7 (6.8) MB, pooled: 0 MB, 6.39 / 0.00 ms ...` */
-const LINE = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Minor Mark-Compact|Mark-Compact(?: \(reduce\))?)\b.*?, ([\d.]+) \/ [\d.]+ ms/;
+const LINE = /^\[\d+:(0x[0-9a-f]+)(?::\d+)?\]\s+\d+ ms: (Scavenge|Minor Mark-Compact|Mark-Compact(?: \(reduce\))?)\b.*?, ([\d.]+) \/ [\d.]+ ms.*current mu = [\d.]+\) ([^;]*)/;
 
 export interface IsolateGc {
   scavenges: number[];
   /** Full (mark-compact) pauses: the atomic part on the isolate's own thread. */
   fulls: number[];
+  /** How many full collections V8 gave each reason for ("external memory pressure", ...). */
+  reasons: Map<string, number>;
 }
 
 export type GcWindow = Map<string, IsolateGc>;
@@ -22,8 +24,12 @@ export function gcTrace(child: Child): { take(): GcWindow } {
     const m = LINE.exec(line);
     if (m === null) return;
     let gc = window.get(m[1]!);
-    if (gc === undefined) window.set(m[1]!, (gc = { scavenges: [], fulls: [] }));
-    (m[2] === 'Scavenge' || m[2] === 'Minor Mark-Compact' ? gc.scavenges : gc.fulls).push(Number(m[3]));
+    if (gc === undefined) window.set(m[1]!, (gc = { scavenges: [], fulls: [], reasons: new Map() }));
+    if (m[2] === 'Scavenge' || m[2] === 'Minor Mark-Compact') gc.scavenges.push(Number(m[3]));
+    else {
+      gc.fulls.push(Number(m[3]));
+      gc.reasons.set(m[4]!, (gc.reasons.get(m[4]!) ?? 0) + 1);
+    }
   };
   createInterface({ input: child.proc.stdout! }).on('line', onLine);
   return {
@@ -47,5 +53,6 @@ export function summarizeGc(gc: IsolateGc | undefined): string {
   if (gc === undefined) return '—';
   const sum = (xs: number[]): number => xs.reduce((a, b) => a + b, 0);
   const max = (xs: number[]): number => xs.reduce((a, b) => Math.max(a, b), 0);
-  return `${gc.scavenges.length} sc, max ${max(gc.scavenges).toFixed(1)}, Σ ${sum(gc.scavenges).toFixed(0)} ms; ${gc.fulls.length} full, Σ ${sum(gc.fulls).toFixed(0)} ms`;
+  const reasons = [...gc.reasons].map(([reason, n]) => `${n} ${reason}`).join(', ');
+  return `${gc.scavenges.length} sc, max ${max(gc.scavenges).toFixed(1)}, Σ ${sum(gc.scavenges).toFixed(0)} ms; ${gc.fulls.length} full, max ${max(gc.fulls).toFixed(1)}, Σ ${sum(gc.fulls).toFixed(0)} ms${reasons === '' ? '' : ` (${reasons})`}`;
 }
