@@ -16,5 +16,7 @@ export interface BenchContext {
   /** Fixed request rate for the churn scenario; null = half of the measured capacity. */
   churnRate: number | null;
   churnWorkers: number;
+  /** Churn: also run the phase against a `--rebuild-all` Sluice (Kong's way). */
+  churnRebuildAll: boolean;
   out: (line: string) => void;
 }

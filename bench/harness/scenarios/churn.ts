@@ -8,23 +8,33 @@
 //   churn, --rebuild-all   Sluice in its diagnostic mode that rebuilds everything (Kong's way)
 // Scenario "route-churn" is the same with a 10,000-route table (route-table.ts) where each change
 // rewrites one route's path and host (new names every time), and the load on `/bench`.
-// A fourth phase is the floor of the machine: steady load on the same Sluice while an outside
-// process (harness/load/spinner.ts, nice 0) burns the CPU the changes cost Sluice — their extra
-// CPU per second over steady, from the rounds before — in bursts ten times a second. On a machine
-// with few cores, that much CPU raises the p99 whoever spends it; the ratio it gives is what no
-// change to Sluice's apply path can go below.
+// Two more phases are floors of the machine, steady load on the same Sluice while something
+// outside it does part of what a change costs:
+//   CPU outside     an outside process (harness/load/spinner.ts, nice 0) burns the CPU the changes
+//                   cost Sluice — their extra CPU per second over steady, from the rounds before —
+//                   in bursts ten times a second;
+//   bytes outside   this process posts the same bodies on the same schedule to a sink
+//                   (harness/load/sink.ts) that reads each whole and answers with as many bytes as
+//                   Sluice's 201 (Kong's answer: every entity, ~6 MB at 10k routes): the loopback
+//                   copies and the client's own work, with no gateway work at all.
+// On a machine with few cores either can raise the p99 whoever spends it; no change to Sluice's
+// apply path can go below them.
+// The churner sends on a fixed 100 ms schedule with at most two POSTs outstanding (Sluice queues
+// the second behind the first), so the rate holds at 10/s while a POST takes up to 200 ms; a tick
+// that finds two outstanding is skipped, never made up in a burst.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext } from '../context.ts';
 import { withCpu } from '../load/compare.ts';
 import { autocannonDriver } from '../load/load.ts';
 import { startSpinner } from '../load/spinner.ts';
 import { describeBackground } from '../report/machine.ts';
-import { probe } from '../net.ts';
-import { stop, type Child } from '../proc.ts';
-import { brief, fmtInt, fmtMs, fmtX, median, pairedRatio, summarize, table, type RunResult, type Summary } from '../report/report.ts';
+import { HOST, probe } from '../net.ts';
+import { start, stop, waitForLine, type Child } from '../proc.ts';
+import { brief, fmtInt, fmtMs, fmtX, median, summarize, table, type RunResult, type Summary } from '../report/report.ts';
 import { postConfig, rejection, startSluice, type ConfigAnswer, type Sluice } from '../targets/sluice.ts';
 import { routeTableConfig } from '../targets/route-table.ts';
 import { plainConfig, upstreamConfig, type DeclarativeConfig } from '../targets/sluice-configs.ts';
+import { join } from 'node:path';
 
 export type ChurnKind = 'target' | 'route';
 /** Routes in the route-churn table. */
@@ -48,6 +58,8 @@ function churnPlan(kind: ChurnKind, upstreamUrl: string, addresses: readonly str
 }
 
 const RECONFIGS_PER_SECOND = 10;
+/** POSTs in flight at most: one being applied, one queued behind it. */
+const MAX_OUTSTANDING = 2;
 /**
  * Fixed load at this share of the closed-loop capacity: busy, but with headroom, so that a burst
  * of other work on a shared machine does not push Sluice into overload and drown the churn's
@@ -65,6 +77,10 @@ interface ChurnStats {
   attempted: number;
   ok: number;
   errors: number;
+  /** Ticks of the 100 ms schedule that found MAX_OUTSTANDING POSTs in flight. */
+  skipped: number;
+  /** Seconds the churner ran (its schedule's length, summed over rounds). */
+  seconds: number;
   /** POST /config?wait=1 round trips, as the client sees them. */
   latenciesMs: number[];
   /** `converged_ms` of the answers: Sluice's own time from accepting to every worker applied. */
@@ -74,16 +90,20 @@ interface ChurnStats {
 
 interface Phase {
   name: string;
+  /** The Sluice the load goes to. */
   sluice: Sluice;
-  churn: boolean;
+  /** Where this phase's changes go: that Sluice's Admin API, the byte sink, or nowhere. */
+  churn: 'sluice' | 'sink' | null;
   /** The floor phase: an outside process burns the CPU the changes cost (cores, per round). */
   spin?: number[];
   loads: RunResult[];
+  /** The round each of `loads` ran in (the CPU floor skips rounds before its CPU is known). */
+  rounds: number[];
   stats: ChurnStats;
 }
 
 function emptyStats(): ChurnStats {
-  return { attempted: 0, ok: 0, errors: 0, latenciesMs: [], convergedMs: [], firstError: null };
+  return { attempted: 0, ok: 0, errors: 0, skipped: 0, seconds: 0, latenciesMs: [], convergedMs: [], firstError: null };
 }
 
 /**
@@ -110,36 +130,68 @@ async function postBody(adminUrl: string, text: string, timeoutMs: number): Prom
   return { status: res.status, body, ms };
 }
 
-/** Posts `bodies` one every 1/RECONFIGS_PER_SECOND s for `durationMs`; never bursts to catch up. */
-async function churn(sluice: Sluice, plan: ChurnPlan, bodies: readonly string[], durationMs: number, stats: ChurnStats, flip: { n: number }): Promise<void> {
+/** One POST of the churn, booked in `stats`. */
+async function postOne(adminUrl: string, text: string, timeoutMs: number, stats: ChurnStats): Promise<void> {
+  try {
+    const answer = await postBody(adminUrl, text, timeoutMs);
+    const refused = rejection(answer);
+    if (refused === null) {
+      stats.ok += 1;
+      const converged = convergedMs(answer.body);
+      if (converged !== null) stats.convergedMs.push(converged);
+    } else {
+      stats.errors += 1;
+      stats.firstError ??= refused;
+    }
+    stats.latenciesMs.push(answer.ms);
+  } catch (err) {
+    stats.errors += 1;
+    stats.firstError ??= (err as Error).message;
+  }
+}
+
+/**
+ * Posts `bodies` in order to `adminUrl`, one per tick of a 1/RECONFIGS_PER_SECOND s schedule for
+ * `durationMs`, with at most MAX_OUTSTANDING in flight; a tick that finds them all in flight, or
+ * that passed while this process was late, is skipped (never a burst to catch up).
+ */
+async function churn(adminUrl: string, plan: ChurnPlan, bodies: readonly string[], durationMs: number, stats: ChurnStats, flip: { n: number }): Promise<void> {
   const period = 1000 / RECONFIGS_PER_SECOND;
-  const end = performance.now() + durationMs;
-  let next = performance.now();
-  for (const text of bodies) {
-    if (performance.now() >= end) break;
+  const ticks = Math.floor(durationMs / period);
+  const started = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  let sent = 0;
+  for (let tick = 0; tick < ticks; tick += 1) {
+    const wait = started + tick * period - performance.now();
+    if (wait > 0) await sleep(wait);
+    const due = Math.floor((performance.now() - started) / period);
+    if (due > tick) {
+      // Woken late past whole ticks: they are gone, as a client on a timer would lose them.
+      stats.skipped += Math.min(due, ticks) - tick;
+      tick = due - 1;
+      continue;
+    }
+    const text = bodies[sent];
+    if (text === undefined) break;
+    if (inFlight.size >= MAX_OUTSTANDING) {
+      stats.skipped += 1;
+      continue;
+    }
+    sent += 1;
     flip.n += 1;
     stats.attempted += 1;
-    try {
-      const answer = await postBody(sluice.adminUrl, text, plan.postTimeoutMs);
-      const refused = rejection(answer);
-      if (refused === null) {
-        stats.ok += 1;
-        const converged = convergedMs(answer.body);
-        if (converged !== null) stats.convergedMs.push(converged);
-      } else {
-        stats.errors += 1;
-        stats.firstError ??= refused;
-      }
-      stats.latenciesMs.push(answer.ms);
-    } catch (err) {
-      stats.errors += 1;
-      stats.firstError ??= (err as Error).message;
-    }
-    next += period;
-    const wait = next - performance.now();
-    if (wait > 0) await sleep(wait);
-    else next = performance.now();
+    const post: Promise<void> = postOne(adminUrl, text, plan.postTimeoutMs, stats).finally(() => inFlight.delete(post));
+    inFlight.add(post);
   }
+  await Promise.all(inFlight);
+  stats.seconds += durationMs / 1000;
+}
+
+/** The byte sink (harness/load/sink.ts) answering `answerBytes` bytes to every POST. */
+async function startSink(answerBytes: number): Promise<{ child: Child; url: string }> {
+  const child = start('sink', process.execPath, [join(import.meta.dirname, '..', 'load', 'sink.ts'), JSON.stringify({ answerBytes })]);
+  const line = await waitForLine(child, (l) => l.includes('"ready":true'), 15_000);
+  return { child, url: `http://${HOST}:${(JSON.parse(line) as { port: number }).port}` };
 }
 
 /** `converged_ms` from the end of a POST answer (the whole body, or its last bytes). */
@@ -215,12 +267,18 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
     const common = { workers: ctx.churnWorkers, config: plan.initial, tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs, readyTimeoutMs: plan.postTimeoutMs * 10 };
     const gated = await startSluice({ name: 'sluice-churn', ...common });
     children.push(gated.child);
-    const rebuildAll = await startSluice({ name: 'sluice-rebuild-all', ...common, rebuildAll: true });
-    children.push(rebuildAll.child);
-    for (const sluice of [gated, rebuildAll]) {
+    const rebuildAll = ctx.churnRebuildAll ? await startSluice({ name: 'sluice-rebuild-all', ...common, rebuildAll: true }) : null;
+    if (rebuildAll !== null) children.push(rebuildAll.child);
+    const sluices = rebuildAll === null ? [gated] : [gated, rebuildAll];
+    /** Bytes of Sluice's 201 answer to a change (change 1 after change 0): what the byte sink answers. */
+    let answerBytes = 0;
+    for (const sluice of sluices) {
       let refused: string | null;
       try {
         refused = rejection(await postConfig(sluice.adminUrl, plan.change(0), true, plan.postTimeoutMs));
+        const answer = await postConfig(sluice.adminUrl, plan.change(1), true, plan.postTimeoutMs);
+        refused ??= rejection(answer);
+        answerBytes = Math.max(answerBytes, Buffer.byteLength(answer.body));
       } catch (err) {
         refused = `POST /config failed: ${brief(err)}`;
       }
@@ -241,8 +299,11 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
       ...(fixedRate === undefined ? { connections: settings.connections } : { connections: FIXED_RATE_CONNECTIONS, rate: fixedRate }),
     });
     if (settings.warmupS > 0) {
-      for (const sluice of [gated, rebuildAll]) await settings.driver.run(loadSpec(sluice, settings.warmupS));
+      for (const sluice of sluices) await settings.driver.run(loadSpec(sluice, settings.warmupS));
     }
+    const sink = await startSink(answerBytes);
+    children.push(sink.child);
+    ctx.out(`byte sink: answers ${fmtInt(answerBytes)} bytes (Sluice's 201 to a change) to each POST of the same bodies`);
     let rate = ctx.churnRate;
     if (rate === null) {
       const capacity = await settings.driver.run(loadSpec(gated, Math.max(3, Math.ceil(settings.durationS / 2))));
@@ -257,10 +318,11 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
     );
 
     const phases: Phase[] = [
-      { name: 'steady', sluice: gated, churn: false, loads: [], stats: emptyStats() },
-      { name: `10 ${kind} changes/s`, sluice: gated, churn: true, loads: [], stats: emptyStats() },
-      { name: `10 ${kind} changes/s --rebuild-all`, sluice: rebuildAll, churn: true, loads: [], stats: emptyStats() },
-      { name: 'steady + their CPU outside', sluice: gated, churn: false, loads: [], stats: emptyStats(), spin: [] },
+      { name: 'steady', sluice: gated, churn: null, loads: [], rounds: [], stats: emptyStats() },
+      { name: `10 ${kind} changes/s`, sluice: gated, churn: 'sluice', loads: [], rounds: [], stats: emptyStats() },
+      ...(rebuildAll === null ? [] : [{ name: `10 ${kind} changes/s --rebuild-all`, sluice: rebuildAll, churn: 'sluice' as const, loads: [], rounds: [], stats: emptyStats() }]),
+      { name: 'steady + their CPU outside', sluice: gated, churn: null, loads: [], rounds: [], stats: emptyStats(), spin: [] },
+      { name: 'steady + their bytes outside', sluice: gated, churn: 'sink', loads: [], rounds: [], stats: emptyStats() },
     ];
     /** Cores the changes cost Sluice over steady so far (medians of the rounds run), or null before both ran. */
     const changeCores = (): number | null => {
@@ -268,14 +330,16 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
       const extra = cores(phases[1]) - cores(phases[0]);
       return Number.isFinite(extra) ? Math.max(0, extra) : null;
     };
-    const flips = new Map<Sluice, { n: number }>([[gated, { n: 0 }], [rebuildAll, { n: 0 }]]);
+    // Change 1 is loaded: the churn goes on from change 2 (route names are never reused).
+    const flips = new Map<Sluice, { n: number }>(sluices.map((s) => [s, { n: 1 }]));
+    const sinkFlip = { n: 0 };
     for (let round = 0; round < settings.rounds; round += 1) {
       for (let i = 0; i < phases.length; i += 1) {
         const phase = phases[(round + i) % phases.length];
         if (phase === undefined) continue;
         const fixedRate = rate;
-        const flip = flips.get(phase.sluice) ?? { n: 0 };
-        const bodies = phase.churn ? churnBodies(plan, settings.durationS * 1000, flip) : [];
+        const flip = phase.churn === 'sink' ? sinkFlip : (flips.get(phase.sluice) ?? { n: 0 });
+        const bodies = phase.churn !== null ? churnBodies(plan, settings.durationS * 1000, flip) : [];
         let spinner: Child | null = null;
         if (phase.spin !== undefined) {
           const cores = changeCores();
@@ -287,10 +351,12 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
         const load = withCpu(phase.sluice.child.pid, settings.durationS, () => autocannonDriver.run(loadSpec(phase.sluice, settings.durationS, fixedRate)));
         // The churner starts with the load and stops one second early, so no reconfigure
         // lands after the load generator has stopped measuring.
-        const churner = phase.churn ? churn(phase.sluice, plan, bodies, (settings.durationS - 1) * 1000, phase.stats, flip) : Promise.resolve();
+        const churnTo = phase.churn === 'sluice' ? phase.sluice.adminUrl : phase.churn === 'sink' ? sink.url : null;
+        const churner = churnTo !== null ? churn(churnTo, plan, bodies, (settings.durationS - 1) * 1000, phase.stats, flip) : Promise.resolve();
         const [result] = await Promise.all([load, churner]);
         if (spinner !== null) await stop(spinner);
         phase.loads.push(result);
+        phase.rounds.push(round);
         settings.log(
           `  round ${round + 1}/${settings.rounds}  ${phase.name.padEnd(28)} ${fmtInt(result.rps).padStart(7)} req/s` +
             `  p99 ${fmtMs(result.p99Ms)} ms  errors ${result.non2xx + result.socketErrors}`,
@@ -299,6 +365,7 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
     }
     printPhases(ctx, rate, phases.map((p) => ({ ...p, summary: summarize(p.loads) })));
     for (const [name, sluice] of [['sluice', gated], ['sluice --rebuild-all', rebuildAll]] as const) {
+      if (sluice === null) continue;
       ctx.out(`\nrebuilds after the run, ${name} (all workers, whole run incl. setup):`);
       ctx.out((await rebuildCounters(sluice)).map((l) => `  ${l}`).join('\n'));
     }
@@ -311,7 +378,10 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
 
 function printPhases(ctx: BenchContext, rate: number, phases: readonly (Phase & { summary: Summary })[]): void {
   // Phases of one round run back to back: compare each to the steady run of the same round.
-  const steady = phases[0]?.summary;
+  const steady = phases[0];
+  const steadyIn = (round: number): Summary['byRound'][number] | undefined => steady?.summary.byRound[steady.rounds.indexOf(round)];
+  const paired = (p: Phase & { summary: Summary }, metric: 'p99Ms' | 'cpuUsPerReq'): number =>
+    median(p.rounds.map((round, i) => (p.summary.byRound[i]?.[metric] ?? NaN) / (steadyIn(round)?.[metric] ?? NaN)).filter(Number.isFinite));
   const row = (label: string, cell: (p: Phase & { summary: Summary }) => string): string[] => [label, ...phases.map(cell)];
   ctx.out('');
   ctx.out(
@@ -321,19 +391,37 @@ function printPhases(ctx: BenchContext, rate: number, phases: readonly (Phase & 
         row(`req/s (median; asked ${fmtInt(rate)})`, (p) => fmtInt(p.summary.rps)),
         row('p50 ms', (p) => fmtMs(p.summary.p50Ms)),
         row('p99 ms', (p) => fmtMs(p.summary.p99Ms)),
-        row('p99 vs steady (paired)', (p) => (steady === undefined ? 'n/a' : fmtX(pairedRatio(p.summary, steady, 'p99Ms')))),
-        row('CPU/req vs steady (paired)', (p) => (steady === undefined ? 'n/a' : fmtX(pairedRatio(p.summary, steady, 'cpuUsPerReq')))),
+        row('p99 vs steady (paired)', (p) => fmtX(paired(p, 'p99Ms'))),
+        row('CPU/req vs steady (paired)', (p) => fmtX(paired(p, 'cpuUsPerReq'))),
         row('proxy errors', (p) => fmtInt(p.summary.errors)),
         row('Sluice CPU µs/req', (p) => (Number.isFinite(p.summary.cpuUsPerReq) ? p.summary.cpuUsPerReq.toFixed(1) : 'n/a')),
         row('outside CPU, cores (median)', (p) => (p.spin === undefined ? '-' : median(p.spin).toFixed(2))),
-        row('reconfigs ok/sent', (p) => (p.churn ? `${p.stats.ok}/${p.stats.attempted}` : '-')),
-        row('reconfig errors', (p) => (p.churn ? fmtInt(p.stats.errors) : '-')),
-        row('POST ?wait=1 p50 ms', (p) => (p.churn ? fmtMs(median(p.stats.latenciesMs)) : '-')),
-        row('POST ?wait=1 p99 ms', (p) => (p.churn ? fmtMs(p99(p.stats.latenciesMs)) : '-')),
-        row('converged_ms p50', (p) => (p.churn ? fmtMs(median(p.stats.convergedMs)) : '-')),
-        row('converged_ms p99', (p) => (p.churn ? fmtMs(p99(p.stats.convergedMs)) : '-')),
+        row('POSTs ok/sent', (p) => (p.churn !== null ? `${p.stats.ok}/${p.stats.attempted}` : '-')),
+        row('POSTs/s achieved (ok)', (p) => (p.churn !== null ? (p.stats.ok / p.stats.seconds).toFixed(1) : '-')),
+        row('ticks skipped (2 in flight)', (p) => (p.churn !== null ? fmtInt(p.stats.skipped) : '-')),
+        row('POST errors', (p) => (p.churn !== null ? fmtInt(p.stats.errors) : '-')),
+        row('POST ?wait=1 p50 ms', (p) => (p.churn !== null ? fmtMs(median(p.stats.latenciesMs)) : '-')),
+        row('POST ?wait=1 p99 ms', (p) => (p.churn !== null ? fmtMs(p99(p.stats.latenciesMs)) : '-')),
+        row('converged_ms p50', (p) => (p.churn === 'sluice' ? fmtMs(median(p.stats.convergedMs)) : '-')),
+        row('converged_ms p99', (p) => (p.churn === 'sluice' ? fmtMs(p99(p.stats.convergedMs)) : '-')),
       ],
     ),
   );
+  // Per round: each phase's p99 and its ratio to the steady run of the same round.
+  const rounds = Math.max(0, ...phases.flatMap((p) => p.rounds)) + 1;
+  const perRound: string[][] = [];
+  for (let r = 0; r < rounds; r += 1) {
+    const base = steadyIn(r)?.p99Ms ?? NaN;
+    perRound.push([
+      String(r + 1),
+      ...phases.map((p) => {
+        const v = p.summary.byRound[p.rounds.indexOf(r)]?.p99Ms;
+        if (v === undefined) return '-';
+        return p === steady ? fmtMs(v) : `${fmtMs(v)} (${fmtX(v / base)})`;
+      }),
+    ]);
+  }
+  ctx.out('\np99 ms per round (ratio to the steady run of the same round):');
+  ctx.out(table(['round', ...phases.map((p) => p.name)], perRound));
   for (const p of phases) if (p.stats.firstError !== null) ctx.out(`${p.name}: first reconfig error: ${p.stats.firstError}`);
 }
