@@ -46,6 +46,9 @@ const USAGE = `usage: node bench/run.ts [options]
   --churn-workers N  churn: Sluice workers (default: all cores)
   --no-rebuild-all   churn: leave out the phase against a --rebuild-all Sluice (Kong's way),
                      so that more rounds of the others fit in the same time
+  --churn-client-nice LIST  churn: nice values of the process that posts the changes, comma-
+                     separated (default 0); each adds its pair of phases (changes, their bytes). A
+                     client elsewhere takes none of these cores; 19 lets it take only idle CPU
   --profile DIR      start every Sluice with --cpu-prof --cpu-prof-dir DIR (summarise with
                      node bench/harness/report/cpuprofile-top.ts DIR)`;
 
@@ -74,6 +77,7 @@ const { values } = parseArgs({
     rate: { type: 'string' },
     'churn-workers': { type: 'string' },
     'no-rebuild-all': { type: 'boolean', default: false },
+    'churn-client-nice': { type: 'string' },
     profile: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -124,7 +128,7 @@ function estimateSeconds(): number {
     if (s === 'floor') total += 4 * perTarget + setup;
     if (s === 'churn' || s === 'route-churn') {
       const sluices = values['no-rebuild-all'] ? 1 : 2;
-      total += (sluices + 3) * rounds * durationS + sluices * (warmupS + setup) + Math.max(3, Math.ceil(durationS / 2));
+      total += (sluices + 1 + 2 * (values['churn-client-nice'] ?? '0').split(',').length) * rounds * durationS + sluices * (warmupS + setup) + Math.max(3, Math.ceil(durationS / 2));
     }
   }
   return total;
@@ -143,6 +147,7 @@ const ctx: BenchContext = {
   churnRate: values.rate === undefined ? null : positiveInt(values.rate, 0, '--rate'),
   churnWorkers: positiveInt(values['churn-workers'], cores, '--churn-workers') || cores,
   churnRebuildAll: !values['no-rebuild-all'],
+  churnClientNices: (values['churn-client-nice'] ?? '0').split(',').map((n) => Math.min(19, positiveInt(n, 0, '--churn-client-nice'))),
   out,
 };
 

@@ -18,5 +18,7 @@ export interface BenchContext {
   churnWorkers: number;
   /** Churn: also run the phase against a `--rebuild-all` Sluice (Kong's way). */
   churnRebuildAll: boolean;
+  /** Churn: nice values of the Admin API client's process (harness/load/churner.ts), a phase pair each. */
+  churnClientNices: number[];
   out: (line: string) => void;
 }

@@ -13,15 +13,16 @@
 //   CPU outside     an outside process (harness/load/spinner.ts, nice 0) burns the CPU the changes
 //                   cost Sluice — their extra CPU per second over steady, from the rounds before —
 //                   in bursts ten times a second;
-//   bytes outside   this process posts the same bodies on the same schedule to a sink
+//   bytes outside   the same client posts the same bodies on the same schedule to a sink
 //                   (harness/load/sink.ts) that reads each whole and answers with as many bytes as
 //                   Sluice's 201 (Kong's answer: every entity, ~6 MB at 10k routes): the loopback
 //                   copies and the client's own work, with no gateway work at all.
 // On a machine with few cores either can raise the p99 whoever spends it; no change to Sluice's
 // apply path can go below them.
-// The churner sends on a fixed 100 ms schedule with at most two POSTs outstanding (Sluice queues
-// the second behind the first), so the rate holds at 10/s while a POST takes up to 200 ms; a tick
-// that finds two outstanding is skipped, never made up in a burst.
+// The client (harness/load/churner.ts, a process of its own at --churn-client-nice) sends on a
+// fixed 100 ms schedule with at most two POSTs outstanding (Sluice queues the second behind the
+// first), so the rate holds at 10/s while a POST takes up to 200 ms; a tick that finds two
+// outstanding is skipped, never made up in a burst.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext } from '../context.ts';
 import { withCpu } from '../load/compare.ts';
@@ -31,10 +32,12 @@ import { describeBackground } from '../report/machine.ts';
 import { HOST, probe } from '../net.ts';
 import { start, stop, waitForLine, type Child } from '../proc.ts';
 import { brief, fmtInt, fmtMs, fmtX, median, summarize, table, type RunResult, type Summary } from '../report/report.ts';
-import { postConfig, rejection, startSluice, type ConfigAnswer, type Sluice } from '../targets/sluice.ts';
+import { postConfig, rejection, startSluice, type Sluice } from '../targets/sluice.ts';
 import { routeTableConfig } from '../targets/route-table.ts';
 import { plainConfig, upstreamConfig, type DeclarativeConfig } from '../targets/sluice-configs.ts';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import type { ChurnerResult, ChurnerSpec } from '../load/churner.ts';
 
 export type ChurnKind = 'target' | 'route';
 /** Routes in the route-churn table. */
@@ -60,6 +63,8 @@ function churnPlan(kind: ChurnKind, upstreamUrl: string, addresses: readonly str
 const RECONFIGS_PER_SECOND = 10;
 /** POSTs in flight at most: one being applied, one queued behind it. */
 const MAX_OUTSTANDING = 2;
+/** How long the churner's process has to start and read its bodies before the schedule starts. */
+const CHURNER_START_MS = 1500;
 /**
  * Fixed load at this share of the closed-loop capacity: busy, but with headroom, so that a burst
  * of other work on a shared machine does not push Sluice into overload and drown the churn's
@@ -73,19 +78,10 @@ const LOAD_SHARE = 0.3;
  */
 const FIXED_RATE_CONNECTIONS = 10;
 
-interface ChurnStats {
-  attempted: number;
-  ok: number;
-  errors: number;
-  /** Ticks of the 100 ms schedule that found MAX_OUTSTANDING POSTs in flight. */
-  skipped: number;
+/** The churner's results (harness/load/churner.ts) summed over a phase's rounds. */
+interface ChurnStats extends ChurnerResult {
   /** Seconds the churner ran (its schedule's length, summed over rounds). */
   seconds: number;
-  /** POST /config?wait=1 round trips, as the client sees them. */
-  latenciesMs: number[];
-  /** `converged_ms` of the answers: Sluice's own time from accepting to every worker applied. */
-  convergedMs: number[];
-  firstError: string | null;
 }
 
 interface Phase {
@@ -94,6 +90,8 @@ interface Phase {
   sluice: Sluice;
   /** Where this phase's changes go: that Sluice's Admin API, the byte sink, or nowhere. */
   churn: 'sluice' | 'sink' | null;
+  /** Nice value of the client process that posts them. */
+  clientNice: number;
   /** The floor phase: an outside process burns the CPU the changes cost (cores, per round). */
   spin?: number[];
   loads: RunResult[];
@@ -117,74 +115,30 @@ function churnBodies(plan: ChurnPlan, durationMs: number, flip: { n: number }): 
 }
 
 /**
- * POST /config?wait=1 with `text`; the whole answer is read (the round trip ends there), but of a
- * 201 only its end is decoded: Sluice's figures close the object, and decoding and parsing Kong's
- * 201 body (every entity: 6 MB at 10k routes) would again be this process's CPU under the load.
+ * Runs the churner (harness/load/churner.ts) in its own process at `nice`: `bodies` to `url` from
+ * `startAt` for `durationMs`, booked in `stats`; resolves once its last POST answered.
  */
-async function postBody(adminUrl: string, text: string, timeoutMs: number): Promise<ConfigAnswer> {
-  const t0 = performance.now();
-  const res = await fetch(`${adminUrl}/config?wait=1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text, signal: AbortSignal.timeout(timeoutMs) });
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const ms = performance.now() - t0;
-  const body = res.status === 201 ? bytes.toString('utf8', Math.max(0, bytes.length - 4096)) : bytes.toString('utf8');
-  return { status: res.status, body, ms };
-}
-
-/** One POST of the churn, booked in `stats`. */
-async function postOne(adminUrl: string, text: string, timeoutMs: number, stats: ChurnStats): Promise<void> {
+async function runChurner(ctx: BenchContext, nice: number, url: string, plan: ChurnPlan, bodies: readonly string[], startAt: number, durationMs: number, stats: ChurnStats, flip: { n: number }): Promise<void> {
+  const bodiesFile = join(ctx.tmpDir, 'churn-bodies.jsonl');
+  writeFileSync(bodiesFile, bodies.join('\n'));
+  const spec: ChurnerSpec = { url, bodiesFile, startAt, durationMs, perSecond: RECONFIGS_PER_SECOND, maxOutstanding: MAX_OUTSTANDING, timeoutMs: plan.postTimeoutMs };
+  const script = join(import.meta.dirname, '..', 'load', 'churner.ts');
+  const child = start('churner', 'nice', ['-n', String(nice), process.execPath, script, JSON.stringify(spec)]);
   try {
-    const answer = await postBody(adminUrl, text, timeoutMs);
-    const refused = rejection(answer);
-    if (refused === null) {
-      stats.ok += 1;
-      const converged = convergedMs(answer.body);
-      if (converged !== null) stats.convergedMs.push(converged);
-    } else {
-      stats.errors += 1;
-      stats.firstError ??= refused;
-    }
-    stats.latenciesMs.push(answer.ms);
-  } catch (err) {
-    stats.errors += 1;
-    stats.firstError ??= (err as Error).message;
+    const line = await waitForLine(child, (l) => l.startsWith('{"attempted"'), startAt - Date.now() + durationMs + 2 * plan.postTimeoutMs + 15_000);
+    const result = JSON.parse(line) as ChurnerResult;
+    flip.n += result.attempted;
+    stats.attempted += result.attempted;
+    stats.ok += result.ok;
+    stats.errors += result.errors;
+    stats.skipped += result.skipped;
+    stats.seconds += durationMs / 1000;
+    stats.latenciesMs.push(...result.latenciesMs);
+    stats.convergedMs.push(...result.convergedMs);
+    stats.firstError ??= result.firstError;
+  } finally {
+    await stop(child);
   }
-}
-
-/**
- * Posts `bodies` in order to `adminUrl`, one per tick of a 1/RECONFIGS_PER_SECOND s schedule for
- * `durationMs`, with at most MAX_OUTSTANDING in flight; a tick that finds them all in flight, or
- * that passed while this process was late, is skipped (never a burst to catch up).
- */
-async function churn(adminUrl: string, plan: ChurnPlan, bodies: readonly string[], durationMs: number, stats: ChurnStats, flip: { n: number }): Promise<void> {
-  const period = 1000 / RECONFIGS_PER_SECOND;
-  const ticks = Math.floor(durationMs / period);
-  const started = performance.now();
-  const inFlight = new Set<Promise<void>>();
-  let sent = 0;
-  for (let tick = 0; tick < ticks; tick += 1) {
-    const wait = started + tick * period - performance.now();
-    if (wait > 0) await sleep(wait);
-    const due = Math.floor((performance.now() - started) / period);
-    if (due > tick) {
-      // Woken late past whole ticks: they are gone, as a client on a timer would lose them.
-      stats.skipped += Math.min(due, ticks) - tick;
-      tick = due - 1;
-      continue;
-    }
-    const text = bodies[sent];
-    if (text === undefined) break;
-    if (inFlight.size >= MAX_OUTSTANDING) {
-      stats.skipped += 1;
-      continue;
-    }
-    sent += 1;
-    flip.n += 1;
-    stats.attempted += 1;
-    const post: Promise<void> = postOne(adminUrl, text, plan.postTimeoutMs, stats).finally(() => inFlight.delete(post));
-    inFlight.add(post);
-  }
-  await Promise.all(inFlight);
-  stats.seconds += durationMs / 1000;
 }
 
 /** The byte sink (harness/load/sink.ts) answering `answerBytes` bytes to every POST. */
@@ -192,12 +146,6 @@ async function startSink(answerBytes: number): Promise<{ child: Child; url: stri
   const child = start('sink', process.execPath, [join(import.meta.dirname, '..', 'load', 'sink.ts'), JSON.stringify({ answerBytes })]);
   const line = await waitForLine(child, (l) => l.includes('"ready":true'), 15_000);
   return { child, url: `http://${HOST}:${(JSON.parse(line) as { port: number }).port}` };
-}
-
-/** `converged_ms` from the end of a POST answer (the whole body, or its last bytes). */
-function convergedMs(body: string): number | null {
-  const match = /"converged_ms":\s*([0-9.]+)/.exec(body);
-  return match === null ? null : Number(match[1]);
 }
 
 function p99(values: readonly number[]): number {
@@ -303,6 +251,10 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
     }
     const sink = await startSink(answerBytes);
     children.push(sink.child);
+    ctx.out(
+      `changes: POST /config?wait=1 from a client process (nice as named), ${RECONFIGS_PER_SECOND}/s on a ` +
+        `${1000 / RECONFIGS_PER_SECOND} ms schedule, at most ${MAX_OUTSTANDING} in flight`,
+    );
     ctx.out(`byte sink: answers ${fmtInt(answerBytes)} bytes (Sluice's 201 to a change) to each POST of the same bodies`);
     let rate = ctx.churnRate;
     if (rate === null) {
@@ -317,12 +269,16 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
         'latency corrected for coordinated omission, 1 ms resolution',
     );
 
+    // Per client nice value: the changes, and their bytes alone; the first value's changes are
+    // the ones the CPU floor measures against.
+    const nices = ctx.churnClientNices;
+    const named = (name: string, nice: number): string => (nices.length > 1 || nice !== 0 ? `${name}, client nice ${nice}` : name);
     const phases: Phase[] = [
-      { name: 'steady', sluice: gated, churn: null, loads: [], rounds: [], stats: emptyStats() },
-      { name: `10 ${kind} changes/s`, sluice: gated, churn: 'sluice', loads: [], rounds: [], stats: emptyStats() },
-      ...(rebuildAll === null ? [] : [{ name: `10 ${kind} changes/s --rebuild-all`, sluice: rebuildAll, churn: 'sluice' as const, loads: [], rounds: [], stats: emptyStats() }]),
-      { name: 'steady + their CPU outside', sluice: gated, churn: null, loads: [], rounds: [], stats: emptyStats(), spin: [] },
-      { name: 'steady + their bytes outside', sluice: gated, churn: 'sink', loads: [], rounds: [], stats: emptyStats() },
+      { name: 'steady', sluice: gated, churn: null, clientNice: 0, loads: [], rounds: [], stats: emptyStats() },
+      ...nices.map((nice) => ({ name: named(`10 ${kind} changes/s`, nice), sluice: gated, churn: 'sluice' as const, clientNice: nice, loads: [], rounds: [], stats: emptyStats() })),
+      ...(rebuildAll === null ? [] : [{ name: `10 ${kind} changes/s --rebuild-all`, sluice: rebuildAll, churn: 'sluice' as const, clientNice: nices[0] ?? 0, loads: [], rounds: [], stats: emptyStats() }]),
+      { name: 'steady + their CPU outside', sluice: gated, churn: null, clientNice: 0, loads: [], rounds: [], stats: emptyStats(), spin: [] },
+      ...nices.map((nice) => ({ name: named('steady + their bytes outside', nice), sluice: gated, churn: 'sink' as const, clientNice: nice, loads: [], rounds: [], stats: emptyStats() })),
     ];
     /** Cores the changes cost Sluice over steady so far (medians of the rounds run), or null before both ran. */
     const changeCores = (): number | null => {
@@ -348,11 +304,14 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
           // Ten bursts a second, as the changes come; one process, so at most one core.
           spinner = startSpinner(cores, 0, 1000 / RECONFIGS_PER_SECOND);
         }
-        const load = withCpu(phase.sluice.child.pid, settings.durationS, () => autocannonDriver.run(loadSpec(phase.sluice, settings.durationS, fixedRate)));
         // The churner starts with the load and stops one second early, so no reconfigure
-        // lands after the load generator has stopped measuring.
+        // lands after the load generator has stopped measuring. Its process gets a moment to
+        // start and read the bodies first.
         const churnTo = phase.churn === 'sluice' ? phase.sluice.adminUrl : phase.churn === 'sink' ? sink.url : null;
-        const churner = churnTo !== null ? churn(churnTo, plan, bodies, (settings.durationS - 1) * 1000, phase.stats, flip) : Promise.resolve();
+        const startAt = Date.now() + (churnTo === null ? 0 : CHURNER_START_MS);
+        const churner = churnTo !== null ? runChurner(ctx, phase.clientNice, churnTo, plan, bodies, startAt, (settings.durationS - 1) * 1000, phase.stats, flip) : Promise.resolve();
+        await sleep(Math.max(0, startAt - Date.now()));
+        const load = withCpu(phase.sluice.child.pid, settings.durationS, () => autocannonDriver.run(loadSpec(phase.sluice, settings.durationS, fixedRate)));
         const [result] = await Promise.all([load, churner]);
         if (spinner !== null) await stop(spinner);
         phase.loads.push(result);
