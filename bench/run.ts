@@ -49,6 +49,8 @@ const USAGE = `usage: node bench/run.ts [options]
   --churn-client-nice LIST  churn: nice values of the process that posts the changes, comma-
                      separated (default 0); each adds its pair of phases (changes, their bytes). A
                      client elsewhere takes none of these cores; 19 lets it take only idle CPU
+  --sluice-node-args=ARGS  node flags for every Sluice started (space-separated), e.g.
+                     --sluice-node-args=--v8-pool-size=1
   --profile DIR      start every Sluice with --cpu-prof --cpu-prof-dir DIR (summarise with
                      node bench/harness/report/cpuprofile-top.ts DIR)`;
 
@@ -79,6 +81,7 @@ const { values } = parseArgs({
     'no-rebuild-all': { type: 'boolean', default: false },
     'churn-client-nice': { type: 'string' },
     profile: { type: 'string' },
+    'sluice-node-args': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -128,7 +131,7 @@ function estimateSeconds(): number {
     if (s === 'floor') total += 4 * perTarget + setup;
     if (s === 'churn' || s === 'route-churn') {
       const sluices = values['no-rebuild-all'] ? 1 : 2;
-      total += (sluices + 1 + 2 * (values['churn-client-nice'] ?? '0').split(',').length) * rounds * durationS + sluices * (warmupS + setup) + Math.max(3, Math.ceil(durationS / 2));
+      total += (sluices + 2 + 2 * (values['churn-client-nice'] ?? '0').split(',').length) * rounds * durationS + sluices * (warmupS + setup) + Math.max(3, Math.ceil(durationS / 2));
     }
   }
   return total;
@@ -143,7 +146,7 @@ const ctx: BenchContext = {
   nginx,
   tmpDir,
   cores,
-  sluiceNodeArgs: profileDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir],
+  sluiceNodeArgs: [...(profileDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), ...(values['sluice-node-args'] ?? '').split(/\s+/).filter((a) => a !== '')],
   churnRate: values.rate === undefined ? null : positiveInt(values.rate, 0, '--rate'),
   churnWorkers: positiveInt(values['churn-workers'], cores, '--churn-workers') || cores,
   churnRebuildAll: !values['no-rebuild-all'],

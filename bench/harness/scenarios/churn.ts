@@ -12,7 +12,9 @@
 // outside it does part of what a change costs:
 //   CPU outside     an outside process (harness/load/spinner.ts, nice 0) burns the CPU the changes
 //                   cost Sluice — their extra CPU per second over steady, from the rounds before —
-//                   in bursts ten times a second;
+//                   in bursts ten times a second; and the same CPU split over two such processes
+//                   bursting together, so that both cores are taken at once (as a change's threads
+//                   can: the primary, the config thread and V8's GC helper threads);
 //   bytes outside   the same client posts the same bodies on the same schedule to a sink
 //                   (harness/load/sink.ts) that reads each whole and answers with as many bytes as
 //                   Sluice's 201 (Kong's answer: every entity, ~6 MB at 10k routes): the loopback
@@ -94,6 +96,8 @@ interface Phase {
   clientNice: number;
   /** The floor phase: an outside process burns the CPU the changes cost (cores, per round). */
   spin?: number[];
+  /** Processes the floor's CPU is split over (bursting together). */
+  spinners?: number;
   loads: RunResult[];
   /** The round each of `loads` ran in (the CPU floor skips rounds before its CPU is known). */
   rounds: number[];
@@ -277,7 +281,8 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
       { name: 'steady', sluice: gated, churn: null, clientNice: 0, loads: [], rounds: [], stats: emptyStats() },
       ...nices.map((nice) => ({ name: named(`10 ${kind} changes/s`, nice), sluice: gated, churn: 'sluice' as const, clientNice: nice, loads: [], rounds: [], stats: emptyStats() })),
       ...(rebuildAll === null ? [] : [{ name: `10 ${kind} changes/s --rebuild-all`, sluice: rebuildAll, churn: 'sluice' as const, clientNice: nices[0] ?? 0, loads: [], rounds: [], stats: emptyStats() }]),
-      { name: 'steady + their CPU outside', sluice: gated, churn: null, clientNice: 0, loads: [], rounds: [], stats: emptyStats(), spin: [] },
+      { name: 'steady + their CPU outside', sluice: gated, churn: null, clientNice: 0, loads: [], rounds: [], stats: emptyStats(), spin: [], spinners: 1 },
+      { name: 'steady + their CPU outside, 2 cores', sluice: gated, churn: null, clientNice: 0, loads: [], rounds: [], stats: emptyStats(), spin: [], spinners: 2 },
       ...nices.map((nice) => ({ name: named('steady + their bytes outside', nice), sluice: gated, churn: 'sink' as const, clientNice: nice, loads: [], rounds: [], stats: emptyStats() })),
     ];
     /** Cores the changes cost Sluice over steady so far (medians of the rounds run), or null before both ran. */
@@ -296,13 +301,14 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
         const fixedRate = rate;
         const flip = phase.churn === 'sink' ? sinkFlip : (flips.get(phase.sluice) ?? { n: 0 });
         const bodies = phase.churn !== null ? churnBodies(plan, settings.durationS * 1000, flip) : [];
-        let spinner: Child | null = null;
+        const spinners: Child[] = [];
         if (phase.spin !== undefined) {
           const cores = changeCores();
           if (cores === null) continue;
           phase.spin.push(cores);
           // Ten bursts a second, as the changes come; one process, so at most one core.
-          spinner = startSpinner(cores, 0, 1000 / RECONFIGS_PER_SECOND);
+          const count = phase.spinners ?? 1;
+          for (let k = 0; k < count; k += 1) spinners.push(startSpinner(cores / count, 0, 1000 / RECONFIGS_PER_SECOND));
         }
         // The churner starts with the load and stops one second early, so no reconfigure
         // lands after the load generator has stopped measuring. Its process gets a moment to
@@ -313,7 +319,7 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
         await sleep(Math.max(0, startAt - Date.now()));
         const load = withCpu(phase.sluice.child.pid, settings.durationS, () => autocannonDriver.run(loadSpec(phase.sluice, settings.durationS, fixedRate)));
         const [result] = await Promise.all([load, churner]);
-        if (spinner !== null) await stop(spinner);
+        await Promise.all(spinners.map((c) => stop(c)));
         phase.loads.push(result);
         phase.rounds.push(round);
         settings.log(
