@@ -19,7 +19,7 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { describeBackground } from './harness/report/machine.ts';
 import { threadDelta, threadsOf, type ThreadCpu } from './harness/report/threads.ts';
-import { installCleanupHandlers, stopAll } from './harness/proc.ts';
+import { installCleanupHandlers, stop, stopAll } from './harness/proc.ts';
 import { median, table } from './harness/report/report.ts';
 import { routeTableConfig } from './harness/targets/route-table.ts';
 import { startSluice, type Sluice } from './harness/targets/sluice.ts';
@@ -135,6 +135,8 @@ try {
     out(table(['isolate', 'heap MB', 'Mark-Compact', 'Scavenge', 'pause ms'], [...byIsolate].sort((a, b) => b[1].mc - a[1].mc).map(([isolate, e]) => [isolate, e.heap, per(e.mc), per(e.scavenge), per(e.pauseMs)])));
   }
 } finally {
+  // The baseline's Sluice was started by its own harness (its own registry of children): by pid here.
+  await Promise.all(variants.map((v) => (v.sluice === undefined ? undefined : stop(v.sluice.child))));
   await stopAll();
   rmSync(tmpDir, { recursive: true, force: true });
 }
