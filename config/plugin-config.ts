@@ -11,6 +11,9 @@ import type { Item, RefField } from './item.ts';
 import { runPluginChecks } from './plugin-checks.ts';
 import type { JSONSchema, PluginSchema, PluginSchemas } from './plugin-schema.ts';
 
+/** Kong's protocols of the http subsystem (constants.lua PROTOCOLS_WITH_SUBSYSTEM). */
+const HTTP_SUBSYSTEM: ReadonlySet<string> = new Set(['http', 'https', 'grpc', 'grpcs']);
+
 const compiled = new Map<string, ValidateFunction | Error>();
 /**
  * The same, by schema object: a config checks one plugin entity after another against the same
@@ -70,10 +73,12 @@ export function checkPlugin(item: Item, plugins: PluginSchemas, errors: ErrorLis
       }
     });
   }
-  // Sluice serves plain HTTP (and gRPC-less HTTP/1.1): a plugin whose protocols leave out `http`
-  // would never run here, so the file is refused rather than loaded with the plugin silently off.
-  if (Array.isArray(protocols) && !item.hasFailed('protocols') && !protocols.includes('http')) {
-    errors.unsupported(item, 'protocols', "not supported by Sluice: a plugin must run on 'http' (Sluice serves plain HTTP, so this plugin would never run)");
+  // Kong's plugins iterator reads a plugin's `protocols` for its subsystem only: a plugin with any
+  // http-subsystem protocol runs on every request it applies to, plain HTTP included (Kong 3.x
+  // runloop/plugins_iterator.lua). One with only stream protocols would never run here (Sluice has
+  // no stream proxy), so the file is refused rather than loaded with the plugin silently off.
+  if (Array.isArray(protocols) && !item.hasFailed('protocols') && !protocols.some((p) => HTTP_SUBSYSTEM.has(p as string))) {
+    errors.unsupported(item, 'protocols', "not supported by Sluice: a plugin runs only with one of 'http', 'https', 'grpc', 'grpcs' (Sluice has no stream proxy)");
   }
   const config = item.value['config'];
   if (configChecked || !isRecord(config) || item.hasFailed('config')) return;

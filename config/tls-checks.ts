@@ -137,13 +137,17 @@ export function checkSni(item: Item, errors: ErrorList): void {
   else item.value['name'] = name.toLowerCase();
 }
 
-/** Route `snis` (only on a route whose every protocol speaks TLS, https or grpcs; a trailing dot is dropped). */
+/**
+ * Route `snis`: refused only when no protocol of the route speaks TLS (Kong's conditional on
+ * protocols), so an [http, https] route may carry snis; the router ignores them for a request over
+ * plain HTTP, as Kong's routers do. A trailing dot is dropped.
+ */
 export function checkRouteSnis(item: Item, errors: ErrorList): void {
   const v = item.value;
   const snis = v['snis'];
   if (!Array.isArray(snis) || item.hasFailed('snis') || snis.length === 0) return;
   const protocols = v['protocols'];
-  if (Array.isArray(protocols) && !item.hasFailed('protocols') && protocols.some((p) => p !== 'https' && p !== 'grpcs')) {
+  if (Array.isArray(protocols) && !item.hasFailed('protocols') && protocols.every((p) => p !== 'https' && p !== 'grpcs')) {
     errors.add(item, 'snis', "'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'");
     return;
   }

@@ -16,6 +16,7 @@ import { DEFAULT_COUNTER_SLOTS, MAX_COUNTER_SLOTS } from './protocol/counters.ts
 import { DEFAULT_HTTP2_SETTINGS, type Http2Settings } from './protocol/http2-settings.ts';
 import { SluiceError } from './protocol/errors.ts';
 import { BACKGROUND_NICE_STEP } from './protocol/thread-priority.ts';
+import { DEFAULT_HEADERS, DEFAULT_HEADERS_UPSTREAM, parseGatewayHeaders, type GatewayHeaderSettings } from './protocol/gateway-headers.ts';
 import type { ClientTimeoutSettings, UpstreamTlsBoot } from './protocol/messages.ts';
 
 export interface Options {
@@ -48,6 +49,8 @@ export interface Options {
   rateLimitSlots: number;
   /** The syslog plugin's unix datagram socket (default /dev/log). */
   syslogSocket: string;
+  /** Kong's `headers` / `headers_upstream`: headers the gateway adds. */
+  gatewayHeaders: GatewayHeaderSettings;
   http2: Http2Settings;
   /** The TLS proxy listener; null with `--ssl-port off`. */
   ssl: SslOptions | null;
@@ -116,6 +119,8 @@ export const OPTIONS = [
   { name: 'admin-allow-origin', arg: 'ORIGIN', multiple: true, help: 'a browser origin (scheme://host[:port]) allowed to call the Admin API (repeatable, or comma-separated)' },
   { name: 'admin-token', arg: 'TOKEN', help: 'require "Authorization: Bearer TOKEN" or "Kong-Admin-Token: TOKEN" on every Admin API request (SLUICE_ADMIN_TOKEN keeps it out of `ps`)' },
   { name: 'rate-limit-slots', arg: 'N', help: 'live rate-limiting keys per period the shared counter table holds (default 1048576, 16 B each; rounded up to a power of two)' },
+  { name: 'headers', arg: 'LIST', help: `headers the gateway adds to responses, Kong's \`headers\` (default "${DEFAULT_HEADERS}"; off = none)` },
+  { name: 'headers-upstream', arg: 'LIST', help: `headers the gateway adds to upstream requests, Kong's \`headers_upstream\` (default "${DEFAULT_HEADERS_UPSTREAM}"; off = none)` },
   { name: 'syslog-socket', arg: 'PATH', help: "unix datagram socket the syslog plugin writes to (default /dev/log; Kong's syslog has no such field)" },
   { name: 'no-spare', help: 'do not keep a loaded spare worker thread (saves one V8 heap; a dead worker is then replaced in ~1 s, not ms)' },
   { name: 'background-nice', arg: 'N', help: 'nice levels the config thread runs below the workers, so a config change yields a busy core to them (Linux; default 5, 0 = same priority)' },
@@ -284,6 +289,7 @@ export function parseOptions(argv: string[], env: NodeJS.ProcessEnv = {}): Optio
     adminToken: values['admin-token'] ?? null,
     rateLimitSlots: rateLimitSlots(values['rate-limit-slots']),
     syslogSocket: values['syslog-socket'] ?? '/dev/log',
+    gatewayHeaders: parseGatewayHeaders(values.headers ?? DEFAULT_HEADERS, values['headers-upstream'] ?? DEFAULT_HEADERS_UPSTREAM, source('headers'), source('headers-upstream')),
     clientTimeouts: {
       idleMs: duration(values['client-idle-timeout'], 60_000, 1, '--client-idle-timeout'),
       bodyMs: duration(values['client-body-timeout'], 60_000, 1, '--client-body-timeout'),

@@ -1,6 +1,6 @@
 // Kong's environment variables that mean a Sluice option (primary thread), so a Kong container's
 // environment mostly works unchanged. Kong reads `KONG_<NAME>` as its kong.conf property <name>;
-// of those Sluice reads the four below, as the weakest layer under its own SLUICE_* variables and
+// of those Sluice reads the ones below, as the weakest layer under its own SLUICE_* variables and
 // flags (cli.ts). Their values go through the same parsers as the options they stand for, which
 // refuse what Sluice cannot do (an `ssl` listener, a second address) in one line.
 import { SluiceError } from './protocol/errors.ts';
@@ -11,6 +11,8 @@ const KONG_VARIABLES: Readonly<Record<string, string>> = {
   KONG_PROXY_LISTEN: 'proxy-listen',
   KONG_ADMIN_LISTEN: 'admin-listen',
   KONG_STATUS_LISTEN: 'status-listen',
+  KONG_HEADERS: 'headers',
+  KONG_HEADERS_UPSTREAM: 'headers-upstream',
 };
 
 /** The Kong variable an option's value came from. */

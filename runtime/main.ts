@@ -104,6 +104,7 @@ const supervisor = new Supervisor(
       upstreamTls: options.upstreamTls,
       listenerLimits: options.listenerLimits,
       syslogSocket: options.syslogSocket,
+      gatewayHeaders: { ...options.gatewayHeaders, serverToken: `sluice/${VERSION}` },
       http2: options.http2,
       tls,
     },

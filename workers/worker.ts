@@ -3,6 +3,7 @@
 // own state, timer wheel and pools. It talks to the primary only through its MessagePort and the
 // shared version memory; `handle` is the whole of that conversation, so a test drives it through
 // a MessageChannel.
+import { configureGatewayHeaders } from './proxy/gateway-headers.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
 import type { Delta, Snapshot } from '../config/types.ts';
@@ -91,6 +92,7 @@ export class GatewayWorker {
     this.#connector = new UpstreamConnector(this.#wheel, { trustedCa: boot.upstreamTls.trustedCa });
     this.#targets = new Targets(this.#connector, { verify: boot.upstreamTls.verify }, log);
     this.#timeouts = new ClientTimeouts(this.#wheel, boot.clientTimeouts);
+    if (boot.gatewayHeaders !== undefined) configureGatewayHeaders(boot.gatewayHeaders);
     this.#metrics = new WorkerMetrics({
       index: boot.index,
       config: () => (this.#state === null ? null : { version: this.#state.version, hash: this.#state.snapshot.hash }),

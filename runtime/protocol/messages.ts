@@ -1,5 +1,6 @@
 // The message protocol between the primary and each worker, over the worker's MessagePort.
 // Both threads import this file; it holds types and tiny constructors only.
+import type { GatewayHeaderSettings } from './gateway-headers.ts';
 import type { Delta, Snapshot } from '../../config/types.ts';
 import type { WireError } from './errors.ts';
 import type { Http2Settings } from './http2-settings.ts';
@@ -33,6 +34,8 @@ export interface WorkerBoot {
   http2?: Http2Settings;
   /** The TLS proxy listener (every worker runs one); absent or null: none. */
   tls?: TlsListenerSettings | null;
+  /** Kong's `headers` / `headers_upstream` (gateway-headers.ts); absent: Kong's defaults. */
+  gatewayHeaders?: GatewayHeaderSettings;
 }
 
 /** TLS to https upstreams (workers/proxy/targets.ts). */

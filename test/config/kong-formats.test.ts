@@ -121,11 +121,13 @@ test('a key-auth key and a jwt key and secret are generated when left out, as Ko
   assert.ok(!Object.values(other.entities.credentials).some((c) => c.kind === 'keyauth_credentials' && c['key'] === generated));
 });
 
-test("plugin protocols: one without 'http' would never run on Sluice, so it is refused as unsupported", () => {
-  const r = prepare('_format_version: "3.0"\nplugins:\n  - name: correlation-id\n    protocols: [https]\n');
+test("plugin protocols: any http-subsystem protocol loads (Kong runs it on every request); stream protocols only are refused as unsupported", () => {
+  const r = prepare('_format_version: "3.0"\nplugins:\n  - name: correlation-id\n    protocols: [tcp, tls]\n');
   assert.equal(r.ok, false);
   if (r.ok) return;
   assert.equal(r.code, 'SLUICE_ERR_UNSUPPORTED');
   assert.deepEqual(r.errors.map((e) => [e.field, e.code]), [['protocols', 'SLUICE_ERR_UNSUPPORTED']]);
-  assert.equal(load('_format_version: "3.0"\nplugins:\n  - name: correlation-id\n    protocols: [http, https]\n').ok, true);
+  for (const protocols of ['[https]', '[grpc, grpcs]', '[http, https]', '[https, tcp]']) {
+    assert.equal(load(`_format_version: "3.0"\nplugins:\n  - name: correlation-id\n    protocols: ${protocols}\n`).ok, true, protocols);
+  }
 });

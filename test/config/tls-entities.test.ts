@@ -139,7 +139,10 @@ test('CA certificates: one certificate, a CA; service references and TLS fields 
         { name: 'plain', url: 'http://backend:80', tls_verify: true, ca_certificates: ['5e8b6f1c-2f5e-4c37-8a0c-3c1b1d6f0dff'] },
         { name: 'secure', url: 'https://backend:443', ca_certificates: ['5e8b6f1c-2f5e-4c37-8a0c-3c1b1d6f0dff'], client_certificate: { id: '5e8b6f1c-2f5e-4c37-8a0c-3c1b1d6f0dfe' } },
       ],
-      routes: [{ name: 'mixed', protocols: ['http', 'https'], snis: ['api.example.com'], paths: ['/'] }],
+      routes: [
+        { name: 'plain', protocols: ['http'], snis: ['api.example.com'], paths: ['/'] },
+        { name: 'mixed', protocols: ['http', 'https'], snis: ['api.example.com'], paths: ['/m'] },
+      ],
     }),
   );
   const lines = errors.map((e) => `${e.entity_type} ${e.field}: ${e.message}`);
@@ -149,7 +152,9 @@ test('CA certificates: one certificate, a CA; service references and TLS fields 
   assert.ok(lines.includes("service ca_certificates: value must be null (the protocol is not 'https')"));
   assert.ok(lines.some((line) => line.startsWith('service ca_certificates.0: invalid reference')));
   assert.ok(lines.some((line) => line.startsWith('service client_certificate: invalid reference')));
-  assert.ok(lines.includes("route snis: 'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'"));
+  const sniErrors = errors.filter((e) => e.field === 'snis');
+  // Kong refuses snis only when no protocol of the route speaks TLS: the http-only route, not the mixed one.
+  assert.deepEqual(sniErrors.map((e) => `${e.entity ?? ""} ${e.message}`), ["plain 'snis' can only be set when 'protocols' is 'grpcs', 'https', 'tls' or 'tls_passthrough'"]);
 });
 
 test('an https-only route may match on snis alone', () => {

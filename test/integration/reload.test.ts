@@ -7,6 +7,7 @@ import { parse as parseYaml } from 'yaml';
 import { request } from '../helpers/http.ts';
 import { startRuntime, writeConfig, type Runtime } from '../helpers/runtime.ts';
 import { echoHandler, startUpstream, type Upstream } from '../helpers/upstream.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let upstream: Upstream;
 let runtime: Runtime;
@@ -148,6 +149,26 @@ test('SIGHUP and a change of the --config file reload it; so does an atomic rena
   await waitFor(async () => (await request(`${runtime.proxy}/from-rename`)).status === 200);
 });
 
+test('a file written every 20 ms beside the config (an access log) does not hold a config change back', async () => {
+  const neighbour = join(dirname(file), 'access.log');
+  let writing = true;
+  const writer = (async () => {
+    for (let i = 0; writing && i < 500; i++) {
+      await writeFile(neighbour, `line ${i}\n`, { flag: 'a' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  })();
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await writeFile(file, config('/beside-a-log'));
+    // The writer goes on for up to 10 s: the change must be served while it still writes.
+    await waitFor(async () => (await request(`${runtime.proxy}/beside-a-log`)).status === 200, 4000);
+  } finally {
+    writing = false;
+    await writer;
+  }
+});
+
 test('a Kubernetes ConfigMap style symlink swap is picked up', async (t) => {
   // ConfigMap volumes: kong.yaml -> ..data/kong.yaml, ..data -> ..2026_v1; an update swaps ..data.
   const dir = dirname(await writeConfig('', 'placeholder'));
@@ -203,12 +224,3 @@ test('the Admin API keeps answering while a 20,000-entity config loads', async (
   assert.ok(answeredDuringLoad >= 3, `only ${answeredDuringLoad} /status answers while loading`);
   assert.equal((await request(`${runtime.proxy}/big/9999`)).status, 200);
 });
-
-async function waitFor(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-  throw new Error('condition not met in time');
-}

@@ -50,6 +50,7 @@ function config(api: { cert: string; key: string }, extra: { star?: boolean; exp
         routes: [
           { name: 'any', paths: ['/app'] },
           { name: 'by-sni', paths: ['/sni'], protocols: ['https'], snis: ['api.example.com'] },
+          { name: 'mixed-sni', paths: ['/mixed'], protocols: ['http', 'https'], snis: ['api.example.com'] },
           { name: 'tls-only', paths: ['/secure'], protocols: ['https'] },
           { name: 'tls-redirect', paths: ['/moved'], protocols: ['https'], https_redirect_status_code: 308 },
         ],
@@ -241,6 +242,17 @@ test('route snis: over TLS only the listed server names reach the route; https-o
   assert.equal(moved.headers.location, 'https://shop.example.com/moved/a?b=1');
   // A route with snis is https-only too.
   assert.equal((await request(`${runtime.proxy}/sni/x`)).status, 426);
+});
+
+test('route snis on an [http, https] route (Kong allows it): TLS needs a listed server name, plain HTTP matches without one', async () => {
+  const hit = await tlsRequest(runtime.proxySsl, { path: '/mixed/x', servername: 'api.example.com', ca: ca.cert, headers: { host: 'api.example.com' } });
+  assert.equal(hit.status, 200);
+  assert.equal((JSON.parse(hit.body) as { url: string }).url, '/x');
+  const other = await tlsRequest(runtime.proxySsl, { path: '/mixed/x', servername: 'www.example.com', ca: ca.cert, headers: { host: 'www.example.com' } });
+  assert.equal(other.status, 404);
+  const plain = await request(`${runtime.proxy}/mixed/x`);
+  assert.equal(plain.status, 200);
+  assert.equal((JSON.parse(plain.body) as { url: string }).url, '/x');
 });
 
 interface WorkerTlsCounters {

@@ -70,6 +70,20 @@ test('a proxied answer counts under source="service" with Kong labels', async ()
   assert.equal(kong.buckets.find(([le]) => le === 15)![1], 3);
 });
 
+test('kong latency leaves out the time spent relaying the upstream body (Kong: latencies.kong)', async () => {
+  const metrics = new KongRequestMetrics();
+  const ctx = context({ status: 200 });
+  ctx.service = service;
+  ctx.route = route;
+  ctx.upstreamStatus = 200;
+  ctx.upstreamLatencyMs = 30;
+  ctx.upstreamHeadAt = 34; // 4 ms of gateway work before the upstream, its head at 34 ms ...
+  metrics.record(ctx, ALL, 200); // ... and 166 ms of body relayed after it.
+  const kong = histogram(await render(metrics), 'kong_kong_latency_ms', { service: 'svc', route: 'users' });
+  assert.equal(kong.sum, 4);
+  assert.equal(kong.buckets.find(([le]) => le === 5)![1], 1);
+});
+
 test('gateway answers (plugin exits, errors) count under source="kong"; no upstream latency', async () => {
   const metrics = new KongRequestMetrics();
   const exited = context({ status: 401 });

@@ -177,3 +177,14 @@ test('listen syntax: IPv6 in brackets, bare port, backlog; malformed values refu
   }
   assert.throws(() => parseListen('0.0.0.0:8000 backlog=lots', 'x'), (error: Error & { code?: string }) => error.code === 'SLUICE_ERR_OPTION_UNSUPPORTED');
 });
+
+test("--headers / --headers-upstream: Kong's defaults, its names and groups, off; anything else refused naming its source", () => {
+  const defaults = parse([]).gatewayHeaders;
+  assert.deepEqual(defaults, { via: true, server: true, proxyLatency: true, upstreamLatency: true, responseLatency: true, upstreamStatus: false, requestId: true, upstreamRequestId: true, serverToken: 'sluice' });
+  const chosen = parse(['--headers', 'x-kong-upstream-status,Server', '--headers-upstream', 'off']).gatewayHeaders;
+  assert.deepEqual(chosen, { via: false, server: true, proxyLatency: false, upstreamLatency: false, responseLatency: false, upstreamStatus: true, requestId: false, upstreamRequestId: false, serverToken: 'sluice' });
+  assert.equal(parse([], { KONG_HEADERS: 'latency_tokens' }).gatewayHeaders.responseLatency, true);
+  assert.throws(() => parse(['--headers', 'X-Kong-Admin-Latency']), /^Error: --headers: unknown or unsupported header 'x-kong-admin-latency'/);
+  assert.throws(() => parse([], { KONG_HEADERS: 'off, via' }), /^Error: KONG_HEADERS: 'off' cannot be combined/);
+  assert.throws(() => parse(['--headers-upstream', 'via']), /--headers-upstream: unknown or unsupported header 'via'/);
+});

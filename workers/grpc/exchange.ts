@@ -21,15 +21,14 @@ import { constants, type ClientHttp2Stream, type IncomingHttpHeaders, type Incom
 import type { Readable } from 'node:stream';
 import type { Service } from '../../config/types.ts';
 import type { ErrorCode } from '../../runtime/protocol/errors.ts';
-import type { Balancer } from '../balancer/balancers.ts';
-import { PickState, type Peer } from '../balancer/peer.ts';
 import { H2Response } from '../http2/response.ts';
 import type { PluginRunner } from '../plugins/route-plugins.ts';
 import type { UpstreamResponse } from '../plugins/types.ts';
 import type { DrainWaiter } from '../proxy/client.ts';
 import type { RequestContext } from '../proxy/context.ts';
 import { answerError } from '../proxy/errors.ts';
-import type { ListenerInfo } from '../proxy/forward.ts';
+import { UpstreamTrip, type ListenerInfo } from '../proxy/upstream-trip.ts';
+import { pushProxiedHeaders, upstreamRequestId } from '../proxy/gateway-headers.ts';
 import { downstreamResponseHeaders, upstreamRequestHeaders } from '../proxy/headers.ts';
 import type { Target, Targets } from '../proxy/targets.ts';
 import type { WorkerState } from '../state.ts';
@@ -43,38 +42,10 @@ const kExchange = Symbol('sluice.grpc.exchange');
 type TaggedStream = ClientHttp2Stream & { [kExchange]: GrpcExchange };
 type TaggedBody = Readable & { [kExchange]: GrpcExchange };
 
-export class GrpcExchange implements SessionWaiter, DrainWaiter {
-  readonly ctx: RequestContext;
-  readonly state: WorkerState;
-  readonly service: Service;
-  readonly runner: PluginRunner | null;
-  readonly targets: Targets;
-  readonly listener: ListenerInfo;
-  tries = 0;
-  target: Target | null = null;
-  balancer: Balancer | null = null;
-  peer: Peer | null = null;
-  readonly picks = new PickState();
+export class GrpcExchange extends UpstreamTrip implements SessionWaiter, DrainWaiter {
   session: GrpcSession | null = null;
   stream: ClientHttp2Stream | null = null;
-  sentAt = 0;
-  /** ms from opening the stream to its response head, or -1 before it. */
-  tryMs = -1;
-  /** Set once the client's response ended or was cut: later upstream events are ignored. */
-  done = false;
-  /** The client cannot take more: the upstream stream is paused until it drains. */
-  paused = false;
   trailers: IncomingHttpHeaders | null = null;
-  readTimer = 0;
-
-  constructor(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, targets: Targets, listener: ListenerInfo) {
-    this.ctx = ctx;
-    this.state = state;
-    this.service = service;
-    this.runner = runner;
-    this.targets = targets;
-    this.listener = listener;
-  }
 
   /** Picks a target and waits for (or opens) its session. */
   start(): void {
@@ -185,6 +156,7 @@ export class GrpcExchange implements SessionWaiter, DrainWaiter {
       forwardedPrefix: ctx.match!.prefix,
       overrides,
       bodyLength: ctx.bufferedBody === null ? -1 : ctx.bufferedBody.length,
+      requestId: upstreamRequestId(ctx),
     });
     const headers: OutgoingHttpHeaders = Object.create(null) as OutgoingHttpHeaders;
     headers[':method'] = ctx.upstreamMethod ?? req.method;
@@ -228,6 +200,7 @@ export class GrpcExchange implements SessionWaiter, DrainWaiter {
     const extra = ctx.responseHeaders;
     const flat = downstreamResponseHeaders(headers, extra);
     if (extra !== null) for (const name in extra) flat.push(name, extra[name]!);
+    pushProxiedHeaders(flat, ctx, this.sentAt);
     const res = ctx.res;
     if (res instanceof H2Response) res.expectTrailers = true;
     res.writeHead(status, flat);

@@ -16,10 +16,10 @@
 // address, port, balancer latency, and Kong's state "failed" with its status for a failed one);
 // [] for a routed request that never reached the balancer (a plugin answered), absent without a
 // route, as Kong's balancer_data. `request.id` is Kong's $kong_request_id: 32 random hex digits
-// per request (nginx's $request_id), made here on first use so unlogged requests never make one.
-import { randomFillSync } from 'node:crypto';
+// per request (nginx's $request_id), made on first use (proxy/gateway-headers.ts).
 import { performance } from 'node:perf_hooks';
 import type { RequestContext, UpstreamTry } from '../proxy/context.ts';
+import { requestId } from '../proxy/gateway-headers.ts';
 
 /** Sluice has one workspace, as Kong OSS in DB-less mode; a fixed id for it (Kong's is random per node). */
 export const DEFAULT_WORKSPACE_ID = '00000000-0000-4000-8000-000000000000';
@@ -100,22 +100,6 @@ export function serialize(ctx: RequestContext, now = performance.now()): LogEntr
     workspace: DEFAULT_WORKSPACE_ID,
     workspace_name: 'default',
   };
-}
-
-/** Random bytes for request ids, drawn 4 KiB at a time (one syscall per 256 ids). */
-const idPool = Buffer.allocUnsafe(4096);
-let idAt = idPool.length;
-
-/** The request's id (Kong's $kong_request_id, nginx's $request_id: 16 random bytes as hex), made once. */
-export function requestId(ctx: RequestContext): string {
-  if (ctx.requestId !== '') return ctx.requestId;
-  if (idAt === idPool.length) {
-    randomFillSync(idPool);
-    idAt = 0;
-  }
-  const id = idPool.toString('hex', idAt, idAt + 16);
-  idAt += 16;
-  return (ctx.requestId = id);
 }
 
 /** The entry as the JSON text the plugins send (Kong: cjson.encode of the serializer's table). */

@@ -130,15 +130,17 @@ export class KongRequestMetrics {
     }
 
     if (on.latency_metrics) {
-      // Kong: request = whole request; proxy (upstream) = from sending upstream to its first byte;
-      // kong = the rest (plugins, routing, balancing, and reading the upstream body), i.e.
-      // request - upstream, or all of it when no upstream answered.
+      // Kong: request = whole request; proxy (upstream) = from sending upstream to its response
+      // head; kong = the log serializer's `kong` (plugins, routing, balancing, failed tries), i.e.
+      // request - upstream - receive (relaying the body), or all of it when no upstream answered.
       const requestMs = now - ctx.startedAt;
       const upstreamMs = ctx.upstreamLatencyMs;
       entry.requestLatency.observe(requestMs);
       if (upstreamMs >= 0) {
         entry.upstreamLatency.observe(upstreamMs);
-        entry.kongLatency.observe(requestMs > upstreamMs ? requestMs - upstreamMs : 0);
+        const receiveMs = ctx.upstreamHeadAt > 0 ? now - ctx.upstreamHeadAt : 0;
+        const kongMs = requestMs - upstreamMs - receiveMs;
+        entry.kongLatency.observe(kongMs > 0 ? kongMs : 0);
       } else {
         entry.kongLatency.observe(requestMs);
       }

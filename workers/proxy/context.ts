@@ -9,6 +9,7 @@ import type { BufferedResponse } from '../plugins/types.ts';
 import { grpcExitHeaders } from '../grpc/grpc-only.ts';
 import { assertHeader } from '../http1/response.ts';
 import type { ClientRequest, ClientResponse } from './client.ts';
+import { setAnswerHeaders } from './gateway-headers.ts';
 import type { Match } from '../router/types.ts';
 
 /** One try at the upstream, as Kong's log serializer has it in `tries`. */
@@ -136,6 +137,7 @@ export class RequestContext {
     const plugins = this.plugins?.plugins;
     if (filtered && plugins !== undefined && (plugins.headerFilterAt.length > 0 || plugins.filtersBody)) return this.#exitThroughFilters(plugins, status, body, payload, headers);
     res.statusCode = status;
+    setAnswerHeaders(this, res);
     if (this.responseHeaders !== null) for (const name in this.responseHeaders) res.setHeader(name, this.responseHeaders[name]!);
     if (headers !== undefined) for (const name in headers) res.setHeader(name, headers[name]!);
     if (payload.length > 0 && !res.hasHeader('content-type')) res.setHeader('content-type', defaultType(body));
@@ -158,6 +160,7 @@ export class RequestContext {
     plugins.headerFilter(this, answer);
     const sent = plugins.filtersBody ? plugins.bodyFilter(this, answer.body, true) : answer.body;
     res.statusCode = answer.statusCode;
+    setAnswerHeaders(this, res);
     const extra = this.responseHeaders;
     // The exit's own headers win over the ones plugins added earlier (rate-limit headers), as below.
     if (extra !== null) for (const name in extra) if (answer.headers[name.toLowerCase()] === undefined) res.setHeader(name, extra[name]!);

@@ -20,8 +20,6 @@
 import type { Socket } from 'node:net';
 import type { Service } from '../../config/types.ts';
 import { ErrorCodes, type ErrorCode } from '../../runtime/protocol/errors.ts';
-import type { Balancer } from '../balancer/balancers.ts';
-import { PickState, type Peer } from '../balancer/peer.ts';
 import type { DrainWaiter } from '../http1/response.ts';
 import type { PluginRunner } from '../plugins/route-plugins.ts';
 import type { BufferedResponse, UpstreamResponse } from '../plugins/types.ts';
@@ -33,14 +31,12 @@ import { answerError } from './errors.ts';
 import type { RequestContext } from './context.ts';
 import { downstreamResponseHeaders, relayedResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import type { Target, Targets } from './targets.ts';
+import { pushProxiedHeaders, proxiedHeaderLines, upstreamRequestId } from './gateway-headers.ts';
 import { Tunnel } from './tunnel.ts';
+import { UpstreamTrip, type ListenerInfo } from './upstream-trip.ts';
 import { readTimedOut, startBody, stopBody } from './upstream-timeouts.ts';
 
-export interface ListenerInfo {
-  /** The proxy port as clients see it (X-Forwarded-Port). */
-  port: string;
-  proto: string;
-}
+export type { ListenerInfo } from './upstream-trip.ts';
 
 /** Methods a retry cannot duplicate in effect (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -51,24 +47,8 @@ const EMPTY = Buffer.alloc(0);
 const UNSAFE_VALUE = /[\r\n\0]/;
 
 /** One request's trip to the upstream (every try). */
-export class Exchange implements UpstreamHandler, DrainWaiter {
-  readonly ctx: RequestContext;
-  readonly state: WorkerState;
-  readonly service: Service;
-  readonly runner: PluginRunner | null;
-  readonly targets: Targets;
-  readonly listener: ListenerInfo;
-  tries = 0;
-  sentAt = 0;
-  target: Target | null = null;
+export class Exchange extends UpstreamTrip implements UpstreamHandler, DrainWaiter {
   conn: UpstreamConnection | null = null;
-  /** The upstream's balancer and the peer of the current try (null for a plain service). */
-  balancer: Balancer | null = null;
-  peer: Peer | null = null;
-  /** ms from sending this try to its response head, or -1 before it. */
-  tryMs = -1;
-  /** Consistent-hashing point and peers tried, kept across tries. */
-  readonly picks = new PickState();
   /** The one retry after a reused connection failed before answering was taken. */
   retriedFresh = false;
   /** The client's request body started flowing to the upstream: no retry can replay it. */
@@ -79,25 +59,11 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
   buffered: BufferedAnswer | null = null;
   /** Chunks pass through the route's body_filter plugins. */
   filtersBody = false;
-  /** Set once the client response ended or was cut: later upstream events are ignored. */
-  done = false;
-  /** The client's socket is full: the upstream is paused until it drains. */
-  paused = false;
   /** The final response head, built and waiting for its first body bytes (or the end). */
   status = 0;
   head: string[] | null = null;
-  /** Wheel timers of read_timeout and write_timeout, or 0 (upstream-timeouts.ts). */
-  readTimer = 0;
+  /** Wheel timer of write_timeout, or 0 (upstream-timeouts.ts; read_timeout's is the trip's). */
   writeTimer = 0;
-
-  constructor(ctx: RequestContext, state: WorkerState, service: Service, runner: PluginRunner | null, targets: Targets, listener: ListenerInfo) {
-    this.ctx = ctx;
-    this.state = state;
-    this.service = service;
-    this.runner = runner;
-    this.targets = targets;
-    this.listener = listener;
-  }
 
   /** The client went away before its response ended: drop the upstream request. */
   abort(): void {
@@ -177,7 +143,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     // No plugin looks at the head (auth plugins only run in access): relayed as it came, no object.
     if (extra === null && (runner === null || (!runner.buffersResponse && !runner.filtersHeaders))) {
       const flat = relayedResponseHeaders(rawHeaders);
-      flat.push('via', '1.1 sluice');
+      pushProxiedHeaders(flat, ctx, this.sentAt);
       this.status = statusCode;
       this.head = flat;
       if (runner !== null) this.filtersBody = runner.filtersBody;
@@ -208,7 +174,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
     const extra = this.ctx.responseHeaders;
     const flat = downstreamResponseHeaders(headers, extra);
     if (extra !== null) for (const name in extra) flat.push(name, extra[name]!);
-    flat.push('via', '1.1 sluice');
+    pushProxiedHeaders(flat, this.ctx, this.sentAt);
     return flat;
   }
 
@@ -332,7 +298,7 @@ export class Exchange implements UpstreamHandler, DrainWaiter {
       if (ctx.exited) return void socket.destroy();
       relayed = flatHeaders(upstream.headers);
     }
-    const clientHead = res.switchProtocols(upgradeHead(relayed, ctx.responseHeaders));
+    const clientHead = res.switchProtocols(upgradeHead(relayed, ctx.responseHeaders, proxiedHeaderLines(ctx, this.sentAt)));
     if (clientHead === null) {
       // The client's handshake is not complete (a body still arriving) or its socket is gone.
       socket.destroy();
@@ -527,6 +493,7 @@ function requestHead(exchange: Exchange, target: Target, chunked: boolean): stri
     forwardedPrefix: match.prefix,
     overrides,
     bodyLength: buffered === null ? -1 : buffered.length,
+    requestId: upstreamRequestId(ctx),
   });
   let head = `${ctx.upstreamMethod ?? req.method} ${ctx.upstreamPath ?? match.upstreamPath}${query} HTTP/1.1\r\n`;
   for (let i = 0; i < headers.length; i += 2) head += `${headers[i]!}: ${headers[i + 1]!}\r\n`;
@@ -541,7 +508,7 @@ function requestHead(exchange: Exchange, target: Target, chunked: boolean): stri
  * Sec-WebSocket-* are the handshake; framing fields mean nothing on a 101 and are dropped), the
  * headers access-phase plugins added (rate-limit counters, correlation id) and Via.
  */
-function upgradeHead(raw: readonly string[], extra: Record<string, string> | null): string {
+function upgradeHead(raw: readonly string[], extra: Record<string, string> | null, gateway: string): string {
   let head = 'HTTP/1.1 101 Switching Protocols\r\n';
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
@@ -550,7 +517,7 @@ function upgradeHead(raw: readonly string[], extra: Record<string, string> | nul
     head += `${name}: ${raw[i + 1]!}\r\n`;
   }
   if (extra !== null) for (const name in extra) head += `${name}: ${extra[name]!}\r\n`;
-  return `${head}via: 1.1 sluice\r\n\r\n`;
+  return `${head}${gateway}\r\n`;
 }
 
 /** A header object back to [name, value, ...]; a list becomes repeated lines, removed names are left out. */

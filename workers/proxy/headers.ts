@@ -58,6 +58,8 @@ export interface ForwardInfo {
    * Content-Length instead of the client's framing; -1 when the client's body streams through.
    */
   bodyLength?: number;
+  /** X-Kong-Request-Id for the upstream (Kong's headers_upstream), replacing a client's; null: none added. */
+  requestId?: string | null;
 }
 
 /** Framing headers: only the proxy writes them (a plugin's copy would desync the body). */
@@ -70,6 +72,7 @@ const FRAMING = new Set(['content-length', 'transfer-encoding', 'host']);
 export function upstreamRequestHeaders(rawHeaders: string[], connection: string | string[] | undefined, info: ForwardInfo): string[] {
   const extraHop = connectionTokens(connection);
   const overrides = info.overrides;
+  const requestId = info.requestId ?? null;
   const out: string[] = [];
   let forwardedFor = '';
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -81,6 +84,7 @@ export function upstreamRequestHeaders(rawHeaders: string[], connection: string 
       continue;
     }
     if (overrides !== null && lower in overrides) continue;
+    if (requestId !== null && lower === 'x-kong-request-id') continue;
     if (lower === 'content-length' && info.bodyLength !== undefined && info.bodyLength !== -1) continue;
     out.push(name, rawHeaders[i + 1]!);
   }
@@ -94,6 +98,7 @@ export function upstreamRequestHeaders(rawHeaders: string[], connection: string 
     'x-real-ip', info.clientIp,
   );
   if (info.forwardedPrefix !== null) out.push('x-forwarded-prefix', info.forwardedPrefix);
+  if (requestId !== null) out.push('x-kong-request-id', requestId);
   if (overrides !== null) {
     for (const name in overrides) {
       const value = overrides[name];

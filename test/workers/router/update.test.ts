@@ -120,7 +120,8 @@ class Table {
       }
     }
     if (requestPaths.length === 0) requestPaths.push(`/${pick(r, SEGMENTS)}`);
-    // Some https-only routes match on the TLS server name too (one or two, from a small vocabulary).
+    // Some routes match on the TLS server name too (one or two, from a small vocabulary): https-only
+    // ones, and [http, https] ones, which plain HTTP requests reach without a server name.
     const snis = r() < 0.15 ? [...new Set([`${pick(r, NAMES)}.tls.test`, ...(r() < 0.3 ? [`${pick(r, NAMES)}.tls.test`] : [])])] : null;
     const made = route({
       id,
@@ -134,7 +135,7 @@ class Table {
       path_handling: r() < 0.2 ? 'v1' : 'v0',
       // Ties on created_at happen (Kong: same second), so the id tie-break is exercised too.
       created_at: int(r, 5000),
-      protocols: r() < 0.02 ? ['tcp'] : snis !== null ? ['https'] : ['http', 'https'],
+      protocols: r() < 0.02 ? ['tcp'] : snis !== null && r() < 0.5 ? ['https'] : ['http', 'https'],
       snis,
     });
     return { route: made, paths: requestPaths, hosts: requestHosts, snis: snis ?? [] };
@@ -195,7 +196,7 @@ function randomDelta(table: Table): Step {
       const mix: Partial<Route> = {};
       const fields: (keyof Route)[] = ['paths', 'hosts', 'methods', 'regex_priority', 'headers', 'strip_path', 'service', 'path_handling', 'created_at', 'protocols'];
       for (const field of fields) if (r() < 0.35) (mix as Record<string, unknown>)[field] = fresh.route[field];
-      // snis and protocols change together (snis need an https-only route).
+      // snis and protocols change together (snis need a TLS protocol).
       if (r() < 0.35) Object.assign(mix, { snis: fresh.route.snis, protocols: fresh.route.protocols });
       const route = { ...was.route, ...mix };
       const made: Made = {

@@ -4,7 +4,7 @@ import { before, describe, test } from 'node:test';
 import { request } from '../../../helpers/http.ts';
 import { snapshotOf, startGateway, suiteCleanup, type Gateway } from '../helpers.ts';
 
-const routes = ['default', 'message', 'body', 'body-no-type', 'silent', 'trigger', 'echo'];
+const routes = ['default', 'message', 'body', 'body-no-type', 'silent', 'trigger', 'echo', 'https-protocol'];
 
 const snapshot = snapshotOf({
   services: [{ name: 's1', url: 'http://127.0.0.1:9', routes: routes.map((name) => ({ name, paths: [`/${name}`] })) }],
@@ -16,6 +16,8 @@ const snapshot = snapshotOf({
     { name: 'request-termination', route: 'silent', config: { status_code: 418 } },
     { name: 'request-termination', route: 'trigger', config: { status_code: 404, trigger: 'X-Stop' } },
     { name: 'request-termination', route: 'echo', config: { status_code: 200, echo: true } },
+    // Kong reads a plugin's protocols for the subsystem only (plugins_iterator.lua): [https] runs on plain HTTP too.
+    { name: 'request-termination', route: 'https-protocol', protocols: ['https'], config: { status_code: 403 } },
   ],
 });
 
@@ -31,6 +33,10 @@ describe('request-termination', () => {
     assert.equal(reply.status, 503);
     assert.deepEqual(reply.json(), { message: 'Service unavailable' });
     assert.match(String(reply.headers['content-type']), /^application\/json/);
+  });
+
+  test("a plugin whose protocols are [https] runs on a plain HTTP request, as Kong's iterator does", async () => {
+    assert.equal((await request(`${gateway.url}/https-protocol`)).status, 403);
   });
 
   test('status_code and message', async () => {
