@@ -7,8 +7,13 @@
 //    this thread (one MessagePort hop, the body transferred) vs through a relay thread first (two
 //    hops, as sending the body to the primary's pool would be) — the figures behind
 //    workers/transform/json-pool.ts's threshold and placement.
-// 2. End to end: one Sluice, 1 worker; wrk loads /small (GET, request-transformer header edits)
-//    in each variant, `--duration` seconds each:
+// 2. End to end: one Sluice, 1 worker; /small (GET, request-transformer header edits) is loaded
+//    in each variant, `--duration` seconds each, two ways, each window on its own:
+//      closed   wrk, `--connections` (10) connections back to back: the worker saturated, so its
+//               p99 is the queue behind any CPU it loses;
+//      rate     `--rate` req/s (2,000) at a constant arrival rate (harness/load/arrival.ts, open
+//               loop, latency from each request's due time): how an SLO is stated.
+//    The variants:
 //      alone    nothing else;
 //      edit     `--big-clients` clients POST a 5 MB JSON body to /big (JSON body edits, on the
 //               worker's pool thread) back to back;
@@ -22,7 +27,9 @@
 //    For each: p50/p99 of /small, the worker's event-loop delay and utilization (its own
 //    metrics, scraped before and after), CPU per thread of Sluice (the worker, the JSON pool
 //    thread, the rest) and of the machine, and the 5 MB requests done.
-// `--node-args="..."`: extra node flags for both Sluice processes (V8 GC flags, say).
+// `--node-args="..."`: extra node flags for both Sluice processes (V8 GC flags, say); with
+// `--trace-gc` among them, the worker isolate's GC pauses are counted per window from its output.
+// `--only=alone,edit,...`: a subset of the variants (alone, edit, pass-rate, pass, spin, inline).
 // Bounded: 2 s warm-up + `--duration` s per variant, every process stopped by pid.
 import { once } from 'node:events';
 import { request as httpRequest, Agent } from 'node:http';
@@ -37,17 +44,26 @@ import { freePorts } from './harness/net.ts';
 import { installCleanupHandlers, stop } from './harness/proc.ts';
 import { cpuTicks, describeBackground } from './harness/report/machine.ts';
 import { wrkDriver } from './harness/load/load.ts';
+import { arrivalDescribe, runArrival } from './harness/load/arrival.ts';
+import { busiestIsolate, gcTrace, summarizeGc, type GcWindow } from './harness/report/gc-trace.ts';
 import { startSluice, type Sluice } from './harness/targets/sluice.ts';
 import { startUpstream } from './harness/targets/upstream.ts';
 import { startSpinner } from './harness/load/spinner.ts';
 import { threadDelta, threadsOf, type ThreadCpu } from './harness/report/threads.ts';
 
-const { values } = parseArgs({ options: { duration: { type: 'string' }, 'big-clients': { type: 'string' }, connections: { type: 'string' }, 'skip-micro': { type: 'boolean' }, 'node-args': { type: 'string' } } });
+const { values } = parseArgs({ options: { duration: { type: 'string' }, 'big-clients': { type: 'string' }, connections: { type: 'string' }, rate: { type: 'string' }, 'rate-connections': { type: 'string' }, only: { type: 'string' }, 'skip-micro': { type: 'boolean' }, 'node-args': { type: 'string' } } });
 /** Extra node flags for Sluice (e.g. V8 GC flags), split on spaces. */
 const nodeArgs = values['node-args']?.split(' ').filter((a) => a !== '') ?? [];
 const durationS = Number(values.duration ?? '10');
 const bigClients = Number(values['big-clients'] ?? '2');
 const connections = Number(values.connections ?? '10');
+const rate = Number(values.rate ?? '2000');
+// Enough that the pool does not run dry at this rate unless answers take > 30 ms.
+const rateConnections = Number(values['rate-connections'] ?? '64');
+const VARIANTS = ['alone', 'edit', 'pass-rate', 'pass', 'spin', 'inline'] as const;
+const only = new Set(values.only?.split(',') ?? VARIANTS);
+for (const name of only) if (!(VARIANTS as readonly string[]).includes(name)) throw new Error(`--only: unknown variant ${name} (${VARIANTS.join(', ')})`);
+const tracing = nodeArgs.includes('--trace-gc');
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 
 const edits: JsonEdits = { mode: 'request', remove: ['secret'], rename: [['old', 'new']], replace: [], add: [['added', 'yes']], append: [] };
@@ -138,11 +154,18 @@ const config = {
 };
 const big = body(5 * 1024 * 1024);
 
+type Load = 'closed' | 'rate';
+
 interface Variant {
   name: string;
+  load: Load;
   rps: number;
   p50: number;
   p99: number;
+  /** Fixed rate only: p99 from when each request was written (no wait for a free connection). */
+  serviceP99: number;
+  /** Fixed rate only: most requests waiting at once for a free connection. */
+  maxWaiting: number;
   loopP99: number;
   loopMax: number;
   elu: number;
@@ -156,6 +179,8 @@ interface Variant {
   bigMedianMs: number;
   bigPerSecond: number;
   poolNice: number | null;
+  /** With --trace-gc: the worker isolate's GC pauses and every other isolate's, else null. */
+  gc: { worker: string; others: string } | null;
 }
 const variants: Variant[] = [];
 
@@ -223,22 +248,30 @@ interface Roles {
   worker: number | null;
   /** Threads alive at the end of the first variant; the JSON pool thread is born later, with the first large body. */
   known: Set<number> | null;
+  /** The worker's isolate in --trace-gc output: the one collecting most while wrk alone loads it. */
+  gcWorker: string | null;
 }
 
-async function measure(name: string, sluice: Sluice, roles: Roles, background: (() => { stop: () => Promise<{ done: number; failed: number; medianMs: number; perSecond: number } | null> }) | null): Promise<Variant> {
+async function measure(name: string, load: Load, sluice: Sluice, roles: Roles, background: (() => { stop: () => Promise<{ done: number; failed: number; medianMs: number; perSecond: number } | null> }) | null): Promise<Variant> {
   const bg = background?.() ?? null;
   // Warm-up (and, with a background load, let it settle) before the window opens.
   await wrkDriver.run({ url: `${sluice.proxyUrl}/small`, durationS: 2, connections });
   await loopStats(sluice.adminUrl);
+  gc?.take();
   const threads0 = threadsOf(sluice.child.pid);
   const box0 = cpuTicks();
-  const result = await wrkDriver.run({ url: `${sluice.proxyUrl}/small`, durationS, connections });
+  const url = `${sluice.proxyUrl}/small`;
+  const result = load === 'closed'
+    ? { ...(await wrkDriver.run({ url, durationS, connections })), serviceP99Ms: NaN, maxWaiting: NaN }
+    : await runArrival({ url, durationS, rate, connections: rateConnections });
   const box1 = cpuTicks();
   const threads = threadDelta(threads0, threadsOf(sluice.child.pid));
+  const gcWindow = gc?.take() ?? null;
   const loop = await loopStats(sluice.adminUrl);
   const big = bg === null ? null : await bg.stop();
   if (roles.worker === null) roles.worker = busiest(threads);
   roles.known ??= new Set(threads.keys());
+  if (gcWindow !== null) roles.gcWorker ??= busiestIsolate(gcWindow);
   let workerCpu = 0;
   let poolCpu = 0;
   let otherCpu = 0;
@@ -253,9 +286,12 @@ async function measure(name: string, sluice: Sluice, roles: Roles, background: (
   const windowMs = durationS * 1000;
   const v: Variant = {
     name,
+    load,
     rps: result.rps,
     p50: result.p50Ms,
     p99: result.p99Ms,
+    serviceP99: result.serviceP99Ms,
+    maxWaiting: result.maxWaiting,
     loopP99: loop.p99,
     loopMax: loop.max,
     elu: loop.elu,
@@ -268,10 +304,21 @@ async function measure(name: string, sluice: Sluice, roles: Roles, background: (
     bigMedianMs: big?.medianMs ?? NaN,
     bigPerSecond: big?.perSecond ?? 0,
     poolNice,
+    gc: gcWindow === null ? null : gcFigures(gcWindow, roles.gcWorker),
   };
   variants.push(v);
-  out(`- ${name}: p99 ${v.p99.toFixed(2)} ms, loop delay p99 ${v.loopP99.toFixed(2)} ms, pool ${(v.poolCpu * 100).toFixed(0)}% of a core`);
+  out(`- ${name}, ${load}: p99 ${v.p99.toFixed(2)} ms, loop delay p99 ${v.loopP99.toFixed(2)} ms, pool ${(v.poolCpu * 100).toFixed(0)}% of a core${v.gc === null ? '' : `, worker GC ${v.gc.worker}`}`);
   return v;
+}
+
+function gcFigures(window: GcWindow, worker: string | null): { worker: string; others: string } {
+  const others = { scavenges: [] as number[], fulls: [] as number[], reasons: new Map<string, number>() };
+  for (const [isolate, g] of window) {
+    if (isolate === worker) continue;
+    others.scavenges.push(...g.scavenges);
+    others.fulls.push(...g.fulls);
+  }
+  return { worker: summarizeGc(worker === null ? undefined : window.get(worker)), others: summarizeGc(others) };
 }
 
 function busiest(threads: Map<number, ThreadCpu>): number | null {
@@ -288,39 +335,66 @@ function busiest(threads: Map<number, ThreadCpu>): number | null {
 
 const bigBackground = (path: string, perSecond?: number) => () => bigLoad(`${current!.proxyUrl}${path}`, perSecond);
 let current: Sluice | null = null;
+let gc: { take(): GcWindow } | null = null;
+type Background = Parameters<typeof measure>[4];
+/** One variant in both loads: closed loop first (it finds the threads), then at the fixed rate. */
+async function both(name: string, roles: Roles, background: Background): Promise<{ closed: Variant; rate: Variant }> {
+  return { closed: await measure(name, 'closed', current!, roles, background), rate: await measure(name, 'rate', current!, roles, background) };
+}
+const freshRoles = (): Roles => ({ worker: null, known: null, gcWorker: null });
 try {
   // Sluice as configured: large edits on the worker's pool thread.
   current = await startSluice({ name: 'sluice-offload', workers: 1, config, tmpDir, readyTimeoutMs: 180_000, nodeArgs });
-  let roles: Roles = { worker: null, known: null };
-  const alone = await measure('alone', current, roles, null);
-  const edit = await measure('edit (pool)', current, roles, bigBackground('/big'));
-  const editRate = edit.bigPerSecond;
-  await measure(`pass (no plugin, ${editRate.toFixed(1)}/s as edit)`, current, roles, bigBackground('/pass', editRate));
-  await measure('pass (no plugin, back to back)', current, roles, bigBackground('/pass'));
-  const duty = Math.min(1, edit.poolCpu);
-  const poolNice = edit.poolNice ?? 0;
-  const spin = (nice: number) => () => {
-    const child = startSpinner(duty, nice);
-    return { stop: async () => (await stop(child), null) };
-  };
-  await measure(`spin ${(duty * 100).toFixed(0)}% nice 0`, current, roles, spin(0));
-  if (poolNice !== 0) await measure(`spin ${(duty * 100).toFixed(0)}% nice ${poolNice}`, current, roles, spin(poolNice));
+  gc = tracing ? gcTrace(current.child) : null;
+  let roles = freshRoles();
+  const alone = await both('alone', roles, null);
+  // pass-rate and spin take their rate and CPU from edit's closed-loop window.
+  const edit = only.has('edit') || only.has('pass-rate') || only.has('spin') ? await both('edit (pool)', roles, bigBackground('/big')) : null;
+  if (edit !== null && only.has('pass-rate')) {
+    const editRate = edit.closed.bigPerSecond;
+    await both(`pass (no plugin, ${editRate.toFixed(1)}/s as edit)`, roles, bigBackground('/pass', editRate));
+  }
+  if (only.has('pass')) await measure('pass (no plugin, back to back)', 'closed', current, roles, bigBackground('/pass'));
+  if (edit !== null && only.has('spin')) {
+    const duty = Math.min(1, edit.closed.poolCpu);
+    const poolNice = edit.closed.poolNice ?? 0;
+    const spin = (nice: number) => () => {
+      const child = startSpinner(duty, nice);
+      return { stop: async () => (await stop(child), null) };
+    };
+    await both(`spin ${(duty * 100).toFixed(0)}% nice 0`, roles, spin(0));
+    if (poolNice !== 0) await measure(`spin ${(duty * 100).toFixed(0)}% nice ${poolNice}`, 'closed', current, roles, spin(poolNice));
+  }
   await stop(current.child);
-  // The same edits on the worker's own event loop.
-  current = await startSluice({ name: 'sluice-inline', workers: 1, config, tmpDir, readyTimeoutMs: 180_000, nodeArgs, env: { ...process.env, SLUICE_JSON_OFFLOAD_BYTES: 'off' } });
-  roles = { worker: null, known: null };
-  await measure('alone (2nd Sluice)', current, roles, null);
-  await measure('inline edit (no pool)', current, roles, bigBackground('/big'));
+  if (only.has('inline')) {
+    // The same edits on the worker's own event loop.
+    current = await startSluice({ name: 'sluice-inline', workers: 1, config, tmpDir, readyTimeoutMs: 180_000, nodeArgs, env: { ...process.env, SLUICE_JSON_OFFLOAD_BYTES: 'off' } });
+    gc = tracing ? gcTrace(current.child) : null;
+    roles = freshRoles();
+    await both('alone (2nd Sluice)', roles, null);
+    await both('inline edit (no pool)', roles, bigBackground('/big'));
+  }
 
-  out('\n| variant | small req/s | p50 ms | p99 ms | p99 / alone | worker loop delay p99 / max ms | worker loop busy | CPU (cores): worker / pool thread / rest of Sluice / machine | 5 MB requests done (failed), per s, median ms |');
-  out('|---|---|---|---|---|---|---|---|---|');
+  out(`\nclosed: wrk -t1 -c${connections}; rate: ${rate} req/s over ${rateConnections} connections, ${arrivalDescribe}. p99 / alone: against the alone window of the same Sluice and load.`);
+  out(`\n| variant | load | small req/s | p50 ms | p99 ms | p99 / alone | worker loop delay p99 / max ms | worker loop busy | CPU (cores): worker / pool thread / rest of Sluice / machine | 5 MB requests done (failed), per s, median ms |${tracing ? ' worker GC pauses | other isolates |' : ''}`);
+  out(`|---|---|---|---|---|---|---|---|---|---|${tracing ? '---|---|' : ''}`);
+  const reference = new Map<Load, Variant>();
   for (const v of variants) {
+    if (v.name.startsWith('alone')) reference.set(v.load, v);
+    const ref = reference.get(v.load)!;
     const pool = v.poolNice === null ? '' : ` (nice ${v.poolNice})`;
     const bigs = v.bigDone + v.bigFailed === 0 ? '—' : `${v.bigDone} (${v.bigFailed}), ${v.bigPerSecond.toFixed(1)}, ${v.bigMedianMs.toFixed(0)}`;
-    out(`| ${v.name} | ${v.rps.toFixed(0)} | ${v.p50.toFixed(2)} | ${v.p99.toFixed(2)} | ${(v.p99 / alone.p99).toFixed(2)}× | ${v.loopP99.toFixed(2)} / ${v.loopMax.toFixed(2)} | ${(v.elu * 100).toFixed(0)}% | ${v.workerCpu.toFixed(2)} / ${v.poolCpu.toFixed(2)}${pool} / ${v.otherCpu.toFixed(2)} / ${v.boxCores.toFixed(2)} | ${bigs} |`);
+    const p99 = v.load === 'rate' ? `${v.p99.toFixed(2)} (sent→answer ${v.serviceP99.toFixed(2)}, ${v.maxWaiting} waited)` : v.p99.toFixed(2);
+    const gcCells = v.gc === null ? '' : ` ${v.gc.worker} | ${v.gc.others} |`;
+    out(`| ${v.name} | ${v.load} | ${v.rps.toFixed(0)} | ${v.p50.toFixed(2)} | ${p99} | ${(v.p99 / ref.p99).toFixed(2)}× | ${v.loopP99.toFixed(2)} / ${v.loopMax.toFixed(2)} | ${(v.elu * 100).toFixed(0)}% | ${v.workerCpu.toFixed(2)} / ${v.poolCpu.toFixed(2)}${pool} / ${v.otherCpu.toFixed(2)} / ${v.boxCores.toFixed(2)} | ${bigs} |${gcCells}`);
   }
-  const ratio = edit.p99 / alone.p99;
-  out(`\np99 with large edits / p99 alone: ${ratio.toFixed(2)}x (goal <= 2x: ${ratio <= 2 ? 'met' : 'missed'})`);
+  if (edit !== null) {
+    for (const load of ['closed', 'rate'] as const) {
+      const ratio = edit[load].p99 / alone[load].p99;
+      const how = load === 'closed' ? `closed loop (wrk -c${connections})` : `fixed rate (${rate} req/s)`;
+      out(`p99 with large edits / p99 alone, ${how}: ${ratio.toFixed(2)}x (goal <= 2x: ${ratio <= 2 ? 'met' : 'missed'})`);
+    }
+  }
 } finally {
   if (current !== null) await stop(current.child);
   await stop(upstream.child);

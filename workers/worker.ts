@@ -354,6 +354,9 @@ export class GatewayWorker {
       http2: this.#h2 === null ? null : { ...this.#h2.stats },
       grpc: { ...this.#targets.grpc.counters, open: this.#targets.grpc.size },
       heap_used: memory.heapUsed,
+      // Memory of this thread's ArrayBuffers (request bodies, socket reads): outside the V8 heap,
+      // so heap_used does not show it (each worker thread has its own allocator).
+      array_buffers: memory.arrayBuffers,
     };
   }
 

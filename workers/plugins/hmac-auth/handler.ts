@@ -25,8 +25,8 @@ import type { RequestContext } from '../../proxy/context.ts';
 import { alreadyAuthenticated, failAuth, failure, setConsumer, type AuthFailure } from '../auth-common.ts';
 import { definePlugin } from '../define.ts';
 import type { PluginEnv, PluginInstance } from '../types.ts';
+import { parseHmacAuthorization } from './authorization.ts';
 
-const AUTHORIZATION = /\s*[Hh]mac\s*username="(.+)",\s*algorithm="(.+)",\s*headers="(.+)",\s*signature="(.+)"/;
 const DIGESTS: Readonly<Record<string, string>> = { 'hmac-sha1': 'sha1', 'hmac-sha256': 'sha256', 'hmac-sha384': 'sha384', 'hmac-sha512': 'sha512' };
 /**
  * The longest body `validate_request_body` reads. Kong reads it from nginx's client body buffer
@@ -57,11 +57,12 @@ class Verified {
   }
 }
 
+/** Shared by every request that resends the same header: read only. */
 interface Signed {
-  username: string;
-  algorithm: string;
-  headers: string[];
-  signature: string;
+  readonly username: string;
+  readonly algorithm: string;
+  readonly headers: readonly string[];
+  readonly signature: string;
 }
 
 class HmacAuth implements PluginInstance {
@@ -77,6 +78,9 @@ class HmacAuth implements PluginInstance {
   /** The last Date/X-Date value seen and its epoch seconds (NaN: not an HTTP date). */
   #lastDate = '';
   #lastDateAt = NaN;
+  /** The last Authorization/Proxy-Authorization value parsed and its fields (the parse is a pure function of it). */
+  #lastCredentials = '';
+  #lastSigned: Signed | null = null;
 
   constructor(config: Config, env: PluginEnv) {
     this.#config = config;
@@ -110,9 +114,9 @@ class HmacAuth implements PluginInstance {
     const proxyAuthorization = headers['proxy-authorization'];
     if (authorization === undefined && proxyAuthorization === undefined) return this.#unauthorized;
     if (!this.#withinSkew(headers['x-date']) && !this.#withinSkew(headers.date)) return this.#noDate;
-    let signed = parse(proxyAuthorization);
+    let signed = this.#parse(proxyAuthorization);
     if (signed === null) {
-      signed = parse(authorization);
+      signed = this.#parse(authorization);
       if (config.hide_credentials) ctx.setUpstreamHeader('authorization', null);
     } else if (config.hide_credentials) {
       ctx.setUpstreamHeader('proxy-authorization', null);
@@ -151,6 +155,16 @@ class HmacAuth implements PluginInstance {
     return true;
   }
 
+  /** Kong's retrieve_hmac_fields; the fields of the last value are kept (a client resends its signature within the second). */
+  #parse(header: string | undefined): Signed | null {
+    if (header === undefined) return null;
+    if (header !== this.#lastCredentials) {
+      this.#lastCredentials = header;
+      this.#lastSigned = parse(header);
+    }
+    return this.#lastSigned;
+  }
+
   /** `date` within clock_skew of now; the parse of the last value is kept (clients resend it all second). */
   #withinSkew(date: string | string[] | undefined): boolean {
     if (typeof date !== 'string') return false;
@@ -169,11 +183,11 @@ class HmacAuth implements PluginInstance {
   }
 }
 
-function parse(header: string | undefined): Signed | null {
-  if (header === undefined) return null;
-  const m = AUTHORIZATION.exec(header);
+/** Kong's retrieve_hmac_fields (its pattern's four greedy groups, parsed in linear time: authorization.ts). */
+function parse(header: string): Signed | null {
+  const m = parseHmacAuthorization(header);
   if (m === null) return null;
-  return { username: m[1]!, algorithm: m[2]!, headers: m[3]!.split(' '), signature: m[4]! };
+  return { username: m.username, algorithm: m.algorithm, headers: m.headers.split(' '), signature: m.signature };
 }
 
 /** Kong's signing string: per listed header `name: value`, joined with "\n". */

@@ -1,11 +1,14 @@
 // hmac-auth through the real gateway and a real upstream: Kong's signature formats (@request-target,
 // request-line, plain headers), every algorithm, clock skew on Date and X-Date, enforce_headers,
 // algorithms, validate_request_body (Digest) with the body still reaching the upstream, hide_credentials,
-// Proxy-Authorization, anonymous, and Kong's 401 messages.
+// Proxy-Authorization, anonymous, and Kong's 401 messages; and crafted Authorization headers at the
+// 16 KiB head limit over raw sockets, which Kong's pattern (four greedy groups, backtracking) took
+// seconds of the worker's one thread over each.
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { request } from '../../../helpers/http.ts';
+import { RawConnection } from '../../../helpers/raw-http.ts';
 import { startAuthGateway, type AuthGateway } from '../auth-gateway.ts';
 import { suiteCleanup } from '../helpers.ts';
 
@@ -49,6 +52,17 @@ function sign({ method = 'GET', path, headers = {}, signed = ['date', '@request-
   });
   const signature = createHmac(DIGEST[algorithm], secret).update(lines.join('\n')).digest('base64');
   return `hmac username="${username}", algorithm="${algorithm}", headers="${signed.join(' ')}", signature="${signature}"`;
+}
+
+/**
+ * `hmac username="` then `",algorithm="",headers="` repeated and no signature, filling the default
+ * --max-request-head of 16,384 bytes: the backtracking pattern's worst shape (cubic in its length).
+ */
+function craftedRequest(path: string): string {
+  const head = `GET ${path} HTTP/1.1\r\nHost: gateway\r\nDate: ${new Date().toUTCString()}\r\nAuthorization: hmac username="`;
+  const room = 16_384 - head.length - '\r\n\r\n'.length;
+  const repeat = '",algorithm="",headers="';
+  return `${head}${repeat.repeat(Math.floor(room / repeat.length))}\r\n\r\n`;
 }
 
 const date = (offsetSeconds = 0): string => new Date(Date.now() + offsetSeconds * 1000).toUTCString();
@@ -133,5 +147,23 @@ describe('hmac-auth', () => {
     assert.equal(anon.status, 200);
     assert.equal(anon.upstream!.headers['x-consumer-username'], 'guest');
     assert.equal(anon.upstream!.headers['x-anonymous-consumer'], 'true');
+  });
+
+  test('three crafted Authorization headers at the head limit, sent at once, are each answered 401 within the reader timeout', async (t) => {
+    const crafted = craftedRequest('/plain');
+    assert.ok(crafted.length > 16_300 && crafted.length <= 16_384, `a head at the limit (${crafted.length} bytes)`);
+    const connections = await Promise.all([0, 1, 2].map(() => RawConnection.open(gw.proxy)));
+    t.after(() => {
+      for (const c of connections) c.destroy();
+    });
+    for (const c of connections) c.write(crafted);
+    // One worker thread: with the backtracking pattern the answers came seconds apart, one after the
+    // other, and the last missed the reader's 3 s bound by far.
+    const answers = await Promise.all(connections.map((c) => c.readResponse()));
+    for (const answer of answers) {
+      assert.equal(answer.status, 401);
+      assert.deepEqual(JSON.parse(answer.body.toString()), { message: 'HMAC signature cannot be verified' });
+    }
+    assert.equal((await gw.get('/plain')).status, 401, 'the next request is served as usual');
   });
 });
