@@ -44,6 +44,13 @@ const USAGE = `usage: node bench/run.ts [options]
   --upstream U       auto (nginx static return if installed, else node:http) | nginx | node
   --rate N           churn: fixed load in req/s (default: half the measured capacity)
   --churn-workers N  churn: Sluice workers (default: all cores)
+  --no-rebuild-all   churn: leave out the phase against a --rebuild-all Sluice (Kong's way),
+                     so that more rounds of the others fit in the same time
+  --churn-client-nice LIST  churn: nice values of the process that posts the changes, comma-
+                     separated (default 0); each adds its pair of phases (changes, their bytes). A
+                     client elsewhere takes none of these cores; 19 lets it take only idle CPU
+  --sluice-node-args=ARGS  node flags for every Sluice started (space-separated), e.g.
+                     --sluice-node-args=--v8-pool-size=1
   --profile DIR      start every Sluice with --cpu-prof --cpu-prof-dir DIR (summarise with
                      node bench/harness/report/cpuprofile-top.ts DIR)`;
 
@@ -71,7 +78,10 @@ const { values } = parseArgs({
     upstream: { type: 'string', default: 'auto' },
     rate: { type: 'string' },
     'churn-workers': { type: 'string' },
+    'no-rebuild-all': { type: 'boolean', default: false },
+    'churn-client-nice': { type: 'string' },
     profile: { type: 'string' },
+    'sluice-node-args': { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -119,7 +129,10 @@ function estimateSeconds(): number {
     if (s === 'transform') total += 5 * perTarget + setup;
     if (s === 'logging') total += 7 * perTarget + setup;
     if (s === 'floor') total += 4 * perTarget + setup;
-    if (s === 'churn' || s === 'route-churn') total += 3 * rounds * durationS + 2 * warmupS + Math.max(3, Math.ceil(durationS / 2)) + 2 * setup;
+    if (s === 'churn' || s === 'route-churn') {
+      const sluices = values['no-rebuild-all'] ? 1 : 2;
+      total += (sluices + 2 + 2 * (values['churn-client-nice'] ?? '0').split(',').length) * rounds * durationS + sluices * (warmupS + setup) + Math.max(3, Math.ceil(durationS / 2));
+    }
   }
   return total;
 }
@@ -133,9 +146,11 @@ const ctx: BenchContext = {
   nginx,
   tmpDir,
   cores,
-  sluiceNodeArgs: profileDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir],
+  sluiceNodeArgs: [...(profileDir === null ? [] : ['--cpu-prof', '--cpu-prof-dir', profileDir]), ...(values['sluice-node-args'] ?? '').split(/\s+/).filter((a) => a !== '')],
   churnRate: values.rate === undefined ? null : positiveInt(values.rate, 0, '--rate'),
   churnWorkers: positiveInt(values['churn-workers'], cores, '--churn-workers') || cores,
+  churnRebuildAll: !values['no-rebuild-all'],
+  churnClientNices: (values['churn-client-nice'] ?? '0').split(',').map((n) => Math.min(19, positiveInt(n, 0, '--churn-client-nice'))),
   out,
 };
 

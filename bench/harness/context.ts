@@ -16,5 +16,9 @@ export interface BenchContext {
   /** Fixed request rate for the churn scenario; null = half of the measured capacity. */
   churnRate: number | null;
   churnWorkers: number;
+  /** Churn: also run the phase against a `--rebuild-all` Sluice (Kong's way). */
+  churnRebuildAll: boolean;
+  /** Churn: nice values of the Admin API client's process (harness/load/churner.ts), a phase pair each. */
+  churnClientNices: number[];
   out: (line: string) => void;
 }

@@ -100,7 +100,8 @@ const WHITESPACE = new Set([0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x20]);
 export async function postConfig(req: IncomingMessage, res: ServerResponse, url: URL, store: ConfigStore, supervisor: Supervisor): Promise<void> {
   let raw: Buffer;
   try {
-    raw = await readBody(req, MAX_CONFIG_BYTES);
+    // Shared memory: the config thread decodes these bytes where they are (no copy to it).
+    raw = await readBody(req, MAX_CONFIG_BYTES, true);
   } catch (error) {
     if (error instanceof BodyTooLarge) return sendJson(res, 413, { message: error.message });
     throw error;

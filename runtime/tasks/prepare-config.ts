@@ -17,7 +17,10 @@ import { lowerThreadPriority } from '../protocol/thread-priority.ts';
 export type { PrepareAnswer } from '../../config/incremental.ts';
 
 export interface PrepareTask {
-  /** The declarative text, or its UTF-8 bytes (a copy of bytes crosses threads cheaper than a string). */
+  /**
+   * The declarative text, or its UTF-8 bytes: bytes in a SharedArrayBuffer (the Admin API reads a
+   * body into one) reach this thread without a copy; others are copied, still cheaper than a string.
+   */
   text: string | Uint8Array;
   format?: 'yaml' | 'json';
   /** Hash of the config the caller holds: the answer may be the delta from it. */

@@ -64,6 +64,13 @@ test('the config thread runs --background-nice levels below the thread that star
     const answer = await pool.prepareConfig({ text: Buffer.from(config(3).replace('"r1"', '"r\u00e9"')), format: 'json' });
     assert.ok('ok' in answer && answer.ok && !('base' in answer));
     assert.ok(Object.values(answer.entities.routes).some((r) => r.name === 'r\u00e9'));
+    // Bytes in shared memory (how the Admin API hands a body over): read there, not copied.
+    const text = config(4);
+    const shared = Buffer.from(new SharedArrayBuffer(text.length + 2), 1, text.length);
+    shared.write(text);
+    const fromShared = await pool.prepareConfig({ text: shared, format: 'json' });
+    assert.ok('ok' in fromShared && fromShared.ok && !('base' in fromShared));
+    assert.equal(Object.keys(fromShared.entities.routes).length, 4);
     const started = [...threadNices()].filter(([tid]) => !before.has(tid));
     const expected = Math.min(19, own.nice + BACKGROUND_NICE_STEP);
     assert.ok(started.some(([, nice]) => nice === expected), `a new thread at nice ${expected}: ${JSON.stringify(started)}`);

@@ -8,23 +8,38 @@
 //   churn, --rebuild-all   Sluice in its diagnostic mode that rebuilds everything (Kong's way)
 // Scenario "route-churn" is the same with a 10,000-route table (route-table.ts) where each change
 // rewrites one route's path and host (new names every time), and the load on `/bench`.
-// A fourth phase is the floor of the machine: steady load on the same Sluice while an outside
-// process (harness/load/spinner.ts, nice 0) burns the CPU the changes cost Sluice — their extra
-// CPU per second over steady, from the rounds before — in bursts ten times a second. On a machine
-// with few cores, that much CPU raises the p99 whoever spends it; the ratio it gives is what no
-// change to Sluice's apply path can go below.
+// Two more phases are floors of the machine, steady load on the same Sluice while something
+// outside it does part of what a change costs:
+//   CPU outside     an outside process (harness/load/spinner.ts, nice 0) burns the CPU the changes
+//                   cost Sluice — their extra CPU per second over steady, from the rounds before —
+//                   in bursts ten times a second; and the same CPU split over two such processes
+//                   bursting together, so that both cores are taken at once (as a change's threads
+//                   can: the primary, the config thread and V8's GC helper threads);
+//   bytes outside   the same client posts the same bodies on the same schedule to a sink
+//                   (harness/load/sink.ts) that reads each whole and answers with as many bytes as
+//                   Sluice's 201 (Kong's answer: every entity, ~6 MB at 10k routes): the loopback
+//                   copies and the client's own work, with no gateway work at all.
+// On a machine with few cores either can raise the p99 whoever spends it; no change to Sluice's
+// apply path can go below them.
+// The client (harness/load/churner.ts, a process of its own at --churn-client-nice) sends on a
+// fixed 100 ms schedule with at most two POSTs outstanding (Sluice queues the second behind the
+// first), so the rate holds at 10/s while a POST takes up to 200 ms; a tick that finds two
+// outstanding is skipped, never made up in a burst.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext } from '../context.ts';
 import { withCpu } from '../load/compare.ts';
 import { autocannonDriver } from '../load/load.ts';
 import { startSpinner } from '../load/spinner.ts';
 import { describeBackground } from '../report/machine.ts';
-import { probe } from '../net.ts';
-import { stop, type Child } from '../proc.ts';
-import { brief, fmtInt, fmtMs, fmtX, median, pairedRatio, summarize, table, type RunResult, type Summary } from '../report/report.ts';
-import { postConfig, rejection, startSluice, type ConfigAnswer, type Sluice } from '../targets/sluice.ts';
+import { HOST, probe } from '../net.ts';
+import { start, stop, waitForLine, type Child } from '../proc.ts';
+import { brief, fmtInt, fmtMs, fmtX, median, summarize, table, type RunResult, type Summary } from '../report/report.ts';
+import { postConfig, rejection, startSluice, type Sluice } from '../targets/sluice.ts';
 import { routeTableConfig } from '../targets/route-table.ts';
 import { plainConfig, upstreamConfig, type DeclarativeConfig } from '../targets/sluice-configs.ts';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChurnerResult, ChurnerSpec } from '../load/churner.ts';
 
 export type ChurnKind = 'target' | 'route';
 /** Routes in the route-churn table. */
@@ -48,6 +63,10 @@ function churnPlan(kind: ChurnKind, upstreamUrl: string, addresses: readonly str
 }
 
 const RECONFIGS_PER_SECOND = 10;
+/** POSTs in flight at most: one being applied, one queued behind it. */
+const MAX_OUTSTANDING = 2;
+/** How long the churner's process has to start and read its bodies before the schedule starts. */
+const CHURNER_START_MS = 1500;
 /**
  * Fixed load at this share of the closed-loop capacity: busy, but with headroom, so that a burst
  * of other work on a shared machine does not push Sluice into overload and drown the churn's
@@ -61,29 +80,32 @@ const LOAD_SHARE = 0.3;
  */
 const FIXED_RATE_CONNECTIONS = 10;
 
-interface ChurnStats {
-  attempted: number;
-  ok: number;
-  errors: number;
-  /** POST /config?wait=1 round trips, as the client sees them. */
-  latenciesMs: number[];
-  /** `converged_ms` of the answers: Sluice's own time from accepting to every worker applied. */
-  convergedMs: number[];
-  firstError: string | null;
+/** The churner's results (harness/load/churner.ts) summed over a phase's rounds. */
+interface ChurnStats extends ChurnerResult {
+  /** Seconds the churner ran (its schedule's length, summed over rounds). */
+  seconds: number;
 }
 
 interface Phase {
   name: string;
+  /** The Sluice the load goes to. */
   sluice: Sluice;
-  churn: boolean;
+  /** Where this phase's changes go: that Sluice's Admin API, the byte sink, or nowhere. */
+  churn: 'sluice' | 'sink' | null;
+  /** Nice value of the client process that posts them. */
+  clientNice: number;
   /** The floor phase: an outside process burns the CPU the changes cost (cores, per round). */
   spin?: number[];
+  /** Processes the floor's CPU is split over (bursting together). */
+  spinners?: number;
   loads: RunResult[];
+  /** The round each of `loads` ran in (the CPU floor skips rounds before its CPU is known). */
+  rounds: number[];
   stats: ChurnStats;
 }
 
 function emptyStats(): ChurnStats {
-  return { attempted: 0, ok: 0, errors: 0, latenciesMs: [], convergedMs: [], firstError: null };
+  return { attempted: 0, ok: 0, errors: 0, skipped: 0, seconds: 0, latenciesMs: [], convergedMs: [], firstError: null };
 }
 
 /**
@@ -97,55 +119,37 @@ function churnBodies(plan: ChurnPlan, durationMs: number, flip: { n: number }): 
 }
 
 /**
- * POST /config?wait=1 with `text`; the whole answer is read (the round trip ends there), but of a
- * 201 only its end is decoded: Sluice's figures close the object, and decoding and parsing Kong's
- * 201 body (every entity: 6 MB at 10k routes) would again be this process's CPU under the load.
+ * Runs the churner (harness/load/churner.ts) in its own process at `nice`: `bodies` to `url` from
+ * `startAt` for `durationMs`, booked in `stats`; resolves once its last POST answered.
  */
-async function postBody(adminUrl: string, text: string, timeoutMs: number): Promise<ConfigAnswer> {
-  const t0 = performance.now();
-  const res = await fetch(`${adminUrl}/config?wait=1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: text, signal: AbortSignal.timeout(timeoutMs) });
-  const bytes = Buffer.from(await res.arrayBuffer());
-  const ms = performance.now() - t0;
-  const body = res.status === 201 ? bytes.toString('utf8', Math.max(0, bytes.length - 4096)) : bytes.toString('utf8');
-  return { status: res.status, body, ms };
-}
-
-/** Posts `bodies` one every 1/RECONFIGS_PER_SECOND s for `durationMs`; never bursts to catch up. */
-async function churn(sluice: Sluice, plan: ChurnPlan, bodies: readonly string[], durationMs: number, stats: ChurnStats, flip: { n: number }): Promise<void> {
-  const period = 1000 / RECONFIGS_PER_SECOND;
-  const end = performance.now() + durationMs;
-  let next = performance.now();
-  for (const text of bodies) {
-    if (performance.now() >= end) break;
-    flip.n += 1;
-    stats.attempted += 1;
-    try {
-      const answer = await postBody(sluice.adminUrl, text, plan.postTimeoutMs);
-      const refused = rejection(answer);
-      if (refused === null) {
-        stats.ok += 1;
-        const converged = convergedMs(answer.body);
-        if (converged !== null) stats.convergedMs.push(converged);
-      } else {
-        stats.errors += 1;
-        stats.firstError ??= refused;
-      }
-      stats.latenciesMs.push(answer.ms);
-    } catch (err) {
-      stats.errors += 1;
-      stats.firstError ??= (err as Error).message;
-    }
-    next += period;
-    const wait = next - performance.now();
-    if (wait > 0) await sleep(wait);
-    else next = performance.now();
+async function runChurner(ctx: BenchContext, nice: number, url: string, plan: ChurnPlan, bodies: readonly string[], startAt: number, durationMs: number, stats: ChurnStats, flip: { n: number }): Promise<void> {
+  const bodiesFile = join(ctx.tmpDir, 'churn-bodies.jsonl');
+  writeFileSync(bodiesFile, bodies.join('\n'));
+  const spec: ChurnerSpec = { url, bodiesFile, startAt, durationMs, perSecond: RECONFIGS_PER_SECOND, maxOutstanding: MAX_OUTSTANDING, timeoutMs: plan.postTimeoutMs };
+  const script = join(import.meta.dirname, '..', 'load', 'churner.ts');
+  const child = start('churner', 'nice', ['-n', String(nice), process.execPath, script, JSON.stringify(spec)]);
+  try {
+    const line = await waitForLine(child, (l) => l.startsWith('{"attempted"'), startAt - Date.now() + durationMs + 2 * plan.postTimeoutMs + 15_000);
+    const result = JSON.parse(line) as ChurnerResult;
+    flip.n += result.attempted;
+    stats.attempted += result.attempted;
+    stats.ok += result.ok;
+    stats.errors += result.errors;
+    stats.skipped += result.skipped;
+    stats.seconds += durationMs / 1000;
+    stats.latenciesMs.push(...result.latenciesMs);
+    stats.convergedMs.push(...result.convergedMs);
+    stats.firstError ??= result.firstError;
+  } finally {
+    await stop(child);
   }
 }
 
-/** `converged_ms` from the end of a POST answer (the whole body, or its last bytes). */
-function convergedMs(body: string): number | null {
-  const match = /"converged_ms":\s*([0-9.]+)/.exec(body);
-  return match === null ? null : Number(match[1]);
+/** The byte sink (harness/load/sink.ts) answering `answerBytes` bytes to every POST. */
+async function startSink(answerBytes: number): Promise<{ child: Child; url: string }> {
+  const child = start('sink', process.execPath, [join(import.meta.dirname, '..', 'load', 'sink.ts'), JSON.stringify({ answerBytes })]);
+  const line = await waitForLine(child, (l) => l.includes('"ready":true'), 15_000);
+  return { child, url: `http://${HOST}:${(JSON.parse(line) as { port: number }).port}` };
 }
 
 function p99(values: readonly number[]): number {
@@ -215,12 +219,18 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
     const common = { workers: ctx.churnWorkers, config: plan.initial, tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs, readyTimeoutMs: plan.postTimeoutMs * 10 };
     const gated = await startSluice({ name: 'sluice-churn', ...common });
     children.push(gated.child);
-    const rebuildAll = await startSluice({ name: 'sluice-rebuild-all', ...common, rebuildAll: true });
-    children.push(rebuildAll.child);
-    for (const sluice of [gated, rebuildAll]) {
+    const rebuildAll = ctx.churnRebuildAll ? await startSluice({ name: 'sluice-rebuild-all', ...common, rebuildAll: true }) : null;
+    if (rebuildAll !== null) children.push(rebuildAll.child);
+    const sluices = rebuildAll === null ? [gated] : [gated, rebuildAll];
+    /** Bytes of Sluice's 201 answer to a change (change 1 after change 0): what the byte sink answers. */
+    let answerBytes = 0;
+    for (const sluice of sluices) {
       let refused: string | null;
       try {
         refused = rejection(await postConfig(sluice.adminUrl, plan.change(0), true, plan.postTimeoutMs));
+        const answer = await postConfig(sluice.adminUrl, plan.change(1), true, plan.postTimeoutMs);
+        refused ??= rejection(answer);
+        answerBytes = Math.max(answerBytes, Buffer.byteLength(answer.body));
       } catch (err) {
         refused = `POST /config failed: ${brief(err)}`;
       }
@@ -241,8 +251,15 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
       ...(fixedRate === undefined ? { connections: settings.connections } : { connections: FIXED_RATE_CONNECTIONS, rate: fixedRate }),
     });
     if (settings.warmupS > 0) {
-      for (const sluice of [gated, rebuildAll]) await settings.driver.run(loadSpec(sluice, settings.warmupS));
+      for (const sluice of sluices) await settings.driver.run(loadSpec(sluice, settings.warmupS));
     }
+    const sink = await startSink(answerBytes);
+    children.push(sink.child);
+    ctx.out(
+      `changes: POST /config?wait=1 from a client process (nice as named), ${RECONFIGS_PER_SECOND}/s on a ` +
+        `${1000 / RECONFIGS_PER_SECOND} ms schedule, at most ${MAX_OUTSTANDING} in flight`,
+    );
+    ctx.out(`byte sink: answers ${fmtInt(answerBytes)} bytes (Sluice's 201 to a change) to each POST of the same bodies`);
     let rate = ctx.churnRate;
     if (rate === null) {
       const capacity = await settings.driver.run(loadSpec(gated, Math.max(3, Math.ceil(settings.durationS / 2))));
@@ -256,11 +273,17 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
         'latency corrected for coordinated omission, 1 ms resolution',
     );
 
+    // Per client nice value: the changes, and their bytes alone; the first value's changes are
+    // the ones the CPU floor measures against.
+    const nices = ctx.churnClientNices;
+    const named = (name: string, nice: number): string => (nices.length > 1 || nice !== 0 ? `${name}, client nice ${nice}` : name);
     const phases: Phase[] = [
-      { name: 'steady', sluice: gated, churn: false, loads: [], stats: emptyStats() },
-      { name: `10 ${kind} changes/s`, sluice: gated, churn: true, loads: [], stats: emptyStats() },
-      { name: `10 ${kind} changes/s --rebuild-all`, sluice: rebuildAll, churn: true, loads: [], stats: emptyStats() },
-      { name: 'steady + their CPU outside', sluice: gated, churn: false, loads: [], stats: emptyStats(), spin: [] },
+      { name: 'steady', sluice: gated, churn: null, clientNice: 0, loads: [], rounds: [], stats: emptyStats() },
+      ...nices.map((nice) => ({ name: named(`10 ${kind} changes/s`, nice), sluice: gated, churn: 'sluice' as const, clientNice: nice, loads: [], rounds: [], stats: emptyStats() })),
+      ...(rebuildAll === null ? [] : [{ name: `10 ${kind} changes/s --rebuild-all`, sluice: rebuildAll, churn: 'sluice' as const, clientNice: nices[0] ?? 0, loads: [], rounds: [], stats: emptyStats() }]),
+      { name: 'steady + their CPU outside', sluice: gated, churn: null, clientNice: 0, loads: [], rounds: [], stats: emptyStats(), spin: [], spinners: 1 },
+      { name: 'steady + their CPU outside, 2 cores', sluice: gated, churn: null, clientNice: 0, loads: [], rounds: [], stats: emptyStats(), spin: [], spinners: 2 },
+      ...nices.map((nice) => ({ name: named('steady + their bytes outside', nice), sluice: gated, churn: 'sink' as const, clientNice: nice, loads: [], rounds: [], stats: emptyStats() })),
     ];
     /** Cores the changes cost Sluice over steady so far (medians of the rounds run), or null before both ran. */
     const changeCores = (): number | null => {
@@ -268,29 +291,37 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
       const extra = cores(phases[1]) - cores(phases[0]);
       return Number.isFinite(extra) ? Math.max(0, extra) : null;
     };
-    const flips = new Map<Sluice, { n: number }>([[gated, { n: 0 }], [rebuildAll, { n: 0 }]]);
+    // Change 1 is loaded: the churn goes on from change 2 (route names are never reused).
+    const flips = new Map<Sluice, { n: number }>(sluices.map((s) => [s, { n: 1 }]));
+    const sinkFlip = { n: 0 };
     for (let round = 0; round < settings.rounds; round += 1) {
       for (let i = 0; i < phases.length; i += 1) {
         const phase = phases[(round + i) % phases.length];
         if (phase === undefined) continue;
         const fixedRate = rate;
-        const flip = flips.get(phase.sluice) ?? { n: 0 };
-        const bodies = phase.churn ? churnBodies(plan, settings.durationS * 1000, flip) : [];
-        let spinner: Child | null = null;
+        const flip = phase.churn === 'sink' ? sinkFlip : (flips.get(phase.sluice) ?? { n: 0 });
+        const bodies = phase.churn !== null ? churnBodies(plan, settings.durationS * 1000, flip) : [];
+        const spinners: Child[] = [];
         if (phase.spin !== undefined) {
           const cores = changeCores();
           if (cores === null) continue;
           phase.spin.push(cores);
           // Ten bursts a second, as the changes come; one process, so at most one core.
-          spinner = startSpinner(cores, 0, 1000 / RECONFIGS_PER_SECOND);
+          const count = phase.spinners ?? 1;
+          for (let k = 0; k < count; k += 1) spinners.push(startSpinner(cores / count, 0, 1000 / RECONFIGS_PER_SECOND));
         }
-        const load = withCpu(phase.sluice.child.pid, settings.durationS, () => autocannonDriver.run(loadSpec(phase.sluice, settings.durationS, fixedRate)));
         // The churner starts with the load and stops one second early, so no reconfigure
-        // lands after the load generator has stopped measuring.
-        const churner = phase.churn ? churn(phase.sluice, plan, bodies, (settings.durationS - 1) * 1000, phase.stats, flip) : Promise.resolve();
+        // lands after the load generator has stopped measuring. Its process gets a moment to
+        // start and read the bodies first.
+        const churnTo = phase.churn === 'sluice' ? phase.sluice.adminUrl : phase.churn === 'sink' ? sink.url : null;
+        const startAt = Date.now() + (churnTo === null ? 0 : CHURNER_START_MS);
+        const churner = churnTo !== null ? runChurner(ctx, phase.clientNice, churnTo, plan, bodies, startAt, (settings.durationS - 1) * 1000, phase.stats, flip) : Promise.resolve();
+        await sleep(Math.max(0, startAt - Date.now()));
+        const load = withCpu(phase.sluice.child.pid, settings.durationS, () => autocannonDriver.run(loadSpec(phase.sluice, settings.durationS, fixedRate)));
         const [result] = await Promise.all([load, churner]);
-        if (spinner !== null) await stop(spinner);
+        await Promise.all(spinners.map((c) => stop(c)));
         phase.loads.push(result);
+        phase.rounds.push(round);
         settings.log(
           `  round ${round + 1}/${settings.rounds}  ${phase.name.padEnd(28)} ${fmtInt(result.rps).padStart(7)} req/s` +
             `  p99 ${fmtMs(result.p99Ms)} ms  errors ${result.non2xx + result.socketErrors}`,
@@ -299,6 +330,7 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
     }
     printPhases(ctx, rate, phases.map((p) => ({ ...p, summary: summarize(p.loads) })));
     for (const [name, sluice] of [['sluice', gated], ['sluice --rebuild-all', rebuildAll]] as const) {
+      if (sluice === null) continue;
       ctx.out(`\nrebuilds after the run, ${name} (all workers, whole run incl. setup):`);
       ctx.out((await rebuildCounters(sluice)).map((l) => `  ${l}`).join('\n'));
     }
@@ -311,7 +343,10 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
 
 function printPhases(ctx: BenchContext, rate: number, phases: readonly (Phase & { summary: Summary })[]): void {
   // Phases of one round run back to back: compare each to the steady run of the same round.
-  const steady = phases[0]?.summary;
+  const steady = phases[0];
+  const steadyIn = (round: number): Summary['byRound'][number] | undefined => steady?.summary.byRound[steady.rounds.indexOf(round)];
+  const paired = (p: Phase & { summary: Summary }, metric: 'p99Ms' | 'cpuUsPerReq'): number =>
+    median(p.rounds.map((round, i) => (p.summary.byRound[i]?.[metric] ?? NaN) / (steadyIn(round)?.[metric] ?? NaN)).filter(Number.isFinite));
   const row = (label: string, cell: (p: Phase & { summary: Summary }) => string): string[] => [label, ...phases.map(cell)];
   ctx.out('');
   ctx.out(
@@ -321,19 +356,37 @@ function printPhases(ctx: BenchContext, rate: number, phases: readonly (Phase & 
         row(`req/s (median; asked ${fmtInt(rate)})`, (p) => fmtInt(p.summary.rps)),
         row('p50 ms', (p) => fmtMs(p.summary.p50Ms)),
         row('p99 ms', (p) => fmtMs(p.summary.p99Ms)),
-        row('p99 vs steady (paired)', (p) => (steady === undefined ? 'n/a' : fmtX(pairedRatio(p.summary, steady, 'p99Ms')))),
-        row('CPU/req vs steady (paired)', (p) => (steady === undefined ? 'n/a' : fmtX(pairedRatio(p.summary, steady, 'cpuUsPerReq')))),
+        row('p99 vs steady (paired)', (p) => fmtX(paired(p, 'p99Ms'))),
+        row('CPU/req vs steady (paired)', (p) => fmtX(paired(p, 'cpuUsPerReq'))),
         row('proxy errors', (p) => fmtInt(p.summary.errors)),
         row('Sluice CPU µs/req', (p) => (Number.isFinite(p.summary.cpuUsPerReq) ? p.summary.cpuUsPerReq.toFixed(1) : 'n/a')),
         row('outside CPU, cores (median)', (p) => (p.spin === undefined ? '-' : median(p.spin).toFixed(2))),
-        row('reconfigs ok/sent', (p) => (p.churn ? `${p.stats.ok}/${p.stats.attempted}` : '-')),
-        row('reconfig errors', (p) => (p.churn ? fmtInt(p.stats.errors) : '-')),
-        row('POST ?wait=1 p50 ms', (p) => (p.churn ? fmtMs(median(p.stats.latenciesMs)) : '-')),
-        row('POST ?wait=1 p99 ms', (p) => (p.churn ? fmtMs(p99(p.stats.latenciesMs)) : '-')),
-        row('converged_ms p50', (p) => (p.churn ? fmtMs(median(p.stats.convergedMs)) : '-')),
-        row('converged_ms p99', (p) => (p.churn ? fmtMs(p99(p.stats.convergedMs)) : '-')),
+        row('POSTs ok/sent', (p) => (p.churn !== null ? `${p.stats.ok}/${p.stats.attempted}` : '-')),
+        row('POSTs/s achieved (ok)', (p) => (p.churn !== null ? (p.stats.ok / p.stats.seconds).toFixed(1) : '-')),
+        row('ticks skipped (2 in flight)', (p) => (p.churn !== null ? fmtInt(p.stats.skipped) : '-')),
+        row('POST errors', (p) => (p.churn !== null ? fmtInt(p.stats.errors) : '-')),
+        row('POST ?wait=1 p50 ms', (p) => (p.churn !== null ? fmtMs(median(p.stats.latenciesMs)) : '-')),
+        row('POST ?wait=1 p99 ms', (p) => (p.churn !== null ? fmtMs(p99(p.stats.latenciesMs)) : '-')),
+        row('converged_ms p50', (p) => (p.churn === 'sluice' ? fmtMs(median(p.stats.convergedMs)) : '-')),
+        row('converged_ms p99', (p) => (p.churn === 'sluice' ? fmtMs(p99(p.stats.convergedMs)) : '-')),
       ],
     ),
   );
+  // Per round: each phase's p99 and its ratio to the steady run of the same round.
+  const rounds = Math.max(0, ...phases.flatMap((p) => p.rounds)) + 1;
+  const perRound: string[][] = [];
+  for (let r = 0; r < rounds; r += 1) {
+    const base = steadyIn(r)?.p99Ms ?? NaN;
+    perRound.push([
+      String(r + 1),
+      ...phases.map((p) => {
+        const v = p.summary.byRound[p.rounds.indexOf(r)]?.p99Ms;
+        if (v === undefined) return '-';
+        return p === steady ? fmtMs(v) : `${fmtMs(v)} (${fmtX(v / base)})`;
+      }),
+    ]);
+  }
+  ctx.out('\np99 ms per round (ratio to the steady run of the same round):');
+  ctx.out(table(['round', ...phases.map((p) => p.name)], perRound));
   for (const p of phases) if (p.stats.firstError !== null) ctx.out(`${p.name}: first reconfig error: ${p.stats.firstError}`);
 }
