@@ -28,7 +28,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext } from '../context.ts';
 import { withCpu } from '../load/compare.ts';
-import { autocannonDriver } from '../load/load.ts';
+import { arrivalDescribe, runArrival } from '../load/arrival.ts';
 import { startSpinner } from '../load/spinner.ts';
 import { describeBackground } from '../report/machine.ts';
 import { HOST, probe } from '../net.ts';
@@ -74,11 +74,12 @@ const CHURNER_START_MS = 1500;
  */
 const LOAD_SHARE = 0.3;
 /**
- * Connections of the fixed-rate load. autocannon paces every connection on the same tick, so 50
- * connections send bursts of 50 and measure their own queueing (p50 6 ms at 1.8k req/s where 10
- * connections show 1 ms); 10 carry the rate without bursts.
+ * Connections of the fixed-rate load (harness/load/arrival.ts: requests due on a 1 ms tick, evenly
+ * spread, latency from the due time in fractions of a ms). autocannon's `rate` sent each
+ * connection's share of a second back to back and reported whole milliseconds, which at a 3–4 ms
+ * p99 made a 1.25× goal a 1 ms step. A request due while all are busy waits, its wait counted.
  */
-const FIXED_RATE_CONNECTIONS = 10;
+const ARRIVAL_CONNECTIONS = 64;
 
 /** The churner's results (harness/load/churner.ts) summed over a phase's rounds. */
 interface ChurnStats extends ChurnerResult {
@@ -245,11 +246,7 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
     }
 
     // Warm both up closed-loop first: a cold Sluice (JIT, pools) would understate the capacity.
-    const loadSpec = (sluice: Sluice, durationS: number, fixedRate?: number) => ({
-      url: `${sluice.proxyUrl}${plan.loadPath}`,
-      durationS,
-      ...(fixedRate === undefined ? { connections: settings.connections } : { connections: FIXED_RATE_CONNECTIONS, rate: fixedRate }),
-    });
+    const loadSpec = (sluice: Sluice, durationS: number) => ({ url: `${sluice.proxyUrl}${plan.loadPath}`, durationS, connections: settings.connections });
     if (settings.warmupS > 0) {
       for (const sluice of sluices) await settings.driver.run(loadSpec(sluice, settings.warmupS));
     }
@@ -269,8 +266,7 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
       ctx.out(`fixed load ${fmtInt(rate)} req/s (--rate)`);
     }
     ctx.out(
-      `load: ${autocannonDriver.describe}, fixed rate over ${FIXED_RATE_CONNECTIONS} connections, ` +
-        'latency corrected for coordinated omission, 1 ms resolution',
+      `load: ${arrivalDescribe}, ${ARRIVAL_CONNECTIONS} connections`,
     );
 
     // Per client nice value: the changes, and their bytes alone; the first value's changes are
@@ -317,7 +313,8 @@ export async function runChurnScenario(ctx: BenchContext, kind: ChurnKind = 'tar
         const startAt = Date.now() + (churnTo === null ? 0 : CHURNER_START_MS);
         const churner = churnTo !== null ? runChurner(ctx, phase.clientNice, churnTo, plan, bodies, startAt, (settings.durationS - 1) * 1000, phase.stats, flip) : Promise.resolve();
         await sleep(Math.max(0, startAt - Date.now()));
-        const load = withCpu(phase.sluice.child.pid, settings.durationS, () => autocannonDriver.run(loadSpec(phase.sluice, settings.durationS, fixedRate)));
+        const url = `${phase.sluice.proxyUrl}${plan.loadPath}`;
+        const load = withCpu(phase.sluice.child.pid, settings.durationS, () => runArrival({ url, durationS: settings.durationS, rate: fixedRate, connections: ARRIVAL_CONNECTIONS }));
         const [result] = await Promise.all([load, churner]);
         await Promise.all(spinners.map((c) => stop(c)));
         phase.loads.push(result);
