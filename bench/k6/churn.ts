@@ -12,7 +12,7 @@ import { check } from 'k6';
 import exec from 'k6/execution';
 import { Trend } from 'k6/metrics';
 import type { Options } from 'k6/options';
-import { ADMIN_URL, API_KEY, DURATION, P99_MS, PROXY_URL, RATE, env, envNumber } from './env.ts';
+import { ADMIN_URL, API_KEY, DURATION, P99_MS, PROXY_URL, env, envNumber, trafficScenario } from './env.ts';
 
 const TARGET_A = env('TARGET_A', '127.0.0.1:9000');
 const TARGET_B = env('TARGET_B', '127.0.0.1:9001');
@@ -24,15 +24,7 @@ const converge = new Trend('reconfigure_converge', true);
 
 export const options: Options = {
   scenarios: {
-    traffic: {
-      executor: 'constant-arrival-rate',
-      exec: 'traffic',
-      rate: RATE,
-      timeUnit: '1s',
-      duration: DURATION,
-      preAllocatedVUs: 50,
-      maxVUs: 500,
-    },
+    traffic: trafficScenario('traffic'),
     reconfigure: {
       executor: 'constant-arrival-rate',
       exec: 'reconfigure',

@@ -2,6 +2,7 @@
 //   PROXY_URL  Sluice proxy listener   (default http://127.0.0.1:8000)
 //   ADMIN_URL  Sluice Admin API        (default http://127.0.0.1:8001)
 //   API_KEY    key-auth key            (default k6-key, as in bench/k6/sluice.yaml)
+import type { ConstantArrivalRateScenario } from 'k6/options';
 
 export function env(name: string, fallback: string): string {
   const value = __ENV[name];
@@ -23,3 +24,8 @@ export const DURATION = env('DURATION', '30s');
 export const RATE = envNumber('RATE', 1000);
 /** Threshold: p(99) of http_req_duration must stay under this many ms. */
 export const P99_MS = envNumber('P99_MS', 50);
+
+/** The constant-arrival traffic every script drives: RATE requests/s for DURATION through `exec`. */
+export function trafficScenario(exec: string): ConstantArrivalRateScenario {
+  return { executor: 'constant-arrival-rate', exec, rate: RATE, timeUnit: '1s', duration: DURATION, preAllocatedVUs: 50, maxVUs: 500 };
+}

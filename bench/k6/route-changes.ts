@@ -13,9 +13,9 @@ import http from 'k6/http';
 import { check } from 'k6';
 import { SharedArray } from 'k6/data';
 import exec from 'k6/execution';
-import type { ConstantArrivalRateScenario, Options } from 'k6/options';
+import type { Options } from 'k6/options';
 import { routeTableConfig } from '../harness/targets/route-table.ts';
-import { ADMIN_URL, DURATION, P99_MS, PROXY_URL, RATE, env, envNumber } from './env.ts';
+import { ADMIN_URL, DURATION, P99_MS, PROXY_URL, RATE, env, envNumber, trafficScenario } from './env.ts';
 
 const ROUTES = envNumber('ROUTES', 10_000);
 const UPSTREAM_URL = env('UPSTREAM_URL', 'http://127.0.0.1:9000');
@@ -29,23 +29,14 @@ function durationSeconds(text: string): number {
   return Number(match[1]) * (match[2] === 'm' ? 60 : 1);
 }
 
-const trafficScenario: ConstantArrivalRateScenario = {
-  executor: 'constant-arrival-rate',
-  exec: 'traffic',
-  rate: RATE,
-  timeUnit: '1s',
-  duration: DURATION,
-  preAllocatedVUs: 50,
-  maxVUs: 500,
-};
 
 export const options: Options = {
   setupTimeout: '120s',
   summaryTrendStats: ['med', 'p(99)', 'max'],
   scenarios: {
-    steady: { ...trafficScenario, tags: { phase: 'steady' } },
+    steady: { ...trafficScenario('traffic'), tags: { phase: 'steady' } },
     // A 5 s gap: the steady phase's last requests end before the changes start.
-    changing: { ...trafficScenario, startTime: `${PHASE_S + 5}s`, tags: { phase: 'changing' } },
+    changing: { ...trafficScenario('traffic'), startTime: `${PHASE_S + 5}s`, tags: { phase: 'changing' } },
     route_changes: {
       executor: 'constant-arrival-rate',
       exec: 'changeRoute',
