@@ -3,7 +3,6 @@
 // own state, timer wheel and pools. It talks to the primary only through its MessagePort and the
 // shared version memory; `handle` is the whole of that conversation, so a test drives it through
 // a MessageChannel.
-import { configureGatewayHeaders } from './proxy/gateway-headers.ts';
 import type { MessagePort } from 'node:worker_threads';
 import type { Registry } from 'prom-client';
 import type { Delta, Snapshot } from '../config/types.ts';
@@ -33,6 +32,7 @@ import { TlsListener } from './tls/listener.ts';
 import type { TLSSocket } from 'node:tls';
 import type { ConnectionHooks } from './http1/connection.ts';
 import type { ListenerInfo } from './proxy/forward.ts';
+import { configureGatewayHeaders } from './proxy/gateway-headers.ts';
 import { UpstreamConnector } from './upstream/pool.ts';
 
 /** How long after a config change unused upstream pools are closed. */

@@ -1,8 +1,8 @@
 // The message protocol between the primary and each worker, over the worker's MessagePort.
 // Both threads import this file; it holds types and tiny constructors only.
-import type { GatewayHeaderSettings } from './gateway-headers.ts';
 import type { Delta, Snapshot } from '../../config/types.ts';
 import type { WireError } from './errors.ts';
+import type { GatewayHeaderSettings } from './gateway-headers.ts';
 import type { Http2Settings } from './http2-settings.ts';
 import type { ListenerLimits } from './listener-limits.ts';
 import type { TlsListenerSettings } from './tls-settings.ts';
