@@ -42,7 +42,8 @@ const USAGE = `usage: node bench/run.ts [options]
   --quick            ~1 minute smoke run: --duration 3 --rounds 2 --warmup 1
   --driver D         auto (wrk if installed, else autocannon) | wrk | autocannon
   --upstream U       auto (nginx static return if installed, else node:http) | nginx | node
-  --rate N           churn: fixed load in req/s (default: half the measured capacity)
+  --rate N           churn: fixed load in req/s (default: half the measured capacity); auth: load
+                     every target at this fixed rate and judge the plugins on CPU per request
   --churn-workers N  churn: Sluice workers (default: all cores)
   --no-rebuild-all   churn: leave out the phase against a --rebuild-all Sluice (Kong's way),
                      so that more rounds of the others fit in the same time

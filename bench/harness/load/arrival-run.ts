@@ -13,7 +13,8 @@ import type { ArrivalResult, ArrivalSpec } from './arrival.ts';
 exitWithParent();
 const spec = JSON.parse(process.argv[2] ?? '{}') as ArrivalSpec;
 const url = new URL(spec.url);
-const request = Buffer.from(`GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n\r\n`, 'latin1');
+const extra = Object.entries(spec.headers ?? {}).map(([name, value]) => `${name}: ${value}\r\n`).join('');
+const request = Buffer.from(`GET ${url.pathname}${url.search} HTTP/1.1\r\nhost: ${url.host}\r\n${extra}\r\n`, 'latin1');
 const HEAD_END = Buffer.from('\r\n\r\n');
 
 /** One keep-alive connection with at most one request on it. */

@@ -4,6 +4,7 @@
 // does not see fewer requests, and a p99 counts each request from when it was due.
 import { join } from 'node:path';
 import { start, stop, waitForLine } from '../proc.ts';
+import type { LoadDriver } from './load.ts';
 
 export interface ArrivalSpec {
   url: string;
@@ -12,6 +13,8 @@ export interface ArrivalSpec {
   rate: number;
   /** Keep-alive connections opened up front; a request waits for a free one, its latency counting. */
   connections: number;
+  /** Extra request headers (credentials), sent on every request. */
+  headers?: Record<string, string>;
 }
 
 export interface ArrivalResult {
@@ -39,4 +42,16 @@ export async function runArrival(spec: ArrivalSpec): Promise<ArrivalResult> {
   } finally {
     await stop(child);
   }
+}
+
+/**
+ * The generator as a LoadDriver for compare.ts: every target at `rate` req/s, so targets are
+ * compared on CPU per request and latency at one load instead of on closed-loop throughput.
+ */
+export function arrivalDriver(rate: number, connections = 64): LoadDriver {
+  return {
+    name: 'arrival',
+    describe: `${arrivalDescribe}, ${rate} req/s over ${connections} connections`,
+    run: (spec) => runArrival({ url: spec.url, durationS: spec.durationS, rate, connections, headers: spec.headers ?? {} }),
+  };
 }

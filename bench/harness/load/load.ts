@@ -27,7 +27,7 @@ export interface LoadResult {
 }
 
 export interface LoadDriver {
-  name: 'wrk' | 'autocannon';
+  name: 'wrk' | 'autocannon' | 'arrival';
   describe: string;
   run(spec: LoadSpec): Promise<LoadResult>;
 }
