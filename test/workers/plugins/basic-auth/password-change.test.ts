@@ -1,6 +1,6 @@
-// basic-auth keeps the stored hash's bytes per credential object (workers/plugins/basic-auth/handler.ts):
-// through the real gateway, a changed password is refused and the new one accepted on the very next
-// request, and a removed credential authenticates nobody.
+// basic-auth checks each request against the credential the current config holds
+// (workers/plugins/basic-auth/handler.ts): through the real gateway, a changed password is refused
+// and the new one accepted on the very next request, and a removed credential authenticates nobody.
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { startAuthGateway, type AuthGateway } from '../auth-gateway.ts';
