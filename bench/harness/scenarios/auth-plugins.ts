@@ -27,62 +27,83 @@ function jwt(alg: 'HS256' | 'RS256' | 'ES256', iss: string, key: string | KeyObj
   return `${input}.${signature.toString('base64url')}`;
 }
 
+export interface AuthCase {
+  name: string;
+  path: string;
+  headers: Record<string, string>;
+}
+
+export interface AuthBench {
+  /** The routes (one per case, and `none` at /none without plugins) and the consumer they check. */
+  config: { _format_version: string; services: unknown[]; consumers: unknown[] };
+  cases: AuthCase[];
+}
+
+/**
+ * The auth bench's config and requests, shared with bench/plugin-instructions.ts so that both
+ * measure the same routes with the same credentials.
+ */
+export function authBench(upstreamUrl: string): AuthBench {
+  const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const route = (name: string, plugins: unknown[]): Record<string, unknown> => ({ name, paths: [`/${name}`], plugins });
+  const config = {
+    _format_version: '3.0',
+    services: [
+      {
+        name: 'bench',
+        url: upstreamUrl,
+        routes: [
+          route('none', []),
+          route('key-auth', [{ name: 'key-auth' }]),
+          route('basic-auth', [{ name: 'basic-auth' }]),
+          route('hmac-auth', [{ name: 'hmac-auth', config: { clock_skew: 86_400 } }]),
+          route('jwt-hs256', [{ name: 'jwt' }]),
+          route('jwt-rs256', [{ name: 'jwt' }]),
+          route('jwt-es256', [{ name: 'jwt' }]),
+          route('acl', [{ name: 'key-auth' }, { name: 'acl', config: { allow: ['bench'] } }]),
+        ],
+      },
+    ],
+    consumers: [
+      {
+        username: 'bench',
+        keyauth_credentials: [{ key: 'bench-key' }],
+        basicauth_credentials: [{ username: 'bench', password: 'bench-password' }],
+        hmacauth_credentials: [{ username: 'bench-hmac', secret: 'bench-hmac-secret' }],
+        jwt_secrets: [
+          { key: 'bench-hs', algorithm: 'HS256', secret: 'bench-jwt-secret' },
+          { key: 'bench-rs', algorithm: 'RS256', rsa_public_key: rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+          { key: 'bench-es', algorithm: 'ES256', rsa_public_key: ec.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
+        ],
+        acls: [{ group: 'bench' }],
+      },
+    ],
+  };
+  const date = new Date().toUTCString();
+  const hmac = createHmac('sha256', 'bench-hmac-secret').update(`date: ${date}\n@request-target: get /hmac-auth`).digest('base64');
+  const cases: AuthCase[] = [
+    { name: 'key-auth', path: '/key-auth', headers: { apikey: 'bench-key' } },
+    { name: 'basic-auth', path: '/basic-auth', headers: { authorization: `Basic ${Buffer.from('bench:bench-password').toString('base64')}` } },
+    { name: 'hmac-auth (sha256)', path: '/hmac-auth', headers: { date, authorization: `hmac username="bench-hmac", algorithm="hmac-sha256", headers="date @request-target", signature="${hmac}"` } },
+    { name: 'jwt HS256', path: '/jwt-hs256', headers: { authorization: `Bearer ${jwt('HS256', 'bench-hs', 'bench-jwt-secret')}` } },
+    { name: 'jwt RS256', path: '/jwt-rs256', headers: { authorization: `Bearer ${jwt('RS256', 'bench-rs', rsa.privateKey)}` } },
+    { name: 'jwt ES256', path: '/jwt-es256', headers: { authorization: `Bearer ${jwt('ES256', 'bench-es', ec.privateKey)}` } },
+    { name: 'key-auth + acl', path: '/acl', headers: { apikey: 'bench-key' } },
+  ];
+  return { config, cases };
+}
+
 export async function runAuthPluginsScenario(ctx: BenchContext): Promise<void> {
   ctx.out('\n## Auth plugin cost: Sluice 1 worker, each plugin alone vs no plugins (one process, one route per case)');
   ctx.out(await describeBackground());
   const children: Child[] = [];
   try {
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const route = (name: string, plugins: unknown[]): Record<string, unknown> => ({ name, paths: [`/${name}`], plugins });
-    const config = {
-      _format_version: '3.0',
-      services: [
-        {
-          name: 'bench',
-          url: ctx.upstreamUrl,
-          routes: [
-            route('none', []),
-            route('key-auth', [{ name: 'key-auth' }]),
-            route('basic-auth', [{ name: 'basic-auth' }]),
-            route('hmac-auth', [{ name: 'hmac-auth', config: { clock_skew: 86_400 } }]),
-            route('jwt-hs256', [{ name: 'jwt' }]),
-            route('jwt-rs256', [{ name: 'jwt' }]),
-            route('jwt-es256', [{ name: 'jwt' }]),
-            route('acl', [{ name: 'key-auth' }, { name: 'acl', config: { allow: ['bench'] } }]),
-          ],
-        },
-      ],
-      consumers: [
-        {
-          username: 'bench',
-          keyauth_credentials: [{ key: 'bench-key' }],
-          basicauth_credentials: [{ username: 'bench', password: 'bench-password' }],
-          hmacauth_credentials: [{ username: 'bench-hmac', secret: 'bench-hmac-secret' }],
-          jwt_secrets: [
-            { key: 'bench-hs', algorithm: 'HS256', secret: 'bench-jwt-secret' },
-            { key: 'bench-rs', algorithm: 'RS256', rsa_public_key: rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
-            { key: 'bench-es', algorithm: 'ES256', rsa_public_key: ec.publicKey.export({ type: 'spki', format: 'pem' }).toString() },
-          ],
-          acls: [{ group: 'bench' }],
-        },
-      ],
-    };
+    const { config, cases } = authBench(ctx.upstreamUrl);
     const sluice = await startSluice({ name: 'sluice-auth', workers: 1, config, tmpDir: ctx.tmpDir, nodeArgs: ctx.sluiceNodeArgs });
     children.push(sluice.child);
-    const date = new Date().toUTCString();
-    const hmac = createHmac('sha256', 'bench-hmac-secret').update(`date: ${date}\n@request-target: get /hmac-auth`).digest('base64');
     const base = sluice.proxyUrl;
     const pid = sluice.child.pid;
-    const cases: Array<{ name: string; path: string; headers: Record<string, string> }> = [
-      { name: 'key-auth', path: '/key-auth', headers: { apikey: 'bench-key' } },
-      { name: 'basic-auth', path: '/basic-auth', headers: { authorization: `Basic ${Buffer.from('bench:bench-password').toString('base64')}` } },
-      { name: 'hmac-auth (sha256)', path: '/hmac-auth', headers: { date, authorization: `hmac username="bench-hmac", algorithm="hmac-sha256", headers="date @request-target", signature="${hmac}"` } },
-      { name: 'jwt HS256', path: '/jwt-hs256', headers: { authorization: `Bearer ${jwt('HS256', 'bench-hs', 'bench-jwt-secret')}` } },
-      { name: 'jwt RS256', path: '/jwt-rs256', headers: { authorization: `Bearer ${jwt('RS256', 'bench-rs', rsa.privateKey)}` } },
-      { name: 'jwt ES256', path: '/jwt-es256', headers: { authorization: `Bearer ${jwt('ES256', 'bench-es', ec.privateKey)}` } },
-      { name: 'key-auth + acl', path: '/acl', headers: { apikey: 'bench-key' } },
-    ];
     // One no-plugins target per distinct credential header set (key-auth and acl share one).
     const controlNames = new Map<string, string>();
     for (const c of cases) if (!controlNames.has(JSON.stringify(c.headers))) controlNames.set(JSON.stringify(c.headers), `no plugins, ${c.name}'s headers`);
