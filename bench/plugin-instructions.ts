@@ -14,7 +14,10 @@
 // notice. Sluice starts with the V8 flags runtime/index.js would add, given here so that it does not
 // re-exec itself (valgrind would lose it).
 // Run: node bench/plugin-instructions.ts [--only NAMES] [--warmup W] [--requests N1,N2]
-//        [--parallel P] [--repeat K] [--lock FILE]
+//        [--parallel P] [--repeat K] [--lock FILE] [--keep DIR]
+// (--lock: each batch of P processes holds FILE with flock; --keep: leave the dump files in DIR,
+// one folder per case, for callgrind_annotate; --sluice-node-args=--perf-basic-prof names JIT code
+// in /tmp/perf-<pid>.map)
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -45,6 +48,8 @@ const { values } = parseArgs({
     parallel: { type: 'string', default: '2' },
     repeat: { type: 'string', default: '2' },
     lock: { type: 'string' },
+    keep: { type: 'string' },
+    'sluice-node-args': { type: 'string' },
   },
 });
 const WARMUP = Number(values.warmup);
@@ -76,8 +81,12 @@ interface Measured {
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
 const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-const tmpDir = mkdtempSync(join(tmpdir(), 'sluice-instr-'));
-installCleanupHandlers(() => rmSync(tmpDir, { recursive: true, force: true }));
+const tmpDir = values.keep === undefined ? mkdtempSync(join(tmpdir(), 'sluice-instr-')) : values.keep;
+mkdirSync(tmpDir, { recursive: true });
+const removeTmp = (): void => {
+  if (values.keep === undefined) rmSync(tmpDir, { recursive: true, force: true });
+};
+installCleanupHandlers(removeTmp);
 
 const upstreamPorts = await freePorts(2);
 const upstream = await startUpstream(nginxVersion() === null ? 'node' : 'nginx', upstreamPorts, tmpDir);
@@ -156,7 +165,7 @@ function readDumps(dir: string): ThreadDump[] {
 }
 
 async function measure(c: Case, index: number): Promise<Measured> {
-  const dir = join(tmpDir, `case-${index}`);
+  const dir = join(tmpDir, `case-${index}-${c.name.replace(/[^a-z0-9]+/gi, '-')}${c.run > 1 ? `-run${c.run}` : ''}`);
   mkdirSync(dir);
   const configFile = join(dir, 'config.json');
   writeFileSync(configFile, JSON.stringify(c.config));
@@ -164,7 +173,7 @@ async function measure(c: Case, index: number): Promise<Measured> {
   const args = [
     '--tool=callgrind', '--separate-threads=yes', '--instr-atstart=no', '--smc-check=all-non-file',
     `--callgrind-out-file=${join(dir, 'cg.out')}`,
-    process.execPath, ...SLUICE_V8_FLAGS, 'runtime', '--config', configFile, '--host', HOST, '--port', String(port),
+    process.execPath, ...SLUICE_V8_FLAGS, ...(values['sluice-node-args'] ?? '').split(/\s+/).filter((a) => a !== ''), 'runtime', '--config', configFile, '--host', HOST, '--port', String(port),
     '--workers', '1', '--admin-listen', `${HOST}:${adminPort}`,
   ];
   const child: Child = start(`sluice-callgrind-${index}`, 'valgrind', args, { cwd: REPO_ROOT, graceMs: 60_000 });
@@ -271,4 +280,4 @@ for (const name of new Set(cases.filter((c) => c.control === null).map((c) => c.
   out(`repeat spread, ${name}: worker ${spreadPct(runs.map((m) => m.worker)).toFixed(2)} %, all threads ${spreadPct(runs.map((m) => m.all)).toFixed(2)} % over ${runs.length} processes ((max − min) / mean)`);
 }
 out(`\nfinished in ${Math.round((Date.now() - started) / 1000)} s`);
-rmSync(tmpDir, { recursive: true, force: true });
+removeTmp();

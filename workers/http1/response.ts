@@ -7,12 +7,11 @@
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import type { ClientResponse, DrainWaiter } from '../proxy/client.ts';
+import { safeHeaderText } from '../proxy/header-safety.ts';
 import type { Http1Request } from './request.ts';
 
 export type { DrainWaiter };
 
-/** Characters that would end a header line early (response splitting). */
-const UNSAFE_VALUE = /[\r\n\0]/;
 /** Below this a body chunk is appended to the pending head as latin1 (lossless for bytes). */
 const INLINE_MAX = 4096;
 
@@ -50,7 +49,8 @@ function httpDate(): string {
  * parsed by undici's strict llhttp and are written as they are.
  */
 export function assertHeader(name: string, value: string): void {
-  if (UNSAFE_VALUE.test(value) || UNSAFE_VALUE.test(name)) throw new TypeError(`invalid character in header "${name}"`);
+  // CR, LF or NUL would end the header line early (response splitting).
+  if (!safeHeaderText(value) || !safeHeaderText(name)) throw new TypeError(`invalid character in header "${name}"`);
 }
 
 // Header names that matter to framing, as bits; compared by length first, lower-cased only then.

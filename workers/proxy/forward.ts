@@ -29,6 +29,7 @@ import { forwardGrpc } from '../grpc/exchange.ts';
 import { BufferedAnswer } from './buffered-response.ts';
 import { answerError } from './errors.ts';
 import type { RequestContext } from './context.ts';
+import { safeHeaderText } from './header-safety.ts';
 import { downstreamResponseHeaders, relayedResponseHeaders, upstreamRequestHeaders } from './headers.ts';
 import type { Target, Targets } from './targets.ts';
 import { pushProxiedHeaders, proxiedHeaderLines, upstreamRequestId } from './gateway-headers.ts';
@@ -43,8 +44,6 @@ const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE'])
 /** Faults where nothing reached the upstream application: another target may be tried. */
 const NOT_CONNECTED = new Set(['ECONNREFUSED', 'EHOSTUNREACH', 'ENETUNREACH', 'EADDRNOTAVAIL', 'ENOTFOUND', 'EAI_AGAIN', 'SLUICE_ERR_UPSTREAM_CONNECT_TIMEOUT']);
 const EMPTY = Buffer.alloc(0);
-/** Characters that would end a header line early: plugin-set values are checked against them. */
-const UNSAFE_VALUE = /[\r\n\0]/;
 
 /** One request's trip to the upstream (every try). */
 export class Exchange extends UpstreamTrip implements UpstreamHandler, DrainWaiter {
@@ -474,7 +473,7 @@ function requestHead(exchange: Exchange, target: Target, chunked: boolean): stri
   if (overrides !== null) {
     for (const name in overrides) {
       const value = overrides[name];
-      if (UNSAFE_VALUE.test(name) || (value !== null && value !== undefined && (typeof value === 'string' ? UNSAFE_VALUE.test(value) : value.some((v) => UNSAFE_VALUE.test(v))))) {
+      if (!safeHeaderText(name) || (value !== null && value !== undefined && (typeof value === 'string' ? !safeHeaderText(value) : !value.every(safeHeaderText)))) {
         throw new TypeError(`invalid character in header "${name}"`);
       }
     }
