@@ -1,74 +1,13 @@
 // Runs on the test thread: the spliced JSON body edits (workers/transform/json-body.ts) and their
-// scanner (json-scan.ts) against the parse/modify/stringify implementation they replaced, kept
-// here as the oracle; and every body JSON.parse refuses left as it is.
+// scanner (json-scan.ts) against the parse/modify/stringify implementation they replaced
+// (test/helpers/json-edit-by-parse.ts, the oracle); and every body JSON.parse refuses left as it is.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { editJson, type JsonEdits } from '../../../workers/transform/json-body.ts';
 import { scanObject } from '../../../workers/transform/json-scan.ts';
-
-type JsonObject = Record<string, unknown>;
-
-/** The implementation before splicing (JSON.parse, edit a prototype-less copy, JSON.stringify), verbatim. */
-function oracle(body: Uint8Array, edits: JsonEdits): Buffer | null {
-  const present = (v: unknown): boolean => v !== undefined && v !== false;
-  const appended = (current: unknown, value: unknown): unknown[] => {
-    if (typeof current === 'string') return [current, value];
-    if (Array.isArray(current)) {
-      current.push(value);
-      return current;
-    }
-    return [value];
-  };
-  const bytes = Buffer.from(body.buffer, body.byteOffset, body.byteLength);
-  const hasBody = bytes.length > 0;
-  let doc: JsonObject;
-  if (hasBody) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(bytes.toString('utf8'));
-    } catch {
-      return null;
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return null;
-    doc = Object.assign(Object.create(null) as JsonObject, parsed);
-    if (Object.hasOwn(parsed, '__proto__')) doc['__proto__'] = (parsed as JsonObject)['__proto__'];
-  } else {
-    if (edits.mode === 'response') return null;
-    doc = Object.create(null) as JsonObject;
-  }
-  const request = edits.mode === 'request';
-  let changed = !request;
-  if (hasBody || !request) {
-    for (const name of edits.remove) {
-      delete doc[name];
-      changed = true;
-    }
-    for (const [from, to] of edits.rename) {
-      const value = doc[from];
-      if (request ? !present(value) || from === to : value === undefined) continue;
-      delete doc[from];
-      doc[to] = value;
-      changed = true;
-    }
-    for (const [name, value] of edits.replace) {
-      if (!present(doc[name]) || value === undefined) continue;
-      doc[name] = value;
-      changed = true;
-    }
-  }
-  for (const [name, value] of edits.add) {
-    if (present(doc[name]) || value === undefined) continue;
-    doc[name] = value;
-    changed = true;
-  }
-  for (const [name, value] of edits.append) {
-    if (value === undefined) continue;
-    doc[name] = appended(doc[name], value);
-    changed = true;
-  }
-  return changed ? Buffer.from(JSON.stringify(doc), 'utf8') : null;
-}
+import { editJsonByParse as oracle } from '../../helpers/json-edit-by-parse.ts';
+import { mulberry32 } from '../../helpers/prng.ts';
 
 const parses = (text: string): boolean => {
   try {
@@ -105,18 +44,9 @@ const isMembers = (v: unknown): v is [string, unknown][] => Array.isArray(v) && 
 
 /** Formatting choices drawn from a seed: whitespace, escapes, number spellings. */
 class Formatter {
-  #state: number;
+  readonly #next: () => number;
   constructor(seed: number) {
-    this.#state = seed >>> 0 || 1;
-  }
-  #next(): number {
-    // xorshift32: reproducible from the seed fast-check reports.
-    let x = this.#state;
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    this.#state = x >>> 0;
-    return this.#state / 2 ** 32;
+    this.#next = mulberry32(seed);
   }
   ws(): string {
     const r = this.#next();
