@@ -1,6 +1,6 @@
 // The worker's JSON pool (worker thread): large JSON body edits (request-transformer,
-// response-transformer) run on one piscina thread this worker owns, so a 5 MB parse/edit/serialize
-// does not stall the small requests the worker is serving meanwhile.
+// response-transformer) run on one piscina thread this worker owns, so the scan and splice of a
+// 5 MB body (json-body.ts) does not stall the small requests the worker is serving meanwhile.
 //
 // Why the worker owns it rather than sending the body to the primary's pool (runtime/pool.ts): the
 // primary's pool is one thread kept for config preparation, which must not queue behind bodies or
