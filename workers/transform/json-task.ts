@@ -3,6 +3,7 @@
 // body it was given when there is nothing to change (the worker gave its copy away).
 import { Piscina } from 'piscina';
 import { editJson, type JsonEdits } from './json-body.ts';
+import { releaseBytes } from '../proxy/body-memory.ts';
 import { BACKGROUND_NICE_STEP, lowerThreadPriority } from '../../runtime/protocol/thread-priority.ts';
 
 export interface JsonTask {
@@ -31,5 +32,9 @@ export default function editJsonTask(task: JsonTask): unknown {
   // here costs the pool thread, not the worker.
   const own = new Uint8Array(out.length);
   own.set(out);
+  // The body the worker gave is done with: freed now rather than at this thread's next full GC
+  // (it was allocated by the worker, whose memory figures count it until then).
+  releaseBytes(task.body);
+  releaseBytes(out);
   return Piscina.move(own);
 }
