@@ -106,6 +106,7 @@ export class GatewayWorker {
       upstream: () => ({ ...this.#connector.counters, idle: this.#connector.idle }),
       tunnels: () => this.#targets.tunnels,
       http2: () => this.#h2?.stats,
+      gc: () => this.#gc,
     }, options.registry);
     const env: PluginEnv = {
       worker: boot.index,
