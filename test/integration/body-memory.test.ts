@@ -26,6 +26,13 @@ let lateReader: { port: number; close(): void; bodies: Array<Promise<string>> };
 
 const sha = (bytes: Buffer): string => createHash('sha256').update(bytes).digest('hex');
 
+function randomBytes(length: number, seed: number): Buffer {
+  const next = prng(seed);
+  const bytes = Buffer.allocUnsafe(length);
+  for (let i = 0; i < length; i++) bytes[i] = Math.floor(next() * 256);
+  return bytes;
+}
+
 /** A JSON object of about `size` bytes whose `list` a test can hash. */
 function jsonBody(size: number, seed: number): Buffer {
   const next = prng(seed);
@@ -85,8 +92,15 @@ async function startLateReader(): Promise<typeof lateReader> {
 }
 
 before(async () => {
-  // Answers with the length and hash of the body it got, and the JSON keys when it is JSON.
+  // Answers with the length and hash of the body it got, and the JSON keys when it is JSON; GET
+  // /download?bytes=N&seed=S answers N seeded random bytes.
   digest = await startUpstream((req, res) => {
+    const download = /^\/download\?bytes=(\d+)&seed=(\d+)$/.exec(req.url ?? '');
+    if (download !== null) {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      res.end(randomBytes(Number(download[1]), Number(download[2])));
+      return;
+    }
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
     req.on('end', () => {
@@ -110,6 +124,7 @@ services:
     url: ${digest.url}
     routes:
       - { name: pass, paths: [/pass] }
+      - { name: download, paths: [/download], strip_path: false }
       - name: edit
         paths: [/edit]
         plugins: [{ name: request-transformer, config: { remove: { body: [secret] }, add: { body: ["added:yes"] } } }]
@@ -251,4 +266,35 @@ test('a streamed body the upstream is slow to read reaches it whole: each socket
   } finally {
     connection.destroy();
   }
+});
+
+test('an 8 MB response to a client that reads nothing for 300 ms arrives byte for byte: each upstream read is freed only once written', async () => {
+  const connection = await RawConnection.open(runtime.proxy);
+  try {
+    connection.socket.pause();
+    connection.write('GET /download?bytes=8388608&seed=31 HTTP/1.1\r\nhost: t\r\n\r\n');
+    await delay(300);
+    // Other bodies go through the worker meanwhile: memory freed too early would be reused.
+    for (let i = 0; i < 2; i++) assert.equal((await request(`${runtime.proxy}/pass`, { method: 'POST', body: 'y'.repeat(2 * 1024 * 1024) })).status, 200);
+    connection.socket.resume();
+    const reply = await connection.readResponse({ timeoutMs: 15_000 });
+    assert.equal(reply.status, 200);
+    assert.equal(reply.body.length, 8 * 1024 * 1024);
+    assert.equal(sha(reply.body), sha(randomBytes(8 * 1024 * 1024, 31)));
+  } finally {
+    connection.destroy();
+  }
+});
+
+test('12 responses of 4 MB: the worker keeps none of their memory and runs at most 3 full collections', async () => {
+  const before = await workerStatus();
+  let mostHeld = 0;
+  for (let i = 0; i < 12; i++) {
+    const reply = await request(`${runtime.proxy}/download?bytes=4194304&seed=${40 + i}`);
+    assert.equal(reply.status, 200);
+    mostHeld = Math.max(mostHeld, (await workerStatus()).array_buffers - before.array_buffers);
+  }
+  assert.ok(mostHeld < 12 * 1024 * 1024, `the worker held up to ${(mostHeld / 1048576).toFixed(1)} MiB of ArrayBuffers between responses`);
+  const full = (await workerStatus()).gc.full - before.gc.full;
+  assert.ok(full <= 3, `the worker ran ${full} full collections for 12 responses of 4 MB`);
 });

@@ -70,8 +70,12 @@ export interface ClientResponse {
   sentHeaders(): Record<string, string | string[]>;
   /** Builds the head from the headers set so far plus `flat` ([name, value, ...]). */
   writeHead(statusCode: number, flat?: readonly string[]): this;
-  /** Writes a body chunk; false when the client's side is full (see drainWaiter). */
-  write(chunk: Buffer | string): boolean;
+  /**
+   * Writes a body chunk; false when the client's side is full (see drainWaiter). `finished` runs
+   * once the transport no longer reads `chunk`'s memory, so its owner may free it; a transport that
+   * cannot tell (HTTP/2) never calls it, and the GC frees the chunk.
+   */
+  write(chunk: Buffer | string, finished?: () => void): boolean;
   end(chunk?: Buffer | string): void;
   /** Cuts the response: the client sees it stop short. */
   destroy(): void;
