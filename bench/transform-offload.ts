@@ -7,6 +7,10 @@
 //    this thread (one MessagePort hop, the body transferred) vs through a relay thread first (two
 //    hops, as sending the body to the primary's pool would be) — the figures behind
 //    workers/transform/json-pool.ts's threshold and placement.
+//    And one 5 MB edit in this thread, the splice (json-body.ts) against the parse/modify/stringify
+//    it replaced (test/helpers/json-edit-by-parse.ts), alternated: CPU of this thread and of the
+//    process (V8's GC helper threads included: what competes with a worker for the cores), V8 heap
+//    allocated (from GC statistics) and the collections it caused. `--micro-only`: this part only.
 // 2. End to end: one Sluice, 1 worker; /small (GET, request-transformer header edits) is loaded
 //    in each variant, `--duration` seconds each, two ways, each window on its own:
 //      closed   wrk, `--connections` (10) connections back to back: the worker saturated, so its
@@ -37,9 +41,12 @@ import { cpus, tmpdir } from 'node:os';
 import { mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { GCProfiler, getHeapStatistics, setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { MessageChannel, Worker } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { editJson, type JsonEdits } from '../workers/transform/json-body.ts';
+import { editJsonByParse } from '../test/helpers/json-edit-by-parse.ts';
 import { freePorts } from './harness/net.ts';
 import { installCleanupHandlers, stop } from './harness/proc.ts';
 import { cpuTicks, describeBackground } from './harness/report/machine.ts';
@@ -51,7 +58,7 @@ import { startUpstream } from './harness/targets/upstream.ts';
 import { startSpinner } from './harness/load/spinner.ts';
 import { threadDelta, threadsOf, type ThreadCpu } from './harness/report/threads.ts';
 
-const { values } = parseArgs({ options: { duration: { type: 'string' }, 'big-clients': { type: 'string' }, connections: { type: 'string' }, rate: { type: 'string' }, 'rate-connections': { type: 'string' }, only: { type: 'string' }, 'skip-micro': { type: 'boolean' }, 'node-args': { type: 'string' } } });
+const { values } = parseArgs({ options: { duration: { type: 'string' }, 'big-clients': { type: 'string' }, connections: { type: 'string' }, rate: { type: 'string' }, 'rate-connections': { type: 'string' }, only: { type: 'string' }, 'skip-micro': { type: 'boolean' }, 'micro-only': { type: 'boolean' }, 'node-args': { type: 'string' } } });
 /** Extra node flags for Sluice (e.g. V8 GC flags), split on spaces. */
 const nodeArgs = values['node-args']?.split(' ').filter((a) => a !== '') ?? [];
 const durationS = Number(values.duration ?? '10');
@@ -86,7 +93,75 @@ out(await describeBackground());
 installCleanupHandlers(() => {});
 
 // 1. Micro figures.
-if (values['skip-micro'] !== true) await micro();
+if (values['skip-micro'] !== true) {
+  await micro();
+  editCost();
+}
+if (values['micro-only'] === true) process.exit(0);
+
+function editCost(): void {
+  const rounds = 5;
+  const perRound = 8;
+  out(`\n## One 5 MB edit in this thread: splice vs parse/modify/stringify (per edit; median of ${rounds} rounds of ${perRound}, the two alternated)`);
+  // A full collection before each round, so every round starts from the same heap.
+  if (globalThis.gc === undefined) setFlagsFromString('--expose-gc');
+  const collect = (globalThis.gc ?? (runInNewContext('gc') as () => void)) as () => void;
+  const b = body(5 * 1024 * 1024);
+  const ways = [['splice (json-body.ts)', editJson], ['parse/modify/stringify (before)', editJsonByParse]] as const;
+  const figures = ways.map(() => ({ user: [] as number[], system: [] as number[], process: [] as number[], wall: [] as number[], allocated: [] as number[], peak: [] as number[], scavenges: [] as number[], compactions: [] as number[], pause: [] as number[] }));
+  let kept: Buffer | null = null;
+  for (const [, edit] of ways) for (let i = 0; i < 3; i++) kept = edit(b, edits);
+  for (let r = 0; r < rounds; r++) {
+    for (const [w, [, edit]] of ways.entries()) {
+      collect();
+      const heap0 = getHeapStatistics().used_heap_size;
+      const profiler = new GCProfiler();
+      profiler.start();
+      const thread0 = process.threadCpuUsage();
+      const process0 = process.cpuUsage();
+      const wall0 = performance.now();
+      for (let i = 0; i < perRound; i++) kept = edit(b, edits);
+      const wall = performance.now() - wall0;
+      const processUs = process.cpuUsage(process0);
+      const threadUs = process.threadCpuUsage(thread0);
+      const heap1 = getHeapStatistics().used_heap_size;
+      const gcs = profiler.stop()?.statistics ?? [];
+      // Allocated = what each collection freed + what is still there at the end.
+      let allocated = heap1 - heap0;
+      let peak = heap1 - heap0;
+      let scavenges = 0;
+      let compactions = 0;
+      let pause = 0;
+      for (const g of gcs) {
+        allocated += g.beforeGC.heapStatistics.usedHeapSize - g.afterGC.heapStatistics.usedHeapSize;
+        peak = Math.max(peak, g.beforeGC.heapStatistics.usedHeapSize - heap0);
+        if (g.gcType === 'Scavenge' || g.gcType === 'MinorMarkSweep') scavenges++;
+        else if (g.gcType === 'MarkSweepCompact') compactions++;
+        pause += g.cost;
+      }
+      const f = figures[w]!;
+      f.user.push(threadUs.user / 1000 / perRound);
+      f.system.push(threadUs.system / 1000 / perRound);
+      f.process.push((processUs.user + processUs.system) / 1000 / perRound);
+      f.wall.push(wall / perRound);
+      f.allocated.push(allocated / perRound / 2 ** 20);
+      f.peak.push(peak / 2 ** 20);
+      f.scavenges.push(scavenges / perRound);
+      f.compactions.push(compactions / perRound);
+      // GCProfiler's cost is in microseconds.
+      f.pause.push(pause / 1000 / perRound);
+    }
+  }
+  out(`body: ${(b.length / 2 ** 20).toFixed(2)} MiB; edit: remove 1, rename 1, add 1 top-level key; output kept: ${kept?.length ?? 0} bytes`);
+  // System time here is mostly page faults: a new 5 MB output buffer in memory the kernel has to
+  // map in, or malloc reusing what an earlier edit freed (then next to none), as it happens.
+  out('| way | wall ms | CPU ms, this thread: user + system | CPU ms, process (GC helpers included) | V8 heap allocated MiB | peak V8 heap above start MiB (per round) | scavenges | mark-compacts | GC pause ms |');
+  out('|---|---|---|---|---|---|---|---|---|');
+  for (const [w, [name]] of ways.entries()) {
+    const f = figures[w]!;
+    out(`| ${name} | ${median(f.wall).toFixed(1)} | ${median(f.user).toFixed(1)} + ${median(f.system).toFixed(1)} | ${median(f.process).toFixed(1)} | ${median(f.allocated).toFixed(2)} | ${median(f.peak).toFixed(1)} | ${median(f.scavenges).toFixed(2)} | ${median(f.compactions).toFixed(2)} | ${median(f.pause).toFixed(2)} |`);
+  }
+}
 
 async function micro(): Promise<void> {
 out('\n## Inline edit vs pool round trip (median of 15, ms)');

@@ -1,6 +1,6 @@
 // The worker's JSON pool (worker thread): large JSON body edits (request-transformer,
-// response-transformer) run on one piscina thread this worker owns, so a 5 MB parse/edit/serialize
-// does not stall the small requests the worker is serving meanwhile.
+// response-transformer) run on one piscina thread this worker owns, so the scan and splice of a
+// 5 MB body (json-body.ts) does not stall the small requests the worker is serving meanwhile.
 //
 // Why the worker owns it rather than sending the body to the primary's pool (runtime/pool.ts): the
 // primary's pool is one thread kept for config preparation, which must not queue behind bodies or
@@ -15,8 +15,10 @@ import type { JsonTask } from './json-task.ts';
 
 /**
  * Bodies from this size up are edited on the pool thread. Below it the edit costs less than the
- * round trip (~0.1-0.3 ms: post, wake, post back) and runs inline; above it JSON.parse and
- * JSON.stringify cost about 1 ms per 100 KiB on the benchmark box.
+ * round trip (~0.1-0.3 ms: post, wake, post back) and runs inline. Set when edits were JSON.parse
+ * and JSON.stringify, about 1 ms per 100 KiB on the benchmark box; the scan and splice that
+ * replaced them cost about 0.4-0.7 ms per 100 KiB there (bench/RESULTS.transform.md), so the
+ * threshold still sits near where the edit outgrows the round trip.
  */
 export const OFFLOAD_BYTES = 128 * 1024;
 

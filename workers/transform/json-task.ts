@@ -27,9 +27,9 @@ if (Piscina.isWorkerThread) lowerThreadPriority(POOL_NICE_STEP);
 export default function editJsonTask(task: JsonTask): unknown {
   const out = editJson(task.body, task.edits);
   if (out === null) return Piscina.move(task.body);
-  // Copied into an ArrayBuffer of its own to transfer: the Buffer may sit in Node's pool slab or
-  // be backed by memory that cannot be detached (a mid-size Buffer.from(string) is), and a copy
-  // here costs the pool thread, not the worker.
+  // editJson writes into an unpooled buffer of its own: its memory is transferred as it is. The
+  // copy is only a guard, should that ever change (a Buffer in Node's pool slab must not be moved).
+  if (out.byteOffset === 0 && out.byteLength === out.buffer.byteLength && out.buffer instanceof ArrayBuffer) return Piscina.move(new Uint8Array(out.buffer));
   const own = new Uint8Array(out.length);
   own.set(out);
   // The body the worker gave is done with: freed now rather than at this thread's next full GC
