@@ -20,7 +20,7 @@
 //    The variants:
 //      alone    nothing else;
 //      edit     `--big-clients` clients POST a 5 MB JSON body to /big (JSON body edits, on the
-//               worker's pool thread) back to back;
+//               worker's pool thread) back to back, or `--big-rate` bodies a second in all;
 //      pass     the same bodies to /pass, a route without plugins: the cost of moving 5 MB
 //               through the worker, no edit at all;
 //      spin     no Sluice work: an outside process keeps a core busy as much as the pool thread
@@ -58,7 +58,7 @@ import { startUpstream } from './harness/targets/upstream.ts';
 import { startSpinner } from './harness/load/spinner.ts';
 import { threadDelta, threadsOf, type ThreadCpu } from './harness/report/threads.ts';
 
-const { values } = parseArgs({ options: { duration: { type: 'string' }, 'big-clients': { type: 'string' }, connections: { type: 'string' }, rate: { type: 'string' }, 'rate-connections': { type: 'string' }, only: { type: 'string' }, 'skip-micro': { type: 'boolean' }, 'micro-only': { type: 'boolean' }, 'node-args': { type: 'string' } } });
+const { values } = parseArgs({ options: { duration: { type: 'string' }, 'big-clients': { type: 'string' }, connections: { type: 'string' }, rate: { type: 'string' }, 'rate-connections': { type: 'string' }, 'big-rate': { type: 'string' }, only: { type: 'string' }, 'skip-micro': { type: 'boolean' }, 'micro-only': { type: 'boolean' }, 'node-args': { type: 'string' } } });
 /** Extra node flags for Sluice (e.g. V8 GC flags), split on spaces. */
 const nodeArgs = values['node-args']?.split(' ').filter((a) => a !== '') ?? [];
 const durationS = Number(values.duration ?? '10');
@@ -67,6 +67,8 @@ const connections = Number(values.connections ?? '10');
 const rate = Number(values.rate ?? '2000');
 // Enough that the pool does not run dry at this rate unless answers take > 30 ms.
 const rateConnections = Number(values['rate-connections'] ?? '64');
+/** Large bodies per second in `edit` (and so in `pass-rate`); unset: as fast as the clients get answers. */
+const bigRate = values['big-rate'] === undefined ? undefined : Number(values['big-rate']);
 const VARIANTS = ['alone', 'edit', 'pass-rate', 'pass', 'spin', 'inline'] as const;
 const only = new Set(values.only?.split(',') ?? VARIANTS);
 for (const name of only) if (!(VARIANTS as readonly string[]).includes(name)) throw new Error(`--only: unknown variant ${name} (${VARIANTS.join(', ')})`);
@@ -424,7 +426,7 @@ try {
   let roles = freshRoles();
   const alone = await both('alone', roles, null);
   // pass-rate and spin take their rate and CPU from edit's closed-loop window.
-  const edit = only.has('edit') || only.has('pass-rate') || only.has('spin') ? await both('edit (pool)', roles, bigBackground('/big')) : null;
+  const edit = only.has('edit') || only.has('pass-rate') || only.has('spin') ? await both(bigRate === undefined ? 'edit (pool)' : `edit (pool, ${bigRate}/s)`, roles, bigBackground('/big', bigRate)) : null;
   if (edit !== null && only.has('pass-rate')) {
     const editRate = edit.closed.bigPerSecond;
     await both(`pass (no plugin, ${editRate.toFixed(1)}/s as edit)`, roles, bigBackground('/pass', editRate));
