@@ -1,4 +1,6 @@
-// Returning a request body's memory the moment the worker is done with it (worker thread).
+// Returning a large body's memory the moment the worker is done with it (worker thread): a request
+// body's socket reads once copied or written upstream, a body read whole once its request is over,
+// an upstream response's reads once written to the client.
 //
 // Why: V8 counts every ArrayBuffer byte allocated since its last full collection against the old
 // generation's room, and a worker that relays large bodies allocates almost nothing else: its young
