@@ -20,12 +20,15 @@
 //    The variants:
 //      alone    nothing else;
 //      edit     `--big-clients` clients POST a 5 MB JSON body to /big (JSON body edits, on the
-//               worker's pool thread) back to back;
+//               worker's pool thread) back to back, or `--big-rate` bodies a second in all;
 //      pass     the same bodies to /pass, a route without plugins: the cost of moving 5 MB
 //               through the worker, no edit at all;
 //      spin     no Sluice work: an outside process keeps a core busy as much as the pool thread
 //               was in `edit` (at nice 0, and at the pool thread's nice): the floor two busy
 //               cores set;
+//      sequential  (only when named in --only) `--sequential` (20) bodies one after another to /pass,
+//               then to /big, nothing else running: the worker's full collections and ArrayBuffer
+//               memory per body, from its own counts (GET /workers `gc`, `array_buffers`);
 //      inline   (a second Sluice started with SLUICE_JSON_OFFLOAD_BYTES=off, after its own
 //               `alone` run) the edits of `edit` done on the worker's event loop.
 //    For each: p50/p99 of /small, the worker's event-loop delay and utilization (its own
@@ -58,7 +61,7 @@ import { startUpstream } from './harness/targets/upstream.ts';
 import { startSpinner } from './harness/load/spinner.ts';
 import { threadDelta, threadsOf, type ThreadCpu } from './harness/report/threads.ts';
 
-const { values } = parseArgs({ options: { duration: { type: 'string' }, 'big-clients': { type: 'string' }, connections: { type: 'string' }, rate: { type: 'string' }, 'rate-connections': { type: 'string' }, only: { type: 'string' }, 'skip-micro': { type: 'boolean' }, 'micro-only': { type: 'boolean' }, 'node-args': { type: 'string' } } });
+const { values } = parseArgs({ options: { duration: { type: 'string' }, 'big-clients': { type: 'string' }, connections: { type: 'string' }, rate: { type: 'string' }, 'rate-connections': { type: 'string' }, 'big-rate': { type: 'string' }, sequential: { type: 'string' }, only: { type: 'string' }, 'skip-micro': { type: 'boolean' }, 'micro-only': { type: 'boolean' }, 'node-args': { type: 'string' } } });
 /** Extra node flags for Sluice (e.g. V8 GC flags), split on spaces. */
 const nodeArgs = values['node-args']?.split(' ').filter((a) => a !== '') ?? [];
 const durationS = Number(values.duration ?? '10');
@@ -67,8 +70,11 @@ const connections = Number(values.connections ?? '10');
 const rate = Number(values.rate ?? '2000');
 // Enough that the pool does not run dry at this rate unless answers take > 30 ms.
 const rateConnections = Number(values['rate-connections'] ?? '64');
-const VARIANTS = ['alone', 'edit', 'pass-rate', 'pass', 'spin', 'inline'] as const;
-const only = new Set(values.only?.split(',') ?? VARIANTS);
+/** Large bodies per second in `edit` (and so in `pass-rate`); unset: as fast as the clients get answers. */
+const bigRate = values['big-rate'] === undefined ? undefined : Number(values['big-rate']);
+const VARIANTS = ['alone', 'edit', 'pass-rate', 'pass', 'spin', 'inline', 'sequential'] as const;
+// `sequential` runs only when asked for: it is a count, not a latency window.
+const only = new Set(values.only?.split(',') ?? VARIANTS.filter((v) => v !== 'sequential'));
 for (const name of only) if (!(VARIANTS as readonly string[]).includes(name)) throw new Error(`--only: unknown variant ${name} (${VARIANTS.join(', ')})`);
 const tracing = nodeArgs.includes('--trace-gc');
 const out = (line: string): void => void process.stdout.write(`${line}\n`);
@@ -408,6 +414,46 @@ function busiest(threads: Map<number, ThreadCpu>): number | null {
   return best;
 }
 
+/** `count` large bodies one after another to each route: what the worker's GC does per body. */
+async function sequential(sluice: Sluice, count: number, roles: Roles): Promise<void> {
+  // The worker's own GC counts (GET /workers `gc`); a build without them is counted from --trace-gc.
+  let traced = 0;
+  let tracedMs = 0;
+  const status = async (): Promise<{ full: number; fullMs: number; arrayBuffers: number }> => {
+    const reply = (await (await fetch(`${sluice.adminUrl}/workers`)).json()) as { data: Array<{ status: { gc?: { full: number; full_ms: number }; array_buffers: number } }> };
+    const s = reply.data[0]!.status;
+    const fulls = roles.gcWorker === null ? undefined : gc?.take().get(roles.gcWorker)?.fulls;
+    traced += fulls?.length ?? 0;
+    tracedMs += fulls?.reduce((a, b) => a + b, 0) ?? 0;
+    return { full: s.gc?.full ?? traced, fullMs: s.gc?.full_ms ?? tracedMs, arrayBuffers: s.array_buffers };
+  };
+  out(`\n### ${count} bodies of ${(big.length / 1048576).toFixed(1)} MiB one after another, nothing else running (the worker's own counts)`);
+  out('| route | ms per body | worker full GCs | their pauses, ms | most ArrayBuffer memory held after a body, MiB |');
+  out('|---|---|---|---|---|');
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  for (const path of ['/pass', '/big']) {
+    const before = await status();
+    let most = 0;
+    const t0 = performance.now();
+    for (let i = 0; i < count; i++) {
+      const statusCode = await new Promise<number>((resolve, reject) => {
+        const req = httpRequest(`${sluice.proxyUrl}${path}`, { method: 'POST', agent, headers: { 'content-type': 'application/json', 'content-length': String(big.length) } }, (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        });
+        req.on('error', reject);
+        req.end(big);
+      });
+      if (statusCode !== 200) throw new Error(`${path}: a large body got ${statusCode}`);
+      most = Math.max(most, (await status()).arrayBuffers - before.arrayBuffers);
+    }
+    const ms = (performance.now() - t0) / count;
+    const after = await status();
+    out(`| ${path} | ${ms.toFixed(0)} | ${after.full - before.full} | ${(after.fullMs - before.fullMs).toFixed(1)} | ${(most / 1048576).toFixed(1)} |`);
+  }
+  agent.destroy();
+}
+
 const bigBackground = (path: string, perSecond?: number) => () => bigLoad(`${current!.proxyUrl}${path}`, perSecond);
 let current: Sluice | null = null;
 let gc: { take(): GcWindow } | null = null;
@@ -423,8 +469,9 @@ try {
   gc = tracing ? gcTrace(current.child) : null;
   let roles = freshRoles();
   const alone = await both('alone', roles, null);
+  if (only.has('sequential')) await sequential(current, Number(values.sequential ?? '20'), roles);
   // pass-rate and spin take their rate and CPU from edit's closed-loop window.
-  const edit = only.has('edit') || only.has('pass-rate') || only.has('spin') ? await both('edit (pool)', roles, bigBackground('/big')) : null;
+  const edit = only.has('edit') || only.has('pass-rate') || only.has('spin') ? await both(bigRate === undefined ? 'edit (pool)' : `edit (pool, ${bigRate}/s)`, roles, bigBackground('/big', bigRate)) : null;
   if (edit !== null && only.has('pass-rate')) {
     const editRate = edit.closed.bigPerSecond;
     await both(`pass (no plugin, ${editRate.toFixed(1)}/s as edit)`, roles, bigBackground('/pass', editRate));

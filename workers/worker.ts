@@ -17,6 +17,7 @@ import { Http1Server } from './http1/server.ts';
 import { H2Sessions } from './http2/sessions.ts';
 import { bridgeTls } from './http2/tls-bridge.ts';
 import { DEFAULT_HTTP2_SETTINGS } from '../runtime/protocol/http2-settings.ts';
+import { GcCounts } from './metrics/gc-counts.ts';
 import { WorkerMetrics } from './metrics/worker.ts';
 import { PluginInstances } from './plugins/instances.ts';
 import { createRegistry } from './plugins/registry.ts';
@@ -60,6 +61,7 @@ export class GatewayWorker {
   readonly #targets: Targets;
   readonly #timeouts: ClientTimeouts;
   readonly #metrics: WorkerMetrics;
+  readonly #gc = new GcCounts();
   readonly #deps: StateDeps;
   readonly #failVersion: number | null;
   readonly #connections = { active: 0, total: 0 };
@@ -104,6 +106,7 @@ export class GatewayWorker {
       upstream: () => ({ ...this.#connector.counters, idle: this.#connector.idle }),
       tunnels: () => this.#targets.tunnels,
       http2: () => this.#h2?.stats,
+      gc: () => this.#gc,
     }, options.registry);
     const env: PluginEnv = {
       worker: boot.index,
@@ -357,6 +360,7 @@ export class GatewayWorker {
       // Memory of this thread's ArrayBuffers (request bodies, socket reads): outside the V8 heap,
       // so heap_used does not show it (each worker thread has its own allocator).
       array_buffers: memory.arrayBuffers,
+      gc: this.#gc.snapshot(),
     };
   }
 
@@ -406,6 +410,7 @@ export class GatewayWorker {
       this.#connector.close();
       this.#targets.grpc.close();
       wheel.close();
+      this.#gc.close();
       this.#post({ type: 'drained', inFlight: proxy?.inFlight ?? 0 });
       this.#port.close();
     };

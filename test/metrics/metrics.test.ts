@@ -173,6 +173,8 @@ test('Sluice\'s own figures: config per worker, rebuilds, timers, event loop, he
     assert.equal(sum(s, 'sluice_rebuilds_total', { worker, component: 'plugins', reason: 'initial' }), 1);
     assert.equal(sum(s, 'sluice_config_apply_seconds_count', { worker }), 1);
     assert.ok(sum(s, 'sluice_worker_heap_used_bytes', { worker }) > 0);
+    // Each worker counts its own collections, both kinds from the start (test/integration/body-memory.test.ts reads the counts).
+    assert.deepEqual(samples(s, 'sluice_worker_gc_total', { worker }).map((x) => x.labels['kind']).sort(), ['full', 'minor']);
     assert.equal(samples(s, 'sluice_timers', { worker }).length, 3);
     assert.equal(sum(s, 'sluice_worker_scrape_ok', { worker }), 1);
     assert.ok(sum(s, 'sluice_event_loop_utilization', { worker }) >= 0);

@@ -86,6 +86,8 @@ export class GrpcExchange extends UpstreamTrip implements SessionWaiter, DrainWa
     if (this.done || this.session !== session) return;
     const ctx = this.ctx;
     const buffered = ctx.bufferedBody;
+    // node:http2 may hold a written body past the request's end: its memory is left to the GC.
+    if (buffered !== null) ctx.holdBody();
     const body = ctx.req.body;
     const hasBody = buffered !== null ? buffered.length > 0 : body !== null;
     let stream: ClientHttp2Stream;

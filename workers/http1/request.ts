@@ -55,6 +55,7 @@ export class Http1Request implements ClientRequest {
    */
   bodyLimit = Infinity;
   bodyLimitAnswer = '';
+  readonly ownsBodyChunks = true;
 
   constructor(method: string, url: string, httpVersion: string, rawHeaders: string[], socket: Socket) {
     this.method = method;

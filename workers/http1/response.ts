@@ -179,11 +179,11 @@ export class Http1Response implements ClientResponse {
     return this;
   }
 
-  /** Writes a body chunk; false when the socket is full (see drainWaiter). */
-  write(chunk: Buffer | string): boolean {
+  /** Writes a body chunk; false when the socket is full (see drainWaiter). `finished`: see ClientResponse. */
+  write(chunk: Buffer | string, finished?: () => void): boolean {
     if (this.writableFinished || this.destroyed) return false;
     if (!this.headersSent) this.writeHead(this.statusCode);
-    if (this.#send(chunk, false)) return true;
+    if (this.#send(chunk, false, finished)) return true;
     this.#owner.blocked();
     return false;
   }
@@ -237,7 +237,7 @@ export class Http1Response implements ClientResponse {
     this.onClose?.(this);
   }
 
-  #send(chunk: Buffer | string, last: boolean): boolean {
+  #send(chunk: Buffer | string, last: boolean, finished?: () => void): boolean {
     const socket = this.socket;
     let head = this.#head;
     this.#head = null;
@@ -258,7 +258,7 @@ export class Http1Response implements ClientResponse {
     }
     socket.cork();
     if (head !== null) socket.write(head, 'latin1');
-    let ok = typeof chunk === 'string' ? socket.write(chunk, 'utf8') : socket.write(chunk);
+    let ok = typeof chunk === 'string' ? socket.write(chunk, 'utf8') : socket.write(chunk, finished);
     if (tail !== '') ok = socket.write(tail, 'latin1');
     socket.uncork();
     return ok;

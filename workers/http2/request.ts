@@ -28,6 +28,7 @@ export class H2Request implements ClientRequest {
   bodyReceived = 0;
   bodyLimit = Infinity;
   bodyLimitAnswer = '';
+  readonly ownsBodyChunks = false;
   /** The status that refuses this request before routing, or 0 (see the constructor). */
   readonly refuse: number;
 

@@ -6,6 +6,7 @@
 // Nothing here runs per request. The figures are read from their owners (state, proxy, timer
 // wheel, rebuild counter) when the primary asks, in `collect`.
 import { getHeapStatistics } from 'node:v8';
+import type { GcCounts } from './gc-counts.ts';
 import { monitorEventLoopDelay, performance, type EventLoopUtilization, type ELDHistogram } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 import type { MetricJSON, MetricsReply, PackedMetric } from '../../runtime/protocol/messages.ts';
@@ -33,6 +34,8 @@ export interface WorkerSources {
   tunnels?(): TunnelStats;
   /** HTTP/2 sessions (workers/http2/sessions.ts), undefined when HTTP/2 is off. */
   http2?(): H2Stats | undefined;
+  /** This thread's garbage collections (gc-counts.ts). */
+  gc?(): GcCounts;
 }
 
 export interface UpstreamFigures {
@@ -68,6 +71,8 @@ export class WorkerMetrics {
   readonly #heapUsed: Gauge<'worker'>;
   readonly #heapSize: Gauge<'worker'>;
   readonly #heapLimit: Gauge<'worker'>;
+  readonly #gcRuns: Counter<'worker' | 'kind'>;
+  readonly #gcFullPause: Counter<'worker'>;
   readonly #requests: Counter<'worker'>;
   readonly #inFlight: Gauge<'worker'>;
   readonly #accepted: Counter<'worker'>;
@@ -131,6 +136,8 @@ export class WorkerMetrics {
     this.#heapUsed = new Gauge({ name: 'sluice_worker_heap_used_bytes', help: "V8 heap in use by this worker's isolate", labelNames: ['worker'], registers });
     this.#heapSize = new Gauge({ name: 'sluice_worker_heap_size_bytes', help: "V8 heap reserved by this worker's isolate", labelNames: ['worker'], registers });
     this.#heapLimit = new Gauge({ name: 'sluice_worker_heap_limit_bytes', help: "V8 heap limit of this worker's isolate", labelNames: ['worker'], registers });
+    this.#gcRuns = new Counter({ name: 'sluice_worker_gc_total', help: "Garbage collections of this worker's isolate: full (mark-compact) or minor (scavenge)", labelNames: ['worker', 'kind'], registers });
+    this.#gcFullPause = new Counter({ name: 'sluice_worker_gc_full_pause_seconds_total', help: "Time this worker's event loop stood still in full collections (their final pause)", labelNames: ['worker'], registers });
     this.#requests = new Counter({ name: 'sluice_worker_requests_total', help: 'Requests received on the proxy port by this worker', labelNames: ['worker'], registers });
     this.#inFlight = new Gauge({ name: 'sluice_worker_requests_in_flight', help: 'Requests this worker is serving now', labelNames: ['worker'], registers });
     this.#accepted = new Counter({ name: 'sluice_worker_connections_accepted_total', help: 'Client connections accepted on the proxy port by this worker', labelNames: ['worker'], registers });
@@ -251,6 +258,14 @@ export class WorkerMetrics {
     this.#heapUsed.set(labels, heap.used_heap_size);
     this.#heapSize.set(labels, heap.total_heap_size);
     this.#heapLimit.set(labels, heap.heap_size_limit);
+    const gc = sources.gc?.();
+    if (gc !== undefined) {
+      this.#gcRuns.reset();
+      this.#gcRuns.inc({ worker, kind: 'full' }, gc.full);
+      this.#gcRuns.inc({ worker, kind: 'minor' }, gc.minor);
+      this.#gcFullPause.reset();
+      this.#gcFullPause.inc(labels, gc.fullMs / 1000);
+    }
 
     this.#requests.reset();
     this.#requests.inc(labels, sources.requests());

@@ -29,6 +29,12 @@ export interface ClientRequest {
   /** Body bytes received so far (counted as they arrive, read or not). */
   bodyReceived: number;
   /**
+   * Each body chunk is this request's alone once read (HTTP/1.x: a view of the connection's own
+   * socket read), so whoever consumed it may free its memory (body-memory.ts). HTTP/2 chunks come
+   * from node:http2, which may still hold them.
+   */
+  readonly ownsBodyChunks: boolean;
+  /**
    * A limit a plugin set on this body (request-size-limiting): once `bodyReceived` passes it, the
    * listener answers `bodyLimitAnswer` (an HTTP/1.1 response; HTTP/2 sends its status) and stops
    * reading the body. Infinity: no limit beyond the listener's.
@@ -64,8 +70,12 @@ export interface ClientResponse {
   sentHeaders(): Record<string, string | string[]>;
   /** Builds the head from the headers set so far plus `flat` ([name, value, ...]). */
   writeHead(statusCode: number, flat?: readonly string[]): this;
-  /** Writes a body chunk; false when the client's side is full (see drainWaiter). */
-  write(chunk: Buffer | string): boolean;
+  /**
+   * Writes a body chunk; false when the client's side is full (see drainWaiter). `finished` runs
+   * once the transport no longer reads `chunk`'s memory, so its owner may free it; a transport that
+   * cannot tell (HTTP/2) never calls it, and the GC frees the chunk.
+   */
+  write(chunk: Buffer | string, finished?: () => void): boolean;
   end(chunk?: Buffer | string): void;
   /** Cuts the response: the client sees it stop short. */
   destroy(): void;

@@ -8,6 +8,7 @@ import type { PluginRun } from '../plugins/runner.ts';
 import type { BufferedResponse } from '../plugins/types.ts';
 import { grpcExitHeaders } from '../grpc/grpc-only.ts';
 import { assertHeader } from '../http1/response.ts';
+import { releaseBytes } from './body-memory.ts';
 import type { ClientRequest, ClientResponse } from './client.ts';
 import { setAnswerHeaders } from './gateway-headers.ts';
 import type { Match } from '../router/types.ts';
@@ -53,8 +54,14 @@ export class RequestContext {
   upstreamQueryRemove: string[] | null = null;
   /** Headers added to the response the client sees (rate-limit headers, correlation id). */
   responseHeaders: Record<string, string> | null = null;
-  /** The request body, read whole by a plugin (`readBody`); forwarded instead of the stream. */
+  /**
+   * The request body, read whole by a plugin (`readBody`); forwarded instead of the stream. It is
+   * this request's own buffer: its memory is freed once the response has closed and every upstream
+   * write of it has finished (holdBody / dropBody).
+   */
   bufferedBody: Buffer | null = null;
+  /** Holds on bufferedBody's memory: the request's own until its response closes, and one per unfinished upstream write. */
+  #bodyHolds = 1;
   /** Plugin-to-plugin data for this request (Kong's `kong.ctx.shared`). */
   readonly shared: Record<string, unknown> = {};
   /** The plugins resolved for this request and the instances it holds (owned by workers/plugins/iterator.ts). */
@@ -102,6 +109,16 @@ export class RequestContext {
     // No body: nothing to keep (the upstream request stays body-less).
     if (body === null) return EMPTY_BODY;
     return readWhole(this, body, limit);
+  }
+
+  /** Something will read bufferedBody later (an upstream write in flight): its memory stays until dropBody. */
+  holdBody(): void {
+    this.#bodyHolds++;
+  }
+
+  /** One hold on bufferedBody ended; after the last, its memory is freed at once (body-memory.ts). */
+  dropBody(): void {
+    if (--this.#bodyHolds === 0 && this.bufferedBody !== null) releaseBytes(this.bufferedBody);
   }
 
   setUpstreamHeader(name: string, value: string | readonly string[] | null): void {
@@ -195,7 +212,9 @@ async function readWhole(ctx: RequestContext, body: Readable, limit: number): Pr
     if (length > limit) return null;
     chunks.push(chunk as Buffer);
   }
-  return (ctx.bufferedBody = Buffer.concat(chunks, length));
+  ctx.bufferedBody = Buffer.concat(chunks, length);
+  if (ctx.req.ownsBodyChunks) for (const chunk of chunks) releaseBytes(chunk);
+  return ctx.bufferedBody;
 }
 
 /**
@@ -211,6 +230,7 @@ async function readDeclared(ctx: RequestContext, body: Readable, declared: numbe
   // Not zero-filled (every byte is written before it is read; a short body is cut to what came),
   // and not from Node's slab.
   let whole = declared <= UPFRONT_BYTES ? Buffer.allocUnsafeSlow(declared) : null;
+  const owned = ctx.req.ownsBodyChunks;
   const early: Buffer[] = [];
   let length = 0;
   for await (const chunk of body.iterator({ destroyOnReturn: false })) {
@@ -223,12 +243,17 @@ async function readDeclared(ctx: RequestContext, body: Readable, declared: numbe
       if (length < UPFRONT_BYTES) continue;
       whole = Buffer.allocUnsafeSlow(declared);
       let at = 0;
-      for (const piece of early) at += piece.copy(whole, at);
+      for (const piece of early) {
+        at += piece.copy(whole, at);
+        if (owned) releaseBytes(piece);
+      }
       early.length = 0;
       continue;
     }
     whole.set(bytes, length);
     length += bytes.length;
+    // Copied: the socket read it came in is freed now, not at the worker's next full GC.
+    if (owned) releaseBytes(bytes);
   }
   if (whole === null) return (ctx.bufferedBody = Buffer.concat(early, length));
   return (ctx.bufferedBody = length === declared ? whole : whole.subarray(0, length));

@@ -27,6 +27,7 @@ import type { WorkerState } from '../state.ts';
 import type { UpstreamConnection, UpstreamFault, UpstreamHandler } from '../upstream/connection.ts';
 import { forwardGrpc } from '../grpc/exchange.ts';
 import { BufferedAnswer } from './buffered-response.ts';
+import { releaseAfterWrite } from './body-memory.ts';
 import { answerError } from './errors.ts';
 import type { RequestContext } from './context.ts';
 import { safeHeaderText } from './header-safety.ts';
@@ -225,7 +226,8 @@ export class Exchange extends UpstreamTrip implements UpstreamHandler, DrainWait
     }
     this.#flushHead();
     const res = this.ctx.res;
-    if (res.write(chunk)) {
+    // Nothing but this write reads an unfiltered chunk of the upstream's read: freed once written (body-memory.ts).
+    if (res.write(chunk, this.filtersBody ? undefined : releaseAfterWrite(chunk))) {
       this.touchReadTimer();
     } else {
       this.stopReadTimer();

@@ -118,4 +118,6 @@ function onResponseClose(res: TrackedResponse): void {
   if (runner !== null && runner !== undefined) runner.after(ctx);
   proxy.timeouts.requestEnded(ctx);
   proxy.inFlight--;
+  // After the log phase: nothing of this request reads its body any more but writes in flight.
+  ctx.dropBody();
 }

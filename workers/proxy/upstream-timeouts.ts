@@ -7,6 +7,7 @@
 //                    (the upstream is then paused by us, not silent).
 // Each is one wheel timer per exchange, rescheduled in O(1), cancelled the moment it ends.
 import type { Readable } from 'node:stream';
+import { releaseAfterWrite } from './body-memory.ts';
 import type { Exchange } from './forward.ts';
 
 const kExchange = Symbol('sluice.exchange');
@@ -33,7 +34,12 @@ export function startBody(exchange: Exchange): void {
     // A body a plugin read whole (ctx.readBody): written at once, and replayable on a retry.
     const conn = exchange.conn;
     if (conn !== null) {
-      if (buffered.length > 0) conn.write(buffered);
+      if (buffered.length > 0) {
+        // The body's memory stays until this write is done with it, even if the request ends first.
+        const ctx = exchange.ctx;
+        ctx.holdBody();
+        conn.write(buffered, () => ctx.dropBody());
+      }
       conn.endRequest();
     }
     exchange.touchReadTimer();
@@ -62,7 +68,8 @@ function onBodyData(this: PumpedBody, chunk: Buffer): void {
   const exchange = this[kExchange];
   const conn = exchange?.conn;
   if (exchange === undefined || exchange === null || conn === null || conn === undefined) return;
-  if (conn.write(chunk)) return;
+  // A chunk of the client's own socket read is freed once written (body-memory.ts).
+  if (conn.write(chunk, exchange.ctx.req.ownsBodyChunks ? releaseAfterWrite(chunk) : undefined)) return;
   this.pause();
   const wheel = exchange.targets.wheel;
   if (exchange.writeTimer === 0 || !wheel.reschedule(exchange.writeTimer, exchange.service.write_timeout)) {

@@ -3,6 +3,7 @@
 // body it was given when there is nothing to change (the worker gave its copy away).
 import { Piscina } from 'piscina';
 import { editJson, type JsonEdits } from './json-body.ts';
+import { releaseBytes } from '../proxy/body-memory.ts';
 import { BACKGROUND_NICE_STEP, lowerThreadPriority } from '../../runtime/protocol/thread-priority.ts';
 
 export interface JsonTask {
@@ -26,6 +27,9 @@ if (Piscina.isWorkerThread) lowerThreadPriority(POOL_NICE_STEP);
 export default function editJsonTask(task: JsonTask): unknown {
   const out = editJson(task.body, task.edits);
   if (out === null) return Piscina.move(task.body);
+  // The body the worker gave is done with: freed now rather than at this thread's next full GC
+  // (it was allocated by the worker, whose memory figures count it until then).
+  releaseBytes(task.body);
   // editJson writes into an unpooled buffer of its own: its memory is transferred as it is. The
   // copy is only a guard, should that ever change (a Buffer in Node's pool slab must not be moved).
   if (out.byteOffset === 0 && out.byteLength === out.buffer.byteLength && out.buffer instanceof ArrayBuffer) return Piscina.move(new Uint8Array(out.buffer));

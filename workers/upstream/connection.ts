@@ -157,15 +157,25 @@ export class UpstreamConnection implements ResponseEvents {
     if (this.state === IDLE) this.state = BUSY;
   }
 
-  /** A piece of the request body; false when the socket is full (onRequestDrain follows). */
-  write(chunk: Buffer): boolean {
-    if (this.state === CLOSED) return true;
-    if (!this.#chunkedBody) return this.socket.write(chunk);
-    if (chunk.length === 0) return true;
+  /**
+   * A piece of the request body; false when the socket is full (onRequestDrain follows).
+   * `finished` runs once the socket no longer needs `chunk`'s memory (written, failed, or never
+   * sent), so its owner may free it.
+   */
+  write(chunk: Buffer, finished?: () => void): boolean {
+    if (this.state === CLOSED) {
+      finished?.();
+      return true;
+    }
+    if (!this.#chunkedBody) return this.socket.write(chunk, finished);
+    if (chunk.length === 0) {
+      finished?.();
+      return true;
+    }
     const socket = this.socket;
     socket.cork();
     socket.write(`${chunk.length.toString(16)}\r\n`, 'latin1');
-    socket.write(chunk);
+    socket.write(chunk, finished);
     const ok = socket.write(CHUNK_END, 'latin1');
     socket.uncork();
     return ok;
