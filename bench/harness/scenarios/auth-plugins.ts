@@ -14,6 +14,7 @@ import { describeBackground } from '../report/machine.ts';
 import { stop, type Child } from '../proc.ts';
 import { brief, pairedRatio, summaryTable, type Summary } from '../report/report.ts';
 import { startSluice } from '../targets/sluice.ts';
+import { routePerCase } from '../targets/sluice-configs.ts';
 
 const GOAL_MAX_COST_PCT = 10;
 
@@ -46,25 +47,17 @@ export interface AuthBench {
 export function authBench(upstreamUrl: string): AuthBench {
   const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const route = (name: string, plugins: unknown[]): Record<string, unknown> => ({ name, paths: [`/${name}`], plugins });
   const config = {
-    _format_version: '3.0',
-    services: [
-      {
-        name: 'bench',
-        url: upstreamUrl,
-        routes: [
-          route('none', []),
-          route('key-auth', [{ name: 'key-auth' }]),
-          route('basic-auth', [{ name: 'basic-auth' }]),
-          route('hmac-auth', [{ name: 'hmac-auth', config: { clock_skew: 86_400 } }]),
-          route('jwt-hs256', [{ name: 'jwt' }]),
-          route('jwt-rs256', [{ name: 'jwt' }]),
-          route('jwt-es256', [{ name: 'jwt' }]),
-          route('acl', [{ name: 'key-auth' }, { name: 'acl', config: { allow: ['bench'] } }]),
-        ],
-      },
-    ],
+    ...routePerCase(upstreamUrl, {
+      'none': [],
+      'key-auth': [{ name: 'key-auth' }],
+      'basic-auth': [{ name: 'basic-auth' }],
+      'hmac-auth': [{ name: 'hmac-auth', config: { clock_skew: 86_400 } }],
+      'jwt-hs256': [{ name: 'jwt' }],
+      'jwt-rs256': [{ name: 'jwt' }],
+      'jwt-es256': [{ name: 'jwt' }],
+      'acl': [{ name: 'key-auth' }, { name: 'acl', config: { allow: ['bench'] } }],
+    }),
     consumers: [
       {
         username: 'bench',

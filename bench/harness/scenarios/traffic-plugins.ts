@@ -12,6 +12,7 @@ import { describeBackground } from '../report/machine.ts';
 import { stop, type Child } from '../proc.ts';
 import { brief, pairedRatio, summaryTable, type Summary } from '../report/report.ts';
 import { startSluice } from '../targets/sluice.ts';
+import { routePerCase } from '../targets/sluice-configs.ts';
 
 const GOAL_MAX_COST_PCT = 10;
 const BROWSER = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36';
@@ -29,25 +30,17 @@ export interface TrafficCase {
  * with bench/plugin-instructions.ts so that both measure the same routes with the same requests.
  */
 export function trafficBench(upstreamUrl: string): { config: { _format_version: string; services: unknown[] }; cases: TrafficCase[] } {
-  const route = (name: string, plugins: unknown[]): Record<string, unknown> => ({ name, paths: [`/${name}`], plugins });
   const config = {
-    _format_version: '3.0',
-    services: [
-      {
-        name: 'bench',
-        url: upstreamUrl,
-        routes: [
-          route('none', []),
-          route('cors', [{ name: 'cors', config: { origins: ['http://app.example', String.raw`https://.*\.bench\.example`], credentials: true, exposed_headers: ['X-Trace'] } }]),
-          route('ip-restriction', [{ name: 'ip-restriction', config: { deny: ['10.0.0.0/8', '192.168.0.0/16', '2001:db8::/32'], allow: ['127.0.0.0/8', '::1'] } }]),
-          route('bot-detection', [{ name: 'bot-detection' }]),
-          route('request-size-limiting', [{ name: 'request-size-limiting', config: { allowed_payload_size: 1 } }]),
-          route('response-ratelimiting', [{ name: 'response-ratelimiting', config: { limits: { video: { second: 1e9, day: 1e12 } }, limit_by: 'ip' } }]),
-          // Points at the upstream: the harness's reachability probe follows redirects (wrk does not).
-          route('redirect', [{ name: 'redirect', config: { location: `${upstreamUrl}/`, keep_incoming_path: true } }]),
-        ],
-      },
-    ],
+    ...routePerCase(upstreamUrl, {
+      'none': [],
+      'cors': [{ name: 'cors', config: { origins: ['http://app.example', String.raw`https://.*\.bench\.example`], credentials: true, exposed_headers: ['X-Trace'] } }],
+      'ip-restriction': [{ name: 'ip-restriction', config: { deny: ['10.0.0.0/8', '192.168.0.0/16', '2001:db8::/32'], allow: ['127.0.0.0/8', '::1'] } }],
+      'bot-detection': [{ name: 'bot-detection' }],
+      'request-size-limiting': [{ name: 'request-size-limiting', config: { allowed_payload_size: 1 } }],
+      'response-ratelimiting': [{ name: 'response-ratelimiting', config: { limits: { video: { second: 1e9, day: 1e12 } }, limit_by: 'ip' } }],
+      // Points at the upstream: the harness's reachability probe follows redirects (wrk does not).
+      'redirect': [{ name: 'redirect', config: { location: `${upstreamUrl}/`, keep_incoming_path: true } }],
+    }),
   };
   const ua = { 'user-agent': BROWSER };
   const cases: TrafficCase[] = [

@@ -52,3 +52,12 @@ export function upstreamConfig(targetAddress: string): DeclarativeConfig {
     upstreams: [{ name: 'bench-upstream', targets: [{ target: targetAddress, weight: 100 }] }],
   };
 }
+
+/**
+ * One service to `upstreamUrl` with a route `/<name>` per entry of `plugins`, carrying that
+ * entry's plugins: the shape of the plugin scenarios (one route per case, same upstream).
+ */
+export function routePerCase(upstreamUrl: string, plugins: Record<string, unknown[]>): { _format_version: string; services: unknown[] } {
+  const routes = Object.entries(plugins).map(([name, list]) => ({ name, paths: [`/${name}`], plugins: list }));
+  return { _format_version: '3.0', services: [{ name: 'bench', url: upstreamUrl, routes }] };
+}
